@@ -1,0 +1,206 @@
+#include "cli/commands.h"
+
+#include "cli/options.h"
+#include "core/graph/graph.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/model/model_summary.h"
+#include "core/runtime/verify.h"
+#include "core/util/error.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace ptq::cli {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& s, const char* sep = "x") {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? sep : "") + std::to_string(s[i]);
+    return out;
+}
+
+QJsonArray jsonInts(const std::vector<int64_t>& v) {
+    QJsonArray a;
+    for (auto x : v) a.append(qint64(x));
+    return a;
+}
+
+std::string human(double v) {
+    char buf[32];
+    if (v >= 1e9) std::snprintf(buf, sizeof buf, "%.2f G", v / 1e9);
+    else if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2f M", v / 1e6);
+    else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+}
+
+void printJson(const QJsonObject& o) {
+    std::cout << QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString();
+}
+
+std::string modelArg(const Args& a, const std::string& command) {
+    if (a.positionals().size() != 1)
+        throw invalidInput("'ptq " + command + "' takes one model file (a TorchScript .pt): ptq " + command +
+                           " MODEL.pt");
+    return a.positionals()[0];
+}
+
+std::vector<int64_t> inputShapeArg(const Args& a) {
+    std::vector<int64_t> shape;
+    for (long long v : a.integers("input-shape")) shape.push_back(v);
+    if (!shape.empty() && shape.size() != 3)
+        throw invalidInput("--input-shape takes channels,height,width (for example 1,28,28).");
+    return shape;
+}
+
+}  // namespace
+
+std::string usage() {
+    return "Usage: ptq COMMAND [options]\n"
+           "\n"
+           "PTQ Studio's command line: post-training quantization of TorchScript models.\n"
+           "\n"
+           "Commands:\n"
+           "  info MODEL [--input-shape C,H,W] [--json]\n"
+           "      conv/linear layers with weight shape, parameters and MACs for one input sample\n"
+           "  graph MODEL [--input-shape C,H,W] [--verify] [--batch N] [--seed S] [--json]\n"
+           "      the imported graph, one node a line; --verify compares the executor with\n"
+           "      TorchScript's own forward on one random batch\n"
+           "\n"
+           "Options for every command:\n"
+           "  --json      one JSON object on stdout instead of text\n"
+           "  --help      this text\n"
+           "  --version   the version\n"
+           "\n"
+           "The input shape comes from the model's sidecar JSON (MODEL.json) unless given.\n"
+           "Exit codes: 0 done, 1 failed while running, 2 bad input or usage.\n";
+}
+
+int runInfo(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json"}, {"input-shape"}, "info");
+    const ModelSummary s = summarizeModel(modelArg(a, "info"), inputShapeArg(a));
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["model"] = QString::fromStdString(s.name);
+        o["path"] = QString::fromStdString(s.path);
+        o["input_shape"] = jsonInts(s.inputShape);
+        o["nodes"] = s.nodeCount;
+        o["total_params"] = qint64(s.totalParams);
+        o["quantizable_params"] = qint64(s.quantizableParams);
+        o["total_macs"] = qint64(s.totalMacs);
+        if (s.card && s.card->fp32Top1 >= 0) o["fp32_top1"] = s.card->fp32Top1;
+        QJsonArray layers;
+        for (const LayerSummary& l : s.layers) {
+            QJsonObject j;
+            j["name"] = QString::fromStdString(l.name);
+            j["kind"] = QString::fromStdString(l.kind);
+            j["weight_shape"] = jsonInts(l.weightShape);
+            j["input_shape"] = jsonInts(l.inputShape);
+            j["output_shape"] = jsonInts(l.outputShape);
+            j["params"] = qint64(l.params);
+            j["macs"] = qint64(l.macs);
+            layers.append(j);
+        }
+        o["layers"] = layers;
+        printJson(o);
+        return 0;
+    }
+    std::printf("%s  (%s)\n", s.name.c_str(), s.path.c_str());
+    std::printf("input %s · %zu quantizable layers · %s parameters · %s MACs per sample", 
+                shapeText(s.inputShape).c_str(), s.layers.size(), human(double(s.quantizableParams)).c_str(),
+                human(double(s.totalMacs)).c_str());
+    if (s.card && s.card->fp32Top1 >= 0) std::printf(" · FP32 top-1 %.2f %%", s.card->fp32Top1);
+    std::printf("\n\n%-32s %-17s %-14s %-12s %10s %12s\n", "layer", "kind", "weight", "output", "params", "MACs");
+    for (const LayerSummary& l : s.layers)
+        std::printf("%-32s %-17s %-14s %-12s %10lld %12lld\n", l.name.c_str(), l.kind.c_str(),
+                    shapeText(l.weightShape).c_str(), shapeText(l.outputShape).c_str(), (long long)l.params,
+                    (long long)l.macs);
+    return 0;
+}
+
+int runGraph(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json", "verify"}, {"input-shape", "batch", "seed"}, "graph");
+    const std::string path = modelArg(a, "graph");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    if (shape.empty()) {
+        if (auto card = loadModelCard(path)) shape = card->inputShape;
+    }
+    const Graph g = importTorchScript(path, shape);
+    const long long batch = a.integer("batch", 4);
+    if (batch < 1) throw invalidInput("--batch must be at least 1.");
+    QJsonObject o;
+    QJsonArray nodes;
+    std::ostringstream text;
+    for (const Node& n : g.nodes()) {
+        std::string inputs;
+        for (int in : n.inputs)
+            if (g.value(in).param.empty())
+                inputs += (inputs.empty() ? "" : ", ") + g.value(in).name;
+        int64_t params = 0;
+        for (int in : n.inputs)
+            if (!g.value(in).param.empty()) {
+                int64_t c = 1;
+                for (auto d : g.value(in).shape) c *= d;
+                params += c;
+            }
+        const auto out = g.sampleShape(n.outputs.at(0));
+        if (a.flag("json")) {
+            QJsonObject j;
+            j["name"] = QString::fromStdString(n.name);
+            j["op"] = QString::fromStdString(displayOp(n));
+            j["scope"] = QString::fromStdString(n.scope);
+            j["output_shape"] = jsonInts(out);
+            j["params"] = qint64(params);
+            j["macs"] = qint64(g.macs(n));
+            QJsonArray ins;
+            for (int in : n.inputs)
+                if (g.value(in).param.empty()) ins.append(QString::fromStdString(g.value(in).name));
+            j["inputs"] = ins;
+            nodes.append(j);
+        } else {
+            char line[512];
+            std::snprintf(line, sizeof line, "%-36s %-20s %-14s %9lld %11lld  <- %s\n", n.name.c_str(),
+                          displayOp(n).c_str(), shapeText(out).c_str(), (long long)params, (long long)g.macs(n),
+                          inputs.c_str());
+            text << line;
+        }
+    }
+    if (a.flag("json")) {
+        o["nodes"] = nodes;
+        o["node_count"] = int(g.nodes().size());
+        o["quantizable_layers"] = int(g.quantizableNodes().size());
+    } else {
+        std::printf("%-36s %-20s %-14s %9s %11s\n", "node", "op", "output", "params", "MACs");
+        std::cout << text.str();
+        std::printf("%zu nodes, %zu quantizable layers\n", g.nodes().size(), g.quantizableNodes().size());
+    }
+    int status = 0;
+    if (a.flag("verify")) {
+        const VerifyResult r = verifyAgainstTorchScript(g, path, batch, uint64_t(a.integer("seed", 20261122)));
+        const bool ok = r.maxRelativeDiff <= 1e-4;
+        if (a.flag("json")) {
+            QJsonObject v;
+            v["batch"] = qint64(r.batch);
+            v["max_relative_diff"] = r.maxRelativeDiff;
+            v["max_absolute_diff"] = r.maxAbsoluteDiff;
+            v["executor_ms"] = r.executorMs;
+            v["torchscript_ms"] = r.torchScriptMs;
+            v["within_1e-4"] = ok;
+            o["verify"] = v;
+        } else {
+            std::printf("verify (batch %lld): largest relative difference %.3g (absolute %.3g) %s\n",
+                        (long long)r.batch, r.maxRelativeDiff, r.maxAbsoluteDiff, ok ? "— within 1e-4" : "— TOO LARGE");
+        }
+        status = ok ? 0 : 1;
+    }
+    if (a.flag("json")) printJson(o);
+    return status;
+}
+
+}  // namespace ptq::cli

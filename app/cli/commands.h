@@ -1,0 +1,16 @@
+#pragma once
+// The `ptq` sub-commands. Each returns the process exit code; errors are thrown as ptq::Error
+// and turned into one sentence on stderr by main().
+
+#include <string>
+#include <vector>
+
+namespace ptq::cli {
+
+int runInfo(const std::vector<std::string>& args);
+int runGraph(const std::vector<std::string>& args);
+
+/// The usage text of `ptq --help`.
+std::string usage();
+
+}  // namespace ptq::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Command-line arguments of one `ptq` sub-command: positionals, --flags and --key value pairs.
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ptq::cli {
+
+class Args {
+public:
+    /// Parses @p argv after the sub-command. @p flags take no value, @p keys take one (repeatable
+    /// keys collect every value). Throws ptq::Error (InvalidInput) on an unknown option.
+    Args(const std::vector<std::string>& argv, const std::set<std::string>& flags,
+         const std::set<std::string>& keys, const std::string& command);
+
+    const std::vector<std::string>& positionals() const { return positionals_; }
+    bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+    bool has(const std::string& key) const { return values_.count(key) != 0; }
+    std::string value(const std::string& key, const std::string& fallback = "") const;
+    long long integer(const std::string& key, long long fallback) const;
+    /// "1,28,28" -> {1, 28, 28}; empty when the key is absent.
+    std::vector<long long> integers(const std::string& key) const;
+
+private:
+    std::string command_;
+    std::vector<std::string> positionals_;
+    std::set<std::string> flags_;
+    std::map<std::string, std::string> values_;
+};
+
+}  // namespace ptq::cli

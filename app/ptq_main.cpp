@@ -1,0 +1,55 @@
+// ptq: PTQ Studio's command line. Thin: parses the sub-command and hands over to app/cli.
+#include "cli/commands.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+#include "core/util/runtime.h"
+
+#include <QtCore/QCoreApplication>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("ptq");
+    QCoreApplication::setOrganizationName("PTQ Studio");
+    QCoreApplication::setApplicationVersion(PTQ_VERSION);
+
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::fputs(ptq::cli::usage().c_str(), args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "-V") {
+        std::printf("ptq %s\n", PTQ_VERSION);
+        return 0;
+    }
+    const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
+        {"info", ptq::cli::runInfo},
+        {"graph", ptq::cli::runGraph},
+    };
+    const auto it = commands.find(args[0]);
+    if (it == commands.end()) {
+        std::fprintf(stderr, "ptq: unknown command '%s'; run 'ptq --help' for the list.\n", args[0].c_str());
+        return 2;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const auto& a : rest)
+        if (a == "--help" || a == "-h") {
+            std::fputs(ptq::cli::usage().c_str(), stdout);
+            return 0;
+        }
+    ptq::initRuntime();
+    try {
+        return it->second(rest);
+    } catch (const ptq::Error& e) {
+        std::fprintf(stderr, "ptq: %s\n", e.what());
+        return e.kind() == ptq::Error::Kind::InvalidInput ? 2 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ptq: failed: %s\n", e.what());
+        return 1;
+    }
+}

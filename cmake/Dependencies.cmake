@@ -1,0 +1,19 @@
+# Finds every third-party package once, and wraps lp_solve (which ships no CMake config)
+# in an imported target. Package names are Debian's; see tools/install-deps.sh.
+
+find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets PrintSupport Concurrent Svg Test)
+# QCustomPlot's link interface names Qt6::PrintSupport, found above. The config named plain
+# "QCustomPlot" is the Qt 5 build: never use it.
+find_package(QCustomPlotQt6 REQUIRED)
+find_package(Torch REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(ZLIB REQUIRED)
+
+find_path(LPSOLVE_INCLUDE_DIR lp_lib.h PATH_SUFFIXES lpsolve REQUIRED)
+find_library(LPSOLVE_LIBRARY NAMES lpsolve55_pic liblpsolve55_pic.a REQUIRED)
+find_library(COLAMD_LIBRARY NAMES colamd REQUIRED)
+add_library(lpsolve::lpsolve STATIC IMPORTED)
+set_target_properties(lpsolve::lpsolve PROPERTIES
+  IMPORTED_LOCATION "${LPSOLVE_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${LPSOLVE_INCLUDE_DIR}"
+  INTERFACE_LINK_LIBRARIES "${COLAMD_LIBRARY};${CMAKE_DL_LIBS}")

@@ -1,0 +1,126 @@
+#pragma once
+/// @file
+/// The graph IR PTQ Studio works on: operations (nodes) over tensor values, with the model's
+/// parameters owned by the graph. Imported from TorchScript (core/graph/torchscript_importer.h),
+/// run by core/runtime/executor.h, drawn by ui. This header is plain C++: tensor data is only
+/// reachable from core .cpp files (at::Tensor is forward-declared).
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace at {
+class Tensor;
+}
+
+namespace ptq {
+
+enum class OpKind {
+    Conv2d, Linear, MatMul, BatchNorm, LayerNorm,
+    Relu, Hardtanh, Hardswish, Hardsigmoid, Silu, Sigmoid, Gelu, Tanh,
+    Add, Sub, Mul, Div,
+    Cat, Flatten, Reshape, Permute, Transpose, Chunk, Split,
+    MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Mean, Softmax,
+};
+
+/// Short lower-case name ("conv2d", "relu6" is a Hardtanh with 0..6: see displayOp).
+const char* opName(OpKind op);
+
+/// In a Reshape's target shape, this entry stands for the batch size of the run.
+constexpr int64_t kBatchDim = std::numeric_limits<int64_t>::min();
+
+using AttrValue = std::variant<int64_t, double, std::string, std::vector<int64_t>>;
+using Attributes = std::map<std::string, AttrValue>;
+
+/// A tensor flowing through the graph: the graph input, a node output, or a parameter.
+struct Value {
+    int id = -1;
+    std::string name;
+    std::vector<int64_t> shape;  ///< with the batch dimension first, as probed at batch 1
+    int producer = -1;           ///< node id; -1 for the graph input and parameters
+    int producerOutput = 0;      ///< which output of the producer
+    std::string param;           ///< parameter key when this value is a parameter
+    std::vector<int> consumers;  ///< node ids, in order
+};
+
+struct Node {
+    int id = -1;
+    OpKind op = OpKind::Relu;
+    std::string name;    ///< unique: the module path for layers ("layer1.0.conv1"), else scope + op
+    std::string scope;   ///< module path the op was called from ("layer1.0"), "" at top level
+    std::vector<int> inputs;   ///< value ids; parameters (weight, bias, ...) come after data inputs
+    std::vector<int> outputs;  ///< value ids
+    Attributes attrs;
+
+    int64_t attrInt(const std::string& key, int64_t fallback = 0) const;
+    double attrDouble(const std::string& key, double fallback = 0.0) const;
+    std::vector<int64_t> attrInts(const std::string& key) const;
+    std::string attrString(const std::string& key) const;
+    bool hasAttr(const std::string& key) const { return attrs.count(key) != 0; }
+};
+
+/// The graph: nodes in topological order. Thread-compatible: const use from many threads is
+/// safe; mutation needs exclusive access.
+class Graph {
+public:
+    Graph();
+    ~Graph();
+    Graph(Graph&&) noexcept;
+    Graph& operator=(Graph&&) noexcept;
+    /// Deep copy, parameters included (tensor data is copied).
+    Graph clone() const;
+
+    const std::vector<Node>& nodes() const { return nodes_; }
+    const std::vector<Value>& values() const { return values_; }
+    const Node& node(int id) const { return nodes_.at(size_t(id)); }
+    const Value& value(int id) const { return values_.at(size_t(id)); }
+    int inputValue() const { return input_; }
+    const std::vector<int>& outputValues() const { return outputs_; }
+    /// Node id by name; -1 when absent.
+    int findNode(const std::string& name) const;
+
+    /// Conv2d and Linear nodes whose weight is a parameter, in execution order.
+    std::vector<int> quantizableNodes() const;
+    /// The parameter key of input @p index of @p node; "" when that input is not a parameter.
+    std::string paramOf(const Node& node, size_t index) const;
+
+    /// Per-sample shape of a value (the batch dimension dropped).
+    std::vector<int64_t> sampleShape(int valueId) const;
+    /// Multiply-accumulates of a conv/linear/matmul node for one sample; 0 for other ops.
+    int64_t macs(const Node& node) const;
+    /// Elements of all parameters.
+    int64_t parameterCount() const;
+
+    // ---- parameters (core .cpp only: these need LibTorch's complete at::Tensor) ----
+    const at::Tensor& param(const std::string& key) const;
+    bool hasParam(const std::string& key) const;
+    void setParam(const std::string& key, const at::Tensor& tensor);
+    std::vector<std::string> paramKeys() const;
+
+    // ---- building (used by importers and passes) ----
+    int addInput(const std::string& name, std::vector<int64_t> shape);
+    int addParamValue(const std::string& key, const at::Tensor& tensor);
+    /// Appends a node; its output values are created with the given shapes.
+    int addNode(OpKind op, std::string name, std::string scope, std::vector<int> inputs,
+                Attributes attrs, const std::vector<std::vector<int64_t>>& outputShapes);
+    void setOutputs(std::vector<int> outputs) { outputs_ = std::move(outputs); }
+    /// Makes node names unique by suffixing "_1", "_2"... in order of appearance.
+    void uniquifyNames();
+
+private:
+    struct Params;
+    std::vector<Node> nodes_;
+    std::vector<Value> values_;
+    int input_ = -1;
+    std::vector<int> outputs_;
+    std::unique_ptr<Params> params_;
+};
+
+/// "relu6" for a Hardtanh clamped to [0, 6], else opName.
+std::string displayOp(const Node& node);
+
+}  // namespace ptq

@@ -1,0 +1,716 @@
+#include "core/graph/import_interpreter.h"
+
+#include "core/runtime/ops.h"
+#include "core/util/error.h"
+
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/script.h>
+
+#include <map>
+#include <unordered_map>
+#include <sstream>
+
+namespace ptq {
+
+namespace jit = torch::jit;
+
+namespace {
+
+/// What the interpreter knows of a TorchScript value at import time.
+struct Sym {
+    enum Kind { Unknown, Const, Tensor, Module, Batch, List, Tuple, TransposedParam };
+    Kind kind = Unknown;
+    c10::IValue iv;           ///< Const: the value; Module: the module object
+    int value = -1;           ///< Tensor / TransposedParam: the IR value id
+    std::string path;         ///< Module: its path; Tensor from an attribute: the parameter key
+    std::shared_ptr<std::vector<Sym>> items;  ///< List / Tuple (shared: lists are mutable)
+
+    static Sym constant(c10::IValue v) {
+        Sym s;
+        s.kind = Const;
+        s.iv = std::move(v);
+        return s;
+    }
+};
+
+struct UnknownOp {
+    int count = 0;
+    std::vector<std::string> scopes;
+};
+
+class ImportContext {
+public:
+    ImportContext(const jit::Module& module, std::vector<int64_t> sampleShape, std::string path);
+
+    void runBlock(const jit::Block* block);
+    Sym& sym(const jit::Value* v);
+    Sym makeTensor(int valueId);
+
+    const jit::Module& module;
+    std::vector<int64_t> sampleShape;
+    std::string path;
+    Graph graph;
+    std::vector<at::Tensor> probes;  ///< per IR value: its value on the zero sample
+    std::unordered_map<const jit::Value*, Sym> syms;
+    std::map<std::string, UnknownOp> unknown;
+    int constantCount = 0;
+
+private:
+    void runNode(const jit::Node* n);
+    void runLoop(const jit::Node* n);
+    bool mapTensorOp(const jit::Node* n);
+    bool anyUnknown(const jit::Node* n);
+    void recordUnknown(const jit::Node* n, const std::string& why);
+    std::string scopeOf(const jit::Node* n) const;
+    [[noreturn]] void fail(const jit::Node* n, const std::string& what) const;
+    int paramValue(const std::string& key, const at::Tensor& t);
+    std::vector<int> addOp(const jit::Node* n, OpKind op, std::string name, std::vector<int> inputs,
+                           Attributes attrs = {});
+    void alias(const jit::Node* n, int valueId);
+
+    bool isSequence(const Sym& s) const;
+    std::vector<Sym> itemsOf(const jit::Node* n, const Sym& s) const;
+    int64_t intOf(const jit::Node* n, size_t i);
+    double numberOf(const jit::Node* n, size_t i);
+    std::vector<int64_t> intsOf(const jit::Node* n, size_t i);
+    bool isNone(const jit::Node* n, size_t i);
+    bool isTensor(const jit::Node* n, size_t i);
+    int tensorOf(const jit::Node* n, size_t i);
+};
+
+std::string shapeText(const std::vector<int64_t>& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+    return out;
+}
+
+ImportContext::ImportContext(const jit::Module& m, std::vector<int64_t> shape, std::string p)
+    : module(m), sampleShape(std::move(shape)), path(std::move(p)) {}
+
+std::string ImportContext::scopeOf(const jit::Node* n) const {
+    std::string scope;
+    if (auto cs = n->callstack()) {
+        for (const auto& entry : (*cs)->vec()) {
+            const auto& info = std::get<2>(entry);
+            if (!info) continue;
+            const std::string name = info->instance_name();
+            if (name.empty() || name == "self") continue;
+            scope += (scope.empty() ? "" : ".") + name;
+        }
+    }
+    return scope;
+}
+
+[[noreturn]] void ImportContext::fail(const jit::Node* n, const std::string& what) const {
+    const std::string scope = scopeOf(n);
+    throw invalidInput("'" + path + "' cannot be imported: " + what + " (at " + n->kind().toQualString() +
+                       (scope.empty() ? std::string("") : " in " + scope) + ").");
+}
+
+Sym& ImportContext::sym(const jit::Value* v) {
+    auto it = syms.find(v);
+    if (it == syms.end()) throw failed("internal: the importer met a value before its definition: %" + v->debugName());
+    return it->second;
+}
+
+Sym ImportContext::makeTensor(int valueId) {
+    Sym s;
+    s.kind = Sym::Tensor;
+    s.value = valueId;
+    return s;
+}
+
+int ImportContext::paramValue(const std::string& key, const at::Tensor& t) {
+    if (!t.is_floating_point())
+        return -1;  // integer buffers (num_batches_tracked) are not model parameters
+    const int id = graph.addParamValue(key, t.detach());
+    if (size_t(id) >= probes.size()) probes.resize(size_t(id) + 1);
+    probes[size_t(id)] = t.detach();
+    return id;
+}
+
+std::vector<int> ImportContext::addOp(const jit::Node* n, OpKind op, std::string name, std::vector<int> inputs,
+                                      Attributes attrs) {
+    const std::string scope = scopeOf(n);
+    if (name.empty()) name = scope.empty() ? std::string(opName(op)) : scope + "/" + opName(op);
+    Node probeNode;
+    probeNode.op = op;
+    probeNode.name = name;
+    probeNode.attrs = attrs;
+    std::vector<at::Tensor> in;
+    for (int id : inputs) in.push_back(probes.at(size_t(id)));
+    std::vector<at::Tensor> out;
+    try {
+        out = runOp(probeNode, in, 1);
+    } catch (const Error& e) {
+        fail(n, std::string("the shape check of an operation failed for input ") + shapeText(sampleShape) + ": " +
+                    e.what());
+    }
+    std::vector<std::vector<int64_t>> shapes;
+    for (const auto& t : out) shapes.push_back(t.sizes().vec());
+    const int id = graph.addNode(op, std::move(name), scope, std::move(inputs), std::move(attrs), shapes);
+    std::vector<int> outputs = graph.node(id).outputs;
+    if (probes.size() < graph.values().size()) probes.resize(graph.values().size());
+    for (size_t i = 0; i < outputs.size(); ++i) probes[size_t(outputs[i])] = out[i];
+    return outputs;
+}
+
+void ImportContext::recordUnknown(const jit::Node* n, const std::string& why) {
+    std::string key = n->kind().toQualString();
+    if (!why.empty()) key += " (" + why + ")";
+    auto& entry = unknown[key];
+    entry.count++;
+    const std::string scope = scopeOf(n);
+    if (entry.scopes.size() < 3 && !scope.empty()) entry.scopes.push_back(scope);
+    for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
+}
+
+// ------------------------------------------------------------------ control flow and scalars
+
+void ImportContext::runBlock(const jit::Block* block) {
+    for (const jit::Node* n : block->nodes()) runNode(n);
+}
+
+bool ImportContext::anyUnknown(const jit::Node* n) {
+    for (const jit::Value* v : n->inputs())
+        if (sym(v).kind == Sym::Unknown) return true;
+    return false;
+}
+
+void ImportContext::runNode(const jit::Node* n) {
+    const auto kind = n->kind();
+    const std::string kindName = kind.toQualString();
+
+    if (kind == c10::prim::Constant) {
+        Sym s;
+        if (n->output()->type()->kind() == c10::TypeKind::FunctionType) {
+            s.kind = Sym::Const;  // a function reference; only its calls (already inlined) mattered
+        } else if (auto iv = jit::toIValue(n->output())) {
+            if (iv->isTensor()) {
+                const int id = paramValue("constant." + std::to_string(constantCount++), iv->toTensor());
+                s = id >= 0 ? makeTensor(id) : Sym::constant(*iv);
+            } else {
+                s = Sym::constant(*iv);
+            }
+        }
+        syms[n->output()] = s;
+        return;
+    }
+    if (kind == c10::prim::GetAttr) {
+        const Sym& owner = sym(n->input(0));
+        if (owner.kind != Sym::Module) fail(n, "an attribute of something other than a module is read");
+        const std::string name = n->s(c10::attr::name);
+        const std::string path = owner.path.empty() ? name : owner.path + "." + name;
+        const c10::IValue attr = owner.iv.toObject()->getAttr(name);
+        Sym s;
+        if (attr.isObject()) {
+            s.kind = Sym::Module;
+            s.iv = attr;
+            s.path = path;
+        } else if (attr.isTensor()) {
+            const int id = paramValue(path, attr.toTensor());
+            s = id >= 0 ? makeTensor(id) : Sym::constant(attr);
+            if (id >= 0) s.path = path;
+        } else {
+            s = Sym::constant(attr);
+        }
+        syms[n->output()] = s;
+        return;
+    }
+    if (kind == c10::prim::If) {
+        const Sym& cond = sym(n->input(0));
+        if (cond.kind != Sym::Const || !cond.iv.isBool()) {
+            if (!unknown.empty()) {  // the real problem is an unsupported op upstream
+                for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
+                return;
+            }
+            fail(n, "a branch depends on tensor values, which a static graph cannot follow");
+        }
+        const jit::Block* taken = n->blocks()[cond.iv.toBool() ? 0 : 1];
+        runBlock(taken);
+        for (size_t i = 0; i < n->outputs().size(); ++i) syms[n->outputs()[i]] = sym(taken->outputs()[i]);
+        return;
+    }
+    if (kind == c10::prim::Loop) {
+        runLoop(n);
+        return;
+    }
+    if (kind == c10::prim::RaiseException) {
+        std::string message = "an exception";
+        const Sym& m = sym(n->input(0));
+        if (m.kind == Sym::Const && m.iv.isString()) message = m.iv.toStringRef();
+        fail(n, "the model rejects an input of shape " + shapeText(sampleShape) + ": \"" + message +
+                    "\"; give the input shape the model was made for");
+    }
+    if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct) {
+        Sym s;
+        s.kind = kind == c10::prim::ListConstruct ? Sym::List : Sym::Tuple;
+        s.items = std::make_shared<std::vector<Sym>>();
+        for (const jit::Value* v : n->inputs()) s.items->push_back(sym(v));
+        syms[n->output()] = s;
+        return;
+    }
+    if (kind == c10::prim::ListUnpack || kind == c10::prim::TupleUnpack) {
+        const std::vector<Sym> items = itemsOf(n, sym(n->input(0)));
+        if (items.size() != n->outputs().size()) fail(n, "an unpack of the wrong length");
+        for (size_t i = 0; i < items.size(); ++i) syms[n->outputs()[i]] = items[i];
+        return;
+    }
+    if (kind == c10::prim::TupleIndex || (kind == c10::aten::__getitem__ && isSequence(sym(n->input(0))))) {
+        const std::vector<Sym> items = itemsOf(n, sym(n->input(0)));
+        int64_t i = intOf(n, 1);
+        if (i < 0) i += int64_t(items.size());
+        if (i < 0 || i >= int64_t(items.size())) fail(n, "an index out of range");
+        syms[n->output()] = items[size_t(i)];
+        return;
+    }
+    if (kind == c10::aten::append && sym(n->input(0)).kind == Sym::List) {
+        sym(n->input(0)).items->push_back(sym(n->input(1)));
+        syms[n->output()] = sym(n->input(0));
+        return;
+    }
+    if (kind == c10::aten::len && isSequence(sym(n->input(0)))) {
+        syms[n->output()] = Sym::constant(int64_t(itemsOf(n, sym(n->input(0))).size()));
+        return;
+    }
+    if (kind == c10::prim::unchecked_cast || kind == c10::aten::Int || kind == c10::aten::IntImplicit ||
+        kind == c10::aten::ScalarImplicit || kind == c10::prim::NumToTensor || kind == c10::aten::Float) {
+        const Sym& in = sym(n->input(0));
+        if (in.kind != Sym::Const) {
+            syms[n->output()] = in;
+            return;
+        }
+    }
+    if (kind == c10::aten::warn || kind == c10::prim::Print) return;
+    if (kind == c10::aten::__is__ || kind == c10::aten::__isnot__) {
+        const Sym& a = sym(n->input(0));
+        const Sym& b = sym(n->input(1));
+        const bool aNone = a.kind == Sym::Const && a.iv.isNone();
+        const bool bNone = b.kind == Sym::Const && b.iv.isNone();
+        if (aNone || bNone) {
+            const bool same = aNone && bNone;
+            syms[n->output()] = Sym::constant(kind == c10::aten::__is__ ? same : !same);
+            return;
+        }
+    }
+
+    if (anyUnknown(n)) {
+        for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
+        return;
+    }
+    if (mapTensorOp(n)) return;
+
+    // Everything else must be a scalar computation on known values: evaluate it with the
+    // operator's own kernel (constant propagation, as TorchScript's freezing does).
+    bool allConst = true;
+    for (const jit::Value* v : n->inputs()) allConst = allConst && sym(v).kind == Sym::Const;
+    bool tensorOut = false;
+    for (const jit::Value* v : n->outputs())
+        tensorOut = tensorOut || v->type()->isSubtypeOf(*c10::TensorType::get());
+    if (allConst && !tensorOut && n->maybeOperator()) {
+        jit::Stack stack;
+        for (const jit::Value* v : n->inputs()) stack.push_back(sym(v).iv);
+        try {
+            n->getOperation()(stack);
+        } catch (const c10::Error& e) {
+            fail(n, std::string("a computation on constants failed: ") + e.what_without_backtrace());
+        }
+        for (size_t i = 0; i < n->outputs().size(); ++i) syms[n->outputs()[i]] = Sym::constant(stack.at(i));
+        return;
+    }
+    for (const jit::Value* v : n->inputs())
+        if (sym(v).kind == Sym::Batch && !tensorOut)
+            fail(n, "the batch size is used in arithmetic; PTQ Studio keeps the batch dimension free");
+    recordUnknown(n, "");
+}
+
+void ImportContext::runLoop(const jit::Node* n) {
+    const jit::Block* body = n->blocks()[0];
+    const Sym& trips = sym(n->input(0));
+    const Sym& cond0 = sym(n->input(1));
+    if (trips.kind != Sym::Const || cond0.kind != Sym::Const) fail(n, "a loop whose length depends on tensor values");
+    const int64_t maxTrips = trips.iv.toInt();
+    bool cond = cond0.iv.toBool();
+    std::vector<Sym> carried;
+    for (size_t i = 2; i < n->inputs().size(); ++i) carried.push_back(sym(n->inputs()[i]));
+    for (int64_t i = 0; i < maxTrips && cond; ++i) {
+        if (i > 100000) fail(n, "a loop that runs more than 100000 times");
+        syms[body->inputs()[0]] = Sym::constant(i);
+        for (size_t k = 0; k < carried.size(); ++k) syms[body->inputs()[k + 1]] = carried[k];
+        runBlock(body);
+        const Sym& c = sym(body->outputs()[0]);
+        if (c.kind != Sym::Const) fail(n, "a loop condition that depends on tensor values");
+        cond = c.iv.toBool();
+        for (size_t k = 0; k < carried.size(); ++k) carried[k] = sym(body->outputs()[k + 1]);
+    }
+    for (size_t k = 0; k < carried.size(); ++k) syms[n->outputs()[k]] = carried[k];
+}
+
+// ------------------------------------------------------------------ argument helpers
+
+bool ImportContext::isSequence(const Sym& s) const {
+    return s.kind == Sym::List || s.kind == Sym::Tuple ||
+           (s.kind == Sym::Const && (s.iv.isList() || s.iv.isTuple()));
+}
+
+std::vector<Sym> ImportContext::itemsOf(const jit::Node* n, const Sym& s) const {
+    if (s.kind == Sym::List || s.kind == Sym::Tuple) return *s.items;
+    std::vector<Sym> out;
+    if (s.kind == Sym::Const && s.iv.isList())
+        for (const c10::IValue& v : s.iv.toListRef()) out.push_back(Sym::constant(v));
+    else if (s.kind == Sym::Const && s.iv.isTuple())
+        for (const c10::IValue& v : s.iv.toTupleRef().elements()) out.push_back(Sym::constant(v));
+    else
+        fail(n, "a list or tuple was expected");
+    return out;
+}
+
+int64_t ImportContext::intOf(const jit::Node* n, size_t i) {
+    const Sym& s = sym(n->input(i));
+    if (s.kind == Sym::Batch) return kBatchDim;
+    if (s.kind == Sym::Const && s.iv.isInt()) return s.iv.toInt();
+    if (s.kind == Sym::Const && s.iv.isDouble()) return int64_t(s.iv.toDouble());
+    if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1 : 0;
+    fail(n, "argument " + std::to_string(i) + " must be a known integer");
+}
+
+double ImportContext::numberOf(const jit::Node* n, size_t i) {
+    const Sym& s = sym(n->input(i));
+    if (s.kind == Sym::Const && s.iv.isDouble()) return s.iv.toDouble();
+    if (s.kind == Sym::Const && s.iv.isInt()) return double(s.iv.toInt());
+    if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1.0 : 0.0;
+    fail(n, "argument " + std::to_string(i) + " must be a known number");
+}
+
+std::vector<int64_t> ImportContext::intsOf(const jit::Node* n, size_t i) {
+    const Sym& s = sym(n->input(i));
+    if (s.kind == Sym::Const && s.iv.isInt()) return {s.iv.toInt()};
+    if (s.kind == Sym::Const && s.iv.isNone()) return {};
+    std::vector<int64_t> out;
+    for (const Sym& item : itemsOf(n, s)) {
+        if (item.kind == Sym::Batch) out.push_back(kBatchDim);
+        else if (item.kind == Sym::Const && item.iv.isInt()) out.push_back(item.iv.toInt());
+        else fail(n, "argument " + std::to_string(i) + " must be a list of known integers");
+    }
+    return out;
+}
+
+bool ImportContext::isNone(const jit::Node* n, size_t i) {
+    if (i >= n->inputs().size()) return true;
+    const Sym& s = sym(n->input(i));
+    return s.kind == Sym::Const && s.iv.isNone();
+}
+
+bool ImportContext::isTensor(const jit::Node* n, size_t i) {
+    return i < n->inputs().size() && sym(n->input(i)).kind == Sym::Tensor;
+}
+
+int ImportContext::tensorOf(const jit::Node* n, size_t i) {
+    const Sym& s = sym(n->input(i));
+    if (s.kind != Sym::Tensor) fail(n, "argument " + std::to_string(i) + " must be a tensor");
+    return s.value;
+}
+
+// ------------------------------------------------------------------ tensor operations
+
+void ImportContext::alias(const jit::Node* n, int valueId) {
+    syms[n->output()] = makeTensor(valueId);
+}
+
+// Maps an ATen tensor op to IR nodes. Returns false when the node is not a tensor op it knows
+// and has no tensor operand (a scalar computation, evaluated by the caller).
+bool ImportContext::mapTensorOp(const jit::Node* n) {
+    std::string op = n->kind().toUnqualString();
+    const std::string ns = n->kind().ns().toUnqualString();
+    if (ns != "aten") return false;
+    // In-place variants compute the same thing; later readers of the mutated input see the result.
+    const bool inplace = op.size() > 1 && op.back() == '_' && op[op.size() - 2] != '_';
+    if (inplace) op.pop_back();
+    auto finish = [&](const std::vector<int>& outs) {
+        for (size_t i = 0; i < n->outputs().size() && i < outs.size(); ++i) syms[n->outputs()[i]] = makeTensor(outs[i]);
+        if (inplace && isTensor(n, 0)) syms[n->input(0)] = makeTensor(outs[0]);
+        return true;
+    };
+    auto layerName = [&](int weightValue) {
+        std::string key = graph.value(weightValue).param;
+        const std::string suffix = ".weight";
+        if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
+            key.resize(key.size() - suffix.size());
+        return key;
+    };
+
+    // Shape queries: answered from the probe, with the batch dimension kept symbolic.
+    if (op == "dim" && isTensor(n, 0)) {
+        syms[n->output()] = Sym::constant(int64_t(probes[size_t(tensorOf(n, 0))].dim()));
+        return true;
+    }
+    if (op == "size" && isTensor(n, 0)) {
+        const auto sizes = probes[size_t(tensorOf(n, 0))].sizes().vec();
+        auto dimSym = [&](int64_t d) {
+            if (d < 0) d += int64_t(sizes.size());
+            if (d < 0 || d >= int64_t(sizes.size())) fail(n, "a size() of a dimension the tensor does not have");
+            Sym s = Sym::constant(sizes[size_t(d)]);
+            if (d == 0) s.kind = Sym::Batch;
+            return s;
+        };
+        if (n->inputs().size() > 1) {
+            syms[n->output()] = dimSym(intOf(n, 1));
+        } else {
+            Sym list;
+            list.kind = Sym::List;
+            list.items = std::make_shared<std::vector<Sym>>();
+            for (int64_t d = 0; d < int64_t(sizes.size()); ++d) list.items->push_back(dimSym(d));
+            syms[n->output()] = list;
+        }
+        return true;
+    }
+
+    // Pass-through ops: no IR node at all.
+    if ((op == "dropout" || op == "feature_dropout" || op == "alpha_dropout" || op == "feature_alpha_dropout") &&
+        isTensor(n, 0)) {
+        if (intOf(n, 2) != 0) fail(n, "dropout in training mode");
+        alias(n, tensorOf(n, 0));
+        return true;
+    }
+    if ((op == "contiguous" || op == "detach" || op == "clone" || op == "identity") && isTensor(n, 0)) {
+        alias(n, tensorOf(n, 0));
+        return true;
+    }
+    if (op == "t" && isTensor(n, 0)) {
+        const int v = tensorOf(n, 0);
+        if (!graph.value(v).param.empty()) {  // W^T of a parameter: part of a linear layer
+            Sym s;
+            s.kind = Sym::TransposedParam;
+            s.value = v;
+            syms[n->output()] = s;
+            return true;
+        }
+        return finish(addOp(n, OpKind::Transpose, "", {v}, {{"dim0", int64_t(0)}, {"dim1", int64_t(1)}}));
+    }
+
+    if (op == "conv2d" || op == "_convolution") {
+        const int w = tensorOf(n, 1);
+        if (graph.value(w).shape.size() != 4) {
+            recordUnknown(n, std::to_string(graph.value(w).shape.size() - 2) + "-d convolution");
+            return true;
+        }
+        Attributes a{{"stride", intsOf(n, 3)}, {"dilation", intsOf(n, 5)}};
+        if (op == "_convolution") {
+            if (intOf(n, 6) != 0) {
+                recordUnknown(n, "transposed convolution");
+                return true;
+            }
+            a["groups"] = intOf(n, 8);
+        } else {
+            a["groups"] = intOf(n, 6);
+        }
+        const Sym& pad = sym(n->input(4));
+        if (pad.kind == Sym::Const && pad.iv.isString()) a["padding_mode"] = pad.iv.toStringRef();
+        else a["padding"] = intsOf(n, 4);
+        std::vector<int> in{tensorOf(n, 0), w};
+        if (!isNone(n, 2)) in.push_back(tensorOf(n, 2));
+        return finish(addOp(n, OpKind::Conv2d, layerName(w), in, a));
+    }
+    if (op == "linear") {
+        const int w = tensorOf(n, 1);
+        std::vector<int> in{tensorOf(n, 0), w};
+        if (!isNone(n, 2)) in.push_back(tensorOf(n, 2));
+        return finish(addOp(n, OpKind::Linear, layerName(w), in));
+    }
+    if (op == "addmm" || op == "matmul" || op == "mm") {
+        const size_t x = op == "addmm" ? 1 : 0;
+        const Sym& rhs = sym(n->input(x + 1));
+        const bool unitScale = op != "addmm" || (numberOf(n, 3) == 1.0 && numberOf(n, 4) == 1.0);
+        if (rhs.kind == Sym::TransposedParam && unitScale) {
+            std::vector<int> in{tensorOf(n, x), rhs.value};
+            if (op == "addmm") in.push_back(tensorOf(n, 0));
+            return finish(addOp(n, OpKind::Linear, layerName(rhs.value), in));
+        }
+        if (op != "addmm") return finish(addOp(n, OpKind::MatMul, "", {tensorOf(n, 0), tensorOf(n, 1)}));
+        recordUnknown(n, "a general addmm");
+        return true;
+    }
+    if (op == "batch_norm") {
+        if (intOf(n, 5) != 0) fail(n, "batch norm in training mode");
+        const int x = tensorOf(n, 0);
+        std::vector<int> in{x, tensorOf(n, 3), tensorOf(n, 4)};
+        const bool affine = !isNone(n, 1) && !isNone(n, 2);
+        if (affine) {
+            in.push_back(tensorOf(n, 1));
+            in.push_back(tensorOf(n, 2));
+        }
+        const std::string name = affine ? layerName(tensorOf(n, 1)) : "";
+        return finish(addOp(n, OpKind::BatchNorm, name, in, {{"eps", numberOf(n, 7)}, {"affine", int64_t(affine)}}));
+    }
+    if (op == "layer_norm") {
+        std::vector<int> in{tensorOf(n, 0)};
+        if (!isNone(n, 2)) in.push_back(tensorOf(n, 2));
+        if (!isNone(n, 3)) in.push_back(tensorOf(n, 3));
+        return finish(addOp(n, OpKind::LayerNorm, "", in, {{"normalized_shape", intsOf(n, 1)}, {"eps", numberOf(n, 4)}}));
+    }
+
+    static const std::map<std::string, OpKind> unary = {
+        {"relu", OpKind::Relu},       {"hardswish", OpKind::Hardswish}, {"hardsigmoid", OpKind::Hardsigmoid},
+        {"silu", OpKind::Silu},       {"sigmoid", OpKind::Sigmoid},     {"tanh", OpKind::Tanh},
+    };
+    if (auto it = unary.find(op); it != unary.end() && isTensor(n, 0))
+        return finish(addOp(n, it->second, "", {tensorOf(n, 0)}));
+    if (op == "relu6" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Hardtanh, "", {tensorOf(n, 0)}, {{"min_val", 0.0}, {"max_val", 6.0}}));
+    if (op == "hardtanh" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Hardtanh, "", {tensorOf(n, 0)},
+                            {{"min_val", numberOf(n, 1)}, {"max_val", numberOf(n, 2)}}));
+    if (op == "gelu" && isTensor(n, 0)) {
+        Attributes a;
+        if (n->inputs().size() > 1 && sym(n->input(1)).kind == Sym::Const && sym(n->input(1)).iv.isString())
+            a["approximate"] = sym(n->input(1)).iv.toStringRef();
+        return finish(addOp(n, OpKind::Gelu, "", {tensorOf(n, 0)}, a));
+    }
+
+    static const std::map<std::string, OpKind> binaries = {
+        {"add", OpKind::Add}, {"sub", OpKind::Sub}, {"rsub", OpKind::Sub}, {"mul", OpKind::Mul}, {"div", OpKind::Div},
+    };
+    if (auto it = binaries.find(op); it != binaries.end() && (isTensor(n, 0) || isTensor(n, 1))) {
+        Attributes a;
+        if ((op == "add" || op == "sub" || op == "rsub") && n->inputs().size() > 2) a["alpha"] = numberOf(n, 2);
+        if (op == "div" && n->inputs().size() > 2 && !isNone(n, 2)) a["rounding_mode"] = sym(n->input(2)).iv.toStringRef();
+        if (isTensor(n, 0) && isTensor(n, 1)) {
+            if (op == "rsub") return finish(addOp(n, OpKind::Sub, "", {tensorOf(n, 1), tensorOf(n, 0)}, a));
+            return finish(addOp(n, it->second, "", {tensorOf(n, 0), tensorOf(n, 1)}, a));
+        }
+        const bool tensorFirst = isTensor(n, 0);
+        a["scalar"] = numberOf(n, tensorFirst ? 1 : 0);
+        // scalar - x and scalar / x need the reversed form; scalar + x and scalar * x commute.
+        if (op == "rsub" || (!tensorFirst && (op == "sub" || op == "div"))) a["reversed"] = int64_t(1);
+        return finish(addOp(n, it->second, "", {tensorOf(n, tensorFirst ? 0 : 1)}, a));
+    }
+
+    if ((op == "cat" || op == "concat") && isSequence(sym(n->input(0)))) {
+        std::vector<int> in;
+        for (const Sym& item : itemsOf(n, sym(n->input(0)))) {
+            if (item.kind != Sym::Tensor) fail(n, "a concatenation of something other than tensors");
+            in.push_back(item.value);
+        }
+        return finish(addOp(n, OpKind::Cat, "", in, {{"dim", intOf(n, 1)}}));
+    }
+    if (op == "flatten" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Flatten, "", {tensorOf(n, 0)}, {{"start_dim", intOf(n, 1)}, {"end_dim", intOf(n, 2)}}));
+    if ((op == "reshape" || op == "view") && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Reshape, "", {tensorOf(n, 0)}, {{"shape", intsOf(n, 1)}}));
+    if (op == "permute" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Permute, "", {tensorOf(n, 0)}, {{"dims", intsOf(n, 1)}}));
+    if (op == "transpose" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Transpose, "", {tensorOf(n, 0)}, {{"dim0", intOf(n, 1)}, {"dim1", intOf(n, 2)}}));
+    if ((op == "chunk" || op == "split" || op == "split_with_sizes") && isTensor(n, 0)) {
+        Attributes a{{"dim", intOf(n, 2)}};
+        OpKind kind = OpKind::Split;
+        if (op == "chunk") {
+            kind = OpKind::Chunk;
+            a["chunks"] = intOf(n, 1);
+        } else if (isSequence(sym(n->input(1)))) {
+            a["sizes"] = intsOf(n, 1);
+        } else {
+            a["split_size"] = intOf(n, 1);
+        }
+        const std::vector<int> outs = addOp(n, kind, "", {tensorOf(n, 0)}, a);
+        Sym list;
+        list.kind = Sym::List;
+        list.items = std::make_shared<std::vector<Sym>>();
+        for (int v : outs) list.items->push_back(makeTensor(v));
+        syms[n->output()] = list;
+        return true;
+    }
+    if (op == "max_pool2d" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::MaxPool2d, "", {tensorOf(n, 0)},
+                            {{"kernel", intsOf(n, 1)}, {"stride", intsOf(n, 2)}, {"padding", intsOf(n, 3)},
+                             {"dilation", intsOf(n, 4)}, {"ceil_mode", intOf(n, 5)}}));
+    if (op == "avg_pool2d" && isTensor(n, 0)) {
+        Attributes a{{"kernel", intsOf(n, 1)}, {"stride", intsOf(n, 2)}, {"padding", intsOf(n, 3)},
+                     {"ceil_mode", intOf(n, 4)}, {"count_include_pad", intOf(n, 5)}};
+        if (!isNone(n, 6)) a["divisor_override"] = intOf(n, 6);
+        return finish(addOp(n, OpKind::AvgPool2d, "", {tensorOf(n, 0)}, a));
+    }
+    if ((op == "adaptive_avg_pool2d" || op == "adaptive_max_pool2d") && isTensor(n, 0)) {
+        const bool isMax = op == "adaptive_max_pool2d";
+        const auto outs = addOp(n, isMax ? OpKind::AdaptiveMaxPool2d : OpKind::AdaptiveAvgPool2d, "",
+                                {tensorOf(n, 0)}, {{"output_size", intsOf(n, 1)}});
+        syms[n->outputs()[0]] = makeTensor(outs[0]);
+        if (isMax && n->outputs().size() > 1) syms[n->outputs()[1]] = Sym{};  // indices: unused by inference
+        return true;
+    }
+    if (op == "mean" && isTensor(n, 0)) {
+        const bool full = n->inputs().size() <= 2;  // mean(x, dtype)
+        Attributes a{{"dims", full ? std::vector<int64_t>{} : intsOf(n, 1)}, {"keepdim", full ? int64_t(0) : intOf(n, 2)}};
+        return finish(addOp(n, OpKind::Mean, "", {tensorOf(n, 0)}, a));
+    }
+    if (op == "softmax" && isTensor(n, 0))
+        return finish(addOp(n, OpKind::Softmax, "", {tensorOf(n, 0)}, {{"dim", intOf(n, 1)}}));
+
+    for (const jit::Value* v : n->inputs()) {
+        const auto k = sym(v).kind;
+        if (k == Sym::Tensor || k == Sym::TransposedParam) {
+            recordUnknown(n, "");
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ entry point
+
+Graph interpretForward(jit::Graph& tsGraph, const jit::Module& module, const std::vector<int64_t>& sampleShape,
+                       const std::string& path) {
+    ImportContext ctx(module, sampleShape, path);
+    if (tsGraph.inputs().size() != 2)
+        throw invalidInput("'" + path + "' has a forward with " + std::to_string(tsGraph.inputs().size() - 1) +
+                           " inputs; PTQ Studio quantizes models that take one image tensor.");
+    Sym self;
+    self.kind = Sym::Module;
+    self.iv = module._ivalue();
+    ctx.syms[tsGraph.inputs()[0]] = self;
+
+    std::vector<int64_t> shape{1};
+    shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+    const int input = ctx.graph.addInput("input", shape);
+    ctx.probes.resize(size_t(input) + 1);
+    ctx.probes[size_t(input)] = at::zeros(shape);
+    ctx.syms[tsGraph.inputs()[1]] = ctx.makeTensor(input);
+
+    ctx.runBlock(tsGraph.block());
+
+    if (!ctx.unknown.empty()) {
+        std::ostringstream msg;
+        msg << "'" << path << "' uses operations PTQ Studio does not support: ";
+        bool first = true;
+        for (const auto& [op, info] : ctx.unknown) {
+            msg << (first ? "" : ", ") << op << " x" << info.count;
+            if (!info.scopes.empty()) {
+                msg << " (in ";
+                for (size_t i = 0; i < info.scopes.size(); ++i) msg << (i ? ", " : "") << info.scopes[i];
+                msg << (info.count > int(info.scopes.size()) ? ", ...)" : ")");
+            }
+            first = false;
+        }
+        msg << ". Nothing was run; replace those operations in the model or export a model without them.";
+        throw invalidInput(msg.str());
+    }
+
+    std::vector<int> outputs;
+    for (const jit::Value* out : tsGraph.outputs()) {
+        const Sym& s = ctx.sym(out);
+        if (s.kind == Sym::Tensor) outputs.push_back(s.value);
+        else if (s.kind == Sym::Tuple || s.kind == Sym::List)
+            for (const Sym& item : *s.items)
+                if (item.kind == Sym::Tensor) outputs.push_back(item.value);
+    }
+    if (outputs.empty())
+        throw invalidInput("'" + path + "' returns no tensor from forward; PTQ Studio needs the model's logits.");
+    ctx.graph.setOutputs(outputs);
+    ctx.graph.uniquifyNames();
+    return std::move(ctx.graph);
+}
+
+}  // namespace ptq

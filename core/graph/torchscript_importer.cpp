@@ -1,0 +1,119 @@
+#include "core/graph/torchscript_importer.h"
+
+#include "core/graph/import_interpreter.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+namespace ptq {
+
+namespace {
+
+std::string firstLine(std::string s) {
+    if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+    return s;
+}
+
+// Checks the container before LibTorch sees it, so each kind of bad file gets its own sentence.
+void checkContainer(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(path, ec))
+        throw invalidInput("No model file at '" + path + "': check the path.");
+    if (fs::is_directory(path, ec))
+        throw invalidInput("'" + path + "' is a folder, not a model file: give the path of a TorchScript .pt file.");
+    const auto size = fs::file_size(path, ec);
+    if (ec) throw invalidInput("Cannot read '" + path + "': " + ec.message() + ".");
+    if (size == 0)
+        throw invalidInput("'" + path + "' is empty (0 bytes), not a TorchScript model: export one with "
+                           "torch.jit.script(model).save(path).");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw invalidInput("Cannot open '" + path + "' for reading: check its permissions.");
+    char magic[4] = {0, 0, 0, 0};
+    in.read(magic, 4);
+    if (!(magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4)) {
+        const bool pickle = static_cast<unsigned char>(magic[0]) == 0x80;
+        throw invalidInput("'" + path + "' is not a TorchScript file (" +
+                           (pickle ? std::string("it is a legacy torch.save pickle")
+                                   : std::string("it does not start with a zip archive")) +
+                           "): export the model with torch.jit.script(model).save(path) or torch.jit.trace.");
+    }
+    std::vector<std::string> records;
+    try {
+        caffe2::serialize::PyTorchStreamReader reader(path);
+        records = reader.getAllRecords();
+    } catch (const c10::Error&) {
+        throw invalidInput("'" + path + "' is truncated or damaged (its zip archive cannot be read): copy or "
+                           "export the model again.");
+    }
+    bool hasCode = false, hasData = false, hasConstants = false;
+    for (const auto& r : records) {
+        if (r.rfind("code/", 0) == 0) hasCode = true;
+        if (r == "data.pkl") hasData = true;
+        if (r == "constants.pkl") hasConstants = true;
+    }
+    if (hasData && !hasCode && !hasConstants)
+        throw invalidInput("'" + path + "' holds tensors saved with torch.save (a state_dict or a pickled object), "
+                           "not a TorchScript module: export the model with torch.jit.script(model).save(path).");
+    if (!hasCode)
+        throw invalidInput("'" + path + "' is a zip archive without TorchScript code: export the model with "
+                           "torch.jit.script(model).save(path) or torch.jit.trace(model, example).save(path).");
+}
+
+}  // namespace
+
+torch::jit::Module loadTorchScriptModule(const std::string& path) {
+    checkContainer(path);
+    torch::jit::Module module;
+    try {
+        module = torch::jit::load(path, c10::Device(c10::kCPU));
+    } catch (const c10::Error& e) {
+        throw invalidInput("'" + path + "' could not be loaded as TorchScript (" +
+                           firstLine(e.what_without_backtrace()) +
+                           "): export it again with the PyTorch version that made it.");
+    } catch (const std::exception& e) {
+        throw invalidInput("'" + path + "' could not be loaded as TorchScript (" + firstLine(e.what()) +
+                           "): export it again.");
+    }
+    if (!module.find_method("forward"))
+        throw invalidInput("'" + path + "' has no forward method: export the model (an nn.Module), not a "
+                           "function or a library of methods.");
+    const auto& schema = module.get_method("forward").function().getSchema();
+    const size_t inputs = schema.arguments().size() - 1;  // minus self
+    if (inputs != 1)
+        throw invalidInput("'" + path + "' has a forward with " + std::to_string(inputs) +
+                           " inputs; PTQ Studio quantizes models that take one image tensor: wrap the model "
+                           "so that forward(x) takes a single tensor.");
+    module.eval();
+    return module;
+}
+
+Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sampleShape) {
+    if (sampleShape.empty())
+        throw invalidInput("No input shape is known for '" + path + "': give one (for example --input-shape "
+                           "1,28,28) or put a sidecar JSON with input_shape next to the model.");
+    for (auto d : sampleShape)
+        if (d <= 0)
+            throw invalidInput("The input shape has a dimension of " + std::to_string(d) +
+                               "; every dimension must be positive.");
+    const auto start = std::chrono::steady_clock::now();
+    torch::jit::Module module = loadTorchScriptModule(path);
+    auto graph = module.get_method("forward").graph()->copy();
+    torch::jit::Inline(*graph);
+
+    c10::InferenceMode inference;
+    Graph result = interpretForward(*graph, module, sampleShape, path);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    logger()->info("Imported {}: {} nodes, {} parameters in {:.0f} ms", path, result.nodes().size(),
+                   result.parameterCount(), ms);
+    return result;
+}
+
+}  // namespace ptq

@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// TorchScript (.pt) → Graph IR. The importer never runs the model's TorchScript code: it
+/// reads the inlined forward graph, resolves module attributes and shape checks at import time,
+/// maps each tensor operation to an IR op, and infers shapes by running those IR ops (the same
+/// kernels the executor uses) on one zero sample.
+
+#include "core/graph/graph.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace torch {
+namespace jit {
+struct Module;
+}
+}  // namespace torch
+
+namespace ptq {
+
+/// Imports the model at @p path for one input sample of shape @p sampleShape (C x H x W).
+/// Any thread. Throws ptq::Error (InvalidInput) with one sentence for: a missing, empty,
+/// truncated or non-TorchScript file, a state_dict, a forward with other than one input, and
+/// operations the IR does not know (each named with where it stands and how often).
+Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sampleShape);
+
+/// Loads a TorchScript module in eval mode with the same checks and error sentences as
+/// importTorchScript (core .cpp only: needs LibTorch's complete types).
+torch::jit::Module loadTorchScriptModule(const std::string& path);
+
+}  // namespace ptq

@@ -1,0 +1,49 @@
+#include "core/util/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace ptq {
+
+namespace {
+std::mutex& sinkMutex() {
+    static std::mutex m;
+    return m;
+}
+}  // namespace
+
+std::shared_ptr<spdlog::logger> logger() {
+    static std::shared_ptr<spdlog::logger> instance = [] {
+        auto stderrSink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+        stderrSink->set_level(spdlog::level::warn);
+        auto l = std::make_shared<spdlog::logger>("ptq", stderrSink);
+        l->set_level(spdlog::level::debug);
+        l->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+        return l;
+    }();
+    return instance;
+}
+
+void addLogSink(std::shared_ptr<spdlog::sinks::sink> sink) {
+    std::lock_guard<std::mutex> lock(sinkMutex());
+    // spdlog's logger::sinks() is not synchronised with logging; add sinks at start-up.
+    logger()->sinks().push_back(std::move(sink));
+}
+
+bool addLogFile(const std::string& path) {
+    try {
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
+        sink->set_level(spdlog::level::debug);
+        addLogSink(sink);
+        return true;
+    } catch (const std::exception& e) {
+        logger()->warn("Cannot write the log file {}: {}", path, e.what());
+        return false;
+    }
+}
+
+}  // namespace ptq

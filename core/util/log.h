@@ -1,0 +1,22 @@
+#pragma once
+/// @file
+/// The application logger: one spdlog logger named "ptq" shared by core, ui and app.
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+
+namespace ptq {
+
+/// The shared logger; created on first use with a stderr sink at "warn" (quiet command line).
+std::shared_ptr<spdlog::logger> logger();
+
+/// Adds a sink to the shared logger (the GUI's log dock, a log file). Thread-safe.
+void addLogSink(std::shared_ptr<spdlog::sinks::sink> sink);
+
+/// Adds a file sink at @p path (directories are created). Returns false and logs a warning when
+/// the file cannot be opened: a log file is never a reason to stop.
+bool addLogFile(const std::string& path);
+
+}  // namespace ptq

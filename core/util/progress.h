@@ -1,0 +1,39 @@
+#pragma once
+/// @file
+/// The progress/cancel object every long core call takes. The caller owns it; the core
+/// reports through the callback from the thread that runs the work, and polls the flag.
+
+#include "core/util/error.h"
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace ptq {
+
+struct Progress {
+    /// Called from the working thread with a fraction in [0, 1] and a short stage label.
+    /// May be empty. Must be cheap or rate-limit itself: it can be called per batch.
+    std::function<void(double fraction, const std::string& stage)> onProgress;
+    /// Set from any thread to ask the work to stop; the work throws ptq::Cancelled soon after.
+    std::atomic<bool> cancelRequested{false};
+
+    void report(double fraction, const std::string& stage) const {
+        if (onProgress) onProgress(fraction, stage);
+    }
+    bool isCancelled() const { return cancelRequested.load(std::memory_order_relaxed); }
+    /// Throws ptq::Cancelled when a cancel was requested.
+    void throwIfCancelled() const {
+        if (isCancelled()) throw Cancelled();
+    }
+};
+
+/// Reports and checks a possibly null Progress; lets callers pass nullptr for "don't care".
+inline void reportProgress(const Progress* p, double fraction, const std::string& stage) {
+    if (p) {
+        p->throwIfCancelled();
+        p->report(fraction, stage);
+    }
+}
+
+}  // namespace ptq

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PTQ Studio needs to build, run and test.
+# Idempotent and quick when everything is present (one dpkg-query call).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 libgl-dev
+  libqcustomplot-dev
+  libtorch-dev
+  liblpsolve55-dev libcolamd2
+  libspdlog-dev libfmt-dev zlib1g-dev
+  libgraphviz-dev
+  dataset-fashion-mnist
+  python3-torch python3-torchvision python3-numpy
+  xvfb xauth x11-apps
+)
+if [ "${PTQ_WITH_EXTRAS:-0}" = 1 ]; then
+  packages+=(imagemagick)
+fi
+
+missing=()
+while read -r status name; do
+  [ "$status" = "installed" ] || missing+=("$name")
+done < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null || true)
+# dpkg-query prints nothing for packages it has never heard of: add those too.
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -q '^installed$' || missing+=("$p")
+done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2
