@@ -8,6 +8,7 @@
 #include <torch/script.h>
 
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <sstream>
 
@@ -78,6 +79,19 @@ private:
     bool isTensor(const jit::Node* n, size_t i);
     int tensorOf(const jit::Node* n, size_t i);
 };
+
+// ATen ops mapTensorOp turns into IR nodes (or answers at import time); in-place forms included.
+const std::set<std::string>& mappedOps() {
+    static const std::set<std::string> ops = {
+        "dim", "size", "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "contiguous", "detach",
+        "clone", "identity", "t", "conv2d", "_convolution", "linear", "addmm", "matmul", "mm", "batch_norm",
+        "layer_norm", "relu", "hardswish", "hardsigmoid", "silu", "sigmoid", "tanh", "relu6", "hardtanh", "gelu",
+        "add", "sub", "rsub", "mul", "div", "cat", "concat", "flatten", "reshape", "view", "permute", "transpose",
+        "chunk", "split", "split_with_sizes", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+        "adaptive_max_pool2d", "mean", "softmax", "__getitem__", "len", "append", "Int", "Float", "format", "warn",
+        "__is__", "__isnot__", "__not__", "eq", "ne", "lt", "le", "gt", "ge"};
+    return ops;
+}
 
 std::string shapeText(const std::vector<int64_t>& s) {
     std::string out;
@@ -296,6 +310,11 @@ void ImportContext::runNode(const jit::Node* n) {
     }
 
     if (anyUnknown(n)) {
+        // Downstream of an unsupported op: no shapes to probe, but still name unsupported ops.
+        const std::string ns = kind.ns().toUnqualString();
+        std::string base = kind.toUnqualString();
+        if (base.size() > 1 && base.back() == '_') base.pop_back();
+        if (ns == "aten" && !mappedOps().count(base)) recordUnknown(n, "");
         for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
         return;
     }

@@ -96,6 +96,8 @@ torch::jit::Module loadTorchScriptModule(const std::string& path) {
 }
 
 Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sampleShape) {
+    const auto start = std::chrono::steady_clock::now();
+    torch::jit::Module module = loadTorchScriptModule(path);  // file problems first
     if (sampleShape.empty())
         throw invalidInput("No input shape is known for '" + path + "': give one (for example --input-shape "
                            "1,28,28) or put a sidecar JSON with input_shape next to the model.");
@@ -103,8 +105,6 @@ Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sam
         if (d <= 0)
             throw invalidInput("The input shape has a dimension of " + std::to_string(d) +
                                "; every dimension must be positive.");
-    const auto start = std::chrono::steady_clock::now();
-    torch::jit::Module module = loadTorchScriptModule(path);
     auto graph = module.get_method("forward").graph()->copy();
     torch::jit::Inline(*graph);
 

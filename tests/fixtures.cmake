@@ -1,0 +1,18 @@
+# TorchScript fixtures made at test time by real PyTorch (Debian's python3-torch), written into
+# the build tree and never committed. Tests that need them name the fixture.
+set(PTQ_FIXTURE_DIR "${PROJECT_BINARY_DIR}/fixtures")
+find_program(PTQ_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT PTQ_SYSTEM_PYTHON)
+  set(PTQ_SYSTEM_PYTHON /usr/bin/python3)
+endif()
+if(NOT TEST make_fixtures_basic)
+  add_test(NAME make_fixtures_basic
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/basic --set small)
+  add_test(NAME make_fixtures_bad
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/bad --set bad)
+  add_test(NAME make_fixtures_torchvision
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/torchvision --set torchvision)
+  set_tests_properties(make_fixtures_basic PROPERTIES FIXTURES_SETUP fixtures_basic TIMEOUT 300)
+  set_tests_properties(make_fixtures_bad PROPERTIES FIXTURES_SETUP fixtures_bad TIMEOUT 300)
+  set_tests_properties(make_fixtures_torchvision PROPERTIES FIXTURES_SETUP fixtures_torchvision TIMEOUT 1200)
+endif()
