@@ -109,7 +109,7 @@ std::string ImportContext::scopeOf(const jit::Node* n) const {
             const auto& info = std::get<2>(entry);
             if (!info) continue;
             const std::string name = info->instance_name();
-            if (name.empty() || name == "self") continue;
+            if (name.empty() || name == "self" || name == "SELF") continue;
             scope += (scope.empty() ? "" : ".") + name;
         }
     }
@@ -257,7 +257,25 @@ void ImportContext::runNode(const jit::Node* n) {
         fail(n, "the model rejects an input of shape " + shapeText(sampleShape) + ": \"" + message +
                     "\"; give the input shape the model was made for");
     }
+    if (kind == c10::prim::Uninitialized) {  // the value of a branch that raises; never read
+        syms[n->output()] = Sym::constant(c10::IValue());
+        return;
+    }
     if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct) {
+        bool allConst = true;
+        for (const jit::Value* v : n->inputs()) allConst = allConst && sym(v).kind == Sym::Const;
+        if (allConst) {  // a constant list/tuple: scalar ops (`mode in [...]`) can evaluate it
+            std::vector<c10::IValue> items;
+            for (const jit::Value* v : n->inputs()) items.push_back(sym(v).iv);
+            if (kind == c10::prim::TupleConstruct) {
+                syms[n->output()] = Sym::constant(c10::ivalue::Tuple::create(std::move(items)));
+            } else {
+                c10::impl::GenericList list(n->output()->type()->expectRef<c10::ListType>().getElementType());
+                for (auto& item : items) list.push_back(std::move(item));
+                syms[n->output()] = Sym::constant(c10::IValue(std::move(list)));
+            }
+            return;
+        }
         Sym s;
         s.kind = kind == c10::prim::ListConstruct ? Sym::List : Sym::Tuple;
         s.items = std::make_shared<std::vector<Sym>>();
@@ -327,7 +345,8 @@ void ImportContext::runNode(const jit::Node* n) {
     bool tensorOut = false;
     for (const jit::Value* v : n->outputs())
         tensorOut = tensorOut || v->type()->isSubtypeOf(*c10::TensorType::get());
-    if (allConst && !tensorOut && n->maybeOperator()) {
+    // Constant-only tensor results (a traced model's size arithmetic) are constants too.
+    if (allConst && n->maybeOperator()) {
         jit::Stack stack;
         for (const jit::Value* v : n->inputs()) stack.push_back(sym(v).iv);
         try {
@@ -391,6 +410,7 @@ int64_t ImportContext::intOf(const jit::Node* n, size_t i) {
     if (s.kind == Sym::Const && s.iv.isInt()) return s.iv.toInt();
     if (s.kind == Sym::Const && s.iv.isDouble()) return int64_t(s.iv.toDouble());
     if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1 : 0;
+    if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<int64_t>();
     fail(n, "argument " + std::to_string(i) + " must be a known integer");
 }
 
@@ -399,6 +419,7 @@ double ImportContext::numberOf(const jit::Node* n, size_t i) {
     if (s.kind == Sym::Const && s.iv.isDouble()) return s.iv.toDouble();
     if (s.kind == Sym::Const && s.iv.isInt()) return double(s.iv.toInt());
     if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1.0 : 0.0;
+    if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<double>();
     fail(n, "argument " + std::to_string(i) + " must be a known number");
 }
 
@@ -421,12 +442,20 @@ bool ImportContext::isNone(const jit::Node* n, size_t i) {
     return s.kind == Sym::Const && s.iv.isNone();
 }
 
+// A constant tensor of more than one element is an operand like any tensor (a parameter);
+// a one-element one is a number.
 bool ImportContext::isTensor(const jit::Node* n, size_t i) {
-    return i < n->inputs().size() && sym(n->input(i)).kind == Sym::Tensor;
+    if (i >= n->inputs().size()) return false;
+    const Sym& s = sym(n->input(i));
+    return s.kind == Sym::Tensor || (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() > 1);
 }
 
 int ImportContext::tensorOf(const jit::Node* n, size_t i) {
-    const Sym& s = sym(n->input(i));
+    Sym& s = sym(n->input(i));
+    if (s.kind == Sym::Const && s.iv.isTensor()) {
+        const int id = paramValue("constant." + std::to_string(constantCount++), s.iv.toTensor());
+        if (id >= 0) s = makeTensor(id);
+    }
     if (s.kind != Sym::Tensor) fail(n, "argument " + std::to_string(i) + " must be a tensor");
     return s.value;
 }
