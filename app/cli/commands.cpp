@@ -2,6 +2,7 @@
 
 #include "cli/options.h"
 #include "core/graph/graph.h"
+#include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_summary.h"
 #include "core/runtime/verify.h"
@@ -69,9 +70,10 @@ std::string usage() {
            "Commands:\n"
            "  info MODEL [--input-shape C,H,W] [--json]\n"
            "      conv/linear layers with weight shape, parameters and MACs for one input sample\n"
-           "  graph MODEL [--input-shape C,H,W] [--verify] [--batch N] [--seed S] [--json]\n"
-           "      the imported graph, one node a line; --verify compares the executor with\n"
-           "      TorchScript's own forward on one random batch\n"
+           "  graph MODEL [--input-shape C,H,W] [--fold-bn] [--verify] [--batch N] [--seed S] [--json]\n"
+           "      the imported graph, one node a line; --fold-bn folds BatchNorm into the layer\n"
+           "      before it; --verify compares the executor with TorchScript's own forward on\n"
+           "      one random batch\n"
            "\n"
            "Options for every command:\n"
            "  --json      one JSON object on stdout instead of text\n"
@@ -125,19 +127,21 @@ int runInfo(const std::vector<std::string>& argv) {
 }
 
 int runGraph(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "verify"}, {"input-shape", "batch", "seed"}, "graph");
+    const Args a(argv, {"json", "verify", "fold-bn"}, {"input-shape", "batch", "seed"}, "graph");
     const std::string path = modelArg(a, "graph");
     std::vector<int64_t> shape = inputShapeArg(a);
     if (shape.empty()) {
         if (auto card = loadModelCard(path)) shape = card->inputShape;
     }
-    const Graph g = importTorchScript(path, shape);
+    Graph g = importTorchScript(path, shape);
+    const int folded = a.flag("fold-bn") ? foldBatchNorms(g) : 0;
     const long long batch = a.integer("batch", 4);
     if (batch < 1) throw invalidInput("--batch must be at least 1.");
     QJsonObject o;
     QJsonArray nodes;
     std::ostringstream text;
     for (const Node& n : g.nodes()) {
+        if (g.isFoldedBatchNorm(n)) continue;  // runs as identity
         std::string inputs;
         for (int in : n.inputs)
             if (g.value(in).param.empty())
@@ -175,10 +179,13 @@ int runGraph(const std::vector<std::string>& argv) {
         o["nodes"] = nodes;
         o["node_count"] = int(g.nodes().size());
         o["quantizable_layers"] = int(g.quantizableNodes().size());
+        o["folded_batch_norms"] = folded;
     } else {
         std::printf("%-36s %-20s %-14s %9s %11s\n", "node", "op", "output", "params", "MACs");
         std::cout << text.str();
-        std::printf("%zu nodes, %zu quantizable layers\n", g.nodes().size(), g.quantizableNodes().size());
+        std::printf("%zu nodes, %zu quantizable layers", g.nodes().size() - size_t(folded), g.quantizableNodes().size());
+        if (a.flag("fold-bn")) std::printf(", %d batch norms folded into their layers", folded);
+        std::printf("\n");
     }
     int status = 0;
     if (a.flag("verify")) {

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <numeric>
 #include <unordered_map>
 
@@ -222,6 +223,34 @@ int Graph::addNode(OpKind op, std::string name, std::string scope, std::vector<i
     nodes_.push_back(std::move(n));
     return nodes_.back().id;
 }
+
+void Graph::setInput(int nodeId, size_t index, int valueId) {
+    Node& n = nodes_.at(size_t(nodeId));
+    if (index > n.inputs.size()) throw failed("internal: input index past the end");
+    if (index < n.inputs.size()) {
+        auto& old = values_.at(size_t(n.inputs[index])).consumers;
+        if (auto it = std::find(old.begin(), old.end(), nodeId); it != old.end()) old.erase(it);
+        n.inputs[index] = valueId;
+    } else {
+        n.inputs.push_back(valueId);
+    }
+    values_.at(size_t(valueId)).consumers.push_back(nodeId);
+}
+
+void Graph::truncateInputs(int nodeId, size_t count) {
+    Node& n = nodes_.at(size_t(nodeId));
+    while (n.inputs.size() > count) {
+        auto& consumers = values_.at(size_t(n.inputs.back())).consumers;
+        if (auto it = std::find(consumers.begin(), consumers.end(), nodeId); it != consumers.end()) consumers.erase(it);
+        n.inputs.pop_back();
+    }
+}
+
+void Graph::setAttr(int nodeId, const std::string& key, AttrValue value) {
+    nodes_.at(size_t(nodeId)).attrs[key] = std::move(value);
+}
+
+void Graph::eraseAttr(int nodeId, const std::string& key) { nodes_.at(size_t(nodeId)).attrs.erase(key); }
 
 void Graph::uniquifyNames() {
     std::unordered_map<std::string, int> seen;

@@ -108,6 +108,15 @@ public:
     int addNode(OpKind op, std::string name, std::string scope, std::vector<int> inputs,
                 Attributes attrs, const std::vector<std::vector<int64_t>>& outputShapes);
     void setOutputs(std::vector<int> outputs) { outputs_ = std::move(outputs); }
+    /// Points input @p index of node @p nodeId at value @p valueId (appends when index == size).
+    void setInput(int nodeId, size_t index, int valueId);
+    /// Drops the inputs of node @p nodeId from index @p count on.
+    void truncateInputs(int nodeId, size_t count);
+    /// Sets an attribute of a node; eraseAttr removes one.
+    void setAttr(int nodeId, const std::string& key, AttrValue value);
+    void eraseAttr(int nodeId, const std::string& key);
+    /// A BatchNorm folded into its producer runs as identity (see core/graph/passes.h).
+    bool isFoldedBatchNorm(const Node& node) const { return node.op == OpKind::BatchNorm && node.hasAttr("folded_into"); }
     /// Makes node names unique by suffixing "_1", "_2"... in order of appearance.
     void uniquifyNames();
 
