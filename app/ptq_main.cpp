@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
         {"info", ptq::cli::runInfo},
         {"graph", ptq::cli::runGraph},
+        {"bench", ptq::cli::runBench},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -5,6 +5,7 @@
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_summary.h"
+#include "core/runtime/bench_forward.h"
 #include "core/runtime/verify.h"
 #include "core/util/error.h"
 
@@ -74,6 +75,8 @@ std::string usage() {
            "      the imported graph, one node a line; --fold-bn folds BatchNorm into the layer\n"
            "      before it; --verify compares the executor with TorchScript's own forward on\n"
            "      one random batch\n"
+           "  bench forward MODEL [--input-shape C,H,W] [--batch N] [--runs R] [--fold-bn] [--json]\n"
+           "      executor vs TorchScript forward: median time of R alternating runs, peak memory\n"
            "\n"
            "Options for every command:\n"
            "  --json      one JSON object on stdout instead of text\n"
@@ -208,6 +211,49 @@ int runGraph(const std::vector<std::string>& argv) {
     }
     if (a.flag("json")) printJson(o);
     return status;
+}
+
+int runBench(const std::vector<std::string>& argv) {
+    if (argv.empty() || argv[0] != "forward")
+        throw invalidInput("'ptq bench' takes a benchmark name: forward (more arrive with their features).");
+    const Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), {"json", "fold-bn"},
+                 {"input-shape", "batch", "runs"}, "bench forward");
+    const std::string path = modelArg(a, "bench forward");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    if (shape.empty())
+        if (auto card = loadModelCard(path)) shape = card->inputShape;
+    const long long batch = a.integer("batch", 8);
+    const long long runs = a.integer("runs", 10);
+    if (batch < 1 || runs < 1) throw invalidInput("--batch and --runs must be at least 1.");
+    const ForwardBenchResult r = benchForward(path, shape, batch, int(runs), a.flag("fold-bn"));
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["benchmark"] = "forward";
+        o["model"] = QString::fromStdString(path);
+        o["input_shape"] = jsonInts(shape);
+        o["batch"] = qint64(r.batch);
+        o["runs"] = r.runs;
+        o["threads"] = r.threads;
+        o["folded_bn"] = r.foldedBn;
+        o["executor_median_ms"] = r.executorMedianMs;
+        o["torchscript_median_ms"] = r.torchScriptMedianMs;
+        o["executor_min_ms"] = r.executorMinMs;
+        o["torchscript_min_ms"] = r.torchScriptMinMs;
+        o["ratio"] = r.ratio();
+        o["peak_live_bytes"] = qint64(r.peakLiveBytes);
+        o["produced_bytes"] = qint64(r.producedBytes);
+        o["max_rss_bytes"] = qint64(r.maxRssBytes);
+        printJson(o);
+        return 0;
+    }
+    std::printf("forward, batch %lld x %s, %d runs each, %d threads%s\n", (long long)r.batch, shapeText(shape).c_str(),
+                r.runs, r.threads, r.foldedBn ? ", BN folded" : "");
+    std::printf("  executor     median %8.1f ms   min %8.1f ms\n", r.executorMedianMs, r.executorMinMs);
+    std::printf("  TorchScript  median %8.1f ms   min %8.1f ms\n", r.torchScriptMedianMs, r.torchScriptMinMs);
+    std::printf("  ratio (executor / TorchScript, medians): %.3f\n", r.ratio());
+    std::printf("  executor peak live intermediates %.1f MB of %.1f MB produced; process peak RSS %.0f MB\n",
+                r.peakLiveBytes / 1e6, r.producedBytes / 1e6, r.maxRssBytes / 1e6);
+    return 0;
 }
 
 }  // namespace ptq::cli

@@ -1,0 +1,146 @@
+// ptq-studio: the GUI. Thin on purpose: parse the command line, set up logging, open the
+// window on a model; everything else is in ptqui.
+
+#include "core/model/model_card.h"
+#include "core/util/log.h"
+#include "core/util/runtime.h"
+#include "ui/log/log_bridge.h"
+#include "ui/mainwindow/main_window.h"
+
+#include <QtCore/QCommandLineParser>
+#include <QtCore/QDir>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QFileInfo>
+#include <QtCore/QSaveFile>
+#include <QtCore/QStandardPaths>
+#include <QtCore/QTimer>
+#include <QtGui/QPixmap>
+#include <QtWidgets/QApplication>
+
+#include <cstdio>
+
+namespace {
+
+enum ExitCode { Done = 0, Failed = 1, BadInput = 2 };
+
+void printError(const QString& sentence) {
+    std::fprintf(stderr, "ptq-studio: %s\n", qUtf8Printable(sentence));
+}
+
+/// Renders @p window into @p path as PNG, atomically. Returns an error sentence or empty.
+QString writeScreenshot(QWidget* window, const QString& path) {
+    const QPixmap pixmap = window->grab();
+    if (pixmap.isNull()) return QStringLiteral("Could not render the window for the screenshot.");
+    const QFileInfo info(path);
+    if (!info.absoluteDir().exists() && !QDir().mkpath(info.absolutePath()))
+        return QStringLiteral("Cannot create the folder %1 for the screenshot.").arg(info.absolutePath());
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || !pixmap.save(&file, "PNG") || !file.commit())
+        return QStringLiteral("Cannot write the screenshot %1: %2.").arg(path, file.errorString());
+    return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ptq::initRuntime();
+    QElapsedTimer startClock;
+    startClock.start();
+
+    QApplication app(argc, argv);
+    // QSettings and the data folder are both named after the product.
+    QApplication::setOrganizationName(QStringLiteral("PTQ Studio"));
+    QApplication::setApplicationName(QStringLiteral("PTQ Studio"));
+    QApplication::setApplicationDisplayName(QStringLiteral("PTQ Studio"));
+    QApplication::setApplicationVersion(QStringLiteral(PTQ_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Interactive post-training quantization of neural networks."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("MODEL"),
+                                 QStringLiteral("TorchScript model (.pt) to open; the bundled demo when omitted."),
+                                 QStringLiteral("[MODEL]"));
+    const QCommandLineOption screenshotOption(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Render the main window to FILE (PNG) once the model is loaded, then exit."),
+        QStringLiteral("FILE"));
+    parser.addOption(screenshotOption);
+    parser.process(app);  // --help and --version print and exit here
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) {
+        printError(QStringLiteral("Give at most one model file (got %1); see --help.").arg(positional.size()));
+        return BadInput;
+    }
+    const QString screenshotPath = parser.value(screenshotOption);
+    const bool screenshot = parser.isSet(screenshotOption);
+    if (screenshot && screenshotPath.isEmpty()) {
+        printError(QStringLiteral("--screenshot needs a file name, e.g. --screenshot window.png."));
+        return BadInput;
+    }
+
+    const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
+    const QString logPath = QDir(dataDir).filePath(QStringLiteral("ptq-studio.log"));
+    ptq::addLogFile(logPath.toStdString());
+    ptq::ui::LogBridge::instance();  // before any worker thread logs
+
+    ptq::ui::MainWindow::Options options;
+    options.persistLayout = !screenshot;  // screenshots show the default layout
+    ptq::ui::MainWindow window(options);
+    if (screenshot) window.resize(ptq::ui::MainWindow::defaultSize());
+
+    auto log = ptq::logger();
+    log->info("PTQ Studio {} starting: Qt {}, platform {}, {} compute threads", PTQ_VERSION, qVersion(),
+              QGuiApplication::platformName().toStdString(), ptq::runtimeThreads());
+    log->info("Log file {}", logPath.toStdString());
+
+    QString modelPath = positional.value(0);
+    if (modelPath.isEmpty()) modelPath = QString::fromStdString(ptq::demoModelPath());
+
+    int exitCode = Done;
+    if (screenshot) {
+        QObject::connect(&window, &ptq::ui::MainWindow::modelLoaded, &app, [&] {
+            // Let queued layout and paint requests settle before rendering.
+            QTimer::singleShot(150, &app, [&] {
+                const QString error = writeScreenshot(&window, screenshotPath);
+                if (!error.isEmpty()) {
+                    printError(error);
+                    log->error("{}", error.toStdString());
+                    app.exit(Failed);
+                    return;
+                }
+                log->info("Wrote the screenshot {}", screenshotPath.toStdString());
+                app.exit(Done);
+            });
+        });
+        QObject::connect(&window, &ptq::ui::MainWindow::modelLoadFailed, &app,
+                         [&](const QString& message, bool invalidInput) {
+                             printError(message);
+                             app.exit(invalidInput ? BadInput : Failed);
+                         });
+    }
+    QObject::connect(&window, &ptq::ui::MainWindow::modelLoaded, &app, [&, first = true](const QString& name) mutable {
+        if (!first) return;
+        first = false;
+        log->info("Window ready with {} after {:.2f} s", name.toStdString(), double(startClock.elapsed()) / 1000.0);
+    });
+
+    window.show();
+    if (modelPath.isEmpty()) {
+        const QString sentence = QStringLiteral(
+            "The bundled demo model resnet20_fmnist.pt was not found; open a model with File > Open model.");
+        log->error("{}", sentence.toStdString());
+        if (screenshot) {
+            printError(sentence);
+            return Failed;
+        }
+        window.reportError(QStringLiteral("No model"), sentence);
+    } else {
+        window.openModel(modelPath);
+    }
+    exitCode = app.exec();
+    log->info("PTQ Studio exiting with code {}", exitCode);
+    return exitCode;
+}
