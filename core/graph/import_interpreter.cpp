@@ -1,3 +1,7 @@
+// Why one file of ~760 lines: the interpreter's state (Sym, ImportContext) holds c10::IValue and
+// at::Tensor members, and no core header may include LibTorch (ui compiles core headers), so the
+// class and every method that touches its state live in this translation unit. Sections:
+// context and control flow, argument helpers, tensor-op mapping, entry point.
 #include "core/graph/import_interpreter.h"
 
 #include "core/runtime/ops.h"
