@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
 
     const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
     const QString logPath = QDir(dataDir).filePath(QStringLiteral("ptq-studio.log"));
+    ptq::setConsoleLogLevel(spdlog::level::off);  // errors reach stderr once, as a sentence
     ptq::addLogFile(logPath.toStdString());
     ptq::ui::LogBridge::instance();  // before any worker thread logs
 

@@ -28,7 +28,7 @@ struct ModelSummary {
     std::string path;
     std::string name;                   ///< file stem
     std::vector<int64_t> inputShape;    ///< one sample, C x H x W
-    int64_t totalParams = 0;            ///< all parameters of the module, BN included
+    int64_t totalParams = 0;            ///< learned parameters (BN affine included, BN statistics not)
     int64_t quantizableParams = 0;      ///< conv/linear weights and biases
     int64_t totalMacs = 0;              ///< conv/linear MACs for one sample
     int nodeCount = 0;                  ///< operations in the imported graph

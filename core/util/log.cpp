@@ -13,11 +13,15 @@ std::mutex& sinkMutex() {
     static std::mutex m;
     return m;
 }
+std::shared_ptr<spdlog::sinks::sink>& consoleSink() {
+    static std::shared_ptr<spdlog::sinks::sink> sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    return sink;
+}
 }  // namespace
 
 std::shared_ptr<spdlog::logger> logger() {
     static std::shared_ptr<spdlog::logger> instance = [] {
-        auto stderrSink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+        auto stderrSink = consoleSink();
         stderrSink->set_level(spdlog::level::warn);
         auto l = std::make_shared<spdlog::logger>("ptq", stderrSink);
         l->set_level(spdlog::level::debug);
@@ -26,6 +30,8 @@ std::shared_ptr<spdlog::logger> logger() {
     }();
     return instance;
 }
+
+void setConsoleLogLevel(spdlog::level::level_enum level) { consoleSink()->set_level(level); }
 
 void addLogSink(std::shared_ptr<spdlog::sinks::sink> sink) {
     std::lock_guard<std::mutex> lock(sinkMutex());

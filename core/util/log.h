@@ -15,6 +15,9 @@ std::shared_ptr<spdlog::logger> logger();
 /// Adds a sink to the shared logger (the GUI's log dock, a log file). Thread-safe.
 void addLogSink(std::shared_ptr<spdlog::sinks::sink> sink);
 
+/// Sets the level of the stderr sink (the GUI turns it off: its log has a dock and a file).
+void setConsoleLogLevel(spdlog::level::level_enum level);
+
 /// Adds a file sink at @p path (directories are created). Returns false and logs a warning when
 /// the file cannot be opened: a log file is never a reason to stop.
 bool addLogFile(const std::string& path);

@@ -1,0 +1,365 @@
+#include "core/quant/quantizer.h"
+
+#include "core/quant/quant_ops.h"
+#include "core/util/error.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ptq {
+namespace {
+
+std::string numberText(double v) {
+    std::string s = std::to_string(v);
+    // std::to_string prints six decimals; trim the zeros so messages read "-0.5", not "-0.500000".
+    if (s.find('.') != std::string::npos) {
+        s.erase(s.find_last_not_of('0') + 1);
+        if (s.back() == '.') s.pop_back();
+    }
+    return s;
+}
+
+/// The shape that makes a [channels] tensor broadcast along @p axis of a @p dims-d tensor.
+std::vector<int64_t> broadcastShape(int64_t dims, int axis, int64_t channels) {
+    std::vector<int64_t> shape(size_t(std::max<int64_t>(dims, 1)), 1);
+    shape[size_t(axis)] = channels;
+    return shape;
+}
+
+/// Checks that @p params fit @p x under @p spec; returns the channel axis (0 per tensor).
+int checkParams(const at::Tensor& x, const QuantSpec& spec, const QuantParams& params) {
+    validateQuantSpec(spec);
+    if (params.scale.empty() || params.scale.size() != params.zeroPoint.size())
+        throw invalidInput("Quantization parameters need as many zero points as scales and at least one of "
+                           "each; compute them with paramsFromRange or a range method.");
+    for (float s : params.scale)
+        if (!(s > 0.0f) || !std::isfinite(s))
+            throw invalidInput("A quantization scale is " + numberText(s) +
+                               "; scales must be positive and finite, so compute them with paramsFromRange.");
+    if (spec.granularity == Granularity::PerTensor) {
+        if (params.channels() != 1)
+            throw invalidInput("A per-tensor quantizer takes one scale, not " + std::to_string(params.channels()) +
+                               "; use per-channel granularity or per-tensor parameters.");
+        return 0;
+    }
+    const int axis = quant_ops::normalizedAxis(spec, x.dim());
+    if (int64_t(params.channels()) != x.size(axis))
+        throw invalidInput("The tensor has " + std::to_string(x.size(axis)) + " channels along axis " +
+                           std::to_string(axis) + " but the quantizer has " + std::to_string(params.channels()) +
+                           " scales; compute the parameters from this tensor.");
+    return axis;
+}
+
+at::Tensor floatTensor(const std::vector<float>& values) {
+    return at::tensor(at::ArrayRef<float>(values), at::kFloat);
+}
+
+/// scale and zero point shaped to broadcast against x (scalars' shape for per-tensor).
+void broadcastParams(const at::Tensor& x, const QuantSpec& spec, int axis, const at::Tensor& scale,
+                     const at::Tensor& zeroPoint, at::Tensor& s, at::Tensor& z) {
+    if (spec.granularity == Granularity::PerTensor) {
+        s = scale.reshape({});
+        z = zeroPoint.reshape({});
+    } else {
+        const auto shape = broadcastShape(x.dim(), axis, x.size(axis));
+        s = scale.reshape(shape);
+        z = zeroPoint.reshape(shape);
+    }
+}
+
+/// round(v) whose gradient is the identity (straight-through estimator).
+at::Tensor roundSte(const at::Tensor& v) { return v + (at::round(v) - v).detach(); }
+
+/// fakeQuant of one value with v already divided by the scale and lo/hi = grid ends minus the
+/// zero point, returned in grid steps relative to the zero point. Clamping before rounding is
+/// the same as after (the bounds are integers) and keeps |v| small enough for the rounding:
+/// adding and subtracting 1.5 * 2^23 rounds a float below 2^22 to the nearest integer, ties to
+/// even like at::round, and unlike nearbyintf it vectorises on plain SSE2.
+inline float gridSteps(float v, float lo, float hi) {
+    constexpr float kRounder = 12582912.0f;
+    v = std::min(std::max(v, lo), hi);
+    return (v + kRounder) - kRounder;
+}
+
+/// One pass over contiguous float32 data: out = (clamp(round(x / s) + z, qmin, qmax) - z) * s,
+/// with s and z constant over runs of `inner` elements that cycle through `channels`.
+void fakeQuantizeContiguous(const float* in, float* out, int64_t count, int64_t inner, int64_t channels,
+                            const float* scale, const int32_t* zeroPoint, int64_t qmin, int64_t qmax) {
+    constexpr int64_t kGrain = 1 << 15;
+    at::parallel_for(0, count, kGrain, [&](int64_t begin, int64_t end) {
+        int64_t i = begin;
+        while (i < end) {
+            const int64_t block = i / inner;
+            const int64_t c = block % channels;
+            const int64_t runEnd = std::min(end, (block + 1) * inner);
+            const float s = scale[c];
+            const float lo = float(qmin - zeroPoint[c]);
+            const float hi = float(qmax - zeroPoint[c]);
+            const float* __restrict src = in + i;
+            float* __restrict dst = out + i;
+            const int64_t n = runEnd - i;
+            for (int64_t k = 0; k < n; ++k) dst[k] = gridSteps(src[k] / s, lo, hi) * s;
+            i = runEnd;
+        }
+    });
+}
+
+/// Sum of w[i] (fakeQuant(x[i]) - x[i])^2 over one channel's values, in float64. Sums run in
+/// 8 float lanes over blocks of 512 values (vectorisable without reassociating one sum), and
+/// blocks add up in double, so long channels keep their precision.
+template <bool kWeighted>
+double clipError(const float* x, const float* w, int64_t n, float s, float lo, float hi) {
+    constexpr int kLanes = 8;
+    constexpr int64_t kBlock = 512;
+    double total = 0.0;
+    for (int64_t b = 0; b < n; b += kBlock) {
+        const int64_t e = std::min(n, b + kBlock);
+        float lanes[kLanes] = {};
+        int64_t i = b;
+        for (; i + kLanes <= e; i += kLanes)
+            for (int l = 0; l < kLanes; ++l) {
+                const float d = gridSteps(x[i + l] / s, lo, hi) * s - x[i + l];
+                lanes[l] += (kWeighted ? w[i + l] : 1.0f) * d * d;
+            }
+        for (; i < e; ++i) {
+            const float d = gridSteps(x[i] / s, lo, hi) * s - x[i];
+            lanes[0] += (kWeighted ? w[i] : 1.0f) * d * d;
+        }
+        for (float l : lanes) total += double(l);
+    }
+    return total;
+}
+
+at::ScalarType intTypeFor(const QuantSpec& spec) {
+    if (spec.bits <= 8) return spec.signedGrid ? at::kChar : at::kByte;
+    return spec.signedGrid ? at::kShort : at::kInt;
+}
+
+}  // namespace
+
+// ---- quant_ops: shared tensor building blocks ----
+
+namespace quant_ops {
+
+void rangeToParams(const at::Tensor& lo, const at::Tensor& hi, const QuantSpec& spec, at::Tensor& scale,
+                   at::Tensor& zeroPoint) {
+    const double qmin = double(gridMin(spec));
+    const double qmax = double(gridMax(spec));
+    const at::Tensor low = at::clamp_max(lo.to(at::kFloat), 0.0);
+    const at::Tensor high = at::clamp_min(hi.to(at::kFloat), 0.0);
+    at::Tensor width;
+    if (spec.symmetric && spec.signedGrid) {
+        width = at::maximum(-low, high);
+        scale = width / ((qmax - qmin) / 2.0);
+    } else if (spec.symmetric) {
+        width = high;  // callers refuse negative minimums for symmetric unsigned
+        scale = width / qmax;
+    } else {
+        width = high - low;
+        scale = width / (qmax - qmin);
+    }
+    // An all-zero range is exact at any scale: 1 reads better in exports than a tiny floor.
+    scale = at::where(width > 0, at::clamp_min(scale, double(kMinScale)), at::ones_like(scale));
+    if (spec.symmetric)
+        zeroPoint = at::zeros_like(scale);
+    else  // the integer nearest to where 0 falls, so 0 stays exact
+        zeroPoint = at::clamp(at::round(qmin - low / scale), qmin, qmax);
+}
+
+at::Tensor clipErrorTable(const at::Tensor& rows, const at::Tensor& scale, const at::Tensor& zeroPoint,
+                          int64_t qmin, int64_t qmax, const at::Tensor* weights) {
+    const at::Tensor x = rows.to(at::kFloat).contiguous();
+    const at::Tensor s = scale.to(at::kFloat).contiguous();
+    const at::Tensor z = zeroPoint.to(at::kFloat).contiguous();
+    const at::Tensor w = weights ? weights->to(at::kFloat).contiguous() : at::Tensor();
+    const int64_t channels = x.size(0), n = x.size(1), pairs = s.numel();
+    at::Tensor errors = at::empty({pairs / channels, channels}, at::kDouble);
+    const float* xp = x.data_ptr<float>();
+    const float* sp = s.data_ptr<float>();
+    const float* zp = z.data_ptr<float>();
+    const float* wp = weights ? w.data_ptr<float>() : nullptr;
+    double* ep = errors.data_ptr<double>();
+    // Each (candidate, channel) pair is one task; the grain keeps a task at least ~64k values.
+    at::parallel_for(0, pairs, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(n, 1)),
+                     [&](int64_t begin, int64_t end) {
+                         for (int64_t p = begin; p < end; ++p) {
+                             const int64_t c = p % channels;
+                             const float lo = float(qmin) - zp[p], hi = float(qmax) - zp[p];
+                             ep[p] = wp ? clipError<true>(xp + c * n, wp, n, sp[p], lo, hi)
+                                        : clipError<false>(xp + c * n, nullptr, n, sp[p], lo, hi);
+                         }
+                     });
+    return errors;
+}
+
+at::Tensor channelsFirst2d(const at::Tensor& x, int axis) {
+    const int64_t channels = x.dim() == 0 ? 1 : x.size(axis);
+    return (x.dim() == 0 ? x.reshape({1, 1}) : x.movedim(axis, 0).reshape({channels, -1}));
+}
+
+int normalizedAxis(const QuantSpec& spec, int64_t dims) {
+    const int64_t axis = spec.channelAxis < 0 ? spec.channelAxis + dims : spec.channelAxis;
+    if (axis < 0 || axis >= dims)
+        throw invalidInput("The channel axis " + std::to_string(spec.channelAxis) + " does not exist in a tensor of " +
+                           std::to_string(dims) + " dimensions; use an axis from " + std::to_string(-dims) +
+                           " to " + std::to_string(dims - 1) + ".");
+    return int(axis);
+}
+
+}  // namespace quant_ops
+
+// ---- names and specs ----
+
+const char* granularityName(Granularity granularity) {
+    return granularity == Granularity::PerTensor ? "per-tensor" : "per-channel";
+}
+
+Granularity granularityFromString(const std::string& name) {
+    if (name == "per-tensor") return Granularity::PerTensor;
+    if (name == "per-channel") return Granularity::PerChannel;
+    throw invalidInput("Unknown granularity \"" + name + "\"; use per-tensor or per-channel.");
+}
+
+QuantSpec QuantSpec::weights(int bits, Granularity granularity) {
+    QuantSpec spec;
+    spec.bits = bits;
+    spec.granularity = granularity;
+    return spec;
+}
+
+QuantSpec QuantSpec::activations(int bits) {
+    QuantSpec spec;
+    spec.bits = bits;
+    spec.symmetric = false;
+    spec.signedGrid = false;
+    return spec;
+}
+
+void validateQuantSpec(const QuantSpec& spec) {
+    if (!((spec.bits >= 2 && spec.bits <= 8) || spec.bits == 16))
+        throw invalidInput("A quantizer cannot use " + std::to_string(spec.bits) +
+                           " bits; the allowed bit-widths are 2, 3, 4, 5, 6, 7, 8 and 16.");
+}
+
+int64_t gridMin(const QuantSpec& spec) {
+    validateQuantSpec(spec);
+    return spec.signedGrid ? -(int64_t(1) << (spec.bits - 1)) : 0;
+}
+
+int64_t gridMax(const QuantSpec& spec) {
+    validateQuantSpec(spec);
+    return spec.signedGrid ? (int64_t(1) << (spec.bits - 1)) - 1 : (int64_t(1) << spec.bits) - 1;
+}
+
+// ---- parameters ----
+
+QuantParams paramsFromRange(const std::vector<float>& min, const std::vector<float>& max, const QuantSpec& spec) {
+    validateQuantSpec(spec);
+    if (min.empty() || min.size() != max.size())
+        throw invalidInput("A quantization range needs as many minimums as maximums and at least one of each.");
+    for (size_t c = 0; c < min.size(); ++c) {
+        if (!std::isfinite(min[c]) || !std::isfinite(max[c]) || min[c] > max[c])
+            throw invalidInput("The range [" + numberText(min[c]) + ", " + numberText(max[c]) +
+                               "] cannot be quantized; a range needs finite bounds with min <= max, so check "
+                               "the data for NaN or infinite values.");
+        if (spec.symmetric && !spec.signedGrid && min[c] < 0.0f)
+            throw invalidInput("A symmetric unsigned quantizer holds only non-negative values but the range's "
+                               "minimum is " + numberText(min[c]) +
+                               "; use a signed grid or an asymmetric quantizer for this tensor.");
+    }
+    at::Tensor scale, zeroPoint;
+    quant_ops::rangeToParams(floatTensor(min), floatTensor(max), spec, scale, zeroPoint);
+    return paramsFromTensors(scale, zeroPoint, spec);
+}
+
+QuantParams paramsFromRange(float min, float max, const QuantSpec& spec) {
+    return paramsFromRange(std::vector<float>{min}, std::vector<float>{max}, spec);
+}
+
+at::Tensor scaleTensor(const QuantParams& params) { return floatTensor(params.scale); }
+
+at::Tensor zeroPointTensor(const QuantParams& params) {
+    return floatTensor(std::vector<float>(params.zeroPoint.begin(), params.zeroPoint.end()));
+}
+
+QuantParams paramsFromTensors(const at::Tensor& scale, const at::Tensor& zeroPoint, const QuantSpec& spec) {
+    if (scale.numel() == 0 || scale.numel() != zeroPoint.numel())
+        throw invalidInput("Quantization parameters need as many zero points as scales and at least one of each.");
+    const at::NoGradGuard noGrad;
+    const at::Tensor s = at::clamp_min(scale.detach().to(at::kFloat).reshape({-1}), double(kMinScale)).contiguous();
+    const at::Tensor z = at::clamp(at::round(zeroPoint.detach().to(at::kFloat).reshape({-1})), double(gridMin(spec)),
+                                   double(gridMax(spec)))
+                             .to(at::kInt)
+                             .contiguous();
+    QuantParams params;
+    params.scale.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+    params.zeroPoint.assign(z.data_ptr<int32_t>(), z.data_ptr<int32_t>() + z.numel());
+    return params;
+}
+
+// ---- fake-quant and the integer form ----
+
+at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const QuantParams& params) {
+    const int axis = checkParams(x, spec, params);
+    const bool needsGrad = x.requires_grad() && at::GradMode::is_enabled();
+    if (needsGrad || x.scalar_type() != at::kFloat)
+        return fakeQuantize(x, spec, scaleTensor(params).to(x.scalar_type()),
+                            zeroPointTensor(params).to(x.scalar_type()));
+    const at::Tensor in = x.contiguous();
+    at::Tensor out = at::empty_like(in);
+    if (in.numel() == 0) return out;
+    const bool perChannel = spec.granularity == Granularity::PerChannel;
+    const int64_t channels = perChannel ? in.size(axis) : 1;
+    int64_t inner = in.numel();
+    if (perChannel) {
+        inner = 1;
+        for (int64_t d = axis + 1; d < in.dim(); ++d) inner *= in.size(d);
+    }
+    fakeQuantizeContiguous(in.data_ptr<float>(), out.data_ptr<float>(), in.numel(), inner, channels,
+                           params.scale.data(), params.zeroPoint.data(), gridMin(spec), gridMax(spec));
+    return out;
+}
+
+at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const at::Tensor& scale,
+                        const at::Tensor& zeroPoint) {
+    validateQuantSpec(spec);
+    const bool perChannel = spec.granularity == Granularity::PerChannel;
+    const int axis = perChannel ? quant_ops::normalizedAxis(spec, x.dim()) : 0;
+    const int64_t expected = perChannel ? x.size(axis) : 1;
+    if (scale.numel() != expected || zeroPoint.numel() != expected)
+        throw invalidInput("The quantizer has " + std::to_string(scale.numel()) + " scales and " +
+                           std::to_string(zeroPoint.numel()) + " zero points but the tensor needs " +
+                           std::to_string(expected) + " of each for " + granularityName(spec.granularity) +
+                           " quantization.");
+    at::Tensor s, z;
+    broadcastParams(x, spec, axis, scale.to(x.scalar_type()), zeroPoint.to(x.scalar_type()), s, z);
+    z = roundSte(z);
+    const at::Tensor q = at::clamp(roundSte(x / s) + z, double(gridMin(spec)), double(gridMax(spec)));
+    return (q - z) * s;
+}
+
+at::Tensor quantizeToInt(const at::Tensor& x, const QuantSpec& spec, const QuantParams& params) {
+    const int axis = checkParams(x, spec, params);
+    const at::NoGradGuard noGrad;
+    at::Tensor s, z;
+    broadcastParams(x, spec, axis, scaleTensor(params), zeroPointTensor(params), s, z);
+    const at::Tensor q = at::round(x.detach().to(at::kFloat) / s) + z;
+    return at::clamp(q, double(gridMin(spec)), double(gridMax(spec))).to(intTypeFor(spec));
+}
+
+at::Tensor dequantize(const at::Tensor& q, const QuantSpec& spec, const QuantParams& params) {
+    const int axis = checkParams(q, spec, params);
+    at::Tensor s, z;
+    broadcastParams(q, spec, axis, scaleTensor(params), zeroPointTensor(params), s, z);
+    return (q.to(at::kFloat) - z) * s;
+}
+
+double quantizationMse(const at::Tensor& x, const QuantSpec& spec, const QuantParams& params) {
+    const at::NoGradGuard noGrad;
+    return (fakeQuantize(x, spec, params) - x).pow(2).mean().item<double>();
+}
+
+}  // namespace ptq

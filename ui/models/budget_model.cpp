@@ -1,0 +1,108 @@
+#include "ui/models/budget_model.h"
+
+#include "ui/format.h"
+
+namespace ptq::ui {
+
+BudgetModel::BudgetModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void BudgetModel::setSummary(const ptq::ModelSummary& s) {
+    std::vector<Figure> f;
+    const double params = double(s.quantizableParams);
+    const double fp32Bytes = params * 32.0 / 8.0;
+    const QString weightsTip =
+        tr("%1 conv/linear weight and bias elements × bits per element").arg(formatCount(s.quantizableParams));
+    for (int bits : {32, 8, 4}) {
+        const double bytes = params * bits / 8.0;
+        const QString name = bits == 32 ? QStringLiteral("FP32") : QStringLiteral("INT%1").arg(bits);
+        Figure fig;
+        fig.key = QStringLiteral("size_%1").arg(name.toLower());
+        fig.label = tr("Size at %1").arg(name);
+        fig.value = formatBytes(bytes);
+        fig.detail = bits == 32 ? tr("%1 bits each").arg(bits)
+                                : tr("%1× smaller than FP32").arg(fp32Bytes / bytes, 0, 'f', 0);
+        fig.toolTip = weightsTip;
+        fig.number = bytes;
+        f.push_back(fig);
+    }
+    f.push_back({QStringLiteral("params"), tr("Quantizable params"), formatCount(s.quantizableParams),
+                 tr("of %1 in the model").arg(formatCount(s.totalParams)),
+                 tr("Parameters the bit-width choice applies to; the rest are BatchNorm's"),
+                 qlonglong(s.quantizableParams)});
+    f.push_back({QStringLiteral("macs"), tr("MACs per sample"), formatMillions(s.totalMacs),
+                 formatCount(s.totalMacs), tr("Multiply-accumulates of the conv and linear layers"),
+                 qlonglong(s.totalMacs)});
+    f.push_back({QStringLiteral("layers"), tr("Quantizable layers"), QString::number(s.layers.size()),
+                 tr("conv and linear"), {}, qlonglong(s.layers.size())});
+    Figure top1{QStringLiteral("fp32_top1"), tr("FP32 top-1"), tr("unknown"),
+                tr("not in the model card"), {}, {}};
+    if (s.card && s.card->fp32Top1 >= 0.0) {
+        top1.value = QStringLiteral("%1 %").arg(s.card->fp32Top1, 0, 'f', 2);
+        top1.detail = s.card->testImages > 0
+                          ? tr("on %1 test images").arg(formatCount(s.card->testImages))
+                          : tr("from the model card");
+        top1.toolTip = s.card->dataset.empty()
+                           ? tr("Measured when the model was made (its sidecar JSON)")
+                           : tr("Measured on %1 when the model was made").arg(QString::fromStdString(s.card->dataset));
+        top1.number = s.card->fp32Top1;
+    }
+    f.push_back(top1);
+
+    beginResetModel();
+    figures_ = std::move(f);
+    endResetModel();
+}
+
+void BudgetModel::clear() {
+    beginResetModel();
+    figures_.clear();
+    endResetModel();
+}
+
+int BudgetModel::rowOfKey(const QString& key) const {
+    for (size_t i = 0; i < figures_.size(); ++i)
+        if (figures_[i].key == key) return int(i);
+    return -1;
+}
+
+int BudgetModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : int(figures_.size());
+}
+
+int BudgetModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant BudgetModel::data(const QModelIndex& index, int role) const {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Figure& f = figures_[size_t(index.row())];
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case FigureColumn: return f.label;
+        case ValueColumn: return f.value;
+        case DetailColumn: return f.detail;
+        default: return {};
+        }
+    case Qt::ToolTipRole: return f.toolTip.isEmpty() ? QVariant() : QVariant(f.toolTip);
+    case ValueRole: return f.number;
+    case KeyRole: return f.key;
+    case Qt::TextAlignmentRole:
+        return index.column() == ValueColumn ? int(Qt::AlignRight | Qt::AlignVCenter)
+                                             : int(Qt::AlignLeft | Qt::AlignVCenter);
+    default: return {};
+    }
+}
+
+QVariant BudgetModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+    case FigureColumn: return tr("Figure");
+    case ValueColumn: return tr("Value");
+    case DetailColumn: return tr("Detail");
+    default: return {};
+    }
+}
+
+}  // namespace ptq::ui
