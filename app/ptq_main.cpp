@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
         {"info", ptq::cli::runInfo},
         {"graph", ptq::cli::runGraph},
         {"bench", ptq::cli::runBench},
+        {"quantize", ptq::cli::runQuantize},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -4,6 +4,7 @@
 #include "core/graph/graph.h"
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
+#include "core/methods/pipeline.h"
 #include "core/model/model_summary.h"
 #include "core/runtime/bench_forward.h"
 #include "core/runtime/verify.h"
@@ -75,6 +76,11 @@ std::string usage() {
            "      the imported graph, one node a line; --fold-bn folds BatchNorm into the layer\n"
            "      before it; --verify compares the executor with TorchScript's own forward on\n"
            "      one random batch\n"
+           "  quantize MODEL --calib SRC --eval SRC [--w BITS] [--a BITS]\n"
+           "           [--granularity per-tensor|per-channel] [--weight-range minmax|percentile|mse]\n"
+           "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit] [--batch N] [--json]\n"
+           "      fake-quantized evaluation: FP32 and quantized top-1 and the drop\n"
+           "      (data sources: fmnist:train, fmnist:test:1000, idx:IMAGES[,LABELS], folder:DIR, npy:FILE)\n"
            "  bench forward MODEL [--input-shape C,H,W] [--batch N] [--runs R] [--fold-bn] [--json]\n"
            "      executor vs TorchScript forward: median time of R alternating runs, peak memory\n"
            "\n"
@@ -211,6 +217,72 @@ int runGraph(const std::vector<std::string>& argv) {
     }
     if (a.flag("json")) printJson(o);
     return status;
+}
+
+int runQuantize(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json", "keep-first-last-8bit"},
+                 {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
+                  "pipeline"},
+                 "quantize");
+    QuantizeRequest req;
+    req.modelPath = modelArg(a, "quantize");
+    req.inputShape = inputShapeArg(a);
+    if (!a.has("calib") || !a.has("eval"))
+        throw invalidInput("'ptq quantize' needs --calib SRC and --eval SRC (for example --calib fmnist:train:1000 "
+                           "--eval fmnist:test).");
+    const std::string pipeline = a.value("pipeline", "none");
+    if (pipeline != "none")
+        throw invalidInput("--pipeline " + pipeline + " is not available yet; this version runs --pipeline none "
+                           "(range calibration only).");
+    req.calibSource = a.value("calib");
+    req.evalSource = a.value("eval");
+    req.weightBits = int(a.integer("w", 8));
+    req.activationBits = int(a.integer("a", 8));
+    req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
+    req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
+    req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
+    req.batchSize = a.integer("batch", 256);
+    if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
+    const QuantizeResult r = quantizeAndEvaluate(req);
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["model"] = QString::fromStdString(req.modelPath);
+        o["w_bits"] = req.weightBits;
+        o["a_bits"] = req.activationBits;
+        o["granularity"] = granularityName(req.granularity);
+        o["weight_range"] = rangeMethodName(req.weightMethod);
+        o["act_range"] = rangeMethodName(req.activationMethod);
+        o["keep_first_last_8bit"] = req.keepFirstLast8bit;
+        o["pipeline"] = "none";
+        o["calib"] = QString::fromStdString(req.calibSource);
+        o["eval"] = QString::fromStdString(req.evalSource);
+        o["calib_samples"] = qint64(r.calibSamples);
+        o["eval_samples"] = qint64(r.evalSamples);
+        o["layers"] = r.layers;
+        o["fp32_top1"] = r.fp32Top1;
+        o["quant_top1"] = r.quantTop1;
+        o["drop"] = r.drop();
+        o["fp32_cross_entropy"] = r.fp32CrossEntropy;
+        o["quant_cross_entropy"] = r.quantCrossEntropy;
+        o["calibrate_seconds"] = r.calibrateSeconds;
+        o["fp32_eval_seconds"] = r.fp32EvalSeconds;
+        o["quant_eval_seconds"] = r.quantEvalSeconds;
+        printJson(o);
+        return 0;
+    }
+    std::printf("%s: W%dA%d %s, weights %s, activations %s%s; calibrated on %lld samples of %s\n",
+                req.modelPath.c_str(), req.weightBits, req.activationBits, granularityName(req.granularity),
+                rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
+                req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", (long long)r.calibSamples,
+                req.calibSource.c_str());
+    std::printf("  FP32 top-1       %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.fp32Top1, r.fp32CrossEntropy,
+                r.fp32EvalSeconds);
+    std::printf("  quantized top-1  %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.quantTop1, r.quantCrossEntropy,
+                r.quantEvalSeconds);
+    std::printf("  drop             %6.2f pt on %lld images of %s\n", r.drop(), (long long)r.evalSamples,
+                req.evalSource.c_str());
+    return 0;
 }
 
 int runBench(const std::vector<std::string>& argv) {

@@ -9,6 +9,7 @@ namespace ptq::cli {
 
 int runInfo(const std::vector<std::string>& args);
 int runGraph(const std::vector<std::string>& args);
+int runQuantize(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 
 /// The usage text of `ptq --help`.

@@ -77,6 +77,7 @@ std::vector<at::Tensor> Executor::execute(int startNode, std::vector<at::Tensor>
                 args.push_back(override ? *override : graph_.param(v.param));
             }
         }
+        if (hooks.beforeNode) hooks.beforeNode(n, args);
         std::vector<at::Tensor> outs;
         if (graph_.isFoldedBatchNorm(n)) outs = {args[0]};  // folded into its producer
         else outs = runOp(n, args, batch);

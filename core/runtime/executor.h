@@ -18,6 +18,9 @@ namespace ptq {
 
 /// Per-run customisation. Every member is optional.
 struct RunHooks {
+    /// Called before a node runs with its inputs (data then parameters); may replace them
+    /// (fake-quantize a layer's input activation, observe it for range calibration).
+    std::function<void(const Node& node, std::vector<at::Tensor>& inputs)> beforeNode;
     /// Called after a node ran, with its inputs (data then parameters) and outputs; may replace
     /// outputs (fake-quantize an activation, capture a layer's output).
     std::function<void(const Node& node, const std::vector<at::Tensor>& inputs, std::vector<at::Tensor>& outputs)>

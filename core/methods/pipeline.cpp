@@ -1,0 +1,81 @@
+#include "core/methods/pipeline.h"
+
+#include "core/analysis/evaluate.h"
+#include "core/data/data_source.h"
+#include "core/graph/passes.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/model/model_card.h"
+#include "core/quant/quantized_model.h"
+#include "core/util/error.h"
+
+#include <chrono>
+
+namespace ptq {
+
+namespace {
+// Maps a sub-step's own 0..1 progress into [from, to] of the whole run. Cancel is the outer
+// object's: each report checks it, so a cancel from another thread stops the sub-step too.
+class SubProgress {
+public:
+    SubProgress(const Progress* outer, double from, double to) : outer_(outer) {
+        if (!outer) return;
+        inner_.onProgress = [outer, from, to](double f, const std::string& stage) {
+            outer->throwIfCancelled();
+            outer->report(from + (to - from) * f, stage);
+        };
+    }
+    const Progress* get() const { return outer_ ? &inner_ : nullptr; }
+
+private:
+    const Progress* outer_;
+    Progress inner_;
+};
+}  // namespace
+
+QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* progress) {
+    const auto card = loadModelCard(req.modelPath);
+    std::vector<int64_t> shape = req.inputShape;
+    if (shape.empty() && card) shape = card->inputShape;
+    // Bits first: a typo should not cost an import and a data load.
+    const QuantSpec w = QuantSpec::weights(req.weightBits, req.granularity);
+    const QuantSpec a = QuantSpec::activations(req.activationBits);
+    validateQuantSpec(w);
+    validateQuantSpec(a);
+    Graph graph = importTorchScript(req.modelPath, shape);
+    foldBatchNorms(graph);
+    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
+    const auto calib = openDataSource(req.calibSource, norm, shape);
+    const auto eval = openDataSource(req.evalSource, norm, shape);
+    if (!eval->hasLabels())
+        throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
+                           "fmnist:test.");
+
+    QuantizeResult r;
+    r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.granularity, req.keepFirstLast8bit);
+    r.config.weightMethod = req.weightMethod;
+    r.config.activationMethod = req.activationMethod;
+    r.layers = int(r.config.layers.size());
+    r.calibSamples = calib->size();
+    r.evalSamples = eval->size();
+
+    QuantizedModel model(graph, r.config);
+    SubProgress calibProgress(progress, 0.0, 0.2);
+    auto t0 = std::chrono::steady_clock::now();
+    model.calibrate(*calib, req.batchSize, calibProgress.get());
+    r.calibrateSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    const Executor executor(graph);
+    SubProgress fpProgress(progress, 0.2, 0.6);
+    const EvalResult fp = evaluate(executor, *eval, {}, req.batchSize, fpProgress.get());
+    SubProgress qProgress(progress, 0.6, 1.0);
+    const EvalResult q = evaluate(executor, *eval, model.hooks(), req.batchSize, qProgress.get());
+    r.fp32Top1 = fp.top1();
+    r.quantTop1 = q.top1();
+    r.fp32CrossEntropy = fp.crossEntropy;
+    r.quantCrossEntropy = q.crossEntropy;
+    r.fp32EvalSeconds = fp.seconds;
+    r.quantEvalSeconds = q.seconds;
+    return r;
+}
+
+}  // namespace ptq

@@ -1,0 +1,44 @@
+#pragma once
+/// @file
+/// One quantization run as the command line's `ptq quantize` and the GUI's jobs start it:
+/// import, fold BatchNorm, configure, calibrate, evaluate FP32 and quantized.
+
+#include "core/quant/quant_config.h"
+#include "core/util/progress.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ptq {
+
+struct QuantizeRequest {
+    std::string modelPath;
+    std::vector<int64_t> inputShape;   ///< empty: from the model's sidecar
+    std::string calibSource;           ///< a data source name (core/data/data_source.h)
+    std::string evalSource;
+    int weightBits = 8;
+    int activationBits = 8;
+    Granularity granularity = Granularity::PerChannel;
+    RangeMethod weightMethod = RangeMethod::MinMax;
+    RangeMethod activationMethod = RangeMethod::MinMax;
+    bool keepFirstLast8bit = false;
+    int64_t batchSize = 256;
+};
+
+struct QuantizeResult {
+    double fp32Top1 = 0, quantTop1 = 0;
+    double fp32CrossEntropy = 0, quantCrossEntropy = 0;
+    int64_t calibSamples = 0, evalSamples = 0;
+    int layers = 0;
+    double calibrateSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
+    QuantConfig config;
+    double drop() const { return fp32Top1 - quantTop1; }
+};
+
+/// Runs @p request end to end. Long (tens of seconds); any one thread; progress and cancel
+/// through @p progress. Throws ptq::Error (InvalidInput) for a bad model, data source, bits or
+/// data of the wrong shape; ptq::Cancelled when asked to stop.
+QuantizeResult quantizeAndEvaluate(const QuantizeRequest& request, const Progress* progress = nullptr);
+
+}  // namespace ptq

@@ -1,0 +1,140 @@
+#include "core/quant/quantized_model.h"
+
+#include "core/graph/graph.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+
+#include <ATen/ATen.h>
+
+#include <unordered_map>
+
+namespace ptq {
+
+namespace {
+bool quantizes(int bits) { return bits < 32; }
+}  // namespace
+
+struct QuantizedModel::Impl {
+    struct Layer {
+        int node = -1;
+        std::string name;
+        std::string weightKey;
+        LayerQuant choice;
+        QuantSpec weightSpec, activationSpec;
+        QuantParams weightParams, activationParams;
+        at::Tensor quantizedWeight;
+    };
+    const Graph& graph;
+    QuantConfig config;
+    std::vector<Layer> layers;
+    std::unordered_map<int, size_t> byNode;
+    std::unordered_map<std::string, size_t> byWeightKey;
+    bool calibrated = false;
+
+    Impl(const Graph& g, QuantConfig c) : graph(g), config(std::move(c)) {}
+
+    const Layer& layer(const std::string& name) const {
+        for (const Layer& l : layers)
+            if (l.name == name) return l;
+        throw invalidInput("The model has no quantizable layer named '" + name + "'.");
+    }
+
+    RunHooks makeHooks(bool activations) const {
+        RunHooks h;
+        if (!calibrated) throw failed("The quantized model is used before its calibration.");
+        h.paramOverride = [this](const std::string& key) -> const at::Tensor* {
+            auto it = byWeightKey.find(key);
+            if (it == byWeightKey.end()) return nullptr;
+            const Layer& l = layers[it->second];
+            return l.quantizedWeight.defined() ? &l.quantizedWeight : nullptr;
+        };
+        if (activations)
+            h.beforeNode = [this](const Node& n, std::vector<at::Tensor>& inputs) {
+                auto it = byNode.find(n.id);
+                if (it == byNode.end()) return;
+                const Layer& l = layers[it->second];
+                if (quantizes(l.choice.activationBits))
+                    inputs[0] = fakeQuantize(inputs[0], l.activationSpec, l.activationParams);
+            };
+        return h;
+    }
+};
+
+QuantizedModel::QuantizedModel(const Graph& graph, QuantConfig config)
+    : d(std::make_unique<Impl>(graph, std::move(config))) {
+    for (int id : graph.quantizableNodes()) {
+        const Node& n = graph.node(id);
+        Impl::Layer l;
+        l.node = id;
+        l.name = n.name;
+        l.weightKey = graph.paramOf(n, 1);
+        l.choice = d->config.layer(n.name);
+        if (quantizes(l.choice.weightBits)) {
+            l.weightSpec = QuantSpec::weights(l.choice.weightBits, l.choice.granularity);
+            validateQuantSpec(l.weightSpec);
+        }
+        if (quantizes(l.choice.activationBits)) {
+            l.activationSpec = QuantSpec::activations(l.choice.activationBits);
+            validateQuantSpec(l.activationSpec);
+        }
+        d->byNode[id] = d->layers.size();
+        d->byWeightKey[l.weightKey] = d->layers.size();
+        d->layers.push_back(std::move(l));
+    }
+    for (const auto& [name, choice] : d->config.layers)
+        if (!d->byNode.count(graph.findNode(name)))
+            throw invalidInput("The quantization configuration names layer '" + name +
+                               "', which this model does not have as a conv or linear layer.");
+}
+
+QuantizedModel::~QuantizedModel() = default;
+QuantizedModel::QuantizedModel(QuantizedModel&&) noexcept = default;
+QuantizedModel& QuantizedModel::operator=(QuantizedModel&&) noexcept = default;
+
+void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Progress* progress) {
+    if (calib.size() == 0)
+        throw invalidInput("The calibration set is empty: give at least one sample (for example fmnist:train:100).");
+    c10::InferenceMode guard;
+    for (auto& l : d->layers) {
+        if (!quantizes(l.choice.weightBits)) continue;
+        const at::Tensor& w = d->graph.param(l.weightKey);
+        l.weightParams = ptq::weightParams(w, l.weightSpec, d->config.weightMethod);
+        l.quantizedWeight = fakeQuantize(w, l.weightSpec, l.weightParams);
+    }
+    // Activation ranges from the FP model: every layer sees the same statistics whatever the
+    // other layers' bits, which is what a per-layer sensitivity table needs.
+    std::vector<RangeObserver> observers(d->layers.size());
+    RunHooks observe;
+    observe.beforeNode = [&](const Node& n, std::vector<at::Tensor>& inputs) {
+        auto it = d->byNode.find(n.id);
+        if (it != d->byNode.end() && quantizes(d->layers[it->second].choice.activationBits))
+            observers[it->second].observe(inputs[0]);
+    };
+    Executor(d->graph).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {}, progress,
+                                  observe);
+    for (size_t i = 0; i < d->layers.size(); ++i) {
+        auto& l = d->layers[i];
+        if (quantizes(l.choice.activationBits))
+            l.activationParams = observers[i].params(l.activationSpec, d->config.activationMethod);
+    }
+    d->calibrated = true;
+    logger()->info("Calibrated {} layers on {} samples ({} weights, {} activations)", d->layers.size(), calib.size(),
+                   rangeMethodName(d->config.weightMethod), rangeMethodName(d->config.activationMethod));
+}
+
+bool QuantizedModel::isCalibrated() const { return d->calibrated; }
+RunHooks QuantizedModel::hooks() const { return d->makeHooks(true); }
+RunHooks QuantizedModel::weightOnlyHooks() const { return d->makeHooks(false); }
+const QuantConfig& QuantizedModel::config() const { return d->config; }
+
+const QuantParams& QuantizedModel::weightParams(const std::string& layer) const {
+    if (!d->calibrated) throw failed("Weight parameters are asked for before calibration.");
+    return d->layer(layer).weightParams;
+}
+
+const QuantParams& QuantizedModel::activationParams(const std::string& layer) const {
+    if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
+    return d->layer(layer).activationParams;
+}
+
+}  // namespace ptq

@@ -1,0 +1,48 @@
+#pragma once
+/// @file
+/// A graph with a QuantConfig applied: each quantizable layer's weight quantized once, and an
+/// activation quantizer on its input calibrated over a calibration set. Applied to runs through
+/// Executor hooks, so the graph itself is never changed.
+
+#include "core/data/dataset.h"
+#include "core/quant/quant_config.h"
+#include "core/runtime/executor.h"
+#include "core/util/progress.h"
+
+#include <memory>
+#include <string>
+
+namespace ptq {
+
+class QuantizedModel {
+public:
+    /// @p graph (usually with BatchNorms folded) must outlive this object and not change while
+    /// it is used. Throws ptq::Error (InvalidInput) when @p config misses a layer of the graph
+    /// or names one the graph does not have.
+    QuantizedModel(const Graph& graph, QuantConfig config);
+    ~QuantizedModel();
+    QuantizedModel(QuantizedModel&&) noexcept;
+    QuantizedModel& operator=(QuantizedModel&&) noexcept;
+
+    /// Quantizes the weights and calibrates the activation quantizers on @p calib (the FP
+    /// model's activations). Long; any one thread; throws ptq::Error (InvalidInput) for an empty
+    /// set or data of the wrong shape, ptq::Cancelled when asked to stop.
+    void calibrate(const Dataset& calib, int64_t batchSize = 256, const Progress* progress = nullptr);
+    bool isCalibrated() const;
+
+    /// Hooks that make an Executor run the quantized model. Valid while this object lives.
+    RunHooks hooks() const;
+    /// Only the weights quantized (activations in FP).
+    RunHooks weightOnlyHooks() const;
+
+    const QuantConfig& config() const;
+    /// The calibrated parameters of a layer (throws for an unknown name or before calibrate()).
+    const QuantParams& weightParams(const std::string& layer) const;
+    const QuantParams& activationParams(const std::string& layer) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+}  // namespace ptq

@@ -1,0 +1,105 @@
+// QuantConfig + QuantizedModel + evaluation on the demo ResNet-20 and real Fashion-MNIST.
+#include "core/analysis/evaluate.h"
+#include "core/data/data_source.h"
+#include "core/graph/passes.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/methods/pipeline.h"
+#include "core/model/model_card.h"
+#include "core/quant/quantized_model.h"
+#include "core/util/error.h"
+#include "core/util/runtime.h"
+
+#include <QtTest/QtTest>
+
+using namespace ptq;
+
+namespace {
+const std::string demo = PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt";
+}
+
+class TestQuantizedModel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { initRuntime(); }
+    void bitsChangeAccuracyInOrder();
+    void uniformConfigKeepsFirstAndLast();
+    void badInputs_data();
+    void badInputs();
+    void unknownLayerInConfigIsRefused();
+};
+
+void TestQuantizedModel::bitsChangeAccuracyInOrder() {
+    Graph g = importTorchScript(demo, {1, 28, 28});
+    foldBatchNorms(g);
+    const Normalization norm = Normalization::fromModelCard(*loadModelCard(demo));
+    const auto calib = openDataSource("fmnist:train:500", norm, {1, 28, 28});
+    const auto eval = openDataSource("fmnist:test:1000", norm, {1, 28, 28});
+    const Executor ex(g);
+    const EvalResult fp = evaluate(ex, *eval);
+    QVERIFY(fp.top1() > 90.0);
+
+    auto run = [&](int w, int a) {
+        QuantizedModel m(g, QuantConfig::uniform(g, w, a, Granularity::PerChannel, false));
+        m.calibrate(*calib);
+        return evaluate(ex, *eval, m.hooks());
+    };
+    const EvalResult w16 = run(16, 16), w8 = run(8, 8), w2 = run(2, 8);
+    qInfo("FP32 %.2f  W16A16 %.2f  W8A8 %.2f  W2A8 %.2f", fp.top1(), w16.top1(), w8.top1(), w2.top1());
+    QVERIFY(std::abs(w16.top1() - fp.top1()) <= 0.1);
+    QVERIFY2(fp.top1() - w8.top1() <= 0.5, "W8A8 per-channel should cost well under a point");
+    QVERIFY2(w2.top1() < w8.top1() - 5.0, "2-bit weights everywhere must hurt");
+    QVERIFY(w8.crossEntropy < w2.crossEntropy);
+    // The graph is untouched by quantized runs.
+    const EvalResult again = evaluate(ex, *eval);
+    QCOMPARE(again.correct, fp.correct);
+}
+
+void TestQuantizedModel::uniformConfigKeepsFirstAndLast() {
+    const Graph g = importTorchScript(demo, {1, 28, 28});
+    const QuantConfig c = QuantConfig::uniform(g, 4, 4, Granularity::PerTensor, true);
+    QCOMPARE(int(c.layers.size()), 22);
+    QCOMPARE(c.layer("conv1").weightBits, 8);
+    QCOMPARE(c.layer("fc").activationBits, 8);
+    QCOMPARE(c.layer("layer2.0.conv1").weightBits, 4);
+    QVERIFY_THROWS_EXCEPTION(Error, c.layer("no.such.layer"));
+}
+
+void TestQuantizedModel::badInputs_data() {
+    QTest::addColumn<QString>("calib");
+    QTest::addColumn<int>("wBits");
+    QTest::addColumn<QString>("phrase");
+    QTest::newRow("bits 1") << "fmnist:train:10" << 1 << "allowed bit-widths";
+    QTest::newRow("bits 17") << "fmnist:train:10" << 17 << "allowed bit-widths";
+    QTest::newRow("empty calibration") << "fmnist:train:0" << 8 << "";
+}
+
+void TestQuantizedModel::badInputs() {
+    QFETCH(QString, calib);
+    QFETCH(int, wBits);
+    QFETCH(QString, phrase);
+    QuantizeRequest req;
+    req.modelPath = demo;
+    req.calibSource = calib.toStdString();
+    req.evalSource = "fmnist:test:10";
+    req.weightBits = wBits;
+    try {
+        quantizeAndEvaluate(req);
+        QFAIL("bad input was accepted");
+    } catch (const Error& e) {
+        QCOMPARE(e.kind(), Error::Kind::InvalidInput);
+        QVERIFY2(QString(e.what()).contains(phrase), e.what());
+    }
+}
+
+void TestQuantizedModel::unknownLayerInConfigIsRefused() {
+    const Graph g = importTorchScript(demo, {1, 28, 28});
+    QuantConfig c = QuantConfig::uniform(g, 8, 8, Granularity::PerChannel, false);
+    c.layers["not.a.layer"] = LayerQuant{};
+    QVERIFY_THROWS_EXCEPTION(Error, QuantizedModel(g, c));
+    c.layers.erase("not.a.layer");
+    c.layers.erase("fc");
+    QVERIFY_THROWS_EXCEPTION(Error, QuantizedModel(g, c));
+}
+
+QTEST_GUILESS_MAIN(TestQuantizedModel)
+#include "test_quantized_model.moc"
