@@ -78,8 +78,10 @@ std::string usage() {
            "      one random batch\n"
            "  quantize MODEL --calib SRC --eval SRC [--w BITS] [--a BITS]\n"
            "           [--granularity per-tensor|per-channel] [--weight-range minmax|percentile|mse]\n"
-           "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit] [--batch N] [--json]\n"
-           "      fake-quantized evaluation: FP32 and quantized top-1 and the drop\n"
+           "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit] [--pipeline none|light]\n"
+           "           [--bn-tuning] [--bias-correction] [--batch N] [--json]\n"
+           "      fake-quantized evaluation: FP32 and quantized top-1 and the drop; light = ranges +\n"
+           "      BN tuning + bias correction\n"
            "      (data sources: fmnist:train, fmnist:test:1000, idx:IMAGES[,LABELS], folder:DIR, npy:FILE)\n"
            "  bench forward MODEL [--input-shape C,H,W] [--batch N] [--runs R] [--fold-bn] [--json]\n"
            "      executor vs TorchScript forward: median time of R alternating runs, peak memory\n"
@@ -220,7 +222,7 @@ int runGraph(const std::vector<std::string>& argv) {
 }
 
 int runQuantize(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit"},
+    const Args a(argv, {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline"},
                  "quantize");
@@ -230,10 +232,9 @@ int runQuantize(const std::vector<std::string>& argv) {
     if (!a.has("calib") || !a.has("eval"))
         throw invalidInput("'ptq quantize' needs --calib SRC and --eval SRC (for example --calib fmnist:train:1000 "
                            "--eval fmnist:test).");
-    const std::string pipeline = a.value("pipeline", "none");
-    if (pipeline != "none")
-        throw invalidInput("--pipeline " + pipeline + " is not available yet; this version runs --pipeline none "
-                           "(range calibration only).");
+    req.setPipeline(a.value("pipeline", "none"));
+    if (a.flag("bn-tuning")) req.bnTuning = true;
+    if (a.flag("bias-correction")) req.biasCorrection = true;
     req.calibSource = a.value("calib");
     req.evalSource = a.value("eval");
     req.weightBits = int(a.integer("w", 8));
@@ -254,7 +255,10 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["weight_range"] = rangeMethodName(req.weightMethod);
         o["act_range"] = rangeMethodName(req.activationMethod);
         o["keep_first_last_8bit"] = req.keepFirstLast8bit;
-        o["pipeline"] = "none";
+        o["pipeline"] = QString::fromStdString(req.pipelineName());
+        o["bn_tuned"] = r.bnTuned;
+        o["biases_corrected"] = r.biasesCorrected;
+        o["tune_seconds"] = r.tuneSeconds;
         o["calib"] = QString::fromStdString(req.calibSource);
         o["eval"] = QString::fromStdString(req.evalSource);
         o["calib_samples"] = qint64(r.calibSamples);
@@ -271,11 +275,14 @@ int runQuantize(const std::vector<std::string>& argv) {
         printJson(o);
         return 0;
     }
-    std::printf("%s: W%dA%d %s, weights %s, activations %s%s; calibrated on %lld samples of %s\n",
+    std::printf("%s: W%dA%d %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
                 req.modelPath.c_str(), req.weightBits, req.activationBits, granularityName(req.granularity),
                 rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
-                req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", (long long)r.calibSamples,
-                req.calibSource.c_str());
+                req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
+                (long long)r.calibSamples, req.calibSource.c_str());
+    if (req.bnTuning || req.biasCorrection)
+        std::printf("  tuned %d batch norms, corrected %d biases (%.1f s)\n", r.bnTuned, r.biasesCorrected,
+                    r.tuneSeconds);
     std::printf("  FP32 top-1       %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.fp32Top1, r.fp32CrossEntropy,
                 r.fp32EvalSeconds);
     std::printf("  quantized top-1  %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.quantTop1, r.quantCrossEntropy,

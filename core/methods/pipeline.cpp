@@ -3,6 +3,7 @@
 #include "core/analysis/evaluate.h"
 #include "core/data/data_source.h"
 #include "core/graph/passes.h"
+#include "core/methods/bn_tuning.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_card.h"
 #include "core/quant/quantized_model.h"
@@ -32,6 +33,23 @@ private:
 };
 }  // namespace
 
+void QuantizeRequest::setPipeline(const std::string& name) {
+    if (name == "none") {
+        bnTuning = biasCorrection = false;
+    } else if (name == "light") {
+        bnTuning = biasCorrection = true;
+    } else {
+        throw invalidInput("Unknown pipeline '" + name + "'; use none (range calibration only) or light (ranges, "
+                           "BN tuning and bias correction).");
+    }
+}
+
+std::string QuantizeRequest::pipelineName() const {
+    if (bnTuning && biasCorrection) return "light";
+    if (!bnTuning && !biasCorrection) return "none";
+    return bnTuning ? "none+bn-tuning" : "none+bias-correction";
+}
+
 QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* progress) {
     const auto card = loadModelCard(req.modelPath);
     std::vector<int64_t> shape = req.inputShape;
@@ -59,15 +77,25 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
     r.evalSamples = eval->size();
 
     QuantizedModel model(graph, r.config);
-    SubProgress calibProgress(progress, 0.0, 0.2);
+    SubProgress calibProgress(progress, 0.0, 0.15);
     auto t0 = std::chrono::steady_clock::now();
     model.calibrate(*calib, req.batchSize, calibProgress.get());
     r.calibrateSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    t0 = std::chrono::steady_clock::now();
+    if (req.bnTuning) {
+        SubProgress p(progress, 0.15, 0.25);
+        r.bnTuned = tuneBatchNorms(model, *calib, req.batchSize, p.get());
+    }
+    if (req.biasCorrection) {
+        SubProgress p(progress, 0.25, 0.35);
+        r.biasesCorrected = correctBiases(model, *calib, req.batchSize, p.get());
+    }
+    r.tuneSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     const Executor executor(graph);
-    SubProgress fpProgress(progress, 0.2, 0.6);
+    SubProgress fpProgress(progress, 0.35, 0.65);
     const EvalResult fp = evaluate(executor, *eval, {}, req.batchSize, fpProgress.get());
-    SubProgress qProgress(progress, 0.6, 1.0);
+    SubProgress qProgress(progress, 0.65, 1.0);
     const EvalResult q = evaluate(executor, *eval, model.hooks(), req.batchSize, qProgress.get());
     r.fp32Top1 = fp.top1();
     r.quantTop1 = q.top1();

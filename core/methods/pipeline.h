@@ -23,7 +23,13 @@ struct QuantizeRequest {
     RangeMethod weightMethod = RangeMethod::MinMax;
     RangeMethod activationMethod = RangeMethod::MinMax;
     bool keepFirstLast8bit = false;
+    bool bnTuning = false;        ///< re-estimate folded BatchNorms on the quantized model
+    bool biasCorrection = false;  ///< remove each layer's mean output shift
     int64_t batchSize = 256;
+
+    /// "none" (ranges only) or "light" (ranges + BN tuning + bias correction, no backprop).
+    void setPipeline(const std::string& name);
+    std::string pipelineName() const;
 };
 
 struct QuantizeResult {
@@ -31,7 +37,8 @@ struct QuantizeResult {
     double fp32CrossEntropy = 0, quantCrossEntropy = 0;
     int64_t calibSamples = 0, evalSamples = 0;
     int layers = 0;
-    double calibrateSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
+    int bnTuned = 0, biasesCorrected = 0;
+    double calibrateSeconds = 0, tuneSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
     QuantConfig config;
     double drop() const { return fp32Top1 - quantTop1; }
 };

@@ -30,6 +30,22 @@ struct QuantizedModel::Impl {
     std::unordered_map<int, size_t> byNode;
     std::unordered_map<std::string, size_t> byWeightKey;
     bool calibrated = false;
+    std::unordered_map<std::string, at::Tensor> floatParams;  ///< tuned replacements of graph params
+
+    const at::Tensor& floatParam(const std::string& key) const {
+        auto it = floatParams.find(key);
+        return it != floatParams.end() ? it->second : graph.param(key);
+    }
+
+    void quantizeWeights() {
+        c10::InferenceMode guard;
+        for (auto& l : layers) {
+            if (!quantizes(l.choice.weightBits)) continue;
+            const at::Tensor& w = floatParam(l.weightKey);
+            l.weightParams = ptq::weightParams(w, l.weightSpec, config.weightMethod);
+            l.quantizedWeight = fakeQuantize(w, l.weightSpec, l.weightParams);
+        }
+    }
 
     Impl(const Graph& g, QuantConfig c) : graph(g), config(std::move(c)) {}
 
@@ -44,9 +60,10 @@ struct QuantizedModel::Impl {
         if (!calibrated) throw failed("The quantized model is used before its calibration.");
         h.paramOverride = [this](const std::string& key) -> const at::Tensor* {
             auto it = byWeightKey.find(key);
-            if (it == byWeightKey.end()) return nullptr;
-            const Layer& l = layers[it->second];
-            return l.quantizedWeight.defined() ? &l.quantizedWeight : nullptr;
+            if (it != byWeightKey.end() && layers[it->second].quantizedWeight.defined())
+                return &layers[it->second].quantizedWeight;
+            auto f = floatParams.find(key);
+            return f != floatParams.end() ? &f->second : nullptr;
         };
         if (activations)
             h.beforeNode = [this](const Node& n, std::vector<at::Tensor>& inputs) {
@@ -95,12 +112,7 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     if (calib.size() == 0)
         throw invalidInput("The calibration set is empty: give at least one sample (for example fmnist:train:100).");
     c10::InferenceMode guard;
-    for (auto& l : d->layers) {
-        if (!quantizes(l.choice.weightBits)) continue;
-        const at::Tensor& w = d->graph.param(l.weightKey);
-        l.weightParams = ptq::weightParams(w, l.weightSpec, d->config.weightMethod);
-        l.quantizedWeight = fakeQuantize(w, l.weightSpec, l.weightParams);
-    }
+    d->quantizeWeights();
     // Activation ranges from the FP model: every layer sees the same statistics whatever the
     // other layers' bits, which is what a per-layer sensitivity table needs.
     std::vector<RangeObserver> observers(d->layers.size());
@@ -123,6 +135,17 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
 }
 
 bool QuantizedModel::isCalibrated() const { return d->calibrated; }
+
+void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& value) {
+    if (!d->graph.hasParam(key)) throw failed("internal: no graph parameter '" + key + "' to replace");
+    if (value.sizes() != d->graph.param(key).sizes())
+        throw failed("internal: a replacement for '" + key + "' has another shape than the parameter");
+    d->floatParams[key] = value;
+}
+
+const at::Tensor& QuantizedModel::floatParam(const std::string& key) const { return d->floatParam(key); }
+void QuantizedModel::requantizeWeights() { d->quantizeWeights(); }
+const Graph& QuantizedModel::graph() const { return d->graph; }
 RunHooks QuantizedModel::hooks() const { return d->makeHooks(true); }
 RunHooks QuantizedModel::weightOnlyHooks() const { return d->makeHooks(false); }
 const QuantConfig& QuantizedModel::config() const { return d->config; }

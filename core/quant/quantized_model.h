@@ -35,6 +35,16 @@ public:
     /// Only the weights quantized (activations in FP).
     RunHooks weightOnlyHooks() const;
 
+    /// Replaces a float parameter of the graph for this model only (a tuned folded weight or
+    /// bias); a replaced weight is quantized like the graph's. Call requantizeWeights() after
+    /// replacing weights. Core .cpp only (LibTorch types). One thread at a time.
+    void setFloatParam(const std::string& key, const at::Tensor& value);
+    /// The float parameter this model uses for @p key: its replacement, else the graph's.
+    const at::Tensor& floatParam(const std::string& key) const;
+    /// Quantizes every layer's weight again from floatParam() (after a tuning step).
+    void requantizeWeights();
+
+    const Graph& graph() const;
     const QuantConfig& config() const;
     /// The calibrated parameters of a layer (throws for an unknown name or before calibrate()).
     const QuantParams& weightParams(const std::string& layer) const;

@@ -1,0 +1,152 @@
+#include "core/methods/bn_tuning.h"
+
+#include "core/graph/graph.h"
+#include "core/runtime/ops.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace ptq {
+
+namespace {
+
+// Sums per channel (dimension 1) in double, over every other dimension.
+struct ChannelMoments {
+    at::Tensor sum, sumSq;
+    double count = 0;
+    void add(const at::Tensor& x) {
+        std::vector<int64_t> dims;
+        for (int64_t d = 0; d < x.dim(); ++d)
+            if (d != 1) dims.push_back(d);
+        const at::Tensor xd = x.to(at::kDouble);
+        const at::Tensor s = xd.sum(dims), sq = (xd * xd).sum(dims);
+        sum = sum.defined() ? sum + s : s;
+        sumSq = sumSq.defined() ? sumSq + sq : sq;
+        count += double(x.numel() / x.size(1));
+    }
+    at::Tensor mean() const { return sum / count; }
+    at::Tensor variance() const { return (sumSq / count - mean() * mean()).clamp_min(0.0); }
+};
+
+}  // namespace
+
+int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSize, const Progress* progress) {
+    const Graph& g = model.graph();
+    struct Folded {
+        const Node* layer;
+        std::string weightKey, biasKey;       // the layer's folded parameters (what runs)
+        at::Tensor origWeight, origBias;      // the conv/linear before folding
+        at::Tensor gamma, beta;               // the BN's affine parameters
+        at::Tensor scale, mean;               // what the float parameters fold now
+        double eps;
+        ChannelMoments moments;
+    };
+    std::unordered_map<int, Folded> folded;
+    for (int id : g.quantizableNodes()) {
+        const Node& n = g.node(id);
+        if (!n.hasAttr("folded_bn") || n.inputs.size() < 3) continue;
+        const Node& bn = g.node(g.findNode(n.attrString("folded_bn")));
+        Folded f;
+        f.layer = &n;
+        f.weightKey = g.paramOf(n, 1);
+        f.biasKey = g.paramOf(n, 2);
+        f.origWeight = g.param(n.attrString("unfolded_weight"));
+        const std::string ob = n.attrString("unfolded_bias");
+        const at::Tensor bnMean = g.param(g.paramOf(bn, 1)).to(at::kDouble);
+        const at::Tensor bnVar = g.param(g.paramOf(bn, 2)).to(at::kDouble);
+        f.origBias = ob.empty() ? at::zeros_like(bnMean) : g.param(ob).to(at::kDouble);
+        const bool affine = bn.attrInt("affine", 1) != 0 && bn.inputs.size() >= 5;
+        f.gamma = affine ? g.param(g.paramOf(bn, 3)).to(at::kDouble) : at::ones_like(bnMean);
+        f.beta = affine ? g.param(g.paramOf(bn, 4)).to(at::kDouble) : at::zeros_like(bnMean);
+        f.eps = bn.attrDouble("eps", 1e-5);
+        // What the float parameters fold now (the BN's statistics, or an earlier tuning's, or a
+        // bias correction on top): W = W0 * scale, b = (b0 - mean) * scale + beta.
+        const at::Tensor w0 = f.origWeight.to(at::kDouble).flatten(1);
+        const at::Tensor w = model.floatParam(f.weightKey).to(at::kDouble).flatten(1);
+        const at::Tensor norm = (w0 * w0).sum(1);
+        const at::Tensor fromBn = f.gamma / at::sqrt(bnVar + f.eps);
+        f.scale = at::where(norm > 0, (w * w0).sum(1) / norm.clamp_min(1e-300), fromBn);
+        f.scale = at::where(f.scale.abs() > 0, f.scale, fromBn);
+        f.mean = f.origBias - (model.floatParam(f.biasKey).to(at::kDouble) - f.beta) / f.scale;
+        folded[id] = std::move(f);
+    }
+    if (folded.empty()) return 0;
+    // Sequentially, in execution order: each BN is re-estimated on a prefix run in which every
+    // upstream BN is already tuned. Re-estimating all of them from one pass is inconsistent
+    // (each would assume its upstream kept the old statistics) and breaks deep networks.
+    std::vector<int> order;
+    for (const auto& [id, f] : folded) order.push_back(id);
+    std::sort(order.begin(), order.end());
+    c10::InferenceMode guard;
+    for (size_t k = 0; k < order.size(); ++k) {
+        Folded& f = folded.at(order[k]);
+        RunHooks hooks = model.hooks();
+        hooks.stopAfter = order[k];
+        hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>&, std::vector<at::Tensor>& outs) {
+            if (n.id != order[k]) return;
+            // y = scale (z - mean) + beta: recover z, the unfolded layer's output.
+            std::vector<int64_t> shape(size_t(outs[0].dim()), 1);
+            shape[1] = f.scale.numel();
+            f.moments.add((outs[0].to(at::kDouble) - f.beta.view(shape)) / f.scale.view(shape) + f.mean.view(shape));
+        };
+        Progress layerProgress;
+        if (progress) {
+            layerProgress.onProgress = [&, k](double fraction, const std::string&) {
+                progress->throwIfCancelled();
+                progress->report((double(k) + fraction) / double(order.size()), "BN tuning " + f.layer->name);
+            };
+        }
+        Executor(g).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {},
+                               progress ? &layerProgress : nullptr, hooks);
+        const at::Tensor mean = f.moments.mean(), var = f.moments.variance();
+        const at::Tensor s = f.gamma / at::sqrt(var + f.eps);
+        std::vector<int64_t> wshape(size_t(f.origWeight.dim()), 1);
+        wshape[0] = s.numel();
+        const auto dtype = f.origWeight.scalar_type();
+        model.setFloatParam(f.weightKey, (f.origWeight.to(at::kDouble) * s.view(wshape)).to(dtype));
+        model.setFloatParam(f.biasKey, ((f.origBias - mean) * s + f.beta).to(dtype));
+        model.requantizeWeights();
+    }
+    logger()->info("BN tuning: re-estimated {} batch norms on {} samples", folded.size(), calib.size());
+    return int(folded.size());
+}
+
+int correctBiases(QuantizedModel& model, const Dataset& calib, int64_t batchSize, const Progress* progress) {
+    const Graph& g = model.graph();
+    std::unordered_map<int, ChannelMoments> shifts;
+    std::unordered_map<int, at::Tensor> rawInput;
+    for (int id : g.quantizableNodes())
+        if (g.node(id).inputs.size() >= 3) shifts[id];
+    if (shifts.empty()) return 0;
+    RunHooks hooks = model.hooks();
+    auto before = hooks.beforeNode;
+    auto after = hooks.afterNode;
+    hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
+        if (shifts.count(n.id)) rawInput[n.id] = in[0];  // before its activation quantizer
+        if (before) before(n, in);
+    };
+    hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>& in, std::vector<at::Tensor>& outs) {
+        if (after) after(n, in, outs);
+        auto it = shifts.find(n.id);
+        if (it == shifts.end()) return;
+        std::vector<at::Tensor> ref{rawInput[n.id], model.floatParam(g.paramOf(n, 1)), model.floatParam(g.paramOf(n, 2))};
+        const at::Tensor reference = runOp(n, ref, outs[0].size(0)).at(0);
+        it->second.add(outs[0] - reference);
+        rawInput.erase(n.id);
+    };
+    c10::InferenceMode guard;
+    Executor(g).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {}, progress, hooks);
+    for (auto& [id, m] : shifts) {
+        const std::string key = g.paramOf(g.node(id), 2);
+        const at::Tensor bias = model.floatParam(key);
+        model.setFloatParam(key, (bias.to(at::kDouble) - m.mean()).to(bias.scalar_type()));
+    }
+    logger()->info("Bias correction: corrected {} layers on {} samples", shifts.size(), calib.size());
+    return int(shifts.size());
+}
+
+}  // namespace ptq
