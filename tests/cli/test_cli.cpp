@@ -56,6 +56,16 @@ void TestCli::usageErrors_data() {
     QTest::newRow("no model") << QStringList{"info"} << "takes one model file";
     QTest::newRow("bad shape") << QStringList{"info", demo, "--input-shape", "1,x,28"} << "whole numbers";
     QTest::newRow("shape rank") << QStringList{"info", demo, "--input-shape", "28,28"} << "channels,height,width";
+    const QStringList q{"quantize", demo, "--calib", "fmnist:train:20", "--eval", "fmnist:test:20"};
+    QTest::newRow("quantize without data") << QStringList{"quantize", demo} << "needs --calib SRC and --eval SRC";
+    QTest::newRow("quantize bits 9") << q + QStringList{"--w", "9"} << "allowed bit-widths";
+    QTest::newRow("quantize bits 1") << q + QStringList{"--a", "1"} << "allowed bit-widths";
+    QTest::newRow("quantize empty calibration") << QStringList{"quantize", demo, "--calib", "fmnist:train:0", "--eval",
+                                                               "fmnist:test:20"} << "asks for 0 samples";
+    QTest::newRow("quantize bad source") << QStringList{"quantize", demo, "--calib", "fmnist:valid", "--eval",
+                                                        "fmnist:test:20"} << "fmnist:valid";
+    QTest::newRow("quantize unknown pipeline") << q + QStringList{"--pipeline", "heavy"} << "Unknown pipeline";
+    QTest::newRow("quantize bad granularity") << q + QStringList{"--granularity", "per-row"} << "per-row";
 }
 
 void TestCli::usageErrors() {
