@@ -746,7 +746,8 @@ Graph interpretForward(jit::Graph& tsGraph, const jit::Module& module, const std
             }
             first = false;
         }
-        msg << ". Nothing was run; replace those operations in the model or export a model without them.";
+        msg << ". The model was refused before any data went through it; replace those operations or export a "
+               "model without them.";
         throw invalidInput(msg.str());
     }
 

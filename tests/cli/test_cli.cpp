@@ -127,6 +127,7 @@ void TestCli::badModelFiles_data() {
     QTest::newRow("truncated 90%") << bad("bad_truncated_90.pt") << "truncated or damaged";
     QTest::newRow("state_dict") << bad("bad_state_dict.pt") << "state_dict";
     QTest::newRow("unknown op") << bad("bad_unknown_op.pt") << "aten::cumsum";
+    QTest::newRow("two inputs") << bad("bad_two_inputs.pt") << "2 inputs";
 }
 
 void TestCli::badModelFiles() {
