@@ -16,7 +16,19 @@ using namespace ptq;
 
 namespace {
 const std::string demo = PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt";
-}
+
+// The demo ResNet-20 with BatchNorms folded, and calibration / evaluation sets of the given sizes.
+struct DemoSetup {
+    Graph graph;
+    std::unique_ptr<Dataset> calib, eval;
+    DemoSetup(int calibCount, int evalCount) : graph(importTorchScript(demo, {1, 28, 28})) {
+        foldBatchNorms(graph);
+        const Normalization norm = Normalization::fromModelCard(*loadModelCard(demo));
+        calib = openDataSource("fmnist:train:" + std::to_string(calibCount), norm, {1, 28, 28});
+        eval = openDataSource("fmnist:test:" + std::to_string(evalCount), norm, {1, 28, 28});
+    }
+};
+}  // namespace
 
 class TestQuantizedModel : public QObject {
     Q_OBJECT
@@ -32,11 +44,10 @@ private Q_SLOTS:
 };
 
 void TestQuantizedModel::bitsChangeAccuracyInOrder() {
-    Graph g = importTorchScript(demo, {1, 28, 28});
-    foldBatchNorms(g);
-    const Normalization norm = Normalization::fromModelCard(*loadModelCard(demo));
-    const auto calib = openDataSource("fmnist:train:500", norm, {1, 28, 28});
-    const auto eval = openDataSource("fmnist:test:1000", norm, {1, 28, 28});
+    const DemoSetup setup(500, 1000);
+    const Graph& g = setup.graph;
+    const auto& calib = setup.calib;
+    const auto& eval = setup.eval;
     const Executor ex(g);
     const EvalResult fp = evaluate(ex, *eval);
     QVERIFY(fp.top1() > 90.0);
@@ -107,11 +118,10 @@ void TestQuantizedModel::unknownLayerInConfigIsRefused() {
 // At 16 bits, re-estimated statistics must leave the network as good as it was. Re-estimating
 // every BatchNorm from one pass (each assuming its upstream unchanged) fails this: 95 -> 63 %.
 void TestQuantizedModel::bnTuningKeepsAConsistentNetwork() {
-    Graph g = importTorchScript(demo, {1, 28, 28});
-    foldBatchNorms(g);
-    const Normalization norm = Normalization::fromModelCard(*loadModelCard(demo));
-    const auto calib = openDataSource("fmnist:train:300", norm, {1, 28, 28});
-    const auto eval = openDataSource("fmnist:test:500", norm, {1, 28, 28});
+    const DemoSetup setup(300, 500);
+    const Graph& g = setup.graph;
+    const auto& calib = setup.calib;
+    const auto& eval = setup.eval;
     const Executor ex(g);
     const double fp = evaluate(ex, *eval).top1();
     QuantizedModel m(g, QuantConfig::uniform(g, 16, 16, Granularity::PerChannel, false));
