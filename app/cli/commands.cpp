@@ -14,6 +14,7 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -79,9 +80,9 @@ std::string usage() {
            "  quantize MODEL --calib SRC --eval SRC [--w BITS] [--a BITS]\n"
            "           [--granularity per-tensor|per-channel] [--weight-range minmax|percentile|mse]\n"
            "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit] [--pipeline none|light]\n"
-           "           [--bn-tuning] [--bias-correction] [--batch N] [--json]\n"
+           "           [--bn-tuning] [--bias-correction] [--layer-errors] [--batch N] [--json]\n"
            "      fake-quantized evaluation: FP32 and quantized top-1 and the drop; light = ranges +\n"
-           "      BN tuning + bias correction\n"
+           "      BN tuning + bias correction; --layer-errors adds each layer's output MSE and SNR\n"
            "      (data sources: fmnist:train, fmnist:test:1000, idx:IMAGES[,LABELS], folder:DIR, npy:FILE)\n"
            "  bench forward MODEL [--input-shape C,H,W] [--batch N] [--runs R] [--fold-bn] [--json]\n"
            "      executor vs TorchScript forward: median time of R alternating runs, peak memory\n"
@@ -222,7 +223,7 @@ int runGraph(const std::vector<std::string>& argv) {
 }
 
 int runQuantize(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction"},
+    const Args a(argv, {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline"},
                  "quantize");
@@ -235,6 +236,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.setPipeline(a.value("pipeline", "none"));
     if (a.flag("bn-tuning")) req.bnTuning = true;
     if (a.flag("bias-correction")) req.biasCorrection = true;
+    req.layerErrors = a.flag("layer-errors");
     req.calibSource = a.value("calib");
     req.evalSource = a.value("eval");
     req.weightBits = int(a.integer("w", 8));
@@ -272,6 +274,17 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["calibrate_seconds"] = r.calibrateSeconds;
         o["fp32_eval_seconds"] = r.fp32EvalSeconds;
         o["quant_eval_seconds"] = r.quantEvalSeconds;
+        if (req.layerErrors) {
+            QJsonArray layers;
+            for (const LayerError& e : r.layerErrors) {
+                QJsonObject j;
+                j["layer"] = QString::fromStdString(e.layer);
+                j["mse"] = e.mse;
+                j["snr_db"] = std::isfinite(e.snrDb) ? QJsonValue(e.snrDb) : QJsonValue(QJsonValue::Null);
+                layers.append(j);
+            }
+            o["layer_errors"] = layers;
+        }
         printJson(o);
         return 0;
     }
@@ -289,6 +302,12 @@ int runQuantize(const std::vector<std::string>& argv) {
                 r.quantEvalSeconds);
     std::printf("  drop             %6.2f pt on %lld images of %s\n", r.drop(), (long long)r.evalSamples,
                 req.evalSource.c_str());
+    if (req.layerErrors) {
+        std::printf("\n  %-32s %12s %9s   (each layer on the FP input, on the calibration set)\n", "layer",
+                    "output MSE", "SNR dB");
+        for (const LayerError& e : r.layerErrors)
+            std::printf("  %-32s %12.3e %9.1f\n", e.layer.c_str(), e.mse, e.snrDb);
+    }
     return 0;
 }
 

@@ -91,6 +91,7 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
         r.biasesCorrected = correctBiases(model, *calib, req.batchSize, p.get());
     }
     r.tuneSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (req.layerErrors) r.layerErrors = layerErrors(model, *calib, req.batchSize, nullptr);
 
     const Executor executor(graph);
     SubProgress fpProgress(progress, 0.35, 0.65);

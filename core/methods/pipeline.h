@@ -3,6 +3,7 @@
 /// One quantization run as the command line's `ptq quantize` and the GUI's jobs start it:
 /// import, fold BatchNorm, configure, calibrate, evaluate FP32 and quantized.
 
+#include "core/analysis/layer_error.h"
 #include "core/quant/quant_config.h"
 #include "core/util/progress.h"
 
@@ -25,6 +26,7 @@ struct QuantizeRequest {
     bool keepFirstLast8bit = false;
     bool bnTuning = false;        ///< re-estimate folded BatchNorms on the quantized model
     bool biasCorrection = false;  ///< remove each layer's mean output shift
+    bool layerErrors = false;     ///< measure each layer's local error on the calibration set
     int64_t batchSize = 256;
 
     /// "none" (ranges only) or "light" (ranges + BN tuning + bias correction, no backprop).
@@ -40,6 +42,7 @@ struct QuantizeResult {
     int bnTuned = 0, biasesCorrected = 0;
     double calibrateSeconds = 0, tuneSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
     QuantConfig config;
+    std::vector<LayerError> layerErrors;  ///< filled when asked for, in execution order
     double drop() const { return fp32Top1 - quantTop1; }
 };
 
