@@ -93,15 +93,10 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
             shape[1] = f.scale.numel();
             f.moments.add((outs[0].to(at::kDouble) - f.beta.view(shape)) / f.scale.view(shape) + f.mean.view(shape));
         };
-        Progress layerProgress;
-        if (progress) {
-            layerProgress.onProgress = [&, k](double fraction, const std::string&) {
-                progress->throwIfCancelled();
-                progress->report((double(k) + fraction) / double(order.size()), "BN tuning " + f.layer->name);
-            };
-        }
+        const double n = double(order.size());
+        const ScaledProgress layerProgress(progress, double(k) / n, double(k + 1) / n, "BN tuning " + f.layer->name);
         Executor(g).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {},
-                               progress ? &layerProgress : nullptr, hooks);
+                               layerProgress.get(), hooks);
         const at::Tensor mean = f.moments.mean(), var = f.moments.variance();
         const at::Tensor s = f.gamma / at::sqrt(var + f.eps);
         std::vector<int64_t> wshape(size_t(f.origWeight.dim()), 1);

@@ -13,25 +13,6 @@
 
 namespace ptq {
 
-namespace {
-// Maps a sub-step's own 0..1 progress into [from, to] of the whole run. Cancel is the outer
-// object's: each report checks it, so a cancel from another thread stops the sub-step too.
-class SubProgress {
-public:
-    SubProgress(const Progress* outer, double from, double to) : outer_(outer) {
-        if (!outer) return;
-        inner_.onProgress = [outer, from, to](double f, const std::string& stage) {
-            outer->throwIfCancelled();
-            outer->report(from + (to - from) * f, stage);
-        };
-    }
-    const Progress* get() const { return outer_ ? &inner_ : nullptr; }
-
-private:
-    const Progress* outer_;
-    Progress inner_;
-};
-}  // namespace
 
 void QuantizeRequest::setPipeline(const std::string& name) {
     if (name == "none") {
@@ -77,26 +58,26 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
     r.evalSamples = eval->size();
 
     QuantizedModel model(graph, r.config);
-    SubProgress calibProgress(progress, 0.0, 0.15);
+    ScaledProgress calibProgress(progress, 0.0, 0.15);
     auto t0 = std::chrono::steady_clock::now();
     model.calibrate(*calib, req.batchSize, calibProgress.get());
     r.calibrateSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     t0 = std::chrono::steady_clock::now();
     if (req.bnTuning) {
-        SubProgress p(progress, 0.15, 0.25);
+        ScaledProgress p(progress, 0.15, 0.25);
         r.bnTuned = tuneBatchNorms(model, *calib, req.batchSize, p.get());
     }
     if (req.biasCorrection) {
-        SubProgress p(progress, 0.25, 0.35);
+        ScaledProgress p(progress, 0.25, 0.35);
         r.biasesCorrected = correctBiases(model, *calib, req.batchSize, p.get());
     }
     r.tuneSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (req.layerErrors) r.layerErrors = layerErrors(model, *calib, req.batchSize, nullptr);
 
     const Executor executor(graph);
-    SubProgress fpProgress(progress, 0.35, 0.65);
+    ScaledProgress fpProgress(progress, 0.35, 0.65);
     const EvalResult fp = evaluate(executor, *eval, {}, req.batchSize, fpProgress.get());
-    SubProgress qProgress(progress, 0.65, 1.0);
+    ScaledProgress qProgress(progress, 0.65, 1.0);
     const EvalResult q = evaluate(executor, *eval, model.hooks(), req.batchSize, qProgress.get());
     r.fp32Top1 = fp.top1();
     r.quantTop1 = q.top1();

@@ -28,6 +28,25 @@ struct Progress {
     }
 };
 
+/// A step's own 0..1 progress mapped into [from, to] of a larger run. Cancel stays the outer
+/// object's: every report checks it, so a cancel from another thread stops the step too.
+class ScaledProgress {
+public:
+    ScaledProgress(const Progress* outer, double from, double to, std::string stage = {}) : outer_(outer) {
+        if (!outer) return;
+        inner_.onProgress = [outer, from, to, stage](double f, const std::string& own) {
+            outer->throwIfCancelled();
+            outer->report(from + (to - from) * f, stage.empty() ? own : stage);
+        };
+    }
+    /// The object to hand to the step; nullptr when there is no outer progress.
+    const Progress* get() const { return outer_ ? &inner_ : nullptr; }
+
+private:
+    const Progress* outer_;
+    Progress inner_;
+};
+
 /// Reports and checks a possibly null Progress; lets callers pass nullptr for "don't care".
 inline void reportProgress(const Progress* p, double fraction, const std::string& stage) {
     if (p) {
