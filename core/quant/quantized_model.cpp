@@ -55,7 +55,7 @@ struct QuantizedModel::Impl {
         throw invalidInput("The model has no quantizable layer named '" + name + "'.");
     }
 
-    RunHooks makeHooks(bool activations) const {
+    RunHooks makeHooks() const {
         RunHooks h;
         if (!calibrated) throw failed("The quantized model is used before its calibration.");
         h.paramOverride = [this](const std::string& key) -> const at::Tensor* {
@@ -65,8 +65,7 @@ struct QuantizedModel::Impl {
             auto f = floatParams.find(key);
             return f != floatParams.end() ? &f->second : nullptr;
         };
-        if (activations)
-            h.beforeNode = [this](const Node& n, std::vector<at::Tensor>& inputs) {
+        h.beforeNode = [this](const Node& n, std::vector<at::Tensor>& inputs) {
                 auto it = byNode.find(n.id);
                 if (it == byNode.end()) return;
                 const Layer& l = layers[it->second];
@@ -134,7 +133,6 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
                    rangeMethodName(d->config.weightMethod), rangeMethodName(d->config.activationMethod));
 }
 
-bool QuantizedModel::isCalibrated() const { return d->calibrated; }
 
 void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& value) {
     if (!d->graph.hasParam(key)) throw failed("internal: no graph parameter '" + key + "' to replace");
@@ -146,8 +144,7 @@ void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& val
 const at::Tensor& QuantizedModel::floatParam(const std::string& key) const { return d->floatParam(key); }
 void QuantizedModel::requantizeWeights() { d->quantizeWeights(); }
 const Graph& QuantizedModel::graph() const { return d->graph; }
-RunHooks QuantizedModel::hooks() const { return d->makeHooks(true); }
-RunHooks QuantizedModel::weightOnlyHooks() const { return d->makeHooks(false); }
+RunHooks QuantizedModel::hooks() const { return d->makeHooks(); }
 const QuantConfig& QuantizedModel::config() const { return d->config; }
 
 const QuantParams& QuantizedModel::weightParams(const std::string& layer) const {

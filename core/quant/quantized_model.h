@@ -28,12 +28,9 @@ public:
     /// model's activations). Long; any one thread; throws ptq::Error (InvalidInput) for an empty
     /// set or data of the wrong shape, ptq::Cancelled when asked to stop.
     void calibrate(const Dataset& calib, int64_t batchSize = 256, const Progress* progress = nullptr);
-    bool isCalibrated() const;
 
     /// Hooks that make an Executor run the quantized model. Valid while this object lives.
     RunHooks hooks() const;
-    /// Only the weights quantized (activations in FP).
-    RunHooks weightOnlyHooks() const;
 
     /// Replaces a float parameter of the graph for this model only (a tuned folded weight or
     /// bias); a replaced weight is quantized like the graph's. Call requantizeWeights() after
