@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 namespace ptq {
@@ -92,22 +93,13 @@ std::string Node::attrString(const std::string& key) const {
 
 struct Graph::Params {
     std::map<std::string, at::Tensor> tensors;
+    std::set<std::string> buffers;
 };
 
 Graph::Graph() : params_(std::make_unique<Params>()) {}
 Graph::~Graph() = default;
 Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;
-
-Graph Graph::clone() const {
-    Graph g;
-    g.nodes_ = nodes_;
-    g.values_ = values_;
-    g.input_ = input_;
-    g.outputs_ = outputs_;
-    for (const auto& [key, t] : params_->tensors) g.params_->tensors[key] = t.clone();
-    return g;
-}
 
 int Graph::findNode(const std::string& name) const {
     for (const Node& n : nodes_)
@@ -157,9 +149,13 @@ int64_t Graph::macs(const Node& node) const {
 
 int64_t Graph::parameterCount() const {
     int64_t n = 0;
-    for (const auto& [key, t] : params_->tensors) n += t.numel();
+    for (const auto& [key, t] : params_->tensors)
+        if (!params_->buffers.count(key)) n += t.numel();
     return n;
 }
+
+void Graph::markBuffer(const std::string& key) { params_->buffers.insert(key); }
+bool Graph::isBuffer(const std::string& key) const { return params_->buffers.count(key) != 0; }
 
 const at::Tensor& Graph::param(const std::string& key) const {
     auto it = params_->tensors.find(key);

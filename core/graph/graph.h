@@ -71,8 +71,6 @@ public:
     ~Graph();
     Graph(Graph&&) noexcept;
     Graph& operator=(Graph&&) noexcept;
-    /// Deep copy, parameters included (tensor data is copied).
-    Graph clone() const;
 
     const std::vector<Node>& nodes() const { return nodes_; }
     const std::vector<Value>& values() const { return values_; }
@@ -92,8 +90,12 @@ public:
     std::vector<int64_t> sampleShape(int valueId) const;
     /// Multiply-accumulates of a conv/linear/matmul node for one sample; 0 for other ops.
     int64_t macs(const Node& node) const;
-    /// Elements of all parameters.
+    /// Elements of the learned parameters (weights, biases, BN affine); buffers such as BN
+    /// running statistics and literals of the model's code are not counted.
     int64_t parameterCount() const;
+    /// Marks a parameter key as a buffer (not learned): BN statistics, constants.
+    void markBuffer(const std::string& key);
+    bool isBuffer(const std::string& key) const;
 
     // ---- parameters (core .cpp only: these need LibTorch's complete at::Tensor) ----
     const at::Tensor& param(const std::string& key) const;

@@ -206,7 +206,9 @@ void ImportContext::runNode(const jit::Node* n) {
             s.kind = Sym::Const;  // a function reference; only its calls (already inlined) mattered
         } else if (auto iv = jit::toIValue(n->output())) {
             if (iv->isTensor()) {
-                const int id = paramValue("constant." + std::to_string(constantCount++), iv->toTensor());
+                const std::string key = "constant." + std::to_string(constantCount++);
+                const int id = paramValue(key, iv->toTensor());
+                if (id >= 0) graph.markBuffer(key);
                 s = id >= 0 ? makeTensor(id) : Sym::constant(*iv);
             } else {
                 s = Sym::constant(*iv);
@@ -230,6 +232,8 @@ void ImportContext::runNode(const jit::Node* n) {
             const int id = paramValue(path, attr.toTensor());
             s = id >= 0 ? makeTensor(id) : Sym::constant(attr);
             if (id >= 0) s.path = path;
+            const auto& type = owner.iv.toObject()->type();
+            if (id >= 0 && !type->is_parameter(type->getAttributeSlot(name))) graph.markBuffer(path);
         } else {
             s = Sym::constant(attr);
         }
@@ -457,7 +461,9 @@ bool ImportContext::isTensor(const jit::Node* n, size_t i) {
 int ImportContext::tensorOf(const jit::Node* n, size_t i) {
     Sym& s = sym(n->input(i));
     if (s.kind == Sym::Const && s.iv.isTensor()) {
-        const int id = paramValue("constant." + std::to_string(constantCount++), s.iv.toTensor());
+        const std::string key = "constant." + std::to_string(constantCount++);
+        const int id = paramValue(key, s.iv.toTensor());
+        if (id >= 0) graph.markBuffer(key);
         if (id >= 0) s = makeTensor(id);
     }
     if (s.kind != Sym::Tensor) fail(n, "argument " + std::to_string(i) + " must be a tensor");

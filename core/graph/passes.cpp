@@ -48,6 +48,8 @@ int foldBatchNorms(Graph& graph) {
         graph.setParam(layerName + ".weight@folded", foldedW);  // refresh when it already existed
         const int bValue = graph.addParamValue(layerName + ".bias@folded", foldedB);
         graph.setParam(layerName + ".bias@folded", foldedB);
+        graph.markBuffer(layerName + ".weight@folded");  // derived tensors, not extra parameters
+        graph.markBuffer(layerName + ".bias@folded");
         graph.setInput(layerId, 1, wValue);
         graph.setInput(layerId, 2, bValue);
         graph.setAttr(layerId, kFoldedBn, graph.node(bnId).name);

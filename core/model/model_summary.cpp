@@ -3,8 +3,6 @@
 #include "core/graph/torchscript_importer.h"
 #include "core/util/error.h"
 
-#include <ATen/ATen.h>
-
 #include <QtCore/QFileInfo>
 
 namespace ptq {
@@ -17,12 +15,7 @@ ModelSummary summarizeModel(const std::string& path, const std::vector<int64_t>&
     s.inputShape = !inputShape.empty() ? inputShape : (s.card ? s.card->inputShape : std::vector<int64_t>{});
     const Graph graph = importTorchScript(path, s.inputShape);
     s.nodeCount = int(graph.nodes().size());
-    for (const std::string& key : graph.paramKeys()) {
-        // running statistics are buffers, not parameters; "constant.N" are literals of the code
-        const bool buffer = key.size() > 12 && (key.rfind(".running_mean") == key.size() - 13 ||
-                                                key.rfind(".running_var") == key.size() - 12);
-        if (!buffer && key.rfind("constant.", 0) != 0) s.totalParams += graph.param(key).numel();
-    }
+    s.totalParams = graph.parameterCount();
     for (int id : graph.quantizableNodes()) {
         const Node& n = graph.node(id);
         LayerSummary l;
