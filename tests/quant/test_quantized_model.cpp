@@ -57,9 +57,13 @@ void TestQuantizedModel::bitsChangeAccuracyInOrder() {
     auto run = [&](int w, int a) {
         QuantizedModel m(g, QuantConfig::uniform(g, w, a, Granularity::PerChannel, false));
         m.calibrate(*calib);
-        return evaluate(ex, *eval, m.hooks());
+        return evaluateAgainstReference(ex, *eval, m.hooks());
     };
     const EvalResult w16 = run(16, 16), w8 = run(8, 8), w2 = run(2, 8);
+    qInfo("KL to FP32: W16A16 %.2e  W8A8 %.2e  W2A8 %.2e", w16.klToReference, w8.klToReference, w2.klToReference);
+    QVERIFY(w16.klToReference >= 0.0 && w16.klToReference < 1e-4);
+    QVERIFY(w16.klToReference < w8.klToReference);
+    QVERIFY(w8.klToReference < w2.klToReference);
     qInfo("FP32 %.2f  W16A16 %.2f  W8A8 %.2f  W2A8 %.2f", fp.top1(), w16.top1(), w8.top1(), w2.top1());
     QVERIFY(std::abs(w16.top1() - fp.top1()) <= 0.1);
     QVERIFY2(fp.top1() - w8.top1() <= 0.5, "W8A8 per-channel should cost well under a point");
