@@ -1,0 +1,74 @@
+#include "cli/commands.h"
+
+#include "cli/common.h"
+#include "core/model/model_card.h"
+#include "core/runtime/bench_forward.h"
+#include "core/util/error.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonObject>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace ptq::cli {
+
+namespace {
+
+int runBenchForward(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json", "fold-bn"}, {"input-shape", "batch", "runs"}, "bench forward");
+    const std::string path = modelArg(a, "bench forward");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    if (shape.empty())
+        if (auto card = loadModelCard(path)) shape = card->inputShape;
+    const long long batch = a.integer("batch", 8);
+    const long long runs = a.integer("runs", 10);
+    if (batch < 1 || runs < 1) throw invalidInput("--batch and --runs must be at least 1.");
+    const ForwardBenchResult r = benchForward(path, shape, batch, int(runs), a.flag("fold-bn"));
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["benchmark"] = "forward";
+        o["model"] = QString::fromStdString(path);
+        o["input_shape"] = jsonInts(shape);
+        o["batch"] = qint64(r.batch);
+        o["runs"] = r.runs;
+        o["threads"] = r.threads;
+        o["folded_bn"] = r.foldedBn;
+        o["executor_median_ms"] = r.executorMedianMs;
+        o["torchscript_median_ms"] = r.torchScriptMedianMs;
+        o["executor_min_ms"] = r.executorMinMs;
+        o["torchscript_min_ms"] = r.torchScriptMinMs;
+        o["ratio"] = r.ratio();
+        o["peak_live_bytes"] = qint64(r.peakLiveBytes);
+        o["produced_bytes"] = qint64(r.producedBytes);
+        o["max_rss_bytes"] = qint64(r.maxRssBytes);
+        printJson(o);
+        return 0;
+    }
+    std::printf("forward, batch %lld x %s, %d runs each, %d threads%s\n", (long long)r.batch, shapeText(shape).c_str(),
+                r.runs, r.threads, r.foldedBn ? ", BN folded" : "");
+    std::printf("  executor     median %8.1f ms   min %8.1f ms\n", r.executorMedianMs, r.executorMinMs);
+    std::printf("  TorchScript  median %8.1f ms   min %8.1f ms\n", r.torchScriptMedianMs, r.torchScriptMinMs);
+    std::printf("  ratio (executor / TorchScript, medians): %.3f\n", r.ratio());
+    std::printf("  executor peak live intermediates %.1f MB of %.1f MB produced; process peak RSS %.0f MB\n",
+                r.peakLiveBytes / 1e6, r.producedBytes / 1e6, r.maxRssBytes / 1e6);
+    return 0;
+}
+
+}  // namespace
+
+int runBench(const std::vector<std::string>& argv) {
+    // One entry a benchmark; each parses its own options.
+    const std::map<std::string, int (*)(const std::vector<std::string>&)> benches = {
+        {"forward", runBenchForward},
+    };
+    std::string names;
+    for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;
+    const auto it = argv.empty() ? benches.end() : benches.find(argv[0]);
+    if (it == benches.end())
+        throw invalidInput("'ptq bench' takes a benchmark name: " + names + ".");
+    return it->second(std::vector<std::string>(argv.begin() + 1, argv.end()));
+}
+
+}  // namespace ptq::cli

@@ -1,0 +1,150 @@
+#include "cli/commands.h"
+
+#include "cli/common.h"
+#include "core/graph/graph.h"
+#include "core/graph/passes.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/model/model_summary.h"
+#include "core/runtime/verify.h"
+#include "core/util/error.h"
+
+#include "core/model/model_card.h"
+
+#include <iostream>
+#include <sstream>
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonObject>
+
+#include <cmath>
+#include <cstdio>
+
+namespace ptq::cli {
+
+int runInfo(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json"}, {"input-shape"}, "info");
+    const ModelSummary s = summarizeModel(modelArg(a, "info"), inputShapeArg(a));
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["model"] = QString::fromStdString(s.name);
+        o["path"] = QString::fromStdString(s.path);
+        o["input_shape"] = jsonInts(s.inputShape);
+        o["nodes"] = s.nodeCount;
+        o["total_params"] = qint64(s.totalParams);
+        o["quantizable_params"] = qint64(s.quantizableParams);
+        o["total_macs"] = qint64(s.totalMacs);
+        if (s.card && s.card->fp32Top1 >= 0) o["fp32_top1"] = s.card->fp32Top1;
+        QJsonArray layers;
+        for (const LayerSummary& l : s.layers) {
+            QJsonObject j;
+            j["name"] = QString::fromStdString(l.name);
+            j["kind"] = QString::fromStdString(l.kind);
+            j["weight_shape"] = jsonInts(l.weightShape);
+            j["input_shape"] = jsonInts(l.inputShape);
+            j["output_shape"] = jsonInts(l.outputShape);
+            j["params"] = qint64(l.params);
+            j["macs"] = qint64(l.macs);
+            layers.append(j);
+        }
+        o["layers"] = layers;
+        printJson(o);
+        return 0;
+    }
+    std::printf("%s  (%s)\n", s.name.c_str(), s.path.c_str());
+    std::printf("input %s · %zu quantizable layers · %s parameters · %s MACs per sample", 
+                shapeText(s.inputShape).c_str(), s.layers.size(), human(double(s.quantizableParams)).c_str(),
+                human(double(s.totalMacs)).c_str());
+    if (s.card && s.card->fp32Top1 >= 0) std::printf(" · FP32 top-1 %.2f %%", s.card->fp32Top1);
+    std::printf("\n\n%-32s %-17s %-14s %-12s %10s %12s\n", "layer", "kind", "weight", "output", "params", "MACs");
+    for (const LayerSummary& l : s.layers)
+        std::printf("%-32s %-17s %-14s %-12s %10lld %12lld\n", l.name.c_str(), l.kind.c_str(),
+                    shapeText(l.weightShape).c_str(), shapeText(l.outputShape).c_str(), (long long)l.params,
+                    (long long)l.macs);
+    return 0;
+}
+
+int runGraph(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json", "verify", "fold-bn"}, {"input-shape", "batch", "seed"}, "graph");
+    const std::string path = modelArg(a, "graph");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    if (shape.empty()) {
+        if (auto card = loadModelCard(path)) shape = card->inputShape;
+    }
+    Graph g = importTorchScript(path, shape);
+    const int folded = a.flag("fold-bn") ? foldBatchNorms(g) : 0;
+    const long long batch = a.integer("batch", 4);
+    if (batch < 1) throw invalidInput("--batch must be at least 1.");
+    QJsonObject o;
+    QJsonArray nodes;
+    std::ostringstream text;
+    for (const Node& n : g.nodes()) {
+        if (g.isFoldedBatchNorm(n)) continue;  // runs as identity
+        std::string inputs;
+        for (int in : n.inputs)
+            if (g.value(in).param.empty())
+                inputs += (inputs.empty() ? "" : ", ") + g.value(in).name;
+        int64_t params = 0;
+        for (int in : n.inputs)
+            if (!g.value(in).param.empty()) {
+                int64_t c = 1;
+                for (auto d : g.value(in).shape) c *= d;
+                params += c;
+            }
+        const auto out = g.sampleShape(n.outputs.at(0));
+        if (a.flag("json")) {
+            QJsonObject j;
+            j["name"] = QString::fromStdString(n.name);
+            j["op"] = QString::fromStdString(displayOp(n));
+            j["scope"] = QString::fromStdString(n.scope);
+            j["output_shape"] = jsonInts(out);
+            j["params"] = qint64(params);
+            j["macs"] = qint64(g.macs(n));
+            QJsonArray ins;
+            for (int in : n.inputs)
+                if (g.value(in).param.empty()) ins.append(QString::fromStdString(g.value(in).name));
+            j["inputs"] = ins;
+            nodes.append(j);
+        } else {
+            char line[512];
+            std::snprintf(line, sizeof line, "%-36s %-20s %-14s %9lld %11lld  <- %s\n", n.name.c_str(),
+                          displayOp(n).c_str(), shapeText(out).c_str(), (long long)params, (long long)g.macs(n),
+                          inputs.c_str());
+            text << line;
+        }
+    }
+    if (a.flag("json")) {
+        o["nodes"] = nodes;
+        o["node_count"] = int(g.nodes().size());
+        o["quantizable_layers"] = int(g.quantizableNodes().size());
+        o["folded_batch_norms"] = folded;
+    } else {
+        std::printf("%-36s %-20s %-14s %9s %11s\n", "node", "op", "output", "params", "MACs");
+        std::cout << text.str();
+        std::printf("%zu nodes, %zu quantizable layers", g.nodes().size() - size_t(folded), g.quantizableNodes().size());
+        if (a.flag("fold-bn")) std::printf(", %d batch norms folded into their layers", folded);
+        std::printf("\n");
+    }
+    int status = 0;
+    if (a.flag("verify")) {
+        const VerifyResult r = verifyAgainstTorchScript(g, path, batch, uint64_t(a.integer("seed", 20261122)));
+        const bool ok = r.maxRelativeDiff <= 1e-4;
+        if (a.flag("json")) {
+            QJsonObject v;
+            v["batch"] = qint64(r.batch);
+            v["max_relative_diff"] = r.maxRelativeDiff;
+            v["max_absolute_diff"] = r.maxAbsoluteDiff;
+            v["executor_ms"] = r.executorMs;
+            v["torchscript_ms"] = r.torchScriptMs;
+            v["within_1e-4"] = ok;
+            o["verify"] = v;
+        } else {
+            std::printf("verify (batch %lld): largest relative difference %.3g (absolute %.3g) %s\n",
+                        (long long)r.batch, r.maxRelativeDiff, r.maxAbsoluteDiff, ok ? "— within 1e-4" : "— TOO LARGE");
+        }
+        status = ok ? 0 : 1;
+    }
+    if (a.flag("json")) printJson(o);
+    return status;
+}
+
+}  // namespace ptq::cli

@@ -1,0 +1,44 @@
+#include "cli/commands.h"
+
+#include "cli/common.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonObject>
+
+#include <cmath>
+#include <cstdio>
+
+namespace ptq::cli {
+
+std::string usage() {
+    return "Usage: ptq COMMAND [options]\n"
+           "\n"
+           "PTQ Studio's command line: post-training quantization of TorchScript models.\n"
+           "\n"
+           "Commands:\n"
+           "  info MODEL [--input-shape C,H,W] [--json]\n"
+           "      conv/linear layers with weight shape, parameters and MACs for one input sample\n"
+           "  graph MODEL [--input-shape C,H,W] [--fold-bn] [--verify] [--batch N] [--seed S] [--json]\n"
+           "      the imported graph, one node a line; --fold-bn folds BatchNorm into the layer\n"
+           "      before it; --verify compares the executor with TorchScript's own forward on\n"
+           "      one random batch\n"
+           "  quantize MODEL --calib SRC --eval SRC [--w BITS] [--a BITS]\n"
+           "           [--granularity per-tensor|per-channel] [--weight-range minmax|percentile|mse]\n"
+           "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit] [--pipeline none|light]\n"
+           "           [--bn-tuning] [--bias-correction] [--layer-errors] [--batch N] [--json]\n"
+           "      fake-quantized evaluation: FP32 and quantized top-1 and the drop; light = ranges +\n"
+           "      BN tuning + bias correction; --layer-errors adds each layer's output MSE and SNR\n"
+           "      (data sources: fmnist:train, fmnist:test:1000, idx:IMAGES[,LABELS], folder:DIR, npy:FILE)\n"
+           "  bench forward MODEL [--input-shape C,H,W] [--batch N] [--runs R] [--fold-bn] [--json]\n"
+           "      executor vs TorchScript forward: median time of R alternating runs, peak memory\n"
+           "\n"
+           "Options for every command:\n"
+           "  --json      one JSON object on stdout instead of text\n"
+           "  --help      this text\n"
+           "  --version   the version\n"
+           "\n"
+           "The input shape comes from the model's sidecar JSON (MODEL.json) unless given.\n"
+           "Exit codes: 0 done, 1 failed while running, 2 bad input or usage.\n";
+}
+
+}  // namespace ptq::cli
