@@ -2,6 +2,7 @@
 
 #include "cli/common.h"
 #include "core/model/model_card.h"
+#include "core/quant/bench_quant.h"
 #include "core/runtime/bench_forward.h"
 #include "core/util/error.h"
 
@@ -56,12 +57,60 @@ int runBenchForward(const std::vector<std::string>& argv) {
     return 0;
 }
 
+int runBenchQuant(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json", "per-tensor"}, {"input-shape", "batch", "runs", "eval", "calib", "w", "a"},
+                 "bench quant");
+    QuantEvalBenchRequest req;
+    req.modelPath = modelArg(a, "bench quant");
+    req.inputShape = inputShapeArg(a);
+    req.evalSource = a.value("eval", req.evalSource);
+    req.calibSource = a.value("calib", req.calibSource);
+    req.weightBits = int(a.integer("w", 8));
+    req.activationBits = int(a.integer("a", 8));
+    req.perChannel = !a.flag("per-tensor");
+    req.batchSize = a.integer("batch", 256);
+    req.runs = int(a.integer("runs", 3));
+    const QuantEvalBenchResult r = benchQuantEval(req);
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["benchmark"] = "quant";
+        o["model"] = QString::fromStdString(req.modelPath);
+        o["eval"] = QString::fromStdString(req.evalSource);
+        o["samples"] = qint64(r.samples);
+        o["w_bits"] = req.weightBits;
+        o["a_bits"] = req.activationBits;
+        o["granularity"] = req.perChannel ? "per-channel" : "per-tensor";
+        o["batch"] = qint64(req.batchSize);
+        o["runs"] = r.runs;
+        o["threads"] = r.threads;
+        o["fp32_median_s"] = r.fp32MedianSeconds;
+        o["quant_median_s"] = r.quantMedianSeconds;
+        o["fp32_min_s"] = r.fp32MinSeconds;
+        o["quant_min_s"] = r.quantMinSeconds;
+        o["ratio"] = r.ratio();
+        o["fp32_top1"] = r.fp32Top1;
+        o["quant_top1"] = r.quantTop1;
+        printJson(o);
+        return 0;
+    }
+    std::printf("evaluation pass of %lld images of %s, W%dA%d %s, batch %lld, %d alternated runs each, %d threads\n",
+                (long long)r.samples, req.evalSource.c_str(), req.weightBits, req.activationBits,
+                req.perChannel ? "per-channel" : "per-tensor", (long long)req.batchSize, r.runs, r.threads);
+    std::printf("  FP32 executor   median %7.2f s   min %7.2f s   %8.0f images/s   top-1 %.2f %%\n",
+                r.fp32MedianSeconds, r.fp32MinSeconds, r.samples / r.fp32MedianSeconds, r.fp32Top1);
+    std::printf("  fake-quantized  median %7.2f s   min %7.2f s   %8.0f images/s   top-1 %.2f %%\n",
+                r.quantMedianSeconds, r.quantMinSeconds, r.samples / r.quantMedianSeconds, r.quantTop1);
+    std::printf("  ratio (fake-quantized / FP32, medians): %.3f\n", r.ratio());
+    return 0;
+}
+
 }  // namespace
 
 int runBench(const std::vector<std::string>& argv) {
     // One entry a benchmark; each parses its own options.
     const std::map<std::string, int (*)(const std::vector<std::string>&)> benches = {
         {"forward", runBenchForward},
+        {"quant", runBenchQuant},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;

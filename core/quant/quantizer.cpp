@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace ptq {
 namespace {
@@ -84,6 +85,30 @@ inline float gridSteps(float v, float lo, float hi) {
     return (v + kRounder) - kRounder;
 }
 
+/// gridSteps(x / s) * s over the leading multiple of 8 values of @p src, with the compiler's
+/// vector types (packed divide, min, max and add; GCC's -O2 cost model leaves the plain loop
+/// scalar, which made fake-quant a third of a quantized model's run). The same arithmetic as
+/// gridSteps value by value, so results are bit-identical. Returns how many values it did.
+int64_t fakeQuantizeBlocks(const float* src, float* dst, int64_t n, float s, float lo, float hi) {
+    typedef float V8 __attribute__((vector_size(32)));
+    const V8 vs = {s, s, s, s, s, s, s, s};
+    const V8 vlo = {lo, lo, lo, lo, lo, lo, lo, lo};
+    const V8 vhi = {hi, hi, hi, hi, hi, hi, hi, hi};
+    constexpr float r = 12582912.0f;
+    const V8 vr = {r, r, r, r, r, r, r, r};
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        V8 v;
+        std::memcpy(&v, src + k, sizeof v);
+        v = v / vs;
+        v = v < vlo ? vlo : v;  // max, then min: the order of gridSteps
+        v = v > vhi ? vhi : v;
+        v = ((v + vr) - vr) * vs;
+        std::memcpy(dst + k, &v, sizeof v);
+    }
+    return k;
+}
+
 /// One pass over contiguous float32 data: out = (clamp(round(x / s) + z, qmin, qmax) - z) * s,
 /// with s and z constant over runs of `inner` elements that cycle through `channels`.
 void fakeQuantizeContiguous(const float* in, float* out, int64_t count, int64_t inner, int64_t channels,
@@ -101,7 +126,8 @@ void fakeQuantizeContiguous(const float* in, float* out, int64_t count, int64_t 
             const float* __restrict src = in + i;
             float* __restrict dst = out + i;
             const int64_t n = runEnd - i;
-            for (int64_t k = 0; k < n; ++k) dst[k] = gridSteps(src[k] / s, lo, hi) * s;
+            int64_t k = fakeQuantizeBlocks(src, dst, n, s, lo, hi);
+            for (; k < n; ++k) dst[k] = gridSteps(src[k] / s, lo, hi) * s;
             i = runEnd;
         }
     });
