@@ -14,6 +14,9 @@ namespace ptq {
 
 namespace {
 
+/// Largest calibration-set activation cache BN tuning keeps (the widest cut over all samples).
+constexpr int64_t kBnTuningCacheBytes = int64_t(1) << 30;
+
 // Sums per channel (dimension 1) in double, over every other dimension.
 struct ChannelMoments {
     at::Tensor sum, sumSq;
@@ -75,28 +78,71 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
         folded[id] = std::move(f);
     }
     if (folded.empty()) return 0;
-    // Sequentially, in execution order: each BN is re-estimated on a prefix run in which every
+    if (calib.size() == 0)
+        throw invalidInput("The calibration set is empty: BN tuning needs samples (for example fmnist:train:1000).");
+    // Sequentially, in execution order: each BN is re-estimated on activations in which every
     // upstream BN is already tuned. Re-estimating all of them from one pass is inconsistent
     // (each would assume its upstream kept the old statistics) and breaks deep networks.
     std::vector<int> order;
     for (const auto& [id, f] : folded) order.push_back(id);
     std::sort(order.begin(), order.end());
+    const Executor executor(g);
     c10::InferenceMode guard;
+
+    // The calibration set's activations are kept, per batch, at the cut before the next layer to
+    // tune, so each node runs about twice in all instead of once per BN downstream of it. Over
+    // the memory bound (the widest cut times the samples), each BN gets its own prefix run.
+    int64_t widestCut = 0;
+    for (int id : order) {
+        int64_t bytes = 0;
+        for (int v : executor.cutValues(id)) {
+            int64_t n = 4;
+            for (int64_t d : g.sampleShape(v)) n *= d;
+            bytes += n;
+        }
+        widestCut = std::max(widestCut, bytes);
+    }
+    const bool cached = widestCut * calib.size() <= kBnTuningCacheBytes;
+    std::vector<LiveValues> cache;
+    std::vector<int64_t> counts;
+    if (cached)
+        forEachBatch(calib, batchSize, [&](const Batch& b) {
+            const at::Tensor images = at::from_blob(const_cast<float*>(b.images), b.shape, at::kFloat).clone();
+            cache.push_back({{g.inputValue(), images}});
+            counts.push_back(b.count);
+        }, nullptr, "Reading calibration data");
+    else
+        logger()->info("BN tuning: {} samples need {:.0f} MB at the widest cut (bound {:.0f} MB); running a prefix "
+                       "pass per batch norm instead", calib.size(), widestCut * calib.size() / 1e6,
+                       kBnTuningCacheBytes / 1e6);
+    int at = 0;  // the cache holds the values cut before node `at`
     for (size_t k = 0; k < order.size(); ++k) {
         Folded& f = folded.at(order[k]);
-        RunHooks hooks = model.hooks();
-        hooks.stopAfter = order[k];
-        hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>&, std::vector<at::Tensor>& outs) {
-            if (n.id != order[k]) return;
+        const RunHooks quantHooks = model.hooks();
+        auto collect = [&](const at::Tensor& out) {
             // y = scale (z - mean) + beta: recover z, the unfolded layer's output.
-            std::vector<int64_t> shape(size_t(outs[0].dim()), 1);
+            std::vector<int64_t> shape(size_t(out.dim()), 1);
             shape[1] = f.scale.numel();
-            f.moments.add((outs[0].to(at::kDouble) - f.beta.view(shape)) / f.scale.view(shape) + f.mean.view(shape));
+            f.moments.add((out.to(at::kDouble) - f.beta.view(shape)) / f.scale.view(shape) + f.mean.view(shape));
         };
         const double n = double(order.size());
         const ScaledProgress layerProgress(progress, double(k) / n, double(k + 1) / n, "BN tuning " + f.layer->name);
-        Executor(g).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {},
-                               layerProgress.get(), hooks);
+        if (cached) {
+            RunHooks one = quantHooks;
+            one.stopAfter = order[k];
+            for (size_t b = 0; b < cache.size(); ++b) {
+                reportProgress(layerProgress.get(), double(b) / double(cache.size()), "BN tuning " + f.layer->name);
+                cache[b] = executor.runSegment(at, cache[b], order[k], counts[b], quantHooks);
+                collect(executor.runFrom(order[k], cache[b], counts[b], one).at(0));
+            }
+            at = order[k];
+        } else {
+            RunHooks prefix = quantHooks;
+            prefix.stopAfter = order[k];
+            executor.runDataset(calib, batchSize,
+                                [&](const Batch&, const std::vector<at::Tensor>& outs) { collect(outs.at(0)); },
+                                layerProgress.get(), prefix);
+        }
         const at::Tensor mean = f.moments.mean(), var = f.moments.variance();
         const at::Tensor s = f.gamma / at::sqrt(var + f.eps);
         std::vector<int64_t> wshape(size_t(f.origWeight.dim()), 1);

@@ -39,6 +39,31 @@ std::vector<at::Tensor> Executor::runFrom(int startNode, const LiveValues& given
     return execute(startNode, live, batch, hooks);
 }
 
+LiveValues Executor::runSegment(int startNode, const LiveValues& given, int endNode, int64_t batch,
+                                const RunHooks& hooks) const {
+    if (endNode < startNode || endNode > int(graph_.nodes().size()))
+        throw failed("internal: a run segment from node " + std::to_string(startNode) + " to node " +
+                     std::to_string(endNode) + " is out of order");
+    std::vector<at::Tensor> live(graph_.values().size());
+    for (const auto& [id, t] : given) live.at(size_t(id)) = t;
+    if (endNode > startNode) {
+        for (int id : cutValues(startNode))
+            if (!live[size_t(id)].defined())
+                throw failed("A run segment from '" + graph_.node(startNode).name + "' needs the value '" +
+                             graph_.value(id).name + "', which was not given.");
+        RunHooks segment = hooks;
+        segment.stopAfter = endNode - 1;
+        execute(startNode, live, batch, segment);  // frees what no node from endNode on reads
+    }
+    LiveValues out;
+    for (int id : cutValues(endNode)) {
+        if (!live[size_t(id)].defined())
+            throw failed("internal: the value '" + graph_.value(id).name + "' is missing after a run segment");
+        out.emplace_back(id, live[size_t(id)]);
+    }
+    return out;
+}
+
 std::vector<int> Executor::cutValues(int startNode) const {
     std::vector<int> cut;
     std::vector<bool> seen(graph_.values().size(), false);

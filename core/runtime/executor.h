@@ -51,6 +51,12 @@ public:
     std::vector<at::Tensor> runFrom(int startNode, const LiveValues& given, int64_t batch,
                                     const RunHooks& hooks = {}) const;
 
+    /// Runs nodes [@p startNode, @p endNode) given the values cut before @p startNode and returns
+    /// the values cut before @p endNode (see cutValues): a run advanced in steps, for methods
+    /// that change the model layer by layer and keep the calibration set's activations between.
+    LiveValues runSegment(int startNode, const LiveValues& given, int endNode, int64_t batch,
+                          const RunHooks& hooks = {}) const;
+
     /// Values made before @p startNode (or the graph input) that nodes from @p startNode on read.
     std::vector<int> cutValues(int startNode) const;
 

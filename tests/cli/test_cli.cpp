@@ -66,6 +66,15 @@ void TestCli::usageErrors_data() {
                                                         "fmnist:test:20"} << "fmnist:valid";
     QTest::newRow("quantize unknown pipeline") << q + QStringList{"--pipeline", "heavy"} << "Unknown pipeline";
     QTest::newRow("quantize bad granularity") << q + QStringList{"--granularity", "per-row"} << "per-row";
+    // The model imported for 32x32 inputs; Fashion-MNIST is 28x28.
+    QTest::newRow("quantize calibration shape") << q + QStringList{"--input-shape", "1,32,32"}
+                                                << "gives samples of shape 1x28x28 but the model expects 1x32x32";
+    static QTemporaryDir emptyDir;  // a calibration folder without a single image
+    QTest::newRow("quantize empty calibration folder")
+        << QStringList{"quantize", demo, "--calib", "folder:" + emptyDir.path(), "--eval", "fmnist:test:20"}
+        << "is empty";
+    QTest::newRow("bench quant bits") << QStringList{"bench", "quant", demo, "--w", "17"} << "allowed bit-widths";
+    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "forward, quant";
 }
 
 void TestCli::usageErrors() {
