@@ -32,6 +32,7 @@ class TestExecutor : public QObject {
 private Q_SLOTS:
     void foldUnfoldRoundTrip();
     void stopAfterAndSuffixRunEqualFullRun();
+    void segmentsChainToTheFullRun();
     void afterNodeHookObservesAndReplaces();
     void paramOverrideSwapsWeights();
     void intermediatesAreFreed();
@@ -83,6 +84,32 @@ void TestExecutor::stopAfterAndSuffixRunEqualFullRun() {
     stop.stopAfter = pw;
     const at::Tensor pwOut = ex.run(x, stop).at(0);
     QCOMPARE(pwOut.sizes().vec(), std::vector<int64_t>({3, 16, 14, 14}));
+}
+
+void TestExecutor::segmentsChainToTheFullRun() {
+    // The demo ResNet-20 has skip connections, so some cuts carry two values.
+    const Graph g = importTorchScript(demo, {1, 28, 28});
+    const Executor ex(g);
+    const at::Tensor x = sample(2);
+    const at::Tensor full = ex.run(x).at(0);
+    const int nodes = int(g.nodes().size());
+    for (int step : {1, 3, 7}) {
+        LiveValues live{{g.inputValue(), x}};
+        int at = 0;
+        size_t widest = 0;
+        for (int next = step; at < nodes - 1; next = std::min(next + step, nodes - 1)) {
+            live = ex.runSegment(at, live, next, 2);
+            QCOMPARE(live.size(), ex.cutValues(next).size());
+            widest = std::max(widest, live.size());
+            at = next;
+        }
+        QVERIFY2(at::equal(ex.runFrom(at, live, 2).at(0), full), qPrintable(QString("step %1").arg(step)));
+        QVERIFY(widest >= 2);
+    }
+    // An empty segment hands back the cut; a segment missing its inputs is an error.
+    QCOMPARE(ex.runSegment(0, {{g.inputValue(), x}}, 0, 2).size(), size_t(1));
+    QVERIFY_THROWS_EXCEPTION(Error, ex.runSegment(5, {}, 9, 2));
+    QVERIFY_THROWS_EXCEPTION(Error, ex.runSegment(9, {}, 5, 2));
 }
 
 void TestExecutor::afterNodeHookObservesAndReplaces() {
