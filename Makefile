@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test clean
+.PHONY: all deps configure build run test results clean
 
 all: build
 
@@ -23,6 +23,13 @@ run: build
 
 test: build
 	cd $(BUILD) && QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j $(JOBS)
+
+# Regenerates docs/RESULTS.md's measured sections (long: tens of minutes on 2 cores).
+results: build
+	@for script in tools/results/*.py; do \
+	  case $$script in */common.py) continue;; esac; \
+	  /usr/bin/python3 $$script || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

@@ -13,7 +13,7 @@
 namespace ptq::cli {
 
 int runQuantize(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors"},
+    const Args a(argv, {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "no-fp32"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline"},
                  "quantize");
@@ -27,6 +27,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     if (a.flag("bn-tuning")) req.bnTuning = true;
     if (a.flag("bias-correction")) req.biasCorrection = true;
     req.layerErrors = a.flag("layer-errors");
+    req.evaluateFp32 = !a.flag("no-fp32");
     req.calibSource = a.value("calib");
     req.evalSource = a.value("eval");
     req.weightBits = int(a.integer("w", 8));
@@ -56,10 +57,11 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["calib_samples"] = qint64(r.calibSamples);
         o["eval_samples"] = qint64(r.evalSamples);
         o["layers"] = r.layers;
-        o["fp32_top1"] = r.fp32Top1;
+        const QJsonValue none(QJsonValue::Null);
+        o["fp32_top1"] = req.evaluateFp32 ? QJsonValue(r.fp32Top1) : none;
         o["quant_top1"] = r.quantTop1;
-        o["drop"] = r.drop();
-        o["fp32_cross_entropy"] = r.fp32CrossEntropy;
+        o["drop"] = req.evaluateFp32 ? QJsonValue(r.drop()) : none;
+        o["fp32_cross_entropy"] = req.evaluateFp32 ? QJsonValue(r.fp32CrossEntropy) : none;
         o["quant_cross_entropy"] = r.quantCrossEntropy;
         o["calibrate_seconds"] = r.calibrateSeconds;
         o["fp32_eval_seconds"] = r.fp32EvalSeconds;
@@ -86,12 +88,17 @@ int runQuantize(const std::vector<std::string>& argv) {
     if (req.bnTuning || req.biasCorrection)
         std::printf("  tuned %d batch norms, corrected %d biases (%.1f s)\n", r.bnTuned, r.biasesCorrected,
                     r.tuneSeconds);
-    std::printf("  FP32 top-1       %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.fp32Top1, r.fp32CrossEntropy,
-                r.fp32EvalSeconds);
+    if (req.evaluateFp32)
+        std::printf("  FP32 top-1       %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.fp32Top1, r.fp32CrossEntropy,
+                    r.fp32EvalSeconds);
     std::printf("  quantized top-1  %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.quantTop1, r.quantCrossEntropy,
                 r.quantEvalSeconds);
-    std::printf("  drop             %6.2f pt on %lld images of %s\n", r.drop(), (long long)r.evalSamples,
-                req.evalSource.c_str());
+    if (req.evaluateFp32)
+        std::printf("  drop             %6.2f pt on %lld images of %s\n", r.drop(), (long long)r.evalSamples,
+                    req.evalSource.c_str());
+    else
+        std::printf("  (FP32 not evaluated: --no-fp32) on %lld images of %s\n", (long long)r.evalSamples,
+                    req.evalSource.c_str());
     if (req.layerErrors) {
         std::printf("\n  %-32s %12s %9s   (each layer on the FP input, on the calibration set)\n", "layer",
                     "output MSE", "SNR dB");

@@ -25,7 +25,7 @@ std::string usage() {
            "  quantize MODEL --calib SRC --eval SRC [--w BITS] [--a BITS]\n"
            "           [--granularity per-tensor|per-channel] [--weight-range minmax|percentile|mse]\n"
            "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit] [--pipeline none|light]\n"
-           "           [--bn-tuning] [--bias-correction] [--layer-errors] [--batch N] [--json]\n"
+           "           [--bn-tuning] [--bias-correction] [--layer-errors] [--no-fp32] [--batch N] [--json]\n"
            "      fake-quantized evaluation: FP32 and quantized top-1 and the drop; light = ranges +\n"
            "      BN tuning + bias correction; --layer-errors adds each layer's output MSE and SNR\n"
            "      (data sources: fmnist:train, fmnist:test:1000, idx:IMAGES[,LABELS], folder:DIR, npy:FILE)\n"

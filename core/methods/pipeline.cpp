@@ -76,7 +76,8 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
 
     const Executor executor(graph);
     ScaledProgress fpProgress(progress, 0.35, 0.65);
-    const EvalResult fp = evaluate(executor, *eval, {}, req.batchSize, fpProgress.get());
+    const EvalResult fp = req.evaluateFp32 ? evaluate(executor, *eval, {}, req.batchSize, fpProgress.get())
+                                           : EvalResult{};
     ScaledProgress qProgress(progress, 0.65, 1.0);
     const EvalResult q = evaluate(executor, *eval, model.hooks(), req.batchSize, qProgress.get());
     r.fp32Top1 = fp.top1();

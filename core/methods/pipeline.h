@@ -27,6 +27,7 @@ struct QuantizeRequest {
     bool bnTuning = false;        ///< re-estimate folded BatchNorms on the quantized model
     bool biasCorrection = false;  ///< remove each layer's mean output shift
     bool layerErrors = false;     ///< measure each layer's local error on the calibration set
+    bool evaluateFp32 = true;     ///< false: skip the FP32 pass (sweeps that know it already)
     int64_t batchSize = 256;
 
     /// "none" (ranges only) or "light" (ranges + BN tuning + bias correction, no backprop).
