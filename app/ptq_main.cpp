@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
         {"graph", ptq::cli::runGraph},
         {"bench", ptq::cli::runBench},
         {"quantize", ptq::cli::runQuantize},
+        {"sensitivity", ptq::cli::runSensitivity},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -11,6 +11,7 @@ int runInfo(const std::vector<std::string>& args);
 int runGraph(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
+int runSensitivity(const std::vector<std::string>& args);
 
 /// The usage text of `ptq --help`.
 std::string usage();

@@ -1,6 +1,7 @@
 #include "core/methods/bn_tuning.h"
 
 #include "core/graph/graph.h"
+#include "core/runtime/cut_cache.h"
 #include "core/runtime/ops.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
@@ -8,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace ptq {
@@ -92,30 +94,13 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
     // The calibration set's activations are kept, per batch, at the cut before the next layer to
     // tune, so each node runs about twice in all instead of once per BN downstream of it. Over
     // the memory bound (the widest cut times the samples), each BN gets its own prefix run.
-    int64_t widestCut = 0;
-    for (int id : order) {
-        int64_t bytes = 0;
-        for (int v : executor.cutValues(id)) {
-            int64_t n = 4;
-            for (int64_t d : g.sampleShape(v)) n *= d;
-            bytes += n;
-        }
-        widestCut = std::max(widestCut, bytes);
-    }
-    const bool cached = widestCut * calib.size() <= kBnTuningCacheBytes;
-    std::vector<LiveValues> cache;
-    std::vector<int64_t> counts;
-    if (cached)
-        forEachBatch(calib, batchSize, [&](const Batch& b) {
-            const at::Tensor images = at::from_blob(const_cast<float*>(b.images), b.shape, at::kFloat).clone();
-            cache.push_back({{g.inputValue(), images}});
-            counts.push_back(b.count);
-        }, nullptr, "Reading calibration data");
+    const int64_t cacheBytes = CutCache::widestBytes(executor, order, calib.size());
+    std::optional<CutCache> cache;
+    if (cacheBytes <= kBnTuningCacheBytes)
+        cache.emplace(executor, calib, batchSize);
     else
         logger()->info("BN tuning: {} samples need {:.0f} MB at the widest cut (bound {:.0f} MB); running a prefix "
-                       "pass per batch norm instead", calib.size(), widestCut * calib.size() / 1e6,
-                       kBnTuningCacheBytes / 1e6);
-    int at = 0;  // the cache holds the values cut before node `at`
+                       "pass per batch norm instead", calib.size(), cacheBytes / 1e6, kBnTuningCacheBytes / 1e6);
     for (size_t k = 0; k < order.size(); ++k) {
         Folded& f = folded.at(order[k]);
         const RunHooks quantHooks = model.hooks();
@@ -127,21 +112,16 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
         };
         const double n = double(order.size());
         const ScaledProgress layerProgress(progress, double(k) / n, double(k + 1) / n, "BN tuning " + f.layer->name);
-        if (cached) {
-            RunHooks one = quantHooks;
-            one.stopAfter = order[k];
-            for (size_t b = 0; b < cache.size(); ++b) {
-                reportProgress(layerProgress.get(), double(b) / double(cache.size()), "BN tuning " + f.layer->name);
-                cache[b] = executor.runSegment(at, cache[b], order[k], counts[b], quantHooks);
-                collect(executor.runFrom(order[k], cache[b], counts[b], one).at(0));
-            }
-            at = order[k];
+        RunHooks upTo = quantHooks;
+        upTo.stopAfter = order[k];
+        if (cache) {
+            cache->advanceTo(order[k], quantHooks, layerProgress.get());
+            for (size_t b = 0; b < cache->batches(); ++b)
+                collect(executor.runFrom(order[k], cache->values(b), cache->count(b), upTo).at(0));
         } else {
-            RunHooks prefix = quantHooks;
-            prefix.stopAfter = order[k];
             executor.runDataset(calib, batchSize,
                                 [&](const Batch&, const std::vector<at::Tensor>& outs) { collect(outs.at(0)); },
-                                layerProgress.get(), prefix);
+                                layerProgress.get(), upTo);
         }
         const at::Tensor mean = f.moments.mean(), var = f.moments.variance();
         const at::Tensor s = f.gamma / at::sqrt(var + f.eps);

@@ -30,6 +30,7 @@ struct QuantizedModel::Impl {
     std::unordered_map<int, size_t> byNode;
     std::unordered_map<std::string, size_t> byWeightKey;
     bool calibrated = false;
+    std::vector<RangeObserver> observers;  ///< per layer: its input on the FP model, at calibration
     std::unordered_map<std::string, at::Tensor> floatParams;  ///< tuned replacements of graph params
 
     const at::Tensor& floatParam(const std::string& key) const {
@@ -118,8 +119,7 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     RunHooks observe;
     observe.beforeNode = [&](const Node& n, std::vector<at::Tensor>& inputs) {
         auto it = d->byNode.find(n.id);
-        if (it != d->byNode.end() && quantizes(d->layers[it->second].choice.activationBits))
-            observers[it->second].observe(inputs[0]);
+        if (it != d->byNode.end()) observers[it->second].observe(inputs[0]);
     };
     Executor(d->graph).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {}, progress,
                                   observe);
@@ -128,11 +128,21 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
         if (quantizes(l.choice.activationBits))
             l.activationParams = observers[i].params(l.activationSpec, d->config.activationMethod);
     }
+    d->observers = std::move(observers);
     d->calibrated = true;
     logger()->info("Calibrated {} layers on {} samples ({} weights, {} activations)", d->layers.size(), calib.size(),
                    rangeMethodName(d->config.weightMethod), rangeMethodName(d->config.activationMethod));
 }
 
+
+QuantParams QuantizedModel::observedActivationParams(const std::string& layer, int bits) const {
+    if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
+    const QuantSpec spec = QuantSpec::activations(bits);
+    validateQuantSpec(spec);
+    for (size_t i = 0; i < d->layers.size(); ++i)
+        if (d->layers[i].name == layer) return d->observers[i].params(spec, d->config.activationMethod);
+    throw invalidInput("The model has no quantizable layer named '" + layer + "'.");
+}
 
 void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& value) {
     if (!d->graph.hasParam(key)) throw failed("internal: no graph parameter '" + key + "' to replace");

@@ -46,6 +46,10 @@ public:
     /// The calibrated parameters of a layer (throws for an unknown name or before calibrate()).
     const QuantParams& weightParams(const std::string& layer) const;
     const QuantParams& activationParams(const std::string& layer) const;
+    /// What the range observed on @p layer's input at calibration gives for @p bits with this
+    /// model's activation method: the parameters of another option for the same layer (the
+    /// sensitivity table). Throws before calibrate() and for bits outside 2..8 and 16.
+    QuantParams observedActivationParams(const std::string& layer, int bits) const;
 
 private:
     struct Impl;

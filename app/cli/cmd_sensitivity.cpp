@@ -1,0 +1,87 @@
+#include "cli/commands.h"
+
+#include "cli/common.h"
+#include "core/analysis/sensitivity.h"
+#include "core/data/data_source.h"
+#include "core/graph/passes.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/model/model_card.h"
+#include "core/util/error.h"
+
+#include <cstdio>
+
+namespace ptq::cli {
+
+int runSensitivity(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json"}, {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape"},
+                 "sensitivity");
+    const std::string path = modelArg(a, "sensitivity");
+    if (!a.has("calib"))
+        throw invalidInput("'ptq sensitivity' needs --calib SRC, the data to measure on (for example "
+                           "--calib fmnist:train:1000).");
+    SensitivityRequest req;
+    if (a.has("options")) req.options = BitOption::parseList(a.value("options"));
+    req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
+    req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
+    req.batchSize = a.integer("batch", 256);
+    if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    const auto card = loadModelCard(path);
+    if (shape.empty() && card) shape = card->inputShape;
+    Graph graph = importTorchScript(path, shape);
+    foldBatchNorms(graph);
+    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
+    const auto data = openDataSource(a.value("calib"), norm, graph.sampleShape(graph.inputValue()));
+    const SensitivityResult r = measureSensitivity(graph, *data, req);
+
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["model"] = QString::fromStdString(path);
+        o["data"] = QString::fromStdString(a.value("calib"));
+        o["samples"] = qint64(r.samples);
+        o["metric"] = QString::fromStdString(r.metric);
+        o["base"] = QString::fromStdString(r.base.name());
+        o["fp32_loss"] = r.fp32Loss;
+        o["fp32_top1"] = r.fp32Top1;
+        o["base_loss"] = r.baseLoss;
+        o["base_top1"] = r.baseTop1;
+        o["seconds"] = r.seconds;
+        o["forward_equivalents"] = r.forwardEquivalents;
+        QJsonArray options;
+        for (const BitOption& opt : r.options) options.append(QString::fromStdString(opt.name()));
+        o["options"] = options;
+        QJsonArray layers;
+        for (size_t i = 0; i < r.layers.size(); ++i) {
+            QJsonObject l;
+            l["name"] = QString::fromStdString(r.layers[i].name);
+            l["kind"] = QString::fromStdString(r.layers[i].kind);
+            l["params"] = qint64(r.layers[i].params);
+            l["macs"] = qint64(r.layers[i].macs);
+            QJsonArray cells;
+            for (const SensitivityCell& c : r.cells[i])
+                cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
+            l["cells"] = cells;
+            layers.append(l);
+        }
+        o["layers"] = layers;
+        printJson(o);
+        return 0;
+    }
+    std::printf("%s: sensitivity on %lld samples of %s (%s), base %s; FP32 top-1 %.2f %%, base top-1 %.2f %%\n",
+                path.c_str(), (long long)r.samples, a.value("calib").c_str(),
+                r.metric == "kl" ? "KL to FP32" : "cross-entropy", r.base.name().c_str(), r.fp32Top1, r.baseTop1);
+    std::printf("  %.1f s, %.1f full-forward equivalents for %zu layers x %zu options\n\n", r.seconds,
+                r.forwardEquivalents, r.layers.size(), r.options.size());
+    std::printf("  %-28s", r.metric == "kl" ? "delta KL" : "delta loss");
+    for (const BitOption& opt : r.options) std::printf(" %9s", opt.name().c_str());
+    std::printf("\n");
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+        std::printf("  %-28s", r.layers[i].name.c_str());
+        for (const SensitivityCell& c : r.cells[i]) std::printf(" %9.4f", c.deltaLoss);
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace ptq::cli

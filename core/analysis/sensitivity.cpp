@@ -1,0 +1,212 @@
+#include "core/analysis/sensitivity.h"
+
+#include "core/quant/quantized_model.h"
+#include "core/quant/range_calibration.h"
+#include "core/runtime/cut_cache.h"
+#include "core/runtime/ops.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cmath>
+#include <regex>
+
+namespace ptq {
+
+std::string BitOption::name() const {
+    return "w" + std::to_string(weightBits) + "a" + std::to_string(activationBits);
+}
+
+BitOption BitOption::parse(const std::string& text) {
+    static const std::regex form("w([0-9]+)a([0-9]+)");
+    std::smatch m;
+    if (!std::regex_match(text, m, form) || m[1].length() > 2 || m[2].length() > 2)
+        throw invalidInput("'" + text + "' is not a bit option: write wBITSaBITS, for example w4a8.");
+    BitOption o{std::stoi(m[1]), std::stoi(m[2])};
+    validateQuantSpec(QuantSpec::weights(o.weightBits));
+    validateQuantSpec(QuantSpec::activations(o.activationBits));
+    return o;
+}
+
+std::vector<BitOption> BitOption::parseList(const std::string& text) {
+    std::vector<BitOption> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = text.find(',', start);
+        const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const BitOption o = parse(item);
+        for (const BitOption& seen : out)
+            if (seen == o) throw invalidInput("The option " + o.name() + " is listed twice.");
+        out.push_back(o);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::vector<BitOption> BitOption::defaults() {
+    std::vector<BitOption> out;
+    for (int w : {2, 4, 8})
+        for (int a : {4, 8}) out.push_back({w, a});
+    return out;
+}
+
+namespace {
+
+/// Loss and top-1 of one run over the cached batches, summed over samples.
+struct Score {
+    double loss = 0;
+    int64_t correct = 0;
+    void add(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& fpLogp) {
+        const at::Tensor logp = at::log_softmax(logits.to(at::kFloat), 1);
+        if (labels.defined()) {
+            loss -= logp.gather(1, labels.view({-1, 1})).sum().item<double>();
+            correct += logp.argmax(1).eq(labels).sum().item<int64_t>();
+        } else {
+            loss += (fpLogp.exp() * (fpLogp - logp)).sum().item<double>();
+            correct += logp.argmax(1).eq(fpLogp.argmax(1)).sum().item<int64_t>();
+        }
+    }
+};
+
+}  // namespace
+
+SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& req,
+                                     const Progress* progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (req.options.empty()) throw invalidInput("The sensitivity table needs at least one option (for example w4a8).");
+    for (const BitOption& o : req.options) BitOption::parse(o.name());  // validates the bits
+    if (req.batchSize < 1) throw invalidInput("The batch size must be at least 1.");
+
+    SensitivityResult r;
+    r.options = req.options;
+    r.base = req.base;
+    QuantConfig config = QuantConfig::uniform(graph, req.base.weightBits, req.base.activationBits, req.granularity,
+                                              false);
+    config.weightMethod = req.weightMethod;
+    config.activationMethod = req.activationMethod;
+    QuantizedModel base(graph, config);
+    const Executor executor(graph);
+    const std::vector<int> layers = graph.quantizableNodes();
+    const int64_t nodes = int64_t(graph.nodes().size());
+
+    // The activations kept between layers bound how many samples take part.
+    const int64_t perSample = std::max<int64_t>(1, CutCache::widestBytes(executor, layers, 1));
+    int64_t maxSamples = data.size();
+    if (perSample * data.size() > req.cacheBytes) {
+        maxSamples = std::max<int64_t>(1, req.cacheBytes / perSample);
+        logger()->warn("Sensitivity: {} samples would keep {:.0f} MB of activations (bound {:.0f} MB); using the "
+                       "first {}", data.size(), perSample * data.size() / 1e6, req.cacheBytes / 1e6, maxSamples);
+    }
+    const ScaledProgress readProgress(progress, 0.0, 0.05, "Reading data");
+    CutCache cache(executor, data, req.batchSize, readProgress.get(), maxSamples);
+    r.samples = cache.samples();
+    r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
+    const ScaledProgress calibProgress(progress, 0.05, 0.15, "Calibrating");
+    if (cache.samples() == data.size()) {
+        base.calibrate(data, req.batchSize, calibProgress.get());
+    } else {
+        // Calibrate on the samples the table uses (the bound applies to calibration too).
+        std::vector<float> images;
+        for (size_t b = 0; b < cache.batches(); ++b) {
+            const at::Tensor x = cache.values(b).at(0).second.contiguous();
+            images.insert(images.end(), x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+        }
+        const InMemoryDataset subset(data.sampleShape(), std::move(images), {}, {}, "sensitivity samples");
+        base.calibrate(subset, req.batchSize, calibProgress.get());
+    }
+    c10::InferenceMode guard;
+    const RunHooks baseHooks = base.hooks();
+
+    // FP32 and base-model scores from the graph input; the FP log-probabilities are the KL
+    // reference.
+    std::vector<at::Tensor> fpLogp(cache.batches());
+    Score fp, baseScore;
+    for (size_t b = 0; b < cache.batches(); ++b) {
+        reportProgress(progress, 0.15 + 0.05 * double(b) / double(cache.batches()), "FP32 and base runs");
+        const at::Tensor logits = executor.runFrom(0, cache.values(b), cache.count(b)).at(0);
+        fpLogp[b] = at::log_softmax(logits.to(at::kFloat), 1);
+        fp.add(logits, cache.labels(b), fpLogp[b]);
+        baseScore.add(executor.runFrom(0, cache.values(b), cache.count(b), baseHooks).at(0), cache.labels(b), fpLogp[b]);
+    }
+    const double n = double(r.samples);
+    r.fp32Loss = fp.loss / n;
+    r.fp32Top1 = 100.0 * double(fp.correct) / n;
+    r.baseLoss = baseScore.loss / n;
+    r.baseTop1 = 100.0 * double(baseScore.correct) / n;
+    double nodeRuns = 3.0 * double(nodes);  // calibration, FP32 and base passes
+
+    for (size_t li = 0; li < layers.size(); ++li) {
+        const Node& node = graph.node(layers[li]);
+        SensitivityLayer info;
+        info.name = node.name;
+        info.kind = displayOp(node);
+        const std::string weightKey = graph.paramOf(node, 1);
+        const at::Tensor& floatWeight = base.floatParam(weightKey);
+        info.params = floatWeight.numel();
+        info.macs = graph.macs(node);
+        r.layers.push_back(info);
+        const ScaledProgress layerProgress(progress, 0.2 + 0.8 * double(li) / double(layers.size()),
+                                           0.2 + 0.8 * double(li + 1) / double(layers.size()),
+                                           "Sensitivity " + node.name);
+        cache.advanceTo(node.id, baseHooks, layerProgress.get());
+        nodeRuns += double(node.id - (li ? layers[li - 1] : 0));
+
+        std::vector<SensitivityCell> row;
+        for (size_t oi = 0; oi < req.options.size(); ++oi) {
+            const BitOption& o = req.options[oi];
+            reportProgress(layerProgress.get(), double(oi) / double(req.options.size()), "Sensitivity " + node.name);
+            const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.granularity);
+            const QuantSpec aSpec = QuantSpec::activations(o.activationBits);
+            const at::Tensor qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.weightMethod));
+            const QuantParams aParams = base.observedActivationParams(node.name, o.activationBits);
+            // The base model with this one layer at the option; its output error is measured
+            // against the FP layer on the same (raw) input.
+            at::Tensor rawInput;
+            double sqErr = 0, elems = 0;
+            RunHooks hooks = baseHooks;
+            hooks.paramOverride = [&](const std::string& key) -> const at::Tensor* {
+                return key == weightKey ? &qWeight : baseHooks.paramOverride(key);
+            };
+            hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
+                if (n.id != node.id) return baseHooks.beforeNode(n, in);
+                rawInput = in[0];
+                in[0] = fakeQuantize(in[0], aSpec, aParams);
+            };
+            hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>& in, std::vector<at::Tensor>& outs) {
+                if (n.id != node.id) return;
+                std::vector<at::Tensor> ref = in;
+                ref[0] = rawInput;
+                ref[1] = floatWeight;
+                const at::Tensor diff = (outs[0] - runOp(n, ref, outs[0].size(0)).at(0)).to(at::kDouble);
+                sqErr += (diff * diff).sum().item<double>();
+                elems += double(diff.numel());
+            };
+            const bool isBase = o == req.base;
+            if (isBase) hooks.stopAfter = node.id;  // the deltas are 0 by definition; the local error is not
+            Score s;
+            for (size_t b = 0; b < cache.batches(); ++b) {
+                const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
+                if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
+            }
+            nodeRuns += isBase ? 1.0 : double(nodes - node.id);
+            SensitivityCell cell;
+            if (!isBase) {
+                cell.deltaLoss = s.loss / n - r.baseLoss;
+                cell.deltaTop1 = 100.0 * double(s.correct) / n - r.baseTop1;
+            }
+            cell.localMse = elems > 0 ? sqErr / elems : 0.0;
+            row.push_back(cell);
+        }
+        r.cells.push_back(std::move(row));
+    }
+    r.forwardEquivalents = nodeRuns / double(nodes);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    logger()->info("Sensitivity: {} layers x {} options on {} samples in {:.1f} s ({:.1f} forward equivalents)",
+                   r.layers.size(), r.options.size(), r.samples, r.seconds, r.forwardEquivalents);
+    return r;
+}
+
+}  // namespace ptq

@@ -1,0 +1,87 @@
+#pragma once
+/// @file
+/// The per-layer sensitivity measurement behind the bit-allocation integer program: for each
+/// quantizable layer and each candidate (weight bits, activation bits) option, how much the
+/// model's loss and top-1 change when only that layer takes the option and every other layer
+/// stays at the base option (8/8), and the layer's own output error under the option.
+///
+/// Cost: one pass of the data to calibrate, then, layer by layer in execution order, a suffix
+/// run from that layer's cached input per option (core/runtime/cut_cache.h): the sum of the
+/// suffixes, not one full forward per (layer, option).
+
+#include "core/data/dataset.h"
+#include "core/graph/graph.h"
+#include "core/quant/quant_config.h"
+#include "core/util/progress.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ptq {
+
+/// A candidate setting of one layer, named like "w4a8".
+struct BitOption {
+    int weightBits = 8;
+    int activationBits = 8;
+    std::string name() const;
+    bool operator==(const BitOption& o) const {
+        return weightBits == o.weightBits && activationBits == o.activationBits;
+    }
+    /// "w4a8" -> {4, 8}; throws ptq::Error (InvalidInput) naming the text when it is not of that
+    /// form or the bits are outside 2..8 and 16.
+    static BitOption parse(const std::string& text);
+    /// "w2a4,w4a8,..." (comma separated); duplicates are an error.
+    static std::vector<BitOption> parseList(const std::string& text);
+    /// W in {2, 4, 8} x A in {4, 8}.
+    static std::vector<BitOption> defaults();
+};
+
+struct SensitivityRequest {
+    std::vector<BitOption> options = BitOption::defaults();
+    BitOption base;  ///< what every other layer keeps (8/8)
+    Granularity granularity = Granularity::PerChannel;
+    RangeMethod weightMethod = RangeMethod::MinMax;
+    RangeMethod activationMethod = RangeMethod::MinMax;
+    int64_t batchSize = 256;
+    /// Bound on the activations kept between layers (the widest cut times the samples).
+    int64_t cacheBytes = int64_t(2) << 30;
+};
+
+struct SensitivityCell {
+    double deltaLoss = 0;  ///< loss with the layer at the option minus the base model's loss
+    double deltaTop1 = 0;  ///< top-1 (points) with the option minus the base model's top-1
+    double localMse = 0;   ///< the layer's output MSE under the option vs FP, on the same input
+};
+
+struct SensitivityLayer {
+    std::string name;
+    std::string kind;      ///< the op, e.g. conv2d or linear
+    int64_t params = 0;    ///< weight elements (what weight bits multiply)
+    int64_t macs = 0;      ///< per sample
+};
+
+struct SensitivityResult {
+    /// "cross_entropy" on labelled data; "kl" (KL divergence from the FP model) otherwise. In
+    /// the KL case top-1 means agreement with the FP model's top-1.
+    std::string metric;
+    std::vector<BitOption> options;
+    BitOption base;
+    std::vector<SensitivityLayer> layers;            ///< execution order
+    std::vector<std::vector<SensitivityCell>> cells; ///< [layer][option]
+    double fp32Loss = 0, fp32Top1 = 0;               ///< the FP model (loss 0 for kl)
+    double baseLoss = 0, baseTop1 = 0;               ///< every layer at the base option
+    int64_t samples = 0;
+    double seconds = 0;
+    /// Node executions over the data divided by the graph's node count: full-forward
+    /// equivalents spent (what the suffix runs save shows against layers x options + 1).
+    double forwardEquivalents = 0;
+};
+
+/// Measures the table on @p graph (BatchNorm folded) over @p data. Long; any one thread;
+/// progress and cancel through @p progress. Throws ptq::Error (InvalidInput) for an empty or
+/// mis-shaped set, no options or bad bits; ptq::Cancelled when asked to stop.
+SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& request,
+                                     const Progress* progress = nullptr);
+
+}  // namespace ptq
