@@ -62,6 +62,7 @@ int runBench(const std::vector<std::string>& argv) {
     // One entry a benchmark; each parses its own options.
     const std::map<std::string, int (*)(const std::vector<std::string>&)> benches = {
         {"forward", runBenchForward},
+        {"adaquant", runBenchAdaQuant},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;
