@@ -36,6 +36,8 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
         o["batch"] = qint64(r.batch);
         o["samples"] = qint64(r.samples);
         o["sgemm_gflops"] = r.sgemmGflops;
+        o["mm_gflops"] = r.mmGflops;
+        o["conv_gemm_gflops"] = r.convGemmGflops;
         o["cache_seconds"] = r.cacheSeconds;
         o["seconds"] = r.seconds();
         o["gflop"] = r.gflop();
@@ -58,7 +60,9 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
     }
     std::printf("adaquant, W%dA%d, %d iterations x batch %lld on %lld samples of %s, %d threads\n", w, act,
                 r.iterations, (long long)r.batch, (long long)r.samples, calib.c_str(), r.threads);
-    std::printf("  sgemm (1024 x 1024, at::mm): %.1f GFLOP/s\n\n", r.sgemmGflops);
+    std::printf("  sgemm: at::mm 1024 x 1024 %.1f GFLOP/s, same-size GEMM as a 1x1 conv (oneDNN) %.1f GFLOP/s;"
+                " peak taken %.1f GFLOP/s\n\n",
+                r.mmGflops, r.convGemmGflops, r.sgemmGflops);
     std::printf("  %-28s %10s %9s %9s %8s\n", "layer", "MACs/img", "seconds", "GFLOP/s", "of peak");
     for (const AdaQuantBenchLayer& l : r.layers)
         std::printf("  %-28s %10s %9.2f %9.2f %7.1f%%\n", l.layer.c_str(), human(double(l.macsPerSample)).c_str(),

@@ -22,7 +22,10 @@ struct AdaQuantBenchLayer {
 
 struct AdaQuantBenchResult {
     int threads = 0;
-    double sgemmGflops = 0;  ///< best of several 1024 x 1024 float matrix products
+    /// The machine's peak for this program: the better of at::mm on 1024 x 1024 floats and the
+    /// same-size GEMM run as a 1 x 1 convolution (oneDNN; Debian's libtorch has a generic BLAS).
+    double sgemmGflops = 0;
+    double mmGflops = 0, convGemmGflops = 0;
     int iterations = 0;
     int64_t batch = 0, samples = 0;
     double cacheSeconds = 0;
@@ -35,6 +38,8 @@ struct AdaQuantBenchResult {
 
 /// GFLOP/s of at::mm on two @p n x @p n float matrices: the best of @p repeats timed products.
 double measureSgemmGflops(int64_t n = 1024, int repeats = 8);
+/// GFLOP/s of an (n*n) x n by n x n float GEMM run as a 1 x 1 convolution: best of @p repeats.
+double measureConvGemmGflops(int64_t n = 512, int repeats = 8);
 
 /// Imports @p modelPath (input @p sampleShape, BN folded), quantizes it uniformly at
 /// @p weightBits / @p activationBits per channel (first and last layer 8-bit), calibrates on
