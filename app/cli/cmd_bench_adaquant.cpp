@@ -60,7 +60,7 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
     }
     std::printf("adaquant, W%dA%d, %d iterations x batch %lld on %lld samples of %s, %d threads\n", w, act,
                 r.iterations, (long long)r.batch, (long long)r.samples, calib.c_str(), r.threads);
-    std::printf("  sgemm: at::mm 1024 x 1024 %.1f GFLOP/s, same-size GEMM as a 1x1 conv (oneDNN) %.1f GFLOP/s;"
+    std::printf("  sgemm: at::mm 1024 x 1024 %.1f GFLOP/s, 16384x512x512 GEMM as a 1x1 conv (oneDNN) %.1f GFLOP/s;"
                 " peak taken %.1f GFLOP/s\n\n",
                 r.mmGflops, r.convGemmGflops, r.sgemmGflops);
     std::printf("  %-28s %10s %9s %9s %8s\n", "layer", "MACs/img", "seconds", "GFLOP/s", "of peak");

@@ -23,7 +23,8 @@ struct AdaQuantBenchLayer {
 struct AdaQuantBenchResult {
     int threads = 0;
     /// The machine's peak for this program: the better of at::mm on 1024 x 1024 floats and the
-    /// same-size GEMM run as a 1 x 1 convolution (oneDNN; Debian's libtorch has a generic BLAS).
+    /// a 16384 x 512 by 512 x 512 GEMM run as a 1 x 1 convolution (oneDNN; Debian's libtorch has a
+    /// generic BLAS).
     double sgemmGflops = 0;
     double mmGflops = 0, convGemmGflops = 0;
     int iterations = 0;
@@ -38,7 +39,8 @@ struct AdaQuantBenchResult {
 
 /// GFLOP/s of at::mm on two @p n x @p n float matrices: the best of @p repeats timed products.
 double measureSgemmGflops(int64_t n = 1024, int repeats = 8);
-/// GFLOP/s of an (n*n) x n by n x n float GEMM run as a 1 x 1 convolution: best of @p repeats.
+/// GFLOP/s of a (64 * 16 * 16) x n by n x n float GEMM run as a 1 x 1 convolution: best of
+/// @p repeats.
 double measureConvGemmGflops(int64_t n = 512, int repeats = 8);
 
 /// Imports @p modelPath (input @p sampleShape, BN folded), quantizes it uniformly at
