@@ -111,6 +111,7 @@ int runBench(const std::vector<std::string>& argv) {
     const std::map<std::string, int (*)(const std::vector<std::string>&)> benches = {
         {"forward", runBenchForward},
         {"quant", runBenchQuant},
+        {"adaquant", runBenchAdaQuant},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;

@@ -5,17 +5,49 @@
 #include "core/util/error.h"
 
 #include <QtCore/QJsonArray>
+#include <QtCore/QFileInfo>
 #include <QtCore/QJsonObject>
+#include <QtCore/QSaveFile>
 
 #include <cmath>
 #include <cstdio>
 
 namespace ptq::cli {
 
+namespace {
+
+// One row a layer: AdaQuant's output MSE before and after, on the layer's calibration inputs.
+void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const QuantizeResult& r) {
+    QString text = "model,layer,w_bits,a_bits,flavour,samples,iterations,relu_in_loss,mse_before,mse_after,applied,"
+                   "seconds\n";
+    const QString model = QFileInfo(QString::fromStdString(req.modelPath)).fileName();
+    for (const AdaQuantLayerResult& l : r.adaQuant.layers)
+        text += QString("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12\n")
+                    .arg(model, QString::fromStdString(l.layer))
+                    .arg(l.weightBits)
+                    .arg(l.activationBits)
+                    .arg(r.adaQuant.sequential ? "sequential" : "parallel")
+                    .arg(qint64(l.samples))
+                    .arg(l.iterations)
+                    .arg(l.reluInLoss ? 1 : 0)
+                    .arg(l.mseBefore, 0, 'g', 6)
+                    .arg(l.mseAfter, 0, 'g', 6)
+                    .arg(l.applied ? 1 : 0)
+                    .arg(l.seconds, 0, 'f', 3);
+    QSaveFile file(QString::fromStdString(path));
+    if (!file.open(QIODevice::WriteOnly) || file.write(text.toUtf8()) < 0 || !file.commit())
+        throw failed("Could not write the layer CSV " + path + ": check that its folder exists and is writable.");
+}
+
+}  // namespace
+
 int runQuantize(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "no-fp32"},
+    const Args a(argv,
+                 {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
+                  "sequential", "bias-tuning", "eval-each-step", "no-fp32"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
-                  "pipeline"},
+                  "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
+                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed"},
                  "quantize");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "quantize");
@@ -26,8 +58,35 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.setPipeline(a.value("pipeline", "none"));
     if (a.flag("bn-tuning")) req.bnTuning = true;
     if (a.flag("bias-correction")) req.biasCorrection = true;
+    if (a.flag("adaquant")) req.adaQuant = true;
+    if (a.flag("bias-tuning")) req.biasTuning = true;
+    AdaQuantOptions& ada = req.adaQuantOptions;
+    ada.sequential = a.flag("sequential");
+    if (ada.sequential) req.adaQuant = true;
+    ada.iterations = int(a.integer("adaquant-iters", ada.iterations));
+    ada.batchSize = a.integer("adaquant-batch", ada.batchSize);
+    ada.lrWeight = a.number("adaquant-lr-w", ada.lrWeight);
+    ada.lrBias = a.number("adaquant-lr-b", ada.lrBias);
+    ada.lrActivation = a.number("adaquant-lr-a", ada.lrActivation);
+    ada.lrWeightQuant = a.number("adaquant-lr-q", ada.lrWeightQuant);
+    ada.maxCacheBytes = a.integer("cache-mb", ada.maxCacheBytes >> 20) << 20;
+    ada.seed = uint64_t(a.integer("seed", 0));
+    BiasTuningOptions& bias = req.biasTuningOptions;
+    bias.iterations = int(a.integer("bias-iters", bias.iterations));
+    bias.batchSize = a.integer("bias-batch", bias.batchSize);
+    bias.lr = a.number("bias-lr", bias.lr);
+    bias.seed = ada.seed;
+    // Checked here as well so that a bad option given without its step is still refused.
+    if (a.has("adaquant-iters") || a.has("adaquant-batch") || a.has("adaquant-lr-w") || a.has("adaquant-lr-b") ||
+        a.has("adaquant-lr-a") || a.has("adaquant-lr-q") || a.has("cache-mb"))
+        ada.validate();
+    if (a.has("bias-iters") || a.has("bias-batch") || a.has("bias-lr")) bias.validate();
+    const std::string layerCsv = a.value("layer-csv");
+    if (!layerCsv.empty() && !req.adaQuant)
+        throw invalidInput("--layer-csv writes AdaQuant's per-layer figures: add --adaquant or --pipeline advanced.");
     req.layerErrors = a.flag("layer-errors");
     req.evaluateFp32 = !a.flag("no-fp32");
+    req.evalEachStep = a.flag("eval-each-step");
     req.calibSource = a.value("calib");
     req.evalSource = a.value("eval");
     req.weightBits = int(a.integer("w", 8));
@@ -39,6 +98,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.batchSize = a.integer("batch", 256);
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     const QuantizeResult r = quantizeAndEvaluate(req);
+    if (!layerCsv.empty()) writeLayerCsv(layerCsv, req, r);
     if (a.flag("json")) {
         QJsonObject o;
         o["model"] = QString::fromStdString(req.modelPath);
@@ -66,6 +126,54 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["calibrate_seconds"] = r.calibrateSeconds;
         o["fp32_eval_seconds"] = r.fp32EvalSeconds;
         o["quant_eval_seconds"] = r.quantEvalSeconds;
+        if (req.adaQuant) {
+            const AdaQuantReport& ar = r.adaQuant;
+            QJsonObject j;
+            j["sequential"] = ar.sequential;
+            j["iterations"] = req.adaQuantOptions.iterations;
+            j["batch"] = qint64(req.adaQuantOptions.batchSize);
+            j["samples"] = qint64(ar.samples);
+            j["subsampled"] = ar.subsampled;
+            j["seconds"] = ar.seconds;
+            j["cache_seconds"] = ar.cacheSeconds;
+            j["train_seconds"] = ar.trainSeconds;
+            QJsonArray layers;
+            for (const AdaQuantLayerResult& l : ar.layers) {
+                QJsonObject e;
+                e["layer"] = QString::fromStdString(l.layer);
+                e["w_bits"] = l.weightBits;
+                e["a_bits"] = l.activationBits;
+                e["mse_before"] = l.mseBefore;
+                e["mse_after"] = l.mseAfter;
+                e["applied"] = l.applied;
+                e["relu_in_loss"] = l.reluInLoss;
+                e["seconds"] = l.seconds;
+                layers.append(e);
+            }
+            j["layers"] = layers;
+            o["adaquant"] = j;
+        }
+        o["bn_tuning_seconds"] = r.bnTuningSeconds;
+        if (req.evalEachStep) {
+            QJsonArray steps;
+            for (const auto& [step, top1] : r.stepTop1) {
+                QJsonObject e;
+                e["step"] = QString::fromStdString(step);
+                e["top1"] = top1;
+                steps.append(e);
+            }
+            o["steps"] = steps;
+        }
+        if (req.biasTuning) {
+            QJsonObject j;
+            j["biases"] = r.biasTuning.biases;
+            j["kl_before"] = r.biasTuning.klBefore;
+            j["kl_after"] = r.biasTuning.klAfter;
+            j["applied"] = r.biasTuning.applied;
+            j["iterations"] = r.biasTuning.iterations;
+            j["seconds"] = r.biasTuning.seconds;
+            o["bias_tuning"] = j;
+        }
         if (req.layerErrors) {
             QJsonArray layers;
             for (const LayerError& e : r.layerErrors) {
@@ -85,9 +193,28 @@ int runQuantize(const std::vector<std::string>& argv) {
                 rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
                 req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
                 (long long)r.calibSamples, req.calibSource.c_str());
+    if (req.adaQuant) {
+        double before = 0, after = 0;
+        for (const AdaQuantLayerResult& l : r.adaQuant.layers) {
+            before += l.mseBefore;
+            after += l.mseAfter;
+        }
+        std::printf("  AdaQuant (%s) on %lld samples%s, %d iterations x batch %lld: %zu layers, summed output "
+                    "MSE %.4g -> %.4g (%.1f s)\n",
+                    r.adaQuant.sequential ? "sequential" : "parallel", (long long)r.adaQuant.samples,
+                    r.adaQuant.subsampled ? " (sub-sampled to fit the cache bound)" : "",
+                    req.adaQuantOptions.iterations, (long long)req.adaQuantOptions.batchSize,
+                    r.adaQuant.layers.size(), before, after, r.adaQuant.seconds);
+    }
     if (req.bnTuning || req.biasCorrection)
-        std::printf("  tuned %d batch norms, corrected %d biases (%.1f s)\n", r.bnTuned, r.biasesCorrected,
-                    r.tuneSeconds);
+        std::printf("  tuned %d batch norms, corrected %d biases\n", r.bnTuned, r.biasesCorrected);
+    if (req.biasTuning)
+        std::printf("  bias tuning: %d biases, calibration KL %.4g -> %.4g%s (%.1f s)\n", r.biasTuning.biases,
+                    r.biasTuning.klBefore, r.biasTuning.klAfter, r.biasTuning.applied ? "" : ", kept the old biases",
+                    r.biasTuning.seconds);
+    if (req.adaQuant || req.bnTuning || req.biasCorrection || req.biasTuning)
+        std::printf("  tuning took %.1f s\n", r.tuneSeconds);
+    for (const auto& [step, top1] : r.stepTop1) std::printf("  top-1 after %-16s %6.2f %%\n", step.c_str(), top1);
     if (req.evaluateFp32)
         std::printf("  FP32 top-1       %6.2f %%   (cross-entropy %.4f, %.1f s)\n", r.fp32Top1, r.fp32CrossEntropy,
                     r.fp32EvalSeconds);

@@ -54,6 +54,18 @@ long long Args::integer(const std::string& key, long long fallback) const {
     throw invalidInput("--" + key + " takes a whole number, not '" + it->second + "'.");
 }
 
+double Args::number(const std::string& key, double fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    try {
+        size_t used = 0;
+        const double v = std::stod(it->second, &used);
+        if (used == it->second.size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw invalidInput("--" + key + " takes a number (such as 0.001 or 1e-3), not '" + it->second + "'.");
+}
+
 std::vector<long long> Args::integers(const std::string& key) const {
     std::vector<long long> out;
     auto it = values_.find(key);

@@ -20,6 +20,8 @@ public:
     bool has(const std::string& key) const { return values_.count(key) != 0; }
     std::string value(const std::string& key, const std::string& fallback = "") const;
     long long integer(const std::string& key, long long fallback) const;
+    /// A number (e.g. a learning rate such as 1e-3); throws a usage error for anything else.
+    double number(const std::string& key, double fallback) const;
     /// "1,28,28" -> {1, 28, 28}; empty when the key is absent.
     std::vector<long long> integers(const std::string& key) const;
 

@@ -37,6 +37,21 @@ struct ChannelMoments {
     at::Tensor variance() const { return (sumSq / count - mean() * mean()).clamp_min(0.0); }
 };
 
+// A pinned (learned) per-channel weight scale follows its channel's rescaling; a pinned
+// per-tensor scale cannot, so that layer goes back to range-derived params.
+void rescalePinnedWeightParams(QuantizedModel& model, const std::string& layer, const at::Tensor& ratio) {
+    if (!model.weightParamsPinned(layer)) return;
+    if (model.weightSpec(layer).granularity != Granularity::PerChannel) {
+        model.unpinWeightParams(layer);
+        return;
+    }
+    QuantParams p = model.weightParams(layer);
+    const at::Tensor r = ratio.abs().to(at::kDouble).contiguous();
+    for (size_t c = 0; c < p.scale.size(); ++c)
+        p.scale[c] = std::max(float(double(p.scale[c]) * r[int64_t(c)].item<double>()), kMinScale);
+    model.setWeightParams(layer, p);
+}
+
 }  // namespace
 
 int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSize, const Progress* progress) {
@@ -128,8 +143,13 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
         std::vector<int64_t> wshape(size_t(f.origWeight.dim()), 1);
         wshape[0] = s.numel();
         const auto dtype = f.origWeight.scalar_type();
-        model.setFloatParam(f.weightKey, (f.origWeight.to(at::kDouble) * s.view(wshape)).to(dtype));
+        // Rescale the weight the layer runs with rather than refold the original: a tuned
+        // weight (AdaQuant's learned offsets) keeps its tuning, and equals W0 * s when untuned.
+        const at::Tensor ratio = s / f.scale;
+        const at::Tensor current = model.floatParam(f.weightKey).to(at::kDouble);
+        model.setFloatParam(f.weightKey, (current * ratio.view(wshape)).to(dtype));
         model.setFloatParam(f.biasKey, ((f.origBias - mean) * s + f.beta).to(dtype));
+        rescalePinnedWeightParams(model, f.layer->name, ratio);
         model.requantizeWeights();
     }
     logger()->info("BN tuning: re-estimated {} batch norms on {} samples", folded.size(), calib.size());

@@ -4,11 +4,14 @@
 /// import, fold BatchNorm, configure, calibrate, evaluate FP32 and quantized.
 
 #include "core/analysis/layer_error.h"
+#include "core/methods/adaquant.h"
+#include "core/methods/bias_tuning.h"
 #include "core/quant/quant_config.h"
 #include "core/util/progress.h"
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ptq {
@@ -28,9 +31,16 @@ struct QuantizeRequest {
     bool biasCorrection = false;  ///< remove each layer's mean output shift
     bool layerErrors = false;     ///< measure each layer's local error on the calibration set
     bool evaluateFp32 = true;     ///< false: skip the FP32 pass (sweeps that know it already)
+    bool adaQuant = false;        ///< AdaQuant every layer (adaQuantOptions.sequential: which flavour)
+    bool biasTuning = false;      ///< train the biases against the FP model's logits (last step)
+    bool evalEachStep = false;    ///< also measure top-1 after calibration and after each tuning step
+    AdaQuantOptions adaQuantOptions;
+    BiasTuningOptions biasTuningOptions;
     int64_t batchSize = 256;
 
-    /// "none" (ranges only) or "light" (ranges + BN tuning + bias correction, no backprop).
+    /// "none" (ranges only), "light" (ranges + BN tuning + bias correction, no backprop) or
+    /// "advanced" (ranges + AdaQuant + BN tuning + bias tuning). Order of the steps that run:
+    /// AdaQuant, BN tuning, bias correction, bias tuning.
     void setPipeline(const std::string& name);
     std::string pipelineName() const;
 };
@@ -42,6 +52,12 @@ struct QuantizeResult {
     int layers = 0;
     int bnTuned = 0, biasesCorrected = 0;
     double calibrateSeconds = 0, tuneSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
+    double adaQuantSeconds = 0, bnTuningSeconds = 0, biasTuningSeconds = 0;
+    AdaQuantReport adaQuant;         ///< filled when AdaQuant ran
+    /// With evalEachStep: top-1 after "calibration" and after each step that ran ("adaquant",
+    /// "bn-tuning", "bias-correction", "bias-tuning"), in order.
+    std::vector<std::pair<std::string, double>> stepTop1;
+    BiasTuningResult biasTuning;     ///< filled when bias tuning ran
     QuantConfig config;
     std::vector<LayerError> layerErrors;  ///< filled when asked for, in execution order
     double drop() const { return fp32Top1 - quantTop1; }

@@ -6,7 +6,9 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <unordered_map>
+#include <utility>
 
 namespace ptq {
 
@@ -22,6 +24,7 @@ struct QuantizedModel::Impl {
         LayerQuant choice;
         QuantSpec weightSpec, activationSpec;
         QuantParams weightParams, activationParams;
+        bool weightPinned = false;  ///< weightParams were set from outside: keep them on requantize
         at::Tensor quantizedWeight;
     };
     const Graph& graph;
@@ -43,7 +46,7 @@ struct QuantizedModel::Impl {
         for (auto& l : layers) {
             if (!quantizes(l.choice.weightBits)) continue;
             const at::Tensor& w = floatParam(l.weightKey);
-            l.weightParams = ptq::weightParams(w, l.weightSpec, config.weightMethod);
+            if (!l.weightPinned) l.weightParams = ptq::weightParams(w, l.weightSpec, config.weightMethod);
             l.quantizedWeight = fakeQuantize(w, l.weightSpec, l.weightParams);
         }
     }
@@ -54,6 +57,25 @@ struct QuantizedModel::Impl {
         for (const Layer& l : layers)
             if (l.name == name) return l;
         throw invalidInput("The model has no quantizable layer named '" + name + "'.");
+    }
+    Layer& layer(const std::string& name) { return const_cast<Layer&>(std::as_const(*this).layer(name)); }
+
+    /// Checks that @p params fit @p spec (count, finite positive scales, zero points on the grid).
+    static void checkParams(const Layer& l, const QuantSpec& spec, int bits, const QuantParams& params,
+                            int64_t channels, const char* what) {
+        if (!quantizes(bits))
+            throw invalidInput("Layer '" + l.name + "' keeps its " + what + " in floating point: it has no " + what +
+                               " quantizer to set.");
+        const size_t expected = spec.granularity == Granularity::PerChannel ? size_t(channels) : 1;
+        if (params.scale.size() != expected || params.zeroPoint.size() != expected)
+            throw invalidInput("The " + std::string(what) + " quantizer of layer '" + l.name + "' needs " +
+                               std::to_string(expected) + " scales and zero points, not " +
+                               std::to_string(params.scale.size()) + ".");
+        for (size_t i = 0; i < expected; ++i)
+            if (!(params.scale[i] > 0.0f) || !std::isfinite(params.scale[i]) ||
+                params.zeroPoint[i] < gridMin(spec) || params.zeroPoint[i] > gridMax(spec))
+                throw invalidInput("The " + std::string(what) + " quantizer of layer '" + l.name +
+                                   "' was given a non-positive scale or a zero point off its grid.");
     }
 
     RunHooks makeHooks() const {
@@ -104,6 +126,30 @@ QuantizedModel::QuantizedModel(const Graph& graph, QuantConfig config)
                                "', which this model does not have as a conv or linear layer.");
 }
 
+struct QuantizedModel::Snapshot::Data {
+    std::vector<Impl::Layer> layers;
+    std::unordered_map<std::string, at::Tensor> floatParams;
+    bool calibrated = false;
+    const Impl* owner = nullptr;
+};
+
+QuantizedModel::Snapshot QuantizedModel::snapshot() const {
+    auto data = std::make_shared<Snapshot::Data>();
+    data->layers = d->layers;
+    data->floatParams = d->floatParams;
+    data->calibrated = d->calibrated;
+    data->owner = d.get();
+    return Snapshot{data};
+}
+
+void QuantizedModel::restore(const Snapshot& snapshot) {
+    if (!snapshot.data || snapshot.data->owner != d.get())
+        throw failed("internal: a quantized model was restored from another model's snapshot");
+    d->layers = snapshot.data->layers;
+    d->floatParams = snapshot.data->floatParams;
+    d->calibrated = snapshot.data->calibrated;
+}
+
 QuantizedModel::~QuantizedModel() = default;
 QuantizedModel::QuantizedModel(QuantizedModel&&) noexcept = default;
 QuantizedModel& QuantizedModel::operator=(QuantizedModel&&) noexcept = default;
@@ -112,6 +158,7 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     if (calib.size() == 0)
         throw invalidInput("The calibration set is empty: give at least one sample (for example fmnist:train:100).");
     c10::InferenceMode guard;
+    for (auto& l : d->layers) l.weightPinned = false;  // a calibration starts over from the ranges
     d->quantizeWeights();
     // Activation ranges from the FP model: every layer sees the same statistics whatever the
     // other layers' bits, which is what a per-layer sensitivity table needs.
@@ -165,6 +212,33 @@ const QuantParams& QuantizedModel::weightParams(const std::string& layer) const 
 const QuantParams& QuantizedModel::activationParams(const std::string& layer) const {
     if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
     return d->layer(layer).activationParams;
+}
+
+const QuantSpec& QuantizedModel::weightSpec(const std::string& layer) const { return d->layer(layer).weightSpec; }
+const QuantSpec& QuantizedModel::activationSpec(const std::string& layer) const {
+    return d->layer(layer).activationSpec;
+}
+
+void QuantizedModel::setWeightParams(const std::string& layer, const QuantParams& params) {
+    if (!d->calibrated) throw failed("Weight parameters are set before calibration.");
+    Impl::Layer& l = d->layer(layer);
+    const at::Tensor& w = d->floatParam(l.weightKey);
+    Impl::checkParams(l, l.weightSpec, l.choice.weightBits, params, w.size(0), "weight");
+    c10::InferenceMode guard;
+    l.weightParams = params;
+    l.weightPinned = true;
+    l.quantizedWeight = fakeQuantize(w, l.weightSpec, l.weightParams);
+}
+
+bool QuantizedModel::weightParamsPinned(const std::string& layer) const { return d->layer(layer).weightPinned; }
+
+void QuantizedModel::unpinWeightParams(const std::string& layer) { d->layer(layer).weightPinned = false; }
+
+void QuantizedModel::setActivationParams(const std::string& layer, const QuantParams& params) {
+    if (!d->calibrated) throw failed("Activation parameters are set before calibration.");
+    Impl::Layer& l = d->layer(layer);
+    Impl::checkParams(l, l.activationSpec, l.choice.activationBits, params, 1, "activation");
+    l.activationParams = params;
 }
 
 }  // namespace ptq

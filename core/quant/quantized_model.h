@@ -25,7 +25,7 @@ public:
     QuantizedModel& operator=(QuantizedModel&&) noexcept;
 
     /// Quantizes the weights and calibrates the activation quantizers on @p calib (the FP
-    /// model's activations). Long; any one thread; throws ptq::Error (InvalidInput) for an empty
+    /// model's activations); params set by setWeightParams / setActivationParams are dropped. Long; any one thread; throws ptq::Error (InvalidInput) for an empty
     /// set or data of the wrong shape, ptq::Cancelled when asked to stop.
     void calibrate(const Dataset& calib, int64_t batchSize = 256, const Progress* progress = nullptr);
 
@@ -38,7 +38,8 @@ public:
     void setFloatParam(const std::string& key, const at::Tensor& value);
     /// The float parameter this model uses for @p key: its replacement, else the graph's.
     const at::Tensor& floatParam(const std::string& key) const;
-    /// Quantizes every layer's weight again from floatParam() (after a tuning step).
+    /// Quantizes every layer's weight again from floatParam() (after a tuning step), with its
+    /// pinned params (setWeightParams) or else params from the weight's range.
     void requantizeWeights();
 
     const Graph& graph() const;
@@ -50,6 +51,34 @@ public:
     /// model's activation method: the parameters of another option for the same layer (the
     /// sensitivity table). Throws before calibrate() and for bits outside 2..8 and 16.
     QuantParams observedActivationParams(const std::string& layer, int bits) const;
+    /// The quantizer specs of a layer (bits 32 in its config: a default spec that is not used).
+    const QuantSpec& weightSpec(const std::string& layer) const;
+    const QuantSpec& activationSpec(const std::string& layer) const;
+
+    /// Pins a layer's weight quantizer to @p params (learned scales, e.g. AdaQuant's): the
+    /// weight is quantized with them now and by every later requantizeWeights(), instead of
+    /// params derived from the weight's range. Throws ptq::Error (InvalidInput) for an unknown
+    /// layer, a layer left in float, or params that do not fit its spec. One thread at a time;
+    /// after calibrate().
+    void setWeightParams(const std::string& layer, const QuantParams& params);
+    /// Whether setWeightParams pinned the layer's weight quantizer.
+    bool weightParamsPinned(const std::string& layer) const;
+    /// Drops the pin: requantizeWeights() derives the layer's params from its range again.
+    void unpinWeightParams(const std::string& layer);
+    /// Replaces a layer's input activation quantizer params (learned, e.g. by AdaQuant). Same
+    /// rules as setWeightParams; kept until calibrate() runs again.
+    void setActivationParams(const std::string& layer, const QuantParams& params);
+
+    /// Everything the setters and calibrate() change (tuned float params, quantizer params,
+    /// pins), to put the model back after a step that was cancelled or failed. Cheap: tensors
+    /// are shared, not copied (the model never changes a tensor in place).
+    struct Snapshot {
+        struct Data;
+        std::shared_ptr<const Data> data;
+    };
+    Snapshot snapshot() const;
+    /// Puts the model back as it was when @p snapshot was taken (of this model).
+    void restore(const Snapshot& snapshot);
 
 private:
     struct Impl;

@@ -1,0 +1,103 @@
+#include "core/methods/bench_adaquant.h"
+
+#include "core/data/data_source.h"
+#include "core/graph/passes.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/model/model_card.h"
+#include "core/quant/quantized_model.h"
+#include "core/util/error.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace ptq {
+
+double AdaQuantBenchResult::seconds() const {
+    double s = 0;
+    for (const auto& l : layers) s += l.seconds;
+    return s;
+}
+
+double AdaQuantBenchResult::gflop() const {
+    double g = 0;
+    for (const auto& l : layers) g += l.gflop;
+    return g;
+}
+
+double measureSgemmGflops(int64_t n, int repeats) {
+    const c10::InferenceMode guard;
+    const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+    at::Tensor c = at::mm(a, b);  // warm-up
+    double best = 0;
+    for (int i = 0; i < repeats; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        at::mm_out(c, a, b);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, 2.0 * double(n) * double(n) * double(n) / s / 1e9);
+    }
+    return best;
+}
+
+double measureConvGemmGflops(int64_t n, int repeats) {
+    const c10::InferenceMode guard;
+    // (64 * 16 * 16) x n input rows times an n x n weight: the GEMM oneDNN runs for a 1 x 1 conv.
+    const at::Tensor x = at::randn({64, n, 16, 16}), w = at::randn({n, n, 1, 1});
+    at::conv2d(x, w);  // warm-up
+    double best = 0;
+    for (int i = 0; i < repeats; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        at::conv2d(x, w);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, 2.0 * 64.0 * 256.0 * double(n) * double(n) / s / 1e9);
+    }
+    return best;
+}
+
+AdaQuantBenchResult benchAdaQuant(const std::string& modelPath, const std::vector<int64_t>& sampleShape,
+                                  const std::string& calibSource, int weightBits, int activationBits,
+                                  AdaQuantOptions options, int maxLayers, const Progress* progress) {
+    options.validate();
+    const auto card = loadModelCard(modelPath);
+    std::vector<int64_t> shape = sampleShape;
+    if (shape.empty() && card) shape = card->inputShape;
+    Graph graph = importTorchScript(modelPath, shape);
+    foldBatchNorms(graph);
+    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
+    const auto calib = openDataSource(calibSource, norm, shape);
+    QuantConfig config = QuantConfig::uniform(graph, weightBits, activationBits, Granularity::PerChannel, true);
+    if (maxLayers > 0) {
+        // Layers past the first maxLayers stay in float, so AdaQuant skips them.
+        const auto layers = graph.quantizableNodes();
+        for (size_t i = size_t(maxLayers); i < layers.size(); ++i)
+            config.layers[graph.node(layers[i]).name] = LayerQuant{32, 32, Granularity::PerChannel};
+    }
+    QuantizedModel model(graph, config);
+    model.calibrate(*calib, options.runBatchSize, nullptr);
+
+    AdaQuantBenchResult r;
+    r.threads = at::get_num_threads();
+    r.mmGflops = measureSgemmGflops();
+    r.convGemmGflops = measureConvGemmGflops();
+    r.sgemmGflops = std::max(r.mmGflops, r.convGemmGflops);
+    options.sequential = false;
+    const AdaQuantReport report = adaQuant(model, *calib, options, progress);
+    r.iterations = options.iterations;
+    r.samples = report.samples;
+    r.batch = std::min(options.batchSize, report.samples);
+    r.cacheSeconds = report.cacheSeconds;
+    for (const AdaQuantLayerResult& l : report.layers) {
+        AdaQuantBenchLayer b;
+        b.layer = l.layer;
+        b.macsPerSample = l.macsPerSample;
+        b.seconds = l.seconds;
+        const double macs = double(l.macsPerSample);
+        b.gflop = (6.0 * macs * double(r.batch) * double(l.iterations) + 2.0 * 2.0 * macs * double(l.samples)) / 1e9;
+        r.layers.push_back(b);
+    }
+    return r;
+}
+
+}  // namespace ptq

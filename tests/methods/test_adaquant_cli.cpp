@@ -1,0 +1,92 @@
+// `ptq quantize --pipeline advanced` as a user runs it: JSON figures, the layer CSV, bad options.
+#include <QtCore/QFile>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Run ptq(const QStringList& args) {
+    QProcess p;
+    p.start(QStringLiteral(PTQ_EXE), args);
+    if (!p.waitForFinished(500000)) qFatal("ptq did not finish");
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+const QString demo = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
+const QStringList quick{"quantize", demo, "--calib", "fmnist:train:64", "--eval", "fmnist:test:300", "--w", "4",
+                        "--a", "8", "--keep-first-last-8bit"};
+
+}  // namespace
+
+class TestAdaQuantCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void advancedPipelineReportsEveryStep();
+    void sequentialTextOutput();
+    void badOptions_data();
+    void badOptions();
+};
+
+void TestAdaQuantCli::advancedPipelineReportsEveryStep() {
+    QTemporaryDir dir;
+    const QString csv = dir.filePath("layers.csv");
+    const Run r = ptq(quick + QStringList{"--pipeline", "advanced", "--adaquant-iters", "4", "--bias-iters", "3",
+                                          "--layer-csv", csv, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(o["pipeline"].toString(), QString("advanced"));
+    QVERIFY2(o["quant_top1"].toDouble() > 80.0, qPrintable(r.out));  // W4A8 on the demo stays near FP32
+    const QJsonObject ada = o["adaquant"].toObject();
+    QCOMPARE(ada["layers"].toArray().size(), 22);
+    QCOMPARE(ada["iterations"].toInt(), 4);
+    QCOMPARE(o["bn_tuned"].toInt(), 21);
+    QCOMPARE(o["bias_tuning"].toObject()["biases"].toInt(), 22);
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(f.readAll()).trimmed().split('\n');
+    QCOMPARE(lines.size(), 23);
+    QVERIFY(lines[0].startsWith("model,layer,w_bits,a_bits"));
+    QVERIFY(lines[1].contains(",parallel,64,4,"));
+}
+
+void TestAdaQuantCli::sequentialTextOutput() {
+    const Run r = ptq(quick + QStringList{"--adaquant", "--sequential", "--adaquant-iters", "2", "--eval-each-step"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("AdaQuant (sequential) on 64 samples"), qPrintable(r.out));
+    QVERIFY(r.out.contains("top-1 after adaquant"));
+    QVERIFY(r.out.contains(QRegularExpression("quantized top-1 +\\d+\\.\\d\\d %")));
+}
+
+void TestAdaQuantCli::badOptions_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("phrase");
+    QTest::newRow("iterations 0") << QStringList{"--pipeline", "advanced", "--adaquant-iters", "0"}
+                                  << "at least 1 iteration";
+    QTest::newRow("lr 0") << QStringList{"--pipeline", "advanced", "--adaquant-lr-w", "0"} << "positive number";
+    QTest::newRow("lr negative") << QStringList{"--adaquant", "--adaquant-lr-a", "-0.1"} << "positive number";
+    QTest::newRow("lr not a number") << QStringList{"--adaquant", "--adaquant-lr-b", "fast"} << "takes a number";
+    QTest::newRow("bias lr") << QStringList{"--pipeline", "advanced", "--bias-lr", "0"} << "learning rate";
+    QTest::newRow("csv without adaquant") << QStringList{"--layer-csv", "x.csv"} << "--layer-csv";
+    QTest::newRow("unknown pipeline") << QStringList{"--pipeline", "heavy"} << "advanced";
+}
+
+void TestAdaQuantCli::badOptions() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, phrase);
+    const Run r = ptq(quick + args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(phrase), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestAdaQuantCli)
+#include "test_adaquant_cli.moc"
