@@ -23,7 +23,7 @@ std::string usage() {
            "      before it; --verify compares the executor with TorchScript's own forward on\n"
            "      one random batch\n"
            "  quantize MODEL --calib SRC --eval SRC [--w BITS] [--a BITS]\n"
-           "           [--granularity per-tensor|per-channel] [--weight-range minmax|percentile|mse]\n"
+           "           [--granularity per-tensor|per-channel|shift] [--weight-range minmax|percentile|mse]\n"
            "           [--act-range minmax|percentile|mse] [--keep-first-last-8bit]\n"
            "           [--pipeline none|light|advanced] [--sequential] [--adaquant] [--bn-tuning]\n"
            "           [--bias-correction] [--bias-tuning] [--adaquant-iters N] [--adaquant-batch N]\n"

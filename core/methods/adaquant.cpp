@@ -166,7 +166,8 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
     learn(p.v, o.learnWeight, o.lrWeight);
     learn(p.bias, o.learnBias, o.lrBias);
     if (start.quantW()) {
-        learn(p.logSw, o.learnWeightParams, o.lrWeightQuant);
+        // The shift scaler's scales are one shared scale over powers of two: not learned.
+        learn(p.logSw, o.learnWeightParams && start.weightSpec.granularity != Granularity::Shift, o.lrWeightQuant);
         learn(p.zw, o.learnWeightParams && !start.weightSpec.symmetric, o.lrActivation);
     }
     if (start.quantA()) {
@@ -230,7 +231,9 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
         r.weightShape = w.sizes().vec();
         if (p.bias.defined()) r.bias = toVector(r.applied ? p.bias : start.bias);
         if (start.quantW())
-            r.weightParams = r.applied ? paramsFromTensors(p.logSw.exp(), p.zw, start.weightSpec) : start.weightParams;
+            r.weightParams = r.applied && start.weightSpec.granularity != Granularity::Shift
+                                 ? paramsFromTensors(p.logSw.exp(), p.zw, start.weightSpec)
+                                 : start.weightParams;
         if (start.quantA())
             r.activationParams =
                 r.applied ? paramsFromTensors(p.logSa.exp(), p.za, start.activationSpec) : start.activationParams;

@@ -41,6 +41,7 @@ struct ChannelMoments {
 // per-tensor scale cannot, so that layer goes back to range-derived params.
 void rescalePinnedWeightParams(QuantizedModel& model, const std::string& layer, const at::Tensor& ratio) {
     if (!model.weightParamsPinned(layer)) return;
+    // (Shift: a rescaled channel's scale is no longer the shared one over a power of two.)
     if (model.weightSpec(layer).granularity != Granularity::PerChannel) {
         model.unpinWeightParams(layer);
         return;

@@ -66,7 +66,7 @@ struct QuantizedModel::Impl {
         if (!quantizes(bits))
             throw invalidInput("Layer '" + l.name + "' keeps its " + what + " in floating point: it has no " + what +
                                " quantizer to set.");
-        const size_t expected = spec.granularity == Granularity::PerChannel ? size_t(channels) : 1;
+        const size_t expected = perChannelParams(spec.granularity) ? size_t(channels) : 1;
         if (params.scale.size() != expected || params.zeroPoint.size() != expected)
             throw invalidInput("The " + std::string(what) + " quantizer of layer '" + l.name + "' needs " +
                                std::to_string(expected) + " scales and zero points, not " +

@@ -240,13 +240,19 @@ int normalizedAxis(const QuantSpec& spec, int64_t dims) {
 // ---- names and specs ----
 
 const char* granularityName(Granularity granularity) {
-    return granularity == Granularity::PerTensor ? "per-tensor" : "per-channel";
+    switch (granularity) {
+    case Granularity::PerTensor: return "per-tensor";
+    case Granularity::PerChannel: return "per-channel";
+    case Granularity::Shift: return "shift";
+    }
+    return "per-channel";
 }
 
 Granularity granularityFromString(const std::string& name) {
     if (name == "per-tensor") return Granularity::PerTensor;
     if (name == "per-channel") return Granularity::PerChannel;
-    throw invalidInput("Unknown granularity \"" + name + "\"; use per-tensor or per-channel.");
+    if (name == "shift") return Granularity::Shift;
+    throw invalidInput("Unknown granularity \"" + name + "\"; use per-tensor, per-channel or shift.");
 }
 
 QuantSpec QuantSpec::weights(int bits, Granularity granularity) {
@@ -268,6 +274,14 @@ void validateQuantSpec(const QuantSpec& spec) {
     if (!((spec.bits >= 2 && spec.bits <= 8) || spec.bits == 16))
         throw invalidInput("A quantizer cannot use " + std::to_string(spec.bits) +
                            " bits; the allowed bit-widths are 2, 3, 4, 5, 6, 7, 8 and 16.");
+    if (spec.granularity == Granularity::Shift && !(spec.symmetric && spec.signedGrid))
+        throw invalidInput("The shift scaler quantizes weights on a symmetric signed grid; use per-tensor or "
+                           "per-channel for an asymmetric or unsigned quantizer.");
+}
+
+float QuantParams::sharedScale() const {
+    if (scale.empty()) return 0.0f;
+    return shift.empty() ? scale[0] : std::ldexp(scale[0], shift[0]);
 }
 
 int64_t gridMin(const QuantSpec& spec) {
@@ -337,7 +351,7 @@ at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const QuantP
     const at::Tensor in = x.contiguous();
     at::Tensor out = at::empty_like(in);
     if (in.numel() == 0) return out;
-    const bool perChannel = spec.granularity == Granularity::PerChannel;
+    const bool perChannel = perChannelParams(spec.granularity);
     const int64_t channels = perChannel ? in.size(axis) : 1;
     int64_t inner = in.numel();
     if (perChannel) {
@@ -352,7 +366,7 @@ at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const QuantP
 at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const at::Tensor& scale,
                         const at::Tensor& zeroPoint) {
     validateQuantSpec(spec);
-    const bool perChannel = spec.granularity == Granularity::PerChannel;
+    const bool perChannel = perChannelParams(spec.granularity);
     const int axis = perChannel ? quant_ops::normalizedAxis(spec, x.dim()) : 0;
     const int64_t expected = perChannel ? x.size(axis) : 1;
     if (scale.numel() != expected || zeroPoint.numel() != expected)

@@ -21,9 +21,19 @@ class Tensor;
 namespace ptq {
 
 /// One (scale, zero point) for the whole tensor, or one per slice along QuantSpec::channelAxis.
-enum class Granularity { PerTensor, PerChannel };
+/// Shift is the weight equalizing shift scaler (Oh et al., arXiv 2008.05767): per channel a
+/// shift s_c in 0..kMaxShift scales the channel by 2^s_c toward the widest channel's range, the
+/// shifted channels share one scale S, and the channel's effective scale is S / 2^s_c (the
+/// inverse shift folds into the output rescale). Its params are per channel, with the shifts.
+enum class Granularity { PerTensor, PerChannel, Shift };
 
-/// "per-tensor" or "per-channel" (the command line's spelling). Any thread.
+/// Largest shift of the shift scaler: 4 bits per channel.
+constexpr int kMaxShift = 15;
+
+/// Whether params hold one entry per channel (per-channel and shift).
+inline bool perChannelParams(Granularity granularity) { return granularity != Granularity::PerTensor; }
+
+/// "per-tensor", "per-channel" or "shift" (the command line's spelling). Any thread.
 const char* granularityName(Granularity granularity);
 /// Parses granularityName's spelling; throws ptq::Error (InvalidInput) listing the valid names.
 Granularity granularityFromString(const std::string& name);
@@ -39,6 +49,7 @@ Granularity granularityFromString(const std::string& name);
 /// - asymmetric: the range [min, max] (widened to include 0) is mapped onto the whole grid
 ///   with an integer zero point; works on either grid.
 /// - channelAxis is used only per channel; negative values count from the last axis.
+/// - shift granularity needs a symmetric signed grid (weights).
 struct QuantSpec {
     int bits = 8;
     bool symmetric = true;
@@ -71,9 +82,15 @@ int64_t gridMax(const QuantSpec& spec);
 struct QuantParams {
     std::vector<float> scale;
     std::vector<int32_t> zeroPoint;
+    /// Shift granularity only: each channel's shift (scale[c] = sharedScale() / 2^shift[c]).
+    std::vector<int32_t> shift;
 
     size_t channels() const { return scale.size(); }
-    bool operator==(const QuantParams& o) const { return scale == o.scale && zeroPoint == o.zeroPoint; }
+    /// The one scale the shifted channels share (shift granularity; scale[0] otherwise).
+    float sharedScale() const;
+    bool operator==(const QuantParams& o) const {
+        return scale == o.scale && zeroPoint == o.zeroPoint && shift == o.shift;
+    }
 };
 
 /// Scales below this are raised to it, so x / scale stays finite for tiny ranges.

@@ -107,19 +107,58 @@ RangeMethod rangeMethodFromString(const std::string& name) {
 
 // ---- weights ----
 
+namespace {
+
+/// The shift scaler's ranges: per channel the largest shift s_c in 0..kMaxShift with
+/// 2^s_c * max|W_c| <= the widest channel's max|W|, one clip C for the shifted tensor by
+/// @p method (per tensor), and channel c's range +-C / 2^s_c. Powers of two scale exactly, so
+/// the params' per-channel scales are the shared scale over 2^s_c to the last bit.
+ClipRange shiftRange(const at::Tensor& rows, const ClipRange& minMax, const QuantSpec& spec, RangeMethod method,
+                     const RangeOptions& options) {
+    const size_t channels = minMax.min.size();
+    std::vector<float> reach(channels);
+    float widest = 0.0f;
+    for (size_t c = 0; c < channels; ++c) {
+        reach[c] = std::max(std::abs(minMax.min[c]), std::abs(minMax.max[c]));
+        widest = std::max(widest, reach[c]);
+    }
+    if (widest == 0.0f) return minMax;  // all zero: any scale is exact
+    std::vector<float> factor(channels);
+    for (size_t c = 0; c < channels; ++c) {
+        int shift = 0;
+        if (reach[c] == 0.0f) shift = kMaxShift;  // a zero channel is exact at any shift
+        while (shift < kMaxShift && std::ldexp(reach[c], shift + 1) <= widest) ++shift;
+        factor[c] = std::ldexp(1.0f, shift);
+    }
+    const at::Tensor f = at::tensor(at::ArrayRef<float>(factor), at::kFloat);
+    QuantSpec shared = spec;
+    shared.granularity = Granularity::PerTensor;
+    const ClipRange clip = weightRange(rows * f.unsqueeze(1), shared, method, options);
+    const float c = std::max(std::abs(clip.min[0]), std::abs(clip.max[0]));
+    ClipRange out;
+    for (size_t k = 0; k < channels; ++k) {
+        out.min.push_back(-c / factor[k]);
+        out.max.push_back(c / factor[k]);
+    }
+    return out;
+}
+
+}  // namespace
+
 ClipRange weightRange(const at::Tensor& weight, const QuantSpec& spec, RangeMethod method,
                       const RangeOptions& options) {
     validateQuantSpec(spec);
     checkOptions(method, options);
     if (weight.numel() == 0) throw invalidInput("Cannot choose a quantization range for an empty weight tensor.");
     const at::NoGradGuard noGrad;
-    const bool perChannel = spec.granularity == Granularity::PerChannel;
+    const bool perChannel = perChannelParams(spec.granularity);
     const int axis = perChannel ? quant_ops::normalizedAxis(spec, weight.dim()) : 0;
     const at::Tensor w = weight.detach().to(at::kFloat);
     const at::Tensor rows = perChannel ? quant_ops::channelsFirst2d(w, axis) : w.reshape({1, -1});  // [C, N]
     const auto [mins, maxs] = at::aminmax(rows, 1);
     ClipRange minMax{toVector(mins), toVector(maxs)};
     paramsFromRange(minMax.min, minMax.max, spec);  // refuses non-finite data and bad sign/spec mixes
+    if (spec.granularity == Granularity::Shift) return shiftRange(rows, minMax, spec, method, options);
     if (method == RangeMethod::MinMax) return minMax;
 
     const int64_t n = rows.size(1);
@@ -146,7 +185,17 @@ ClipRange weightRange(const at::Tensor& weight, const QuantSpec& spec, RangeMeth
 QuantParams weightParams(const at::Tensor& weight, const QuantSpec& spec, RangeMethod method,
                          const RangeOptions& options) {
     const ClipRange range = weightRange(weight, spec, method, options);
-    return paramsFromRange(range.min, range.max, spec);
+    QuantParams p = paramsFromRange(range.min, range.max, spec);
+    if (spec.granularity == Granularity::Shift) {
+        // The widest scale is the shared one; every other is it over an exact power of two.
+        const float shared = *std::max_element(p.scale.begin(), p.scale.end());
+        for (float sc : p.scale) {
+            int e = 0;
+            const float m = std::frexp(shared / sc, &e);  // shared / sc = 2^(e-1) exactly
+            p.shift.push_back(m == 0.5f ? std::clamp(e - 1, 0, kMaxShift) : 0);
+        }
+    }
+    return p;
 }
 
 // ---- activations ----

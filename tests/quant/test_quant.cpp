@@ -90,6 +90,7 @@ private Q_SLOTS:
     void anyChannelAxis();
     void straightThroughGradients();
     void perChannelBeatsPerTensor();
+    void shiftScaler();
     void mseClippingBeatsMinMax_data();
     void mseClippingBeatsMinMax();
     void percentileClipsOutliers();
@@ -254,6 +255,58 @@ void TestQuant::perChannelBeatsPerTensor() {
     }
 }
 
+void TestQuant::shiftScaler() {
+    // Channel ranges from 0.01 to 10, one all-zero channel: shifts bring each toward the widest.
+    at::Tensor w = at::randn({9, 64}, seeded(11)) * at::logspace(-2, 1, 9).unsqueeze(1);
+    w[4].zero_();
+    for (RangeMethod method : {RangeMethod::MinMax, RangeMethod::Mse}) {
+        for (int bits : {4, 8}) {
+            const QuantSpec shift = QuantSpec::weights(bits, Granularity::Shift);
+            const QuantParams p = weightParams(w, shift, method);
+            QCOMPARE(p.shift.size(), size_t(9));
+            const at::Tensor reach = std::get<0>(w.abs().max(1));
+            const float widest = reach.max().item<float>();
+            for (int c = 0; c < 9; ++c) {
+                const int s = p.shift[size_t(c)];
+                QVERIFY(s >= 0 && s <= kMaxShift);
+                QCOMPARE(p.scale[size_t(c)], std::ldexp(p.sharedScale(), -s));  // exact
+                QCOMPARE(p.zeroPoint[size_t(c)], 0);
+                const float r = reach[c].item<float>();
+                if (r == 0.0f) continue;
+                QVERIFY(std::ldexp(r, s) <= widest);                       // never beyond the widest
+                QVERIFY(s == kMaxShift || std::ldexp(r, s + 1) > widest);  // and as close as it goes
+            }
+            QCOMPARE(*std::min_element(p.shift.begin(), p.shift.end()), 0);  // the widest channel
+            // Between per-tensor and per-channel in error, measured relative to each channel's
+            // own energy (the overall MSE is the widest channels', which all three treat alike).
+            // A power-of-2 shift leaves a channel at most 2x short of the widest range, so at
+            // most 4x per-channel's error; per-tensor flattens the narrow channels to zero.
+            auto relative = [&](Granularity g) {
+                const QuantSpec spec = QuantSpec::weights(bits, g);
+                const at::Tensor err = (fakeQuantize(w, spec, weightParams(w, spec, method)) - w).pow(2).mean(1);
+                const at::Tensor energy = w.pow(2).mean(1);
+                const at::Tensor live = energy > 0;
+                return (err.masked_select(live) / energy.masked_select(live)).mean().item<double>();
+            };
+            const double t = relative(Granularity::PerTensor), c = relative(Granularity::PerChannel),
+                         sh = relative(Granularity::Shift);
+            QVERIFY2(sh < 0.1 * t && sh < 4.5 * c,
+                     qPrintable(QString("%1 bits: per-tensor %2, shift %3, per-channel %4").arg(bits).arg(t).arg(sh).arg(c)));
+            // The integer form: one shared scale, the shifts fold back exactly.
+            const at::Tensor q = quantizeToInt(w, shift, p);
+            QVERIFY(at::equal(dequantize(q, shift, p), fakeQuantize(w, shift, p)));
+            const at::Tensor shifts = at::tensor(at::ArrayRef<int32_t>(p.shift)).to(at::kFloat).unsqueeze(1);
+            QVERIFY(at::allclose(q.to(at::kFloat) * p.sharedScale() / at::pow(2.0, shifts), fakeQuantize(w, shift, p)));
+        }
+    }
+    // The shift scaler is for symmetric signed weights.
+    QuantSpec bad = QuantSpec::activations(8);
+    bad.granularity = Granularity::Shift;
+    QVERIFY_THROWS_EXCEPTION(Error, validateQuantSpec(bad));
+    QCOMPARE(granularityFromString("shift"), Granularity::Shift);
+    QCOMPARE(std::string(granularityName(Granularity::Shift)), std::string("shift"));
+}
+
 void TestQuant::mseClippingBeatsMinMax_data() {
     QTest::addColumn<at::Tensor>("data");
     QTest::newRow("laplace with outliers") << heavyTailed(16, 4096);
@@ -336,7 +389,7 @@ void TestQuant::namesAndBadInputs() {
         QCOMPARE(rangeMethodFromString(rangeMethodName(m)), m);
     QVERIFY(invalidInputMessage([] { rangeMethodFromString("kl"); }).contains("minmax, percentile or mse"));
     QCOMPARE(granularityFromString("per-channel"), Granularity::PerChannel);
-    QVERIFY(invalidInputMessage([] { granularityFromString("channel"); }).contains("per-tensor or per-channel"));
+    QVERIFY(invalidInputMessage([] { granularityFromString("channel"); }).contains("per-tensor, per-channel or shift"));
 
     const QuantSpec unsignedSym{8, true, false, Granularity::PerTensor, 0};
     QVERIFY(invalidInputMessage([&] { paramsFromRange(-0.5f, 1.0f, unsignedSym); }).contains("-0.5"));
