@@ -16,15 +16,20 @@
 namespace ptq {
 
 std::string BitOption::name() const {
-    return "w" + std::to_string(weightBits) + "a" + std::to_string(activationBits);
+    return "w" + std::to_string(weightBits) + (weightPoints > 1 ? "x" + std::to_string(weightPoints) : "") + "a" +
+           std::to_string(activationBits);
 }
 
 BitOption BitOption::parse(const std::string& text) {
-    static const std::regex form("w([0-9]+)a([0-9]+)");
+    static const std::regex form("w([0-9]+)(?:x([0-9]+))?a([0-9]+)");
     std::smatch m;
-    if (!std::regex_match(text, m, form) || m[1].length() > 2 || m[2].length() > 2)
-        throw invalidInput("'" + text + "' is not a bit option: write wBITSaBITS, for example w4a8.");
-    BitOption o{std::stoi(m[1]), std::stoi(m[2])};
+    if (!std::regex_match(text, m, form) || m[1].length() > 2 || m[2].length() > 2 || m[3].length() > 2)
+        throw invalidInput("'" + text + "' is not a bit option: write wBITSaBITS, for example w4a8, or "
+                           "wBITSxPOINTSaBITS for multipoint weights, for example w4x2a8.");
+    BitOption o{std::stoi(m[1]), std::stoi(m[3]), m[2].matched ? std::stoi(m[2]) : 1};
+    if (o.weightPoints < 1 || o.weightPoints > 4)
+        throw invalidInput("'" + text + "' asks for " + std::to_string(o.weightPoints) +
+                           " weight points; multipoint takes 1 to 4.");
     validateQuantSpec(QuantSpec::weights(o.weightBits));
     validateQuantSpec(QuantSpec::activations(o.activationBits));
     return o;
@@ -77,7 +82,12 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                                      const Progress* progress) {
     const auto t0 = std::chrono::steady_clock::now();
     if (req.options.empty()) throw invalidInput("The sensitivity table needs at least one option (for example w4a8).");
-    for (const BitOption& o : req.options) BitOption::parse(o.name());  // validates the bits
+    for (const BitOption& o : req.options) {
+        BitOption::parse(o.name());  // validates the bits
+        if (o.weightPoints > 1)
+            throw invalidInput("The option " + o.name() + " is multipoint, which the sensitivity measurement does not "
+                               "take yet; list single-point options such as w4a8.");
+    }
     if (req.batchSize < 1) throw invalidInput("The batch size must be at least 1.");
 
     SensitivityResult r;

@@ -20,16 +20,21 @@
 
 namespace ptq {
 
-/// A candidate setting of one layer, named like "w4a8".
+/// A candidate setting of one layer, named like "w4a8", or "w4x2a8" for multipoint weights
+/// (a sum of two 4-bit tensors; core/quant/multipoint.h).
 struct BitOption {
     int weightBits = 8;
     int activationBits = 8;
+    int weightPoints = 1;  ///< multipoint: how many weightBits-bit tensors sum to the weight
     std::string name() const;
+    /// Stored weight bits per weight element: every point counts (size and BOPs costs).
+    int weightBitsTotal() const { return weightBits * weightPoints; }
     bool operator==(const BitOption& o) const {
-        return weightBits == o.weightBits && activationBits == o.activationBits;
+        return weightBits == o.weightBits && activationBits == o.activationBits && weightPoints == o.weightPoints;
     }
-    /// "w4a8" -> {4, 8}; throws ptq::Error (InvalidInput) naming the text when it is not of that
-    /// form or the bits are outside 2..8 and 16.
+    /// "w4a8" -> {4, 8}, "w4x2a8" -> {4, 8, 2 points}; throws ptq::Error (InvalidInput) naming
+    /// the text when it is not of that form, the bits are outside 2..8 and 16 or the points
+    /// outside 1..4.
     static BitOption parse(const std::string& text);
     /// "w2a4,w4a8,..." (comma separated); duplicates are an error.
     static std::vector<BitOption> parseList(const std::string& text);
