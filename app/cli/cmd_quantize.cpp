@@ -47,7 +47,7 @@ int runQuantize(const std::vector<std::string>& argv) {
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
-                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed"},
+                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points"},
                  "quantize");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "quantize");
@@ -92,6 +92,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.weightBits = int(a.integer("w", 8));
     req.activationBits = int(a.integer("a", 8));
     req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    req.weightPoints = int(a.integer("points", 1));
     req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
     req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
     req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
@@ -105,6 +106,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["w_bits"] = req.weightBits;
         o["a_bits"] = req.activationBits;
         o["granularity"] = granularityName(req.granularity);
+        o["weight_points"] = req.weightPoints;
         o["weight_range"] = rangeMethodName(req.weightMethod);
         o["act_range"] = rangeMethodName(req.activationMethod);
         o["keep_first_last_8bit"] = req.keepFirstLast8bit;
@@ -188,8 +190,10 @@ int runQuantize(const std::vector<std::string>& argv) {
         printJson(o);
         return 0;
     }
-    std::printf("%s: W%dA%d %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
-                req.modelPath.c_str(), req.weightBits, req.activationBits, granularityName(req.granularity),
+    std::printf("%s: W%d%sA%d %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
+                req.modelPath.c_str(), req.weightBits,
+                req.weightPoints > 1 ? ("x" + std::to_string(req.weightPoints)).c_str() : "", req.activationBits,
+                granularityName(req.granularity),
                 rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
                 req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
                 (long long)r.calibSamples, req.calibSource.c_str());

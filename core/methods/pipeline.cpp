@@ -8,6 +8,7 @@
 #include "core/methods/bias_tuning.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_card.h"
+#include "core/quant/multipoint.h"
 #include "core/quant/quantized_model.h"
 #include "core/util/error.h"
 
@@ -53,6 +54,9 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
     const QuantSpec a = QuantSpec::activations(req.activationBits);
     validateQuantSpec(w);
     validateQuantSpec(a);
+    if (req.weightPoints < 1 || req.weightPoints > kMaxWeightPoints)
+        throw invalidInput("--points must be 1 to " + std::to_string(kMaxWeightPoints) + ", not " +
+                           std::to_string(req.weightPoints) + ".");
     if (req.adaQuant) req.adaQuantOptions.validate();
     if (req.biasTuning) req.biasTuningOptions.validate();
     Graph graph = importTorchScript(req.modelPath, shape);
@@ -67,6 +71,8 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
     QuantizeResult r;
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.granularity, req.keepFirstLast8bit);
     r.config.weightMethod = req.weightMethod;
+    for (auto& [name, layer] : r.config.layers)
+        if (layer.weightBits == req.weightBits) layer.weightPoints = req.weightPoints;
     r.config.activationMethod = req.activationMethod;
     r.layers = int(r.config.layers.size());
     r.calibSamples = calib->size();

@@ -24,6 +24,9 @@ struct QuantizeRequest {
     int weightBits = 8;
     int activationBits = 8;
     Granularity granularity = Granularity::PerChannel;
+    /// Multipoint weights: points per channel on average for every layer quantized at
+    /// weightBits (not the 8-bit first/last layers); 1 is plain quantization.
+    int weightPoints = 1;
     RangeMethod weightMethod = RangeMethod::MinMax;
     RangeMethod activationMethod = RangeMethod::MinMax;
     bool keepFirstLast8bit = false;

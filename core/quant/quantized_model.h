@@ -51,6 +51,11 @@ public:
     /// model's activation method: the parameters of another option for the same layer (the
     /// sensitivity table). Throws before calibrate() and for bits outside 2..8 and 16.
     QuantParams observedActivationParams(const std::string& layer, int bits) const;
+    /// E[x²] per channel of @p layer's input on the FP model at calibration (what multipoint
+    /// weights are fitted to). Throws before calibrate() and for an unknown layer.
+    const std::vector<double>& inputEnergy(const std::string& layer) const;
+    /// A multipoint layer's points per output channel (empty for single-point layers).
+    const std::vector<int>& weightPointsPerChannel(const std::string& layer) const;
     /// The quantizer specs of a layer (bits 32 in its config: a default spec that is not used).
     const QuantSpec& weightSpec(const std::string& layer) const;
     const QuantSpec& activationSpec(const std::string& layer) const;
