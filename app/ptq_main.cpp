@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
         {"bench", ptq::cli::runBench},
         {"quantize", ptq::cli::runQuantize},
         {"sensitivity", ptq::cli::runSensitivity},
+        {"distill", ptq::cli::runDistill},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -12,6 +12,7 @@ int runGraph(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 int runSensitivity(const std::vector<std::string>& args);
+int runDistill(const std::vector<std::string>& args);
 /// `ptq bench adaquant` (cmd_bench_adaquant.cpp), reached through runBench's table.
 int runBenchAdaQuant(const std::vector<std::string>& args);
 

@@ -59,16 +59,30 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
                            std::to_string(req.weightPoints) + ".");
     if (req.adaQuant) req.adaQuantOptions.validate();
     if (req.biasTuning) req.biasTuningOptions.validate();
+    if (req.dataFree && !req.calibSource.empty())
+        throw invalidInput("Data-free quantization makes its own calibration data: drop --calib, or drop --data-free "
+                           "to calibrate on " + req.calibSource + ".");
+    if (req.dataFree) req.distillOptions.validate();
     Graph graph = importTorchScript(req.modelPath, shape);
-    foldBatchNorms(graph);
     const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-    const auto calib = openDataSource(req.calibSource, norm, shape);
+    std::unique_ptr<Dataset> calib;
+    QuantizeResult r;
+    if (req.dataFree) {
+        ScaledProgress p(progress, 0.0, 0.10, "Distilling data");
+        const DistillResult d = distillData(graph, graph.sampleShape(graph.inputValue()), req.distillOptions, p.get());
+        r.distillSeconds = d.seconds;
+        r.distillLoss = d.finalLoss();
+        const std::vector<int64_t> sample(d.shape.begin() + 1, d.shape.end());
+        calib = std::make_unique<InMemoryDataset>(sample, d.images, std::vector<int64_t>{},
+                                                  std::vector<std::string>{}, "distilled data");
+    }
+    foldBatchNorms(graph);
+    if (!req.dataFree) calib = openDataSource(req.calibSource, norm, shape);
     const auto eval = openDataSource(req.evalSource, norm, shape);
     if (!eval->hasLabels())
         throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
                            "fmnist:test.");
 
-    QuantizeResult r;
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.granularity, req.keepFirstLast8bit);
     r.config.weightMethod = req.weightMethod;
     for (auto& [name, layer] : r.config.layers)

@@ -5,6 +5,7 @@
 
 #include "core/analysis/layer_error.h"
 #include "core/methods/adaquant.h"
+#include "core/methods/distill.h"
 #include "core/methods/bias_tuning.h"
 #include "core/quant/quant_config.h"
 #include "core/util/progress.h"
@@ -20,6 +21,10 @@ struct QuantizeRequest {
     std::string modelPath;
     std::vector<int64_t> inputShape;   ///< empty: from the model's sidecar
     std::string calibSource;           ///< a data source name (core/data/data_source.h)
+    /// Data-free (ZeroQ): calibrate on images distilled from the model's BatchNorm statistics
+    /// (distillOptions) instead of calibSource, which must then be empty.
+    bool dataFree = false;
+    DistillOptions distillOptions;
     std::string evalSource;
     int weightBits = 8;
     int activationBits = 8;
@@ -55,7 +60,8 @@ struct QuantizeResult {
     int layers = 0;
     int bnTuned = 0, biasesCorrected = 0;
     double calibrateSeconds = 0, tuneSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
-    double adaQuantSeconds = 0, bnTuningSeconds = 0, biasTuningSeconds = 0;
+    double adaQuantSeconds = 0, bnTuningSeconds = 0, biasTuningSeconds = 0, distillSeconds = 0;
+    double distillLoss = 0;          ///< the distillation's final loss (data-free)
     AdaQuantReport adaQuant;         ///< filled when AdaQuant ran
     /// With evalEachStep: top-1 after "calibration" and after each step that ran ("adaquant",
     /// "bn-tuning", "bias-correction", "bias-tuning"), in order.
