@@ -6,6 +6,7 @@
 #include "core/util/runtime.h"
 #include "ui/log/log_bridge.h"
 #include "ui/mainwindow/main_window.h"
+#include "ui/session/session_controller.h"
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QDir>
@@ -18,6 +19,7 @@
 #include <QtWidgets/QApplication>
 
 #include <cstdio>
+#include <optional>
 
 namespace {
 
@@ -64,9 +66,19 @@ int main(int argc, char** argv) {
                                  QStringLiteral("[MODEL]"));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral("Render the main window to FILE (PNG) once the model is loaded, then exit."),
+        QStringLiteral("Render the main window to FILE (PNG) once the initial jobs (import, sensitivity, first allocation) finish, then exit."),
         QStringLiteral("FILE"));
     parser.addOption(screenshotOption);
+    const QCommandLineOption calibOption(
+        QStringLiteral("calib"),
+        QStringLiteral("Calibration data source for the sensitivity table (default fmnist:train:256)."),
+        QStringLiteral("SRC"));
+    parser.addOption(calibOption);
+    const QCommandLineOption budgetSizeOption(
+        QStringLiteral("budget-size"),
+        QStringLiteral("Initial compression budget: quantizable weight size as a fraction R of FP32 (e.g. 0.15)."),
+        QStringLiteral("R"));
+    parser.addOption(budgetSizeOption);
     parser.process(app);  // --help and --version print and exit here
 
     const QStringList positional = parser.positionalArguments();
@@ -81,6 +93,17 @@ int main(int argc, char** argv) {
         return BadInput;
     }
 
+    std::optional<double> budgetSize;
+    if (parser.isSet(budgetSizeOption)) {
+        bool ok = false;
+        const double r = parser.value(budgetSizeOption).toDouble(&ok);
+        if (!ok || r <= 0 || r > 1) {
+            printError(QStringLiteral("--budget-size needs a fraction of the FP32 size in (0, 1], e.g. --budget-size 0.15."));
+            return BadInput;
+        }
+        budgetSize = r;
+    }
+
     const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
     const QString logPath = QDir(dataDir).filePath(QStringLiteral("ptq-studio.log"));
     ptq::setConsoleLogLevel(spdlog::level::off);  // errors reach stderr once, as a sentence
@@ -89,6 +112,8 @@ int main(int argc, char** argv) {
 
     ptq::ui::MainWindow::Options options;
     options.persistLayout = !screenshot;  // screenshots show the default layout
+    options.initialSizeRatio = budgetSize;
+    if (parser.isSet(calibOption)) options.calibrationSource = parser.value(calibOption);
     ptq::ui::MainWindow window(options);
     if (screenshot) window.resize(ptq::ui::MainWindow::defaultSize());
 
@@ -102,9 +127,9 @@ int main(int argc, char** argv) {
 
     int exitCode = Done;
     if (screenshot) {
-        QObject::connect(&window, &ptq::ui::MainWindow::modelLoaded, &app, [&] {
-            // Let queued layout and paint requests settle before rendering.
-            QTimer::singleShot(150, &app, [&] {
+        QObject::connect(&window, &ptq::ui::MainWindow::initialJobsFinished, &app, [&] {
+            // Let queued layout, replots and paint requests settle before rendering.
+            QTimer::singleShot(300, &app, [&] {
                 const QString error = writeScreenshot(&window, screenshotPath);
                 if (!error.isEmpty()) {
                     printError(error);
@@ -119,6 +144,12 @@ int main(int argc, char** argv) {
         QObject::connect(&window, &ptq::ui::MainWindow::modelLoadFailed, &app,
                          [&](const QString& message, bool invalidInput) {
                              printError(message);
+                             app.exit(invalidInput ? BadInput : Failed);
+                         });
+        QObject::connect(window.controller(), &ptq::ui::SessionController::jobFinished, &app,
+                         [&](const QString& title, bool ok, const QString& message, bool invalidInput) {
+                             if (ok || title.startsWith(QStringLiteral("Import"))) return;
+                             printError(QStringLiteral("%1: %2").arg(title, message));
                              app.exit(invalidInput ? BadInput : Failed);
                          });
     }

@@ -17,3 +17,7 @@ set_target_properties(lpsolve::lpsolve PROPERTIES
   IMPORTED_LOCATION "${LPSOLVE_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${LPSOLVE_INCLUDE_DIR}"
   INTERFACE_LINK_LIBRARIES "${COLAMD_LIBRARY};${CMAKE_DL_LIBS}")
+
+# Graphviz's C library (Debian libgraphviz-dev) lays the GUI's graph out with `dot`.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(GVC REQUIRED IMPORTED_TARGET libgvc libcgraph)

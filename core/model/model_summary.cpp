@@ -8,12 +8,19 @@
 namespace ptq {
 
 ModelSummary summarizeModel(const std::string& path, const std::vector<int64_t>& inputShape) {
+    std::vector<int64_t> shape = inputShape;
+    if (shape.empty())
+        if (const auto card = loadModelCard(path)) shape = card->inputShape;
+    const Graph graph = importTorchScript(path, shape);
+    return summarizeGraph(graph, path, shape);
+}
+
+ModelSummary summarizeGraph(const Graph& graph, const std::string& path, const std::vector<int64_t>& inputShape) {
     ModelSummary s;
     s.path = path;
     s.name = QFileInfo(QString::fromStdString(path)).completeBaseName().toStdString();
     s.card = loadModelCard(path);
-    s.inputShape = !inputShape.empty() ? inputShape : (s.card ? s.card->inputShape : std::vector<int64_t>{});
-    const Graph graph = importTorchScript(path, s.inputShape);
+    s.inputShape = inputShape;
     s.nodeCount = int(graph.nodes().size());
     s.totalParams = graph.parameterCount();
     for (int id : graph.quantizableNodes()) {

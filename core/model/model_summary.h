@@ -41,4 +41,8 @@ struct ModelSummary {
 /// pass); any thread. Throws ptq::Error with a sentence naming what was wrong.
 ModelSummary summarizeModel(const std::string& path, const std::vector<int64_t>& inputShape = {});
 
+class Graph;
+/// The summary of an already imported @p graph of the model at @p path (no second import).
+ModelSummary summarizeGraph(const Graph& graph, const std::string& path, const std::vector<int64_t>& inputShape);
+
 }  // namespace ptq

@@ -1,80 +1,102 @@
 #include "ui/graph/graph_layout.h"
 
-#include <cmath>
-#include <limits>
+#include <graphviz/cgraph.h>
+#include <graphviz/gvc.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 
 namespace ptq::ui {
 
 namespace {
-constexpr double kMargin = 16.0;
+constexpr double kPointsPerInch = 72.0;
+constexpr double kMargin = 12.0;
 
-int rowsFor(int count, int columns) { return (count + columns - 1) / columns; }
+/// cgraph takes char* everywhere; these literals are never written.
+char* cstr(const char* s) { return const_cast<char*>(s); }
 
-QSizeF drawingSize(const GraphLayoutInput& in, int columns) {
-    const int rows = rowsFor(in.nodeCount, columns);
-    return {columns * in.nodeSize.width() + (columns - 1) * in.horizontalGap + 2 * kMargin,
-            rows * in.nodeSize.height() + (rows - 1) * in.verticalGap + 2 * kMargin};
+std::string inches(double points) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", points / kPointsPerInch);
+    return text;
+}
+
+/// Graphviz keeps global state (its plugin list, cgraph's dictionaries): one layout at a time.
+std::mutex& graphvizMutex() {
+    static std::mutex m;
+    return m;
 }
 }  // namespace
 
-std::vector<std::pair<int, int>> chainEdges(int count) {
-    std::vector<std::pair<int, int>> edges;
-    for (int i = 0; i + 1 < count; ++i) edges.emplace_back(i, i + 1);
-    return edges;
-}
+GraphLayout layoutWithDot(const GraphLayoutInput& input) {
+    std::lock_guard<std::mutex> lock(graphvizMutex());
+    std::unique_ptr<GVC_t, int (*)(GVC_t*)> gvc(gvContext(), gvFreeContext);
+    if (!gvc) throw std::runtime_error("Graphviz could not start (gvContext failed).");
 
-int chooseColumnCount(const GraphLayoutInput& in) {
-    if (in.nodeCount <= 1) return 1;
-    const double target = in.targetAspect > 0.0 ? in.targetAspect : 1.0;
-    int best = 1;
-    double bestScore = std::numeric_limits<double>::max();
-    for (int columns = 1; columns <= in.nodeCount; ++columns) {
-        if (columns > 1 && rowsFor(in.nodeCount, columns) == rowsFor(in.nodeCount, columns - 1))
-            continue;  // a wider drawing with the same height only wastes room
-        const QSizeF size = drawingSize(in, columns);
-        // Compare aspect ratios on a log scale: twice too wide is as bad as twice too tall.
-        const double score = std::abs(std::log((size.width() / size.height()) / target));
-        if (score < bestScore) {
-            bestScore = score;
-            best = columns;
-        }
+    Agraph_t* g = agopen(cstr("g"), Agdirected, nullptr);
+    agsafeset(g, cstr("rankdir"), cstr("TB"), cstr(""));
+    agsafeset(g, cstr("ranksep"), cstr(inches(input.rankGap).c_str()), cstr(""));
+    agsafeset(g, cstr("nodesep"), cstr(inches(input.nodeGap).c_str()), cstr(""));
+    agsafeset(g, cstr("splines"), cstr("spline"), cstr(""));
+    Agsym_t* shape = agattr(g, AGNODE, cstr("shape"), cstr("box"));
+    Agsym_t* fixed = agattr(g, AGNODE, cstr("fixedsize"), cstr("true"));
+    Agsym_t* width = agattr(g, AGNODE, cstr("width"), cstr("1"));
+    Agsym_t* height = agattr(g, AGNODE, cstr("height"), cstr("0.5"));
+    Agsym_t* label = agattr(g, AGNODE, cstr("label"), cstr(""));
+    (void)shape, (void)fixed, (void)label;
+
+    std::vector<Agnode_t*> nodes;
+    nodes.reserve(input.nodeSizes.size());
+    for (size_t i = 0; i < input.nodeSizes.size(); ++i) {
+        const std::string name = "n" + std::to_string(i);
+        Agnode_t* n = agnode(g, cstr(name.c_str()), 1);
+        agxset(n, width, cstr(inches(input.nodeSizes[i].width()).c_str()));
+        agxset(n, height, cstr(inches(input.nodeSizes[i].height()).c_str()));
+        nodes.push_back(n);
     }
-    return best;
-}
+    std::vector<Agedge_t*> edges;
+    edges.reserve(input.edges.size());
+    for (size_t i = 0; i < input.edges.size(); ++i) {
+        const auto [from, to] = input.edges[i];
+        const std::string key = "e" + std::to_string(i);  // keeps parallel edges apart
+        edges.push_back(agedge(g, nodes.at(size_t(from)), nodes.at(size_t(to)), cstr(key.c_str()), 1));
+    }
 
-GraphLayout layoutChainInColumns(const GraphLayoutInput& in) {
+    if (gvLayout(gvc.get(), g, "dot") != 0) {
+        agclose(g);
+        throw std::runtime_error("Graphviz could not lay the graph out with dot (is its dot layout plugin installed?).");
+    }
+
+    const boxf bb = GD_bb(g);
+    const double top = bb.UR.y;
+    auto toScene = [top](pointf p) { return QPointF(p.x, top - p.y); };  // Graphviz's y grows upward
+
     GraphLayout out;
-    if (in.nodeCount <= 0) return out;
-    const int columns = chooseColumnCount(in);
-    const int rows = rowsFor(in.nodeCount, columns);
-    const double w = in.nodeSize.width(), h = in.nodeSize.height();
-    for (int i = 0; i < in.nodeCount; ++i) {
-        const int column = i / rows, row = i % rows;
-        out.nodes.emplace_back(kMargin + column * (w + in.horizontalGap),
-                               kMargin + row * (h + in.verticalGap), w, h);
+    out.nodes.reserve(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        const QPointF c = toScene(ND_coord(nodes[i]));
+        const QSizeF s = input.nodeSizes[i];
+        out.nodes.emplace_back(c.x() - s.width() / 2, c.y() - s.height() / 2, s.width(), s.height());
     }
-    for (const auto& [from, to] : in.edges) {
-        if (from < 0 || to < 0 || from >= in.nodeCount || to >= in.nodeCount) {
-            out.edges.emplace_back();
-            continue;
+    out.edges.resize(edges.size());
+    for (size_t i = 0; i < edges.size(); ++i) {
+        const splines* spl = ED_spl(edges[i]);
+        if (!spl || spl->size == 0) continue;
+        const bezier& bz = spl->list[0];
+        GraphLayout::Edge& e = out.edges[i];
+        for (int k = 0; k < bz.size; ++k) e.spline.push_back(toScene(bz.list[k]));
+        if (bz.eflag) {
+            e.hasArrow = true;
+            e.arrowTip = toScene(bz.ep);
         }
-        const QRectF& a = out.nodes[size_t(from)];
-        const QRectF& b = out.nodes[size_t(to)];
-        const QPointF start(a.center().x(), a.bottom());
-        const QPointF end(b.center().x(), b.top());
-        if (qFuzzyCompare(a.left() + 1.0, b.left() + 1.0) && b.top() > a.bottom()) {
-            out.edges.push_back({start, end});
-            continue;
-        }
-        // Down out of the source, along the gap right of its column, over and into the target.
-        const double gutter = a.right() + in.horizontalGap / 2.0;
-        const double below = a.bottom() + in.verticalGap / 2.0;
-        const double above = b.top() - in.verticalGap / 2.0;
-        out.edges.push_back({start, {start.x(), below}, {gutter, below}, {gutter, above},
-                             {end.x(), above}, end});
     }
-    const QSizeF size = drawingSize(in, columns);
-    out.bounds = QRectF(0.0, 0.0, size.width(), size.height());
+    out.bounds = QRectF(QPointF(bb.LL.x, top - bb.UR.y), QPointF(bb.UR.x, top - bb.LL.y))
+                     .adjusted(-kMargin, -kMargin, kMargin, kMargin);
+    gvFreeLayout(gvc.get(), g);
+    agclose(g);
     return out;
 }
 

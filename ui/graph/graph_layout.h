@@ -1,9 +1,8 @@
 #pragma once
 /// @file
-/// Where the graph's boxes and edges go, apart from how they are drawn: the scene takes a
-/// GraphLayout and draws it. Today's layout is a chain in execution order folded into columns;
-/// a Graphviz layout of the full data-flow graph can replace it behind the same types.
-/// Pure functions on QtCore geometry; any thread.
+/// Where the graph's boxes and edges go, apart from how they are drawn: Graphviz's `dot`
+/// (through its C library) ranks the data flow top to bottom; the scene draws the result.
+/// Pure functions on QtCore geometry; any thread (each call makes its own Graphviz context).
 
 #include <QtCore/QPointF>
 #include <QtCore/QRectF>
@@ -15,29 +14,27 @@
 namespace ptq::ui {
 
 struct GraphLayoutInput {
-    int nodeCount = 0;
+    std::vector<QSizeF> nodeSizes;           ///< one per node, in scene units (points)
     std::vector<std::pair<int, int>> edges;  ///< (from, to) node indices
-    QSizeF nodeSize{200.0, 52.0};
-    double horizontalGap = 56.0;             ///< between columns (edges run in it)
-    double verticalGap = 26.0;               ///< between boxes of a column
-    double targetAspect = 1.0;               ///< width / height of the view to fill
+    double rankGap = 22.0;                   ///< vertical space between ranks
+    double nodeGap = 18.0;                   ///< horizontal space between boxes of a rank
 };
 
 struct GraphLayout {
-    std::vector<QRectF> nodes;                 ///< one per node, scene coordinates
-    std::vector<std::vector<QPointF>> edges;   ///< one polyline per input edge, ends on the target's top
+    std::vector<QRectF> nodes;                 ///< one per node, scene coordinates, y down
+    /// One per input edge: cubic Bézier control points (1 + 3k of them), from source to
+    /// target, then the arrow tip when Graphviz gave one.
+    struct Edge {
+        std::vector<QPointF> spline;
+        QPointF arrowTip;
+        bool hasArrow = false;
+    };
+    std::vector<Edge> edges;
     QRectF bounds;                             ///< everything, with a margin
 };
 
-/// The consecutive edges of a chain of @p count nodes: (0,1), (1,2), ...
-std::vector<std::pair<int, int>> chainEdges(int count);
-
-/// Nodes in index order, top to bottom, folded into as many columns as make the drawing's
-/// aspect ratio closest to @p input.targetAspect. Edges between nodes of one column are
-/// straight; others run down the gap to the right of their source's column.
-GraphLayout layoutChainInColumns(const GraphLayoutInput& input);
-
-/// The number of columns layoutChainInColumns() picks.
-int chooseColumnCount(const GraphLayoutInput& input);
+/// Lays @p input out with `dot`, ranks top to bottom. Throws std::runtime_error when Graphviz
+/// fails (its layout plugin missing).
+GraphLayout layoutWithDot(const GraphLayoutInput& input);
 
 }  // namespace ptq::ui

@@ -1,9 +1,5 @@
 #include "ui/mainwindow/main_window.h"
 
-#include "core/model/model_summary.h"
-#include "core/util/log.h"
-#include "ui/format.h"
-#include "ui/mainwindow/model_loader.h"
 #include "ui/models/budget_model.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/layer_table_model.h"
@@ -13,30 +9,31 @@
 #include "ui/panels/layers_panel.h"
 #include "ui/panels/log_panel.h"
 #include "ui/panels/plots_panel.h"
+#include "ui/plots/pareto_plot.h"
+#include "ui/session/session_controller.h"
 
-#include <QtCore/QFileInfo>
 #include <QtCore/QSettings>
 #include <QtGui/QCloseEvent>
+#include <QtGui/QUndoStack>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QDockWidget>
-#include <QtWidgets/QFileDialog>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QMenuBar>
 #include <QtWidgets/QMessageBox>
 #include <QtWidgets/QProgressBar>
 #include <QtWidgets/QStatusBar>
+#include <QtWidgets/QToolButton>
 
 namespace ptq::ui {
 
 namespace {
 /// Bump when the docks change, so an old saved layout is not restored over new docks.
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2;
 const char* kGeometryKey = "mainWindow/geometry";
 const char* kStateKey = "mainWindow/state";
-const char* kLastDirKey = "files/lastModelDir";
+const char* kRecentKey = "files/recent";
 
-QDockWidget* makeDock(const QString& title, const QString& objectName, QWidget* content,
-                      QMainWindow* window) {
+QDockWidget* makeDock(const QString& title, const QString& objectName, QWidget* content, QMainWindow* window) {
     auto* dock = new QDockWidget(title, window);
     dock->setObjectName(objectName);  // saveState()/restoreState() key on it
     dock->setWidget(content);
@@ -47,27 +44,34 @@ QDockWidget* makeDock(const QString& title, const QString& objectName, QWidget* 
 }  // namespace
 
 MainWindow::MainWindow(const Options& options, QWidget* parent)
-    : QMainWindow(parent), options_(options), loader_(new ModelLoader(this)) {
+    : QMainWindow(parent), options_(options), controller_(new SessionController(this)),
+      undoStack_(new QUndoStack(this)) {
     setObjectName(QStringLiteral("mainWindow"));
     setDockNestingEnabled(true);
+    setAcceptDrops(true);
+    if (!options_.cacheDirectory.isEmpty()) controller_->setCacheDirectory(options_.cacheDirectory);
     createModelsAndPanels();
     createDocks();
     createMenus();
     connectSelection();
+    connectSession();
 
     statusLabel_ = new QLabel(tr("No model open"), this);
     statusLabel_->setObjectName(QStringLiteral("statusLabel"));
-    busyBar_ = new QProgressBar(this);
-    busyBar_->setRange(0, 0);  // busy indicator: the import reports no fraction
-    busyBar_->setMaximumWidth(140);
-    busyBar_->setMaximumHeight(14);
-    busyBar_->hide();
+    progressBar_ = new QProgressBar(this);
+    progressBar_->setObjectName(QStringLiteral("jobProgress"));
+    progressBar_->setRange(0, 1000);
+    progressBar_->setMaximumWidth(220);
+    progressBar_->setMaximumHeight(16);
+    progressBar_->hide();
+    cancelButton_ = new QToolButton(this);
+    cancelButton_->setText(tr("Cancel"));
+    cancelButton_->setAutoRaise(true);
+    cancelButton_->hide();
+    connect(cancelButton_, &QToolButton::clicked, controller_, &SessionController::cancelJob);
     statusBar()->addWidget(statusLabel_, 1);
-    statusBar()->addPermanentWidget(busyBar_);
-
-    connect(loader_, &ModelLoader::started, this, &MainWindow::onLoadStarted);
-    connect(loader_, &ModelLoader::loaded, this, &MainWindow::onLoaded);
-    connect(loader_, &ModelLoader::failed, this, &MainWindow::onLoadFailed);
+    statusBar()->addPermanentWidget(progressBar_);
+    statusBar()->addPermanentWidget(cancelButton_);
 
     resize(defaultSize());
     resetLayout();
@@ -75,7 +79,9 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
         QSettings settings;
         restoreGeometry(settings.value(kGeometryKey).toByteArray());
         restoreState(settings.value(kStateKey).toByteArray(), kLayoutVersion);
+        recentFiles_ = settings.value(kRecentKey).toStringList();
     }
+    rebuildRecentMenu();
     updateTitle();
 }
 
@@ -87,7 +93,7 @@ void MainWindow::createModelsAndPanels() {
     jobModel_ = new JobListModel(this);
 
     graphPanel_ = new GraphPanel(this);
-    graphPanel_->setModel(layerModel_, LayerTableModel::NameColumn);
+    graphPanel_->setLayerModel(layerModel_);
     layersPanel_ = new LayersPanel(this);
     layersPanel_->setModel(layerModel_);
     budgetPanel_ = new BudgetPanel(this);
@@ -113,36 +119,47 @@ QList<QDockWidget*> MainWindow::docks() const {
 }
 
 void MainWindow::resetLayout() {
-    // Graph down the left; on the right the layer table, then plots beside the budget figures,
+    // Graph down the left; on the right the budget beside the plots, then the layer table,
     // then jobs beside the log.
     for (QDockWidget* dock : docks()) {
         dock->setFloating(false);
         removeDockWidget(dock);
     }
     addDockWidget(Qt::LeftDockWidgetArea, graphDock_);
-    addDockWidget(Qt::RightDockWidgetArea, layersDock_);
-    addDockWidget(Qt::RightDockWidgetArea, plotsDock_, Qt::Vertical);
+    addDockWidget(Qt::RightDockWidgetArea, budgetDock_);
+    addDockWidget(Qt::RightDockWidgetArea, layersDock_, Qt::Vertical);
     addDockWidget(Qt::RightDockWidgetArea, jobsDock_, Qt::Vertical);
-    splitDockWidget(plotsDock_, budgetDock_, Qt::Horizontal);
+    splitDockWidget(budgetDock_, plotsDock_, Qt::Horizontal);
     splitDockWidget(jobsDock_, logDock_, Qt::Horizontal);
     for (QDockWidget* dock : docks()) dock->show();
 
     const int w = width(), h = height();
-    resizeDocks({graphDock_, layersDock_}, {w * 29 / 100, w * 71 / 100}, Qt::Horizontal);
-    resizeDocks({plotsDock_, budgetDock_}, {w * 44 / 100, w * 27 / 100}, Qt::Horizontal);
-    resizeDocks({jobsDock_, logDock_}, {w * 28 / 100, w * 43 / 100}, Qt::Horizontal);
-    resizeDocks({layersDock_, plotsDock_, jobsDock_}, {h * 35 / 100, h * 41 / 100, h * 24 / 100},
-                Qt::Vertical);
+    resizeDocks({graphDock_, layersDock_}, {w * 27 / 100, w * 73 / 100}, Qt::Horizontal);
+    resizeDocks({budgetDock_, plotsDock_}, {w * 30 / 100, w * 43 / 100}, Qt::Horizontal);
+    resizeDocks({jobsDock_, logDock_}, {w * 30 / 100, w * 43 / 100}, Qt::Horizontal);
+    resizeDocks({budgetDock_, layersDock_, jobsDock_}, {h * 40 / 100, h * 44 / 100, h * 16 / 100}, Qt::Vertical);
 }
 
 void MainWindow::createMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open model…"), this, &MainWindow::openModelDialog);
     open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &recent"));
+    file->addAction(tr("&Calibration data…"), this, &MainWindow::chooseCalibrationData);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = undoStack_->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = undoStack_->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("Unpin &all layers"), this, &MainWindow::unpinAll);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* dock : docks()) view->addAction(dock->toggleViewAction());
@@ -174,20 +191,6 @@ void MainWindow::connectSelection() {
     });
 }
 
-void MainWindow::openModel(const QString& path) { loader_->load(QFileInfo(path).absoluteFilePath()); }
-
-bool MainWindow::isLoading() const { return loader_->isBusy(); }
-
-void MainWindow::openModelDialog() {
-    QSettings settings;
-    const QString dir = settings.value(kLastDirKey, QFileInfo(modelPath_).absolutePath()).toString();
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open model"), dir,
-                                                      tr("TorchScript models (*.pt);;All files (*)"));
-    if (path.isEmpty()) return;
-    settings.setValue(kLastDirKey, QFileInfo(path).absolutePath());
-    openModel(path);
-}
-
 void MainWindow::showAbout() {
     auto* box = new QMessageBox(QMessageBox::Information, tr("About PTQ Studio"),
                                 tr("<h3>PTQ Studio %1</h3>"
@@ -200,47 +203,7 @@ void MainWindow::showAbout() {
     box->open();
 }
 
-void MainWindow::onLoadStarted(const QString& path) {
-    // The newest request wins: an import still running for an older one is dropped.
-    if (loadJobId_ >= 0) jobModel_->setState(loadJobId_, JobListModel::State::Cancelled);
-    const QString name = QFileInfo(path).completeBaseName();
-    loadJobId_ = jobModel_->addJob(tr("Import %1").arg(name));
-    jobModel_->setState(loadJobId_, JobListModel::State::Running);
-    statusLabel_->setText(tr("Loading %1…").arg(name));
-    busyBar_->show();
-}
-
-void MainWindow::onLoaded(const ptq::ModelSummary& summary, qint64 elapsedMs) {
-    jobModel_->setState(loadJobId_, JobListModel::State::Finished);
-    loadJobId_ = -1;
-    busyBar_->hide();
-    modelName_ = QString::fromStdString(summary.name);
-    modelPath_ = QString::fromStdString(summary.path);
-    layerModel_->setLayers(summary.layers);
-    budgetModel_->setSummary(summary);
-    statusLabel_->setText(tr("%1 layers · %2 params · %3 MACs")
-                              .arg(summary.layers.size())
-                              .arg(formatMillions(summary.totalParams), formatMillions(summary.totalMacs)));
-    statusLabel_->setToolTip(tr("%1\nloaded in %2 s").arg(modelPath_).arg(double(elapsedMs) / 1000.0, 0, 'f', 2));
-    updateTitle();
-    Q_EMIT modelLoaded(modelName_);
-}
-
-void MainWindow::onLoadFailed(const QString& path, const QString& message, bool invalidInput) {
-    jobModel_->setState(loadJobId_, JobListModel::State::Failed);
-    loadJobId_ = -1;
-    busyBar_->hide();
-    // What was shown before stays: a failed open loses nothing.
-    statusLabel_->setText(modelName_.isEmpty()
-                              ? tr("Could not open %1").arg(QFileInfo(path).fileName())
-                              : tr("Could not open %1; still showing %2")
-                                    .arg(QFileInfo(path).fileName(), modelName_));
-    reportError(tr("Cannot open model"), message);
-    Q_EMIT modelLoadFailed(message, invalidInput);
-}
-
 void MainWindow::reportError(const QString& title, const QString& sentence) {
-    // open(), not exec(): no nested event loop, and tests can find and close it.
     auto* box = new QMessageBox(QMessageBox::Warning, title, sentence, QMessageBox::Ok, this);
     box->setObjectName(QStringLiteral("errorDialog"));
     box->setAttribute(Qt::WA_DeleteOnClose);
@@ -258,6 +221,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         settings.setValue(kGeometryKey, saveGeometry());
         settings.setValue(kStateKey, saveState(kLayoutVersion));
     }
+    controller_->cancelJob();
     QMainWindow::closeEvent(event);
 }
 

@@ -1,22 +1,24 @@
 #pragma once
 /// @file
-/// The main window: menus, the docks (Graph, Layers, Budget, Plots, Jobs, Log), the status bar,
-/// and the model it shows. Each dock's content is its own panel class; this class wires them to
-/// the item models and to each other. UI thread only.
+/// The main window: menus, the docks (Graph, Layers, Budget, Plots, Jobs, Log), the status bar.
+/// Each dock's content is its own panel class; a SessionController runs the core's work. This
+/// class wires them: main_window.cpp builds, main_window_session.cpp reacts to the session,
+/// main_window_files.cpp opens models and data. UI thread only.
+
+#include "core/session/allocation.h"
 
 #include <QtCore/QString>
+#include <QtCore/QStringList>
 #include <QtWidgets/QMainWindow>
 
-
+#include <optional>
 
 class QDockWidget;
 class QLabel;
-class QMessageBox;
+class QMenu;
 class QProgressBar;
-
-namespace ptq {
-struct ModelSummary;
-}
+class QToolButton;
+class QUndoStack;
 
 namespace ptq::ui {
 
@@ -28,69 +30,100 @@ class JobsPanel;
 class LayerTableModel;
 class LayersPanel;
 class LogPanel;
-class ModelLoader;
 class PlotsPanel;
+class SessionController;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     struct Options {
-        /// Restore and save geometry and dock layout with QSettings. Off for screenshots and
-        /// tests, which want the default layout.
+        /// Restore and save geometry, dock layout and recent files with QSettings. Off for
+        /// screenshots and tests, which want the default layout.
         bool persistLayout = true;
+        /// Calibration source of models opened without one.
+        QString calibrationSource = QStringLiteral("fmnist:train:256");
+        /// Where sensitivity tables are cached; empty: the default (AppDataLocation/cache).
+        QString cacheDirectory;
+        /// The compression budget (size as a fraction of FP32) the first allocation uses.
+        std::optional<double> initialSizeRatio;
     };
 
     explicit MainWindow(const Options& options, QWidget* parent = nullptr);
     explicit MainWindow(QWidget* parent = nullptr) : MainWindow(Options{}, parent) {}
     ~MainWindow() override;
 
-    /// Imports @p path off the UI thread; the current model stays until the new one is in.
-    void openModel(const QString& path);
+    /// Imports @p path off the UI thread, then measures its sensitivity (cached) on
+    /// @p calibrationSource (the default when empty); the current model stays until then.
+    void openModel(const QString& path, const QString& calibrationSource = {});
     bool isLoading() const;
-    /// The file stem of the model shown ("resnet20_fmnist"), empty before the first load.
     QString modelName() const { return modelName_; }
     QString modelPath() const { return modelPath_; }
+    QStringList recentFiles() const { return recentFiles_; }
 
+    SessionController* controller() const { return controller_; }
+    QUndoStack* undoStack() const { return undoStack_; }
     LayerTableModel* layerModel() const { return layerModel_; }
     BudgetModel* budgetModel() const { return budgetModel_; }
     JobListModel* jobModel() const { return jobModel_; }
     LayersPanel* layersPanel() const { return layersPanel_; }
     GraphPanel* graphPanel() const { return graphPanel_; }
+    BudgetPanel* budgetPanel() const { return budgetPanel_; }
     PlotsPanel* plotsPanel() const { return plotsPanel_; }
     LogPanel* logPanel() const { return logPanel_; }
     QList<QDockWidget*> docks() const;
 
-    /// The window's default size, also used for screenshots.
-    static QSize defaultSize() { return {1400, 900}; }
+    static QSize defaultSize() { return {1500, 940}; }
 
 public Q_SLOTS:
     void openModelDialog();
+    void chooseCalibrationData();
     void showAbout();
-    /// Restores the docks to where a new installation puts them.
     void resetLayout();
-    /// Shows @p sentence in a message box named "errorDialog" without blocking: window-modal,
-    /// opened with open() (no nested event loop), deleted when closed.
+    /// Shows @p sentence in a window-modal message box named "errorDialog" (open(), no nested
+    /// event loop; deleted when closed).
     void reportError(const QString& title, const QString& sentence);
+    /// Pins @p layer to @p option as an undoable step.
+    void pinLayer(int layer, int option);
+    void unpinLayer(int layer);
+    void unpinAll();
 
 Q_SIGNALS:
     void modelLoaded(const QString& name);
-    /// After the error dialog opened; @p invalidInput as ptq::Error::Kind::InvalidInput.
     void modelLoadFailed(const QString& message, bool invalidInput);
+    /// The table is in and the first allocation shown: nothing runs any more.
+    void initialJobsFinished();
+    /// The graph, table, plots and figures show session().allocation.
+    void allocationShown();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void createModelsAndPanels();
     void createDocks();
     void createMenus();
     void connectSelection();
-    void onLoadStarted(const QString& path);
-    void onLoaded(const ptq::ModelSummary& summary, qint64 elapsedMs);
-    void onLoadFailed(const QString& path, const QString& message, bool invalidInput);
+    void connectSession();
     void updateTitle();
+    void rebuildRecentMenu();
+    void addRecentFile(const QString& path);
+
+    // main_window_session.cpp
+    void onJobStarted(const QString& title);
+    void onJobProgress(double fraction, const QString& stage);
+    void onJobFinished(const QString& title, bool ok, const QString& message, bool invalidInput);
+    void onModelLoaded();
+    void onSensitivityReady(bool fromCache);
+    void onAllocationChanged();
+    void onSolveInfeasible(const QString& status);
+    void refreshFrontier();
+    void onParetoPointClicked(int index);
 
     Options options_;
+    SessionController* controller_ = nullptr;
+    QUndoStack* undoStack_ = nullptr;
     LayerTableModel* layerModel_ = nullptr;
     BudgetModel* budgetModel_ = nullptr;
     JobListModel* jobModel_ = nullptr;
@@ -106,11 +139,15 @@ private:
     QDockWidget* plotsDock_ = nullptr;
     QDockWidget* jobsDock_ = nullptr;
     QDockWidget* logDock_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
     QLabel* statusLabel_ = nullptr;
-    QProgressBar* busyBar_ = nullptr;
-    ModelLoader* loader_ = nullptr;
-    QString modelName_, modelPath_;
-    int loadJobId_ = -1;
+    QProgressBar* progressBar_ = nullptr;
+    QToolButton* cancelButton_ = nullptr;
+    QString modelName_, modelPath_, pendingPath_;
+    QStringList recentFiles_;
+    int currentJobId_ = -1;
+    bool initialDone_ = false;
+    std::vector<ptq::BudgetPoint> frontier_;
 };
 
 }  // namespace ptq::ui

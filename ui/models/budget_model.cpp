@@ -2,9 +2,68 @@
 
 #include "ui/format.h"
 
+#include <QtGui/QColor>
+
 namespace ptq::ui {
 
-BudgetModel::BudgetModel(QObject* parent) : QAbstractTableModel(parent) {}
+namespace {
+std::vector<BudgetModel::Figure> allocationRows() {
+    auto row = [](const char* key, const QString& label, const QString& tip) {
+        return BudgetModel::Figure{QString::fromLatin1(key), label, QStringLiteral("—"), {}, tip, {}};
+    };
+    return {
+        row("status", BudgetModel::tr("Solver status"), BudgetModel::tr("What the last solve of the budget found")),
+        row("delta_top1", BudgetModel::tr("Predicted Δtop-1"),
+            BudgetModel::tr("Σ of the chosen options' measured Δtop-1 (points; negative = worse)")),
+        row("delta_loss", BudgetModel::tr("Predicted Δloss"), BudgetModel::tr("Σ of the chosen options' measured Δloss")),
+        row("size", BudgetModel::tr("Size"), BudgetModel::tr("Quantizable weights at the chosen bits")),
+        row("compression", BudgetModel::tr("Compression"), BudgetModel::tr("FP32 size / size")),
+        row("bops", BudgetModel::tr("BOPs per sample"), BudgetModel::tr("Σ MACs × weight bits × activation bits")),
+        row("solver_ms", BudgetModel::tr("Solver time"), BudgetModel::tr("Wall time of the last solve")),
+    };
+}
+}  // namespace
+
+BudgetModel::BudgetModel(QObject* parent) : QAbstractTableModel(parent), figures_(allocationRows()) {}
+
+void BudgetModel::setFigure(const QString& key, const QString& value, const QString& detail, const QVariant& number) {
+    const int row = rowOfKey(key);
+    if (row < 0) return;
+    Figure& f = figures_[size_t(row)];
+    if (f.value == value && f.detail == detail && f.number == number) return;
+    f.value = value;
+    f.detail = detail;
+    f.number = number;
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::BudgetProblem& problem) {
+    const double fp32 = problem.referenceCost(ptq::CostMetric::Size, ptq::CostReference::Fp32);
+    const double int8Bops = problem.referenceCost(ptq::CostMetric::Bops, ptq::CostReference::Int8);
+    setStatus(QString::fromStdString(a.status), a.feasible);
+    setFigure(QStringLiteral("delta_top1"), QStringLiteral("%1 pt").arg(a.deltaTop1, 0, 'f', 2), {}, a.deltaTop1);
+    setFigure(QStringLiteral("delta_loss"), QString::number(a.deltaLoss, 'g', 3), {}, a.deltaLoss);
+    setFigure(QStringLiteral("size"), formatBytes(a.sizeBytes),
+              tr("%1 % of FP32").arg(fp32 > 0 ? 100.0 * a.sizeBytes / fp32 : 0.0, 0, 'f', 1), a.sizeBytes);
+    setFigure(QStringLiteral("compression"), QStringLiteral("%1×").arg(a.sizeBytes > 0 ? fp32 / a.sizeBytes : 0.0, 0, 'f', 2),
+              tr("vs FP32"), a.sizeBytes > 0 ? fp32 / a.sizeBytes : 0.0);
+    setFigure(QStringLiteral("bops"), QStringLiteral("%1 G").arg(a.bops / 1e9, 0, 'f', 2),
+              tr("%1 % of INT8").arg(int8Bops > 0 ? 100.0 * a.bops / int8Bops : 0.0, 0, 'f', 1), a.bops);
+    setFigure(QStringLiteral("solver_ms"), QStringLiteral("%1 ms").arg(a.solverMs, 0, 'f', 2), {}, a.solverMs);
+}
+
+void BudgetModel::setStatus(const QString& status, bool ok) {
+    statusOk_ = ok;
+    setFigure(QStringLiteral("status"), ok ? status : tr("infeasible"), ok ? QString() : status, ok);
+    const int row = rowOfKey(QStringLiteral("status"));
+    figures_[size_t(row)].toolTip = status;
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void BudgetModel::clearAllocation() {
+    for (const Figure& f : allocationRows()) setFigure(f.key, f.value, {}, {});
+    statusOk_ = true;
+}
 
 void BudgetModel::setSummary(const ptq::ModelSummary& s) {
     std::vector<Figure> f;
@@ -47,6 +106,9 @@ void BudgetModel::setSummary(const ptq::ModelSummary& s) {
         top1.number = s.card->fp32Top1;
     }
     f.push_back(top1);
+    std::vector<Figure> all = allocationRows();
+    all.insert(all.end(), f.begin(), f.end());
+    f = std::move(all);
 
     beginResetModel();
     figures_ = std::move(f);
@@ -55,7 +117,7 @@ void BudgetModel::setSummary(const ptq::ModelSummary& s) {
 
 void BudgetModel::clear() {
     beginResetModel();
-    figures_.clear();
+    figures_ = allocationRows();
     endResetModel();
 }
 
@@ -88,6 +150,9 @@ QVariant BudgetModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole: return f.toolTip.isEmpty() ? QVariant() : QVariant(f.toolTip);
     case ValueRole: return f.number;
     case KeyRole: return f.key;
+    case Qt::ForegroundRole:
+        if (f.key == QLatin1String("status") && !statusOk_) return QColor(0xc62828);
+        return {};
     case Qt::TextAlignmentRole:
         return index.column() == ValueColumn ? int(Qt::AlignRight | Qt::AlignVCenter)
                                              : int(Qt::AlignLeft | Qt::AlignVCenter);

@@ -1,10 +1,17 @@
 #pragma once
 /// @file
-/// The Budget dock: what the model costs at FP32, INT8 and INT4, its MACs, its quantizable
-/// layers and its FP32 accuracy. Reads a BudgetModel.
+/// The Budget dock: an accuracy budget slider (allowed predicted degradation) and a compression
+/// budget slider (size or BOPs as a fraction of FP32 or INT8), an inline message for an
+/// infeasible budget, and the figures of the current allocation (a BudgetModel). Moving a
+/// slider emits budgetChanged at once; coalescing the solves is the session controller's job.
+
+#include "core/session/allocation.h"
 
 #include <QtWidgets/QWidget>
 
+class QComboBox;
+class QLabel;
+class QSlider;
 class QTableView;
 
 namespace ptq::ui {
@@ -17,12 +24,52 @@ public:
     explicit BudgetPanel(QWidget* parent = nullptr);
 
     void setModel(BudgetModel* model);
+    /// The ranges the sliders span: degradation 0..@p maxDegradation, cost ratio
+    /// @p minRatio..@p maxRatio (from the Pareto frontier). Keeps the slider positions.
+    void setLimits(double maxDegradation, double minRatio, double maxRatio);
+    /// Shows @p sentence inline (an infeasible budget), or hides the message when empty.
+    void setMessage(const QString& sentence);
+
+    /// The budget the sliders say now (no pins).
+    ptq::BudgetRequest request() const;
+    /// Sets the compression slider to @p ratio (clamped to the range) and emits budgetChanged.
+    void setCostRatio(double ratio);
+    /// Sets the accuracy slider to @p degradation and emits budgetChanged.
+    void setMaxDegradation(double degradation);
+
+    QSlider* accuracySlider() const { return accuracy_; }
+    QSlider* compressionSlider() const { return compression_; }
+    QComboBox* metricCombo() const { return metric_; }
+    QComboBox* referenceCombo() const { return reference_; }
     QTableView* tableView() const { return table_; }
+    QLabel* messageLabel() const { return message_; }
+
+    static constexpr int kSteps = 1000;
+
+Q_SIGNALS:
+    void budgetChanged(const ptq::BudgetRequest& request);
+    /// Size/BOPs or FP32/INT8 changed: limits need recomputing, then a solve.
+    void costMetricChanged();
 
 private:
+    double degradationAt(int position) const;
+    double ratioAt(int position) const;
+    void updateLabels();
+    void emitBudget();
     void resizeColumns();
 
+    QSlider* accuracy_;
+    QSlider* compression_;
+    QLabel* accuracyValue_;
+    QLabel* compressionValue_;
+    QLabel* accuracyTitle_;
+    QLabel* compressionTitle_;
+    QComboBox* metric_;
+    QComboBox* reference_;
+    QLabel* message_;
     QTableView* table_;
+    ptq::BudgetKind kind_ = ptq::BudgetKind::Cost;
+    double maxDegradation_ = 1.0, minRatio_ = 0.0, maxRatio_ = 1.0;
 };
 
 }  // namespace ptq::ui

@@ -1,44 +1,54 @@
 #pragma once
 /// @file
-/// The Graph dock: the quantizable layers as boxes in execution order, with zoom controls.
-/// Selection is exchanged as rows of the layer model.
+/// The Graph dock: the model's graph (every IR node, laid out by Graphviz dot) with zoom, fit
+/// and search by name. Selection is exchanged as rows of the layer model.
 
 #include <QtWidgets/QWidget>
 
 class QAbstractItemModel;
 class QLabel;
+class QLineEdit;
+
+namespace ptq {
+struct DrawableGraph;
+}
 
 namespace ptq::ui {
 
-class LayerGraphScene;
-class LayerGraphView;
+class GraphScene;
+class GraphView;
 
 class GraphPanel : public QWidget {
     Q_OBJECT
 public:
     explicit GraphPanel(QWidget* parent = nullptr);
 
-    /// Reads LayerTableModel rows (or any model offering its roles).
-    void setModel(QAbstractItemModel* layerModel, int nameColumn);
+    void setGraph(const ptq::DrawableGraph& graph);
+    /// Layer boxes follow LayerTableModel rows (or any model offering its roles).
+    void setLayerModel(QAbstractItemModel* layerModel);
 
-    LayerGraphScene* scene() const { return scene_; }
-    LayerGraphView* view() const { return view_; }
+    GraphScene* scene() const { return scene_; }
+    GraphView* view() const { return view_; }
+    QLineEdit* searchEdit() const { return search_; }
 
 public Q_SLOTS:
-    /// Selects these layer-model rows' boxes (no selectedRowsChanged) and scrolls to the first.
+    /// Selects these layer-model rows' boxes (no selectedRowsChanged) and shows the first.
     void selectRows(const QList<int>& rows);
     void fitToView();
+    /// Shows and selects the next node whose name contains the search text.
+    void findNext();
 
 Q_SIGNALS:
-    /// The user selected boxes.
     void selectedRowsChanged(const QList<int>& rows);
 
 private:
     void updateCaption();
 
-    LayerGraphScene* scene_;
-    LayerGraphView* view_;
+    GraphScene* scene_;
+    GraphView* view_;
     QLabel* caption_;
+    QLineEdit* search_;
+    int lastFound_ = -1;
 };
 
 }  // namespace ptq::ui

@@ -4,7 +4,9 @@
 
 #include <QtCore/QItemSelectionModel>
 #include <QtCore/QSortFilterProxyModel>
+#include <QtWidgets/QComboBox>
 #include <QtWidgets/QHeaderView>
+#include <QtWidgets/QStyledItemDelegate>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QVBoxLayout>
@@ -13,11 +15,36 @@
 
 namespace ptq::ui {
 
+namespace {
+/// A combo box of the table's options for the Chosen column; committing one pins it.
+class OptionDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem&, const QModelIndex& index) const override {
+        auto* combo = new QComboBox(parent);
+        combo->setObjectName(QStringLiteral("optionEditor"));
+        combo->addItems(index.data(LayerTableModel::OptionNamesRole).toStringList());
+        connect(combo, &QComboBox::activated, this, [this, combo] {
+            auto* self = const_cast<OptionDelegate*>(this);
+            Q_EMIT self->commitData(combo);
+            Q_EMIT self->closeEditor(combo);
+        });
+        return combo;
+    }
+    void setEditorData(QWidget* editor, const QModelIndex& index) const override {
+        static_cast<QComboBox*>(editor)->setCurrentIndex(index.data(LayerTableModel::OptionIndexRole).toInt());
+    }
+    void setModelData(QWidget* editor, QAbstractItemModel* model, const QModelIndex& index) const override {
+        model->setData(index, static_cast<QComboBox*>(editor)->currentIndex(), Qt::EditRole);
+    }
+};
+}  // namespace
+
 LayersPanel::LayersPanel(QWidget* parent)
     : QWidget(parent), filter_(new QLineEdit(this)), table_(new QTableView(this)),
       proxy_(new QSortFilterProxyModel(this)) {
     filter_->setObjectName(QStringLiteral("layerFilter"));
-    filter_->setPlaceholderText(tr("Filter layers by name or kind"));
+    filter_->setPlaceholderText(tr("Filter layers by name or op · double-click Chosen to pin an option"));
     filter_->setClearButtonEnabled(true);
 
     proxy_->setSortRole(LayerTableModel::SortRole);
@@ -28,7 +55,10 @@ LayersPanel::LayersPanel(QWidget* parent)
     table_->setObjectName(QStringLiteral("layerTable"));
     table_->setModel(proxy_);
     table_->setSortingEnabled(true);
-    table_->sortByColumn(LayerTableModel::IndexColumn, Qt::AscendingOrder);
+    table_->sortByColumn(-1, Qt::AscendingOrder);  // execution order until a header is clicked
+    table_->setItemDelegateForColumn(LayerTableModel::ChosenColumn, new OptionDelegate(table_));
+    table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::SelectedClicked |
+                            QAbstractItemView::EditKeyPressed);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     table_->setAlternatingRowColors(true);
@@ -87,9 +117,9 @@ void LayersPanel::onSelectionChanged() {
 
 void LayersPanel::resizeColumns() {
     table_->resizeColumnsToContents();
-    QHeaderView* header = table_->horizontalHeader();
-    // Names are the widest and most useful column: it takes what is left.
-    header->setSectionResizeMode(LayerTableModel::NameColumn, QHeaderView::Stretch);
+    table_->setColumnWidth(LayerTableModel::ChosenColumn,
+                           std::max(table_->columnWidth(LayerTableModel::ChosenColumn),
+                                    table_->fontMetrics().horizontalAdvance(QStringLiteral("w4x2a8")) + 40));
 }
 
 }  // namespace ptq::ui

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// The Plots dock: per-layer parameter counts and MACs as bars on log axes, layer names under
-/// them. Reads LayerTableModel rows.
+/// The Plots dock: the Pareto frontier (ParetoPlot) beside a per-layer sensitivity bar chart,
+/// which reads LayerTableModel rows: each layer's worst-option Δloss as a pale bar and the
+/// chosen option's Δloss in front of it. Bar selection is synced by layer-model rows.
 
 #include <QtWidgets/QWidget>
 
@@ -12,6 +13,8 @@ class QMouseEvent;
 
 namespace ptq::ui {
 
+class ParetoPlot;
+
 class PlotsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -19,30 +22,32 @@ public:
 
     void setModel(QAbstractItemModel* layerModel);
 
+    ParetoPlot* paretoPlot() const { return pareto_; }
     QCustomPlot* plot() const { return plot_; }
-    /// Bars drawn per series (params, MACs): one per layer model row.
+    /// Bars per series: one per layer model row.
     int barCount() const;
+    /// The chosen option's Δloss bar of @p row (0 when none).
+    double chosenValue(int row) const;
 
-    /// Layer-model rows whose bars are highlighted, ascending.
     QList<int> selectedRows() const;
 
 public Q_SLOTS:
-    /// Highlights these layer-model rows' bars.
     void selectRows(const QList<int>& rows);
 
 Q_SIGNALS:
-    /// The user clicked the bars of this layer-model row.
     void layerClicked(int row);
 
 private:
     void rebuild();
+    void refreshChosen();
     int rowAt(const QPoint& pos) const;
     void onMouseMove(QMouseEvent* event);
     void onMousePress(QMouseEvent* event);
 
+    ParetoPlot* pareto_;
     QCustomPlot* plot_;
-    QCPBars* params_;
-    QCPBars* macs_;
+    QCPBars* worst_;
+    QCPBars* chosen_;
     QAbstractItemModel* model_ = nullptr;
 };
 

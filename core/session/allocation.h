@@ -1,0 +1,96 @@
+#pragma once
+/// @file
+/// The bit-allocation problem as the GUI's budget sliders pose it, over a sensitivity table:
+/// one option per layer, minimise the predicted degradation (Σ ΔL) under a cost budget (size
+/// or BOPs as a fraction of the FP32 or INT8 model), or minimise the cost under a degradation
+/// budget; layers pinned by hand keep their option. Plus the Pareto frontier of cost against
+/// predicted degradation. Plain C++; a BudgetProblem is immutable, so any thread may solve.
+
+#include "core/analysis/sensitivity.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ptq {
+
+enum class CostMetric { Size, Bops };
+enum class CostReference { Fp32, Int8 };
+enum class BudgetKind {
+    Cost,         ///< minimise Σ ΔL s.t. cost ≤ costRatio × reference cost
+    Degradation,  ///< minimise cost s.t. Σ ΔL ≤ maxDegradation
+};
+
+const char* costMetricName(CostMetric m);        ///< "size", "bops"
+const char* costReferenceName(CostReference r);  ///< "fp32", "int8"
+
+struct BudgetRequest {
+    BudgetKind kind = BudgetKind::Cost;
+    CostMetric metric = CostMetric::Size;
+    CostReference reference = CostReference::Fp32;
+    double costRatio = 0.25;       ///< Cost: allowed cost / reference cost
+    double maxDegradation = 0.05;  ///< Degradation: allowed Σ ΔL (the table's metric)
+    std::map<int, int> pins;       ///< layer -> option index, kept as given
+};
+
+struct BudgetAllocation {
+    std::vector<int> choice;       ///< option index per layer; empty when never solved
+    bool feasible = false;
+    std::string status;            ///< "optimal", or a sentence saying why not
+    double deltaLoss = 0;          ///< predicted: Σ ΔL of the chosen options
+    double deltaTop1 = 0;          ///< predicted: Σ Δtop-1 (points; negative = worse)
+    double sizeBytes = 0;          ///< quantizable weights at the chosen bits
+    double bops = 0;               ///< per sample: Σ MACs × weight bits × activation bits
+    double solverMs = 0;
+};
+
+struct BudgetPoint {
+    double costRatio = 0;          ///< cost / reference cost
+    double deltaLoss = 0;
+    std::vector<int> choice;
+};
+
+class BudgetProblem {
+public:
+    /// Takes the layers, options and ΔL / Δtop-1 of @p table (copied).
+    explicit BudgetProblem(const SensitivityResult& table);
+
+    int layerCount() const { return int(layers_.size()); }
+    int optionCount() const { return int(options_.size()); }
+    const std::vector<BitOption>& options() const { return options_; }
+
+    /// Cost of one layer at one option, and of the whole model at the reference precision.
+    double layerCost(CostMetric m, int layer, int option) const;
+    double referenceCost(CostMetric m, CostReference r) const;
+    double costOf(CostMetric m, const std::vector<int>& choice) const;
+    double deltaLossOf(const std::vector<int>& choice) const;
+
+    /// Solves @p request. Never throws for an infeasible budget: feasible = false and a
+    /// status sentence. Throws ptq::Error (InvalidInput) for a pin outside the table.
+    BudgetAllocation solve(const BudgetRequest& request) const;
+    /// The figures (ΔL, Δtop-1, size, BOPs) of a given choice, as solve() reports them.
+    BudgetAllocation evaluate(const std::vector<int>& choice) const;
+    /// Cost-vs-degradation frontier under @p request's metric, reference and pins, cheapest
+    /// first; every point is a choice that no other choice beats on both.
+    std::vector<BudgetPoint> pareto(const BudgetRequest& request) const;
+
+private:
+    struct Layer {
+        int64_t params = 0, macs = 0;
+        std::vector<double> deltaLoss, deltaTop1;
+    };
+    /// Dynamic programme over a cost grid (multiple-choice knapsack): for every grid cost,
+    /// the least Σ ΔL and the option per layer that reaches it.
+    struct Table;
+    Table run(const BudgetRequest& request) const;
+
+    std::vector<BitOption> options_;
+    std::vector<Layer> layers_;
+};
+
+/// A synthetic table of @p layers layers over BitOption::defaults() plus the multipoint
+/// options, deterministic in @p seed: for benchmarks and tests of the budget UI.
+SensitivityResult syntheticSensitivity(int layers, unsigned seed = 1);
+
+}  // namespace ptq

@@ -1,0 +1,95 @@
+// MainWindow: opening models (dialog, recent files, drag and drop) and picking calibration data.
+
+#include "ui/mainwindow/main_window.h"
+
+#include "ui/dialogs/calibration_dialog.h"
+#include "ui/session/session_controller.h"
+
+#include <QtCore/QFileInfo>
+#include <QtCore/QMimeData>
+#include <QtCore/QSettings>
+#include <QtGui/QDragEnterEvent>
+#include <QtGui/QDropEvent>
+#include <QtWidgets/QFileDialog>
+#include <QtWidgets/QMenu>
+
+namespace ptq::ui {
+
+namespace {
+const char* kLastDirKey = "files/lastModelDir";
+const char* kRecentKey = "files/recent";
+const char* kCalibrationKey = "files/calibration";
+constexpr int kMaxRecent = 8;
+
+/// The .pt file among dropped URLs, or empty.
+QString droppedModel(const QMimeData* mime) {
+    if (!mime || !mime->hasUrls()) return {};
+    for (const QUrl& url : mime->urls())
+        if (url.isLocalFile() && url.toLocalFile().endsWith(QLatin1String(".pt"), Qt::CaseInsensitive))
+            return url.toLocalFile();
+    return {};
+}
+}  // namespace
+
+void MainWindow::openModel(const QString& path, const QString& calibrationSource) {
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    QString source = calibrationSource;
+    if (source.isEmpty() && options_.persistLayout) source = QSettings().value(kCalibrationKey).toString();
+    if (source.isEmpty()) source = options_.calibrationSource;
+    pendingPath_ = absolute;
+    controller_->openModel(absolute, source);
+}
+
+bool MainWindow::isLoading() const { return controller_->isJobRunning(); }
+
+void MainWindow::openModelDialog() {
+    QSettings settings;
+    const QString dir = settings.value(kLastDirKey, QFileInfo(modelPath_).absolutePath()).toString();
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open model"), dir, tr("TorchScript models (*.pt);;All files (*)"));
+    if (path.isEmpty()) return;
+    settings.setValue(kLastDirKey, QFileInfo(path).absolutePath());
+    openModel(path);
+}
+
+void MainWindow::chooseCalibrationData() {
+    auto* dialog = new CalibrationDialog(QString::fromStdString(controller_->session().calibrationSource), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const QString source = dialog->source();
+        if (options_.persistLayout) QSettings().setValue(kCalibrationKey, source);
+        if (controller_->session().model) controller_->setCalibrationSource(source);
+    });
+    dialog->open();
+}
+
+void MainWindow::addRecentFile(const QString& path) {
+    recentFiles_.removeAll(path);
+    recentFiles_.prepend(path);
+    while (recentFiles_.size() > kMaxRecent) recentFiles_.removeLast();
+    if (options_.persistLayout) QSettings().setValue(kRecentKey, recentFiles_);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    for (const QString& path : recentFiles_) {
+        QAction* action = recentMenu_->addAction(QFileInfo(path).fileName(), this, [this, path] { openModel(path); });
+        action->setToolTip(path);
+        action->setEnabled(QFileInfo::exists(path));
+    }
+    recentMenu_->setEnabled(!recentFiles_.isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (!droppedModel(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QString path = droppedModel(event->mimeData());
+    if (path.isEmpty()) return;
+    event->acceptProposedAction();
+    openModel(path);
+}
+
+}  // namespace ptq::ui

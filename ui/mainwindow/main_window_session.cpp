@@ -1,0 +1,224 @@
+// MainWindow: following the session — jobs and their progress, a new model, a new table, new
+// allocations, pins with undo, and the Pareto frontier.
+
+#include "ui/mainwindow/main_window.h"
+
+#include "ui/format.h"
+#include "ui/models/budget_model.h"
+#include "ui/models/job_list_model.h"
+#include "ui/models/layer_table_model.h"
+#include "ui/panels/budget_panel.h"
+#include "ui/panels/graph_panel.h"
+#include "ui/panels/plots_panel.h"
+#include "ui/plots/pareto_plot.h"
+#include "ui/session/session_controller.h"
+#include "ui/undo/pin_command.h"
+
+#include <QtCore/QFileInfo>
+#include <QtGui/QUndoStack>
+#include <QtWidgets/QLabel>
+#include <QtWidgets/QProgressBar>
+#include <QtWidgets/QToolButton>
+
+namespace ptq::ui {
+
+void MainWindow::connectSession() {
+    connect(controller_, &SessionController::jobStarted, this, &MainWindow::onJobStarted);
+    connect(controller_, &SessionController::jobProgress, this, &MainWindow::onJobProgress);
+    connect(controller_, &SessionController::jobFinished, this, &MainWindow::onJobFinished);
+    connect(controller_, &SessionController::modelLoaded, this, &MainWindow::onModelLoaded);
+    connect(controller_, &SessionController::modelLoadFailed, this,
+            [this](const QString& path, const QString& message, bool invalidInput) {
+                statusLabel_->setText(modelName_.isEmpty()
+                                          ? tr("Could not open %1").arg(QFileInfo(path).fileName())
+                                          : tr("Could not open %1; still showing %2")
+                                                .arg(QFileInfo(path).fileName(), modelName_));
+                reportError(tr("Cannot open model"), message);
+                Q_EMIT modelLoadFailed(message, invalidInput);
+            });
+    connect(controller_, &SessionController::sensitivityReady, this, &MainWindow::onSensitivityReady);
+    connect(controller_, &SessionController::allocationChanged, this, &MainWindow::onAllocationChanged);
+    connect(controller_, &SessionController::solveInfeasible, this, &MainWindow::onSolveInfeasible);
+    connect(controller_, &SessionController::pinsChanged, this, [this] {
+        layerModel_->setAllocation(controller_->session().allocation.choice, controller_->session().pins);
+        refreshFrontier();
+    });
+    connect(controller_, &SessionController::becameIdle, this, [this] {
+        if (!initialDone_ && !controller_->session().allocation.choice.empty()) {
+            initialDone_ = true;
+            Q_EMIT initialJobsFinished();
+        }
+    });
+    connect(budgetPanel_, &BudgetPanel::budgetChanged, controller_, &SessionController::requestBudget);
+    connect(budgetPanel_, &BudgetPanel::costMetricChanged, this, [this] {
+        refreshFrontier();
+        controller_->requestBudget(budgetPanel_->request());
+    });
+    connect(layerModel_, &LayerTableModel::optionChosen, this, &MainWindow::pinLayer);
+    connect(layerModel_, &LayerTableModel::unpinRequested, this, &MainWindow::unpinLayer);
+    connect(plotsPanel_->paretoPlot(), &ParetoPlot::pointClicked, this, &MainWindow::onParetoPointClicked);
+}
+
+void MainWindow::onJobStarted(const QString& title) {
+    if (currentJobId_ >= 0) jobModel_->setState(currentJobId_, JobListModel::State::Cancelled);
+    currentJobId_ = jobModel_->addJob(title);
+    jobModel_->setState(currentJobId_, JobListModel::State::Running);
+    statusLabel_->setText(title + QStringLiteral("…"));
+    progressBar_->setValue(0);
+    progressBar_->show();
+    cancelButton_->show();
+}
+
+void MainWindow::onJobProgress(double fraction, const QString& stage) {
+    progressBar_->setValue(int(fraction * 1000));
+    progressBar_->setFormat(QStringLiteral("%1 %p%").arg(stage));
+    if (currentJobId_ >= 0) jobModel_->setProgress(currentJobId_, fraction);
+}
+
+void MainWindow::onJobFinished(const QString& title, bool ok, const QString& message, bool invalidInput) {
+    if (currentJobId_ >= 0) {
+        const bool cancelled = message == tr("Cancelled.") || message == tr("Superseded by a newer request.");
+        jobModel_->setState(currentJobId_, ok ? JobListModel::State::Finished
+                                              : cancelled ? JobListModel::State::Cancelled
+                                                          : JobListModel::State::Failed);
+        currentJobId_ = -1;
+    }
+    progressBar_->hide();
+    cancelButton_->hide();
+    if (!ok && !title.startsWith(tr("Import")) && !message.isEmpty() && message != tr("Cancelled.") &&
+        message != tr("Superseded by a newer request.")) {
+        statusLabel_->setText(tr("%1 failed").arg(title));
+        reportError(tr("%1 failed").arg(title), message);
+    }
+    (void)invalidInput;
+}
+
+void MainWindow::onModelLoaded() {
+    const ptq::Session& s = controller_->session();
+    const ptq::ModelSummary& summary = s.model->summary();
+    modelName_ = QString::fromStdString(summary.name);
+    modelPath_ = QString::fromStdString(summary.path);
+    initialDone_ = false;
+    undoStack_->clear();
+    layerModel_->setLayers(summary.layers);
+    budgetModel_->setSummary(summary);
+    graphPanel_->setGraph(s.model->drawing());
+    frontier_.clear();
+    plotsPanel_->paretoPlot()->setFrontier({}, ptq::CostMetric::Size, ptq::CostReference::Fp32);
+    plotsPanel_->paretoPlot()->setCurrent(-1, 0);
+    budgetPanel_->setMessage({});
+    statusLabel_->setText(tr("%1 layers · %2 params · %3 MACs")
+                              .arg(summary.layers.size())
+                              .arg(formatMillions(summary.totalParams), formatMillions(summary.totalMacs)));
+    statusLabel_->setToolTip(modelPath_);
+    addRecentFile(modelPath_);
+    updateTitle();
+    Q_EMIT modelLoaded(modelName_);
+}
+
+void MainWindow::onSensitivityReady(bool fromCache) {
+    const ptq::Session& s = controller_->session();
+    if (!s.model) {
+        // A table without a model (installTable): rows and a chain drawing from the table.
+        std::vector<ptq::LayerSummary> layers;
+        ptq::DrawableGraph drawing;
+        drawing.nodes.push_back({"input", "input", {}, {}, 0, 0, -1});
+        for (size_t i = 0; i < s.sensitivity->layers.size(); ++i) {
+            const auto& l = s.sensitivity->layers[i];
+            ptq::LayerSummary summary;
+            summary.name = l.name;
+            summary.kind = l.kind;
+            summary.params = l.params;
+            summary.macs = l.macs;
+            layers.push_back(summary);
+            drawing.nodes.push_back({l.name, l.kind, {}, {}, l.params, l.macs, int(i)});
+            drawing.edges.emplace_back(int(drawing.nodes.size()) - 2, int(drawing.nodes.size()) - 1);
+            drawing.nodes.push_back({l.name + ".relu", "relu", {}, {}, 0, 0, -1});
+            drawing.edges.emplace_back(int(drawing.nodes.size()) - 2, int(drawing.nodes.size()) - 1);
+        }
+        layerModel_->setLayers(layers);
+        graphPanel_->setGraph(drawing);
+        modelName_ = tr("synthetic table");
+        updateTitle();
+    }
+    layerModel_->setTable(*s.sensitivity);
+    budgetModel_->clearAllocation();
+    undoStack_->clear();
+    refreshFrontier();
+    if (s.model) statusLabel_->setText(tr("%1 · sensitivity on %2 (%3 samples, %4)")
+                              .arg(modelName_, QString::fromStdString(s.calibrationSource))
+                              .arg(s.sensitivity->samples)
+                              .arg(fromCache ? tr("from the cache")
+                                             : tr("measured in %1 s").arg(s.sensitivity->seconds, 0, 'f', 1)));
+    if (options_.initialSizeRatio && !initialDone_) {
+        budgetPanel_->setCostRatio(*options_.initialSizeRatio);
+    } else {
+        controller_->requestBudget(budgetPanel_->request());
+    }
+}
+
+void MainWindow::refreshFrontier() {
+    const ptq::Session& s = controller_->session();
+    if (!s.problem) return;
+    ptq::BudgetRequest request = budgetPanel_->request();
+    request.pins = s.pins;
+    frontier_ = s.problem->pareto(request);
+    if (frontier_.empty()) return;
+    budgetPanel_->setLimits(frontier_.front().deltaLoss, frontier_.front().costRatio,
+                            std::max(frontier_.back().costRatio,
+                                     s.problem->referenceCost(request.metric, ptq::CostReference::Int8) /
+                                         s.problem->referenceCost(request.metric, request.reference)));
+    plotsPanel_->paretoPlot()->setFrontier(frontier_, request.metric, request.reference);
+    onAllocationChanged();
+}
+
+void MainWindow::onAllocationChanged() {
+    const ptq::Session& s = controller_->session();
+    layerModel_->setAllocation(s.allocation.choice, s.pins);
+    if (!s.problem || s.allocation.choice.empty()) {
+        plotsPanel_->paretoPlot()->setCurrent(-1, 0);
+        return;
+    }
+    budgetModel_->setAllocation(s.allocation, *s.problem);
+    budgetPanel_->setMessage({});
+    const ptq::BudgetRequest request = budgetPanel_->request();
+    const double ratio = s.problem->costOf(request.metric, s.allocation.choice) /
+                         s.problem->referenceCost(request.metric, request.reference);
+    plotsPanel_->paretoPlot()->setCurrent(ratio, s.allocation.deltaLoss);
+    Q_EMIT allocationShown();
+}
+
+void MainWindow::onSolveInfeasible(const QString& status) {
+    budgetPanel_->setMessage(status + tr(" The previous allocation stays."));
+    budgetModel_->setStatus(status, false);
+}
+
+void MainWindow::onParetoPointClicked(int index) {
+    if (index < 0 || index >= int(frontier_.size())) return;
+    controller_->adoptChoice(frontier_[size_t(index)].choice);
+}
+
+void MainWindow::pinLayer(int layer, int option) {
+    const std::map<int, int> before = controller_->session().pins;
+    std::map<int, int> after = before;
+    after[layer] = option;
+    if (after == before) return;
+    undoStack_->push(new PinCommand(controller_, before, after,
+                                    tr("Pin %1 to %2").arg(layerModel_->layerName(layer),
+                                                           layerModel_->optionNames().value(option))));
+}
+
+void MainWindow::unpinLayer(int layer) {
+    const std::map<int, int> before = controller_->session().pins;
+    std::map<int, int> after = before;
+    if (after.erase(layer) == 0) return;
+    undoStack_->push(new PinCommand(controller_, before, after, tr("Unpin %1").arg(layerModel_->layerName(layer))));
+}
+
+void MainWindow::unpinAll() {
+    const std::map<int, int> before = controller_->session().pins;
+    if (before.empty()) return;
+    undoStack_->push(new PinCommand(controller_, before, {}, tr("Unpin all layers")));
+}
+
+}  // namespace ptq::ui

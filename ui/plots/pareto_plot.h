@@ -1,0 +1,50 @@
+#pragma once
+/// @file
+/// The Pareto frontier of the allocation problem: cost (fraction of the reference) against
+/// predicted degradation, the current allocation as a marker that moves with the sliders, and
+/// clicking a frontier point asks to adopt it. UI thread only.
+
+#include "core/session/allocation.h"
+
+#include <QtWidgets/QWidget>
+
+class QCustomPlot;
+class QCPGraph;
+class QMouseEvent;
+
+namespace ptq::ui {
+
+class ParetoPlot : public QWidget {
+    Q_OBJECT
+public:
+    explicit ParetoPlot(QWidget* parent = nullptr);
+
+    /// The frontier, with the axis naming @p metric and @p reference.
+    void setFrontier(const std::vector<ptq::BudgetPoint>& points, ptq::CostMetric metric, ptq::CostReference reference);
+    /// Moves the marker; a negative @p costRatio hides it.
+    void setCurrent(double costRatio, double deltaLoss);
+
+    QCustomPlot* plot() const { return plot_; }
+    int pointCount() const { return int(points_.size()); }
+    /// The marker's position (cost ratio, Δloss); NaN when hidden.
+    QPointF currentPoint() const { return current_; }
+    /// Pixel position of frontier point @p index inside plot(), for tests.
+    QPoint pixelOf(int index) const;
+
+Q_SIGNALS:
+    /// The user clicked frontier point @p index (see points()).
+    void pointClicked(int index);
+
+private:
+    void onMousePress(QMouseEvent* event);
+    void onMouseMove(QMouseEvent* event);
+    int pointNear(const QPoint& pos) const;
+
+    QCustomPlot* plot_;
+    QCPGraph* frontier_;
+    QCPGraph* marker_;
+    std::vector<ptq::BudgetPoint> points_;
+    QPointF current_;
+};
+
+}  // namespace ptq::ui
