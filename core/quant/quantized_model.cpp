@@ -237,6 +237,12 @@ void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& val
 }
 
 const at::Tensor& QuantizedModel::floatParam(const std::string& key) const { return d->floatParam(key); }
+
+const at::Tensor& QuantizedModel::runWeight(const std::string& layer) const {
+    if (!d->calibrated) throw failed("The quantized weights are asked for before calibration.");
+    const Impl::Layer& l = d->layer(layer);
+    return l.quantizedWeight.defined() ? l.quantizedWeight : d->floatParam(l.weightKey);
+}
 void QuantizedModel::requantizeWeights() { d->quantizeWeights(); }
 const Graph& QuantizedModel::graph() const { return d->graph; }
 RunHooks QuantizedModel::hooks() const { return d->makeHooks(); }

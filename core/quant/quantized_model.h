@@ -36,6 +36,9 @@ public:
     /// bias); a replaced weight is quantized like the graph's. Call requantizeWeights() after
     /// replacing weights. Core .cpp only (LibTorch types). One thread at a time.
     void setFloatParam(const std::string& key, const at::Tensor& value);
+    /// The weight @p layer runs with: quantized (dequantized values), or the float weight when
+    /// the layer keeps float weights. Core .cpp only. Throws before calibrate().
+    const at::Tensor& runWeight(const std::string& layer) const;
     /// The float parameter this model uses for @p key: its replacement, else the graph's.
     const at::Tensor& floatParam(const std::string& key) const;
     /// Quantizes every layer's weight again from floatParam() (after a tuning step), with its
