@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
         {"quantize", ptq::cli::runQuantize},
         {"sensitivity", ptq::cli::runSensitivity},
         {"distill", ptq::cli::runDistill},
+        {"allocate", ptq::cli::runAllocate},
+        {"pareto", ptq::cli::runPareto},
+        {"evaluate", ptq::cli::runEvaluate},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -112,6 +112,7 @@ int runBench(const std::vector<std::string>& argv) {
         {"forward", runBenchForward},
         {"quant", runBenchQuant},
         {"adaquant", runBenchAdaQuant},
+        {"ip", runBenchIp},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;
