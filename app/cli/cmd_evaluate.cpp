@@ -39,12 +39,9 @@ int runEvaluate(const std::vector<std::string>& argv) {
     req.granularity = granularity;
     if (!alloc.table.weightRange.empty()) req.weightMethod = rangeMethodFromString(alloc.table.weightRange);
     if (!alloc.table.activationRange.empty()) req.activationMethod = rangeMethodFromString(alloc.table.activationRange);
-    for (const AllocatedLayer& l : alloc.layers) {
-        if (l.option.weightPoints > 1)
-            throw invalidInput("Layer " + l.name + " takes the multipoint option " + l.option.name() +
-                               ", which evaluation does not run yet: exclude multipoint options when allocating.");
-        req.layerOverrides[l.name] = LayerQuant{l.option.weightBits, l.option.activationBits, granularity};
-    }
+    for (const AllocatedLayer& l : alloc.layers)
+        req.layerOverrides[l.name] =
+            LayerQuant{l.option.weightBits, l.option.activationBits, granularity, l.option.weightPoints};
     req.batchSize = a.integer("batch", 256);
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     req.adaQuantOptions.seed = uint64_t(a.integer("seed", 0));

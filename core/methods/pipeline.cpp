@@ -84,6 +84,8 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
                            "fmnist:test.");
 
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.granularity, req.keepFirstLast8bit);
+    for (auto& [name, layer] : r.config.layers)
+        if (layer.weightBits == req.weightBits) layer.weightPoints = req.weightPoints;
     for (const auto& [name, setting] : req.layerOverrides) {
         auto it = r.config.layers.find(name);
         if (it == r.config.layers.end())
@@ -94,8 +96,6 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
         it->second = setting;
     }
     r.config.weightMethod = req.weightMethod;
-    for (auto& [name, layer] : r.config.layers)
-        if (layer.weightBits == req.weightBits) layer.weightPoints = req.weightPoints;
     r.config.activationMethod = req.activationMethod;
     r.layers = int(r.config.layers.size());
     r.calibSamples = calib->size();
