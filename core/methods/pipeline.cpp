@@ -45,7 +45,7 @@ std::string QuantizeRequest::pipelineName() const {
     return name;
 }
 
-QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* progress) {
+QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress) {
     const auto card = loadModelCard(req.modelPath);
     std::vector<int64_t> shape = req.inputShape;
     if (shape.empty() && card) shape = card->inputShape;
@@ -63,10 +63,12 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
         throw invalidInput("Data-free quantization makes its own calibration data: drop --calib, or drop --data-free "
                            "to calibrate on " + req.calibSource + ".");
     if (req.dataFree) req.distillOptions.validate();
-    Graph graph = importTorchScript(req.modelPath, shape);
+    QuantizedRun run;
+    run.graph = std::make_unique<Graph>(importTorchScript(req.modelPath, shape));
+    Graph& graph = *run.graph;
     const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-    std::unique_ptr<Dataset> calib;
-    QuantizeResult r;
+    std::unique_ptr<Dataset>& calib = run.calib;
+    QuantizeResult& r = run.result;
     if (req.dataFree) {
         ScaledProgress p(progress, 0.0, 0.10, "Distilling data");
         const DistillResult d = distillData(graph, graph.sampleShape(graph.inputValue()), req.distillOptions, p.get());
@@ -78,8 +80,11 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
     }
     foldBatchNorms(graph);
     if (!req.dataFree) calib = openDataSource(req.calibSource, norm, shape);
-    const auto eval = openDataSource(req.evalSource, norm, shape);
-    if (!eval->hasLabels())
+    if (req.evalSource.empty() && req.evalEachStep)
+        throw invalidInput("Measuring top-1 after each step needs evaluation data (--eval SRC).");
+    if (!req.evalSource.empty()) run.eval = openDataSource(req.evalSource, norm, shape);
+    const std::unique_ptr<Dataset>& eval = run.eval;
+    if (eval && !eval->hasLabels())
         throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
                            "fmnist:test.");
 
@@ -99,10 +104,11 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
     r.config.activationMethod = req.activationMethod;
     r.layers = int(r.config.layers.size());
     r.calibSamples = calib->size();
-    r.evalSamples = eval->size();
+    r.evalSamples = eval ? eval->size() : 0;
 
-    QuantizedModel model(graph, r.config);
-    ScaledProgress calibProgress(progress, 0.0, 0.15);
+    run.model = std::make_unique<QuantizedModel>(graph, r.config);
+    QuantizedModel& model = *run.model;
+    ScaledProgress calibProgress(progress, 0.0, 0.3);
     auto t0 = std::chrono::steady_clock::now();
     model.calibrate(*calib, req.batchSize, calibProgress.get());
     r.calibrateSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -116,48 +122,59 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
             r.stepTop1.emplace_back(step, evaluate(executor, *eval, model.hooks(), req.batchSize, nullptr).top1());
     };
     stepDone("calibration");
-    // Progress: calibration 0-0.15, tuning 0.15-0.45, evaluations 0.45-1.
+    // Progress: calibration 0-0.3, then the tuning steps.
     if (req.adaQuant) {
         const auto ts = std::chrono::steady_clock::now();
-        ScaledProgress p(progress, 0.15, 0.35);
+        ScaledProgress p(progress, 0.3, 0.75);
         r.adaQuant = adaQuant(model, *calib, req.adaQuantOptions, p.get());
         r.adaQuantSeconds = seconds(ts);
         stepDone("adaquant");
     }
     if (req.bnTuning) {
         const auto ts = std::chrono::steady_clock::now();
-        ScaledProgress p(progress, 0.35, 0.38);
+        ScaledProgress p(progress, 0.75, 0.82);
         r.bnTuned = tuneBatchNorms(model, *calib, req.batchSize, p.get());
         r.bnTuningSeconds = seconds(ts);
         stepDone("bn-tuning");
     }
     if (req.biasCorrection) {
-        ScaledProgress p(progress, 0.38, 0.40);
+        ScaledProgress p(progress, 0.82, 0.86);
         r.biasesCorrected = correctBiases(model, *calib, req.batchSize, p.get());
         stepDone("bias-correction");
     }
     if (req.biasTuning) {
         const auto ts = std::chrono::steady_clock::now();
-        ScaledProgress p(progress, 0.40, 0.45);
+        ScaledProgress p(progress, 0.86, 1.0);
         r.biasTuning = tuneBiases(model, *calib, req.biasTuningOptions, p.get());
         r.biasTuningSeconds = seconds(ts);
         stepDone("bias-tuning");
     }
     r.tuneSeconds = seconds(t0);  // includes the step evaluations when asked for
     if (req.layerErrors) r.layerErrors = layerErrors(model, *calib, req.batchSize, nullptr);
+    return run;
+}
 
+QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* progress) {
+    if (req.evalSource.empty())
+        throw invalidInput("Evaluation needs labelled data: give --eval SRC (for example fmnist:test).");
+    ScaledProgress tuneProgress(progress, 0.0, 0.45);
+    QuantizedRun run = quantizeModel(req, tuneProgress.get());
+    QuantizeResult& r = run.result;
+    const Dataset& eval = *run.eval;
+    const QuantizedModel& model = *run.model;
+    const Executor executor(*run.graph);
     ScaledProgress fpProgress(progress, 0.45, 0.70);
-    const EvalResult fp = req.evaluateFp32 ? evaluate(executor, *eval, {}, req.batchSize, fpProgress.get())
+    const EvalResult fp = req.evaluateFp32 ? evaluate(executor, eval, {}, req.batchSize, fpProgress.get())
                                            : EvalResult{};
     ScaledProgress qProgress(progress, 0.70, 1.0);
-    const EvalResult q = evaluate(executor, *eval, model.hooks(), req.batchSize, qProgress.get());
+    const EvalResult q = evaluate(executor, eval, model.hooks(), req.batchSize, qProgress.get());
     r.fp32Top1 = fp.top1();
     r.quantTop1 = q.top1();
     r.fp32CrossEntropy = fp.crossEntropy;
     r.quantCrossEntropy = q.crossEntropy;
     r.fp32EvalSeconds = fp.seconds;
     r.quantEvalSeconds = q.seconds;
-    return r;
+    return std::move(run.result);
 }
 
 }  // namespace ptq

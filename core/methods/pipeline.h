@@ -7,11 +7,14 @@
 #include "core/methods/adaquant.h"
 #include "core/methods/distill.h"
 #include "core/methods/bias_tuning.h"
+#include "core/graph/graph.h"
 #include "core/quant/quant_config.h"
+#include "core/quant/quantized_model.h"
 #include "core/util/progress.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,6 +78,21 @@ struct QuantizeResult {
     std::vector<LayerError> layerErrors;  ///< filled when asked for, in execution order
     double drop() const { return fp32Top1 - quantTop1; }
 };
+
+/// The model a request makes, for exporters and the GUI: the graph (BatchNorms folded), the
+/// calibrated and tuned QuantizedModel over it, the data it used, and the figures of the steps
+/// that ran. Not evaluated (quantTop1 and fp32Top1 stay 0). Move-only; the model refers to
+/// the graph, which lives as long as the run.
+struct QuantizedRun {
+    std::unique_ptr<Graph> graph;
+    std::unique_ptr<Dataset> calib, eval;  ///< eval only when request.evalSource was given
+    std::unique_ptr<QuantizedModel> model;
+    QuantizeResult result;
+};
+
+/// Imports, calibrates and tunes as @p request says, without the final evaluations (evalSource
+/// may be empty unless evalEachStep). Same errors as quantizeAndEvaluate.
+QuantizedRun quantizeModel(const QuantizeRequest& request, const Progress* progress = nullptr);
 
 /// Runs @p request end to end. Long (tens of seconds); any one thread; progress and cancel
 /// through @p progress. Throws ptq::Error (InvalidInput) for a bad model, data source, bits or

@@ -29,6 +29,8 @@ struct QuantizedModel::Impl {
         at::Tensor quantizedWeight;
         std::vector<double> inputEnergy;  ///< E[x²] per input channel at calibration (multipoint)
         std::vector<int> pointsPerChannel;  ///< multipoint layers: the points each channel took
+        std::vector<QuantParams> pointParams;  ///< multipoint layers: every point's params
+        bool fixedWeight = false;  ///< restored from a saved configuration: never requantized
     };
     const Graph& graph;
     QuantConfig config;
@@ -47,13 +49,14 @@ struct QuantizedModel::Impl {
     void quantizeWeights() {
         c10::InferenceMode guard;
         for (auto& l : layers) {
-            if (!quantizes(l.choice.weightBits)) continue;
+            if (!quantizes(l.choice.weightBits) || l.fixedWeight) continue;
             const at::Tensor& w = floatParam(l.weightKey);
             if (l.choice.weightPoints > 1 && !l.weightPinned) {
                 const MultipointWeight mp = multipointQuantize(w, l.weightSpec, config.weightMethod,
                                                                l.choice.weightPoints, l.inputEnergy, l.quantizedWeight);
                 l.weightParams = mp.pointParams.front();
                 l.pointsPerChannel = mp.pointsPerChannel;
+                l.pointParams = mp.pointParams;
                 continue;
             }
             if (!l.weightPinned) l.weightParams = ptq::weightParams(w, l.weightSpec, config.weightMethod);
@@ -171,7 +174,7 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     if (calib.size() == 0)
         throw invalidInput("The calibration set is empty: give at least one sample (for example fmnist:train:100).");
     c10::InferenceMode guard;
-    for (auto& l : d->layers) l.weightPinned = false;  // a calibration starts over from the ranges
+    for (auto& l : d->layers) l.weightPinned = l.fixedWeight = false;  // a calibration starts over from the ranges
     // Activation ranges from the FP model: every layer sees the same statistics whatever the
     // other layers' bits, which is what a per-layer sensitivity table needs. The same pass sums
     // each layer's input energy per channel, which multipoint weights are fitted to.
@@ -216,12 +219,45 @@ const std::vector<double>& QuantizedModel::inputEnergy(const std::string& layer)
     return d->layer(layer).inputEnergy;
 }
 
+const std::vector<QuantParams>& QuantizedModel::weightPointParams(const std::string& layer) const {
+    return d->layer(layer).pointParams;
+}
+
+void QuantizedModel::restoreLayer(const std::string& layer, const at::Tensor& weight, const at::Tensor* bias,
+                                  const QuantParams& weightParams, const QuantParams& activationParams) {
+    Impl::Layer& l = d->layer(layer);
+    const Node& n = d->graph.node(l.node);
+    const at::Tensor& w = d->floatParam(l.weightKey);
+    if (weight.sizes() != w.sizes())
+        throw invalidInput("The saved weight of layer '" + layer + "' has another shape than the model's.");
+    if (quantizes(l.choice.weightBits))
+        Impl::checkParams(l, l.weightSpec, l.choice.weightBits, weightParams, w.size(0), "weight");
+    if (quantizes(l.choice.activationBits))
+        Impl::checkParams(l, l.activationSpec, l.choice.activationBits, activationParams, 1, "activation");
+    const at::Tensor value = weight.to(w.scalar_type()).contiguous();
+    setFloatParam(l.weightKey, value);
+    if (bias) {
+        if (n.inputs.size() < 3)
+            throw invalidInput("The saved configuration gives layer '" + layer + "' a bias, which the model's layer lacks.");
+        setFloatParam(d->graph.paramOf(n, 2), bias->to(w.scalar_type()).contiguous());
+    }
+    l.weightParams = weightParams;
+    l.activationParams = activationParams;
+    l.quantizedWeight = quantizes(l.choice.weightBits) ? value : at::Tensor();
+    l.fixedWeight = true;
+}
+
+void QuantizedModel::markRestored() { d->calibrated = true; }
+
 const std::vector<int>& QuantizedModel::weightPointsPerChannel(const std::string& layer) const {
     return d->layer(layer).pointsPerChannel;
 }
 
 QuantParams QuantizedModel::observedActivationParams(const std::string& layer, int bits) const {
     if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
+    if (d->observers.empty())
+        throw invalidInput("This model was restored from a saved configuration, which keeps no observed ranges: "
+                           "calibrate it on data to measure other options.");
     const QuantSpec spec = QuantSpec::activations(bits);
     validateQuantSpec(spec);
     for (size_t i = 0; i < d->layers.size(); ++i)

@@ -69,6 +69,17 @@ public:
     /// layer, a layer left in float, or params that do not fit its spec. One thread at a time;
     /// after calibrate().
     void setWeightParams(const std::string& layer, const QuantParams& params);
+    /// Restores one layer from saved parameters instead of data (an imported configuration):
+    /// it runs with exactly @p weight (dequantized values; kept by requantizeWeights), @p bias
+    /// when given, and the given quantizer params (@p activationParams ignored for float
+    /// activations). Call for every layer, then markRestored(). Core .cpp only; one thread.
+    /// Throws ptq::Error (InvalidInput) for an unknown layer or tensors of the wrong shape.
+    void restoreLayer(const std::string& layer, const at::Tensor& weight, const at::Tensor* bias,
+                      const QuantParams& weightParams, const QuantParams& activationParams);
+    /// Declares the model calibrated after restoreLayer() for every layer.
+    void markRestored();
+    /// A multipoint layer's params of every point (empty for single-point layers).
+    const std::vector<QuantParams>& weightPointParams(const std::string& layer) const;
     /// Whether setWeightParams pinned the layer's weight quantizer.
     bool weightParamsPinned(const std::string& layer) const;
     /// Drops the pin: requantizeWeights() derives the layer's params from its range again.
