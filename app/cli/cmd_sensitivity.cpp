@@ -83,20 +83,7 @@ int runSensitivity(const std::vector<std::string>& argv) {
         QJsonArray options;
         for (const BitOption& opt : r.options) options.append(QString::fromStdString(opt.name()));
         o["options"] = options;
-        QJsonArray layers;
-        for (size_t i = 0; i < r.layers.size(); ++i) {
-            QJsonObject l;
-            l["name"] = QString::fromStdString(r.layers[i].name);
-            l["kind"] = QString::fromStdString(r.layers[i].kind);
-            l["params"] = qint64(r.layers[i].params);
-            l["macs"] = qint64(r.layers[i].macs);
-            QJsonArray cells;
-            for (const SensitivityCell& c : r.cells[i])
-                cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
-            l["cells"] = cells;
-            layers.append(l);
-        }
-        o["layers"] = layers;
+        o["layers"] = sensitivityLayersToJson(r);
         printJson(o);
         return 0;
     }

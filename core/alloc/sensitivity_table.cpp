@@ -55,6 +55,23 @@ TableProvenance provenanceFor(const std::string& modelPath, const std::string& d
     return p;
 }
 
+QJsonArray sensitivityLayersToJson(const SensitivityResult& r) {
+    QJsonArray layers;
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+        QJsonObject l;
+        l["name"] = q(r.layers[i].name);
+        l["kind"] = q(r.layers[i].kind);
+        l["params"] = qint64(r.layers[i].params);
+        l["macs"] = qint64(r.layers[i].macs);
+        QJsonArray cells;
+        for (const SensitivityCell& c : r.cells[i])
+            cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
+        l["cells"] = cells;
+        layers.append(l);
+    }
+    return layers;
+}
+
 void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
     const SensitivityResult& r = t.result;
     const TableProvenance& p = t.provenance;
@@ -84,20 +101,7 @@ void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
     o["base_top1"] = r.baseTop1;
     o["seconds"] = r.seconds;
     o["forward_equivalents"] = r.forwardEquivalents;
-    QJsonArray layers;
-    for (size_t i = 0; i < r.layers.size(); ++i) {
-        QJsonObject l;
-        l["name"] = q(r.layers[i].name);
-        l["kind"] = q(r.layers[i].kind);
-        l["params"] = qint64(r.layers[i].params);
-        l["macs"] = qint64(r.layers[i].macs);
-        QJsonArray cells;
-        for (const SensitivityCell& c : r.cells[i])
-            cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
-        l["cells"] = cells;
-        layers.append(l);
-    }
-    o["layers"] = layers;
+    o["layers"] = sensitivityLayersToJson(r);
     QSaveFile file(q(path));
     if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||
         !file.commit())

@@ -9,6 +9,8 @@
 #include "core/alloc/problem.h"
 #include "core/analysis/sensitivity.h"
 
+#include <QtCore/QJsonArray>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -44,6 +46,10 @@ struct SensitivityTable {
     TableProvenance provenance;
     SensitivityResult result;
 };
+
+/// The table's layers as JSON: name, kind, params, macs and one {delta_loss, delta_top1,
+/// local_mse} cell an option (the file's "layers" and `ptq sensitivity --json`'s).
+QJsonArray sensitivityLayersToJson(const SensitivityResult& result);
 
 /// Writes @p table atomically (QSaveFile). Throws ptq::Error (Failed) when it cannot.
 void writeSensitivityTable(const std::string& path, const SensitivityTable& table);

@@ -1,6 +1,6 @@
 #include "core/alloc/solver.h"
 
-#include "core/alloc/lagrangian.h"
+#include "core/alloc/solver_impl.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -14,30 +14,9 @@
 
 namespace ptq {
 
+using namespace alloc_detail;
+
 namespace {
-
-enum Quantity { Deg = 0, Size = 1, Bops = 2 };
-constexpr int kQuantities = 3;
-const char* quantityName(int q) { return q == Deg ? "degradation" : q == Size ? "size" : "bops"; }
-
-double valueOf(const AllocationProblem& p, int q, size_t l, size_t o) {
-    return q == Deg ? p.degradation[l][o] : q == Size ? p.size[l][o] : p.bops[l][o];
-}
-
-/// Which rows the lp has and what it minimises; budgets of the same structure share one lp.
-struct Structure {
-    bool constrained[kQuantities] = {false, false, false};
-    int objective = Deg;
-    bool operator==(const Structure& o) const {
-        return std::equal(constrained, constrained + kQuantities, o.constrained) && objective == o.objective;
-    }
-};
-
-/// Budget values by quantity (NaN: not constrained).
-struct Budgets {
-    double value[kQuantities] = {NAN, NAN, NAN};
-    bool has(int q) const { return !std::isnan(value[q]); }
-};
 
 Budgets budgetsOf(const AllocationBudget& b) {
     Budgets out;
@@ -65,8 +44,6 @@ std::string figure(const AllocationProblem& p, int q, double v) {
     return buf;
 }
 
-double sumOf(const AllocationResult& r, int q) { return q == Deg ? r.degradation : q == Size ? r.size : r.bops; }
-
 }  // namespace
 
 double minimumAchievable(const AllocationProblem& p, const std::string& quantity) {
@@ -81,40 +58,12 @@ double minimumAchievable(const AllocationProblem& p, const std::string& quantity
     return total;
 }
 
-struct Allocator::Impl {
-    AllocationProblem problem;
-    AllocatorOptions options;
-    lprec* lp = nullptr;
-    bool built = false;
-    Structure structure;
-    std::vector<int> fixedChoice;               ///< per layer: the one kept option, or -1
-    std::vector<std::vector<int>> keptOptions;  ///< per free layer... indexed by layer
-    std::vector<std::vector<int>> columnOf;     ///< per layer, per kept option: 1-based column
-    double offset[kQuantities] = {0, 0, 0};
-    double scale[kQuantities] = {1, 1, 1};
-    int budgetRow[kQuantities] = {0, 0, 0};
-    int columns = 0;
-    std::vector<OneHotColumn> columnData;  ///< column c+1 in scaled units (Lagrangian fixing)
-    int openColumns = 0;                   ///< columns left after the last fixing
-    std::vector<int> previous;  ///< the last optimal choice (warm start)
-    int modelsBuilt = 0, lpSolves = 0;
-
-    ~Impl() { release(); }
-    void release() {
-        if (lp) delete_lp(lp);
-        lp = nullptr;
-        built = false;
-        previous.clear();
-    }
-
-    void build(const Structure& s);
-    std::vector<int> repair(std::vector<int> choice, const Budgets& budgets, int objective) const;
-    std::vector<int> improve(std::vector<int> choice, const Budgets& budgets, int objective) const;
-    std::vector<int> incumbentFor(const LagrangianPrices& prices, const Budgets& budgets, int objective) const;
-    AllocationResult solve(const Budgets& budgets, int objective, bool explain);
-    void explainInfeasible(const Budgets& budgets, AllocationResult& r);
-    int solveResidual(const std::vector<char>& off, const double rhs[], double incumbent, std::vector<int>& choice);
-};
+void Allocator::Impl::release() {
+    if (lp) delete_lp(lp);
+    lp = nullptr;
+    built = false;
+    previous.clear();
+}
 
 void Allocator::Impl::build(const Structure& s) {
     release();
@@ -229,141 +178,6 @@ void Allocator::Impl::build(const Structure& s) {
     // non-optimal against brute force. Keeping count of many equal solutions removes it (0 of
     // 180,000); tests/alloc/test_solver.cpp holds it to brute force.
     set_solutionlimit(lp, 1 << 30);
-}
-
-/// A feasible allocation near @p choice (the previous answer) under @p budgets, or empty: the
-/// warm start. Options the lp pruned are replaced by a kept option that dominates them; then,
-/// while a budget is exceeded, the layer move with the least objective increase per unit saved
-/// is taken.
-std::vector<int> Allocator::Impl::repair(std::vector<int> choice, const Budgets& budgets, int objective) const {
-    const size_t L = problem.layerCount();
-    bool used[kQuantities];
-    for (int q = 0; q < kQuantities; ++q) used[q] = structure.constrained[q] || structure.objective == q;
-    for (size_t l = 0; l < L; ++l) {
-        const auto& kept = keptOptions[l];
-        if (std::find(kept.begin(), kept.end(), choice[l]) != kept.end()) continue;
-        int replacement = -1;
-        for (int k : kept) {
-            bool noWorse = true;
-            for (int q = 0; q < kQuantities; ++q)
-                if (used[q] && valueOf(problem, q, l, size_t(k)) > valueOf(problem, q, l, size_t(choice[l]))) noWorse = false;
-            if (noWorse) {
-                replacement = k;
-                break;
-            }
-        }
-        if (replacement < 0) return {};
-        choice[l] = replacement;
-    }
-    AllocationResult sums;
-    sumChoice(problem, choice, sums);
-    for (size_t step = 0; step < 4 * L * problem.optionCount(); ++step) {
-        int worst = -1;
-        double worstExcess = 0;
-        for (int q = 0; q < kQuantities; ++q) {
-            if (!budgets.has(q)) continue;
-            const double excess = (sumOf(sums, q) - budgets.value[q]) / scale[q];
-            if (excess > budgetTolerance(budgets.value[q]) / scale[q] && excess > worstExcess) {
-                worst = q;
-                worstExcess = excess;
-            }
-        }
-        if (worst < 0) return choice;
-        size_t bestLayer = 0;
-        int bestOption = -1;
-        double bestRatio = std::numeric_limits<double>::infinity();
-        for (size_t l = 0; l < L; ++l)
-            for (int k : keptOptions[l]) {
-                const double saved = valueOf(problem, worst, l, size_t(choice[l])) - valueOf(problem, worst, l, size_t(k));
-                if (saved <= 0) continue;
-                const double ratio = (valueOf(problem, objective, l, size_t(k)) -
-                                      valueOf(problem, objective, l, size_t(choice[l]))) / saved;
-                if (ratio < bestRatio) {
-                    bestRatio = ratio;
-                    bestLayer = l;
-                    bestOption = k;
-                }
-            }
-        if (bestOption < 0) return {};
-        choice[bestLayer] = bestOption;
-        sumChoice(problem, choice, sums);
-    }
-    return {};
-}
-
-/// Takes, while one fits every budget, the move with the largest objective decrease per unit
-/// of budget used.
-std::vector<int> Allocator::Impl::improve(std::vector<int> choice, const Budgets& budgets, int objective) const {
-    const size_t L = problem.layerCount();
-    AllocationResult sums;
-    sumChoice(problem, choice, sums);
-    for (size_t step = 0; step < 4 * L * problem.optionCount(); ++step) {
-        double slack[kQuantities];
-        for (int q = 0; q < kQuantities; ++q)
-            slack[q] = budgets.has(q) ? budgets.value[q] + budgetTolerance(budgets.value[q]) - sumOf(sums, q) : 0.0;
-        size_t bestLayer = 0;
-        int bestOption = -1;
-        double bestScore = 0;
-        for (size_t l = 0; l < L; ++l)
-            for (int k : keptOptions[l]) {
-                const double gain = valueOf(problem, objective, l, size_t(k)) -
-                                    valueOf(problem, objective, l, size_t(choice[l]));
-                if (gain >= 0) continue;
-                double used = 0;
-                bool fits = true;
-                for (int q = 0; q < kQuantities && fits; ++q) {
-                    if (!budgets.has(q)) continue;
-                    const double dq = valueOf(problem, q, l, size_t(k)) - valueOf(problem, q, l, size_t(choice[l]));
-                    fits = dq <= slack[q];
-                    used += std::max(0.0, dq) / scale[q];
-                }
-                if (!fits) continue;
-                const double score = gain / scale[objective] / (used + 1e-12);
-                if (score < bestScore) {
-                    bestScore = score;
-                    bestLayer = l;
-                    bestOption = k;
-                }
-            }
-        if (bestOption < 0) break;
-        choice[bestLayer] = bestOption;
-        sumChoice(problem, choice, sums);
-    }
-    return choice;
-}
-
-/// The best feasible allocation among the previous answer repaired to fit and the relaxed
-/// (Lagrangian) answer repaired to fit, each then improved greedily; empty when neither fits.
-std::vector<int> Allocator::Impl::incumbentFor(const LagrangianPrices& prices, const Budgets& budgets,
-                                               int objective) const {
-    const size_t L = problem.layerCount();
-    std::vector<std::vector<int>> candidates;
-    if (previous.size() == L) candidates.push_back(repair(previous, budgets, objective));
-    // Slightly dearer prices than the optimum: the relaxed answer then leans to fitting.
-    double lambda[kQuantities];
-    for (int q = 0; q < kQuantities; ++q) lambda[q] = prices.lambda[q] * (1 + 1e-7) + (structure.constrained[q] ? 1e-12 : 0);
-    std::vector<int> relaxed(L);
-    const std::vector<int> cols = lagrangianChoice(columnData, lambda);
-    for (size_t l = 0; l < L; ++l) relaxed[l] = fixedChoice[l];
-    for (int c : cols) {
-        const int l = columnData[size_t(c)].layer;
-        for (size_t k = 0; k < columnOf[size_t(l)].size(); ++k)
-            if (columnOf[size_t(l)][k] == c + 1) relaxed[size_t(l)] = keptOptions[size_t(l)][k];
-    }
-    candidates.push_back(repair(relaxed, budgets, objective));
-    std::vector<int> best;
-    double bestValue = std::numeric_limits<double>::infinity();
-    for (auto& c : candidates) {
-        if (c.empty()) continue;
-        c = improve(c, budgets, objective);
-        AllocationResult sums;
-        sumChoice(problem, c, sums);
-        if (sumOf(sums, objective) < bestValue) {
-            bestValue = sumOf(sums, objective);
-            best = c;
-        }
-    }
-    return best;
 }
 
 AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, bool explain) {

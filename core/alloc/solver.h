@@ -1,11 +1,19 @@
 #pragma once
 /// @file
 /// The integer program behind bit allocation, solved with lp_solve: one binary a (layer, option),
-/// one "exactly one option" row a layer, one row a budget. The Allocator keeps its lp alive
-/// between solves so that dragging a budget slider changes only the budget row's right-hand
-/// side; options that another option of the same layer beats on every counted figure are pruned
-/// first, and each solve branches first towards the previous answer. MIP gaps are zero: every
-/// answer is optimal (tests compare it with brute force).
+/// one "exactly one option" row a layer, one row a budget; every answer is optimal (MIP gaps 0;
+/// tests/alloc holds it to brute force).
+///
+/// What makes re-solving while a slider moves fast, all exact:
+/// - options that another option of the same layer beats on every counted figure are pruned
+///   before the lp is built (for a size budget, w4a4 loses to w4a8 when it degrades more);
+/// - the lp is kept between budgets of the same kind: a new budget changes its right-hand side
+///   only (set_rh), and the same lp answers when no warm start is found;
+/// - warm start: the previous answer, repaired to fit the new budget and improved greedily (or
+///   the Lagrangian relaxation's answer, whichever is better), is an incumbent. Columns whose
+///   Lagrangian bound cannot beat it are dropped and branch and bound runs, bounded by it, on a
+///   small lp of the layers that still have a choice (core/alloc/lagrangian.h).
+/// lp_solve 5.5 needs set_solutionlimit raised to stay optimal on these problems (solver.cpp).
 
 #include "core/alloc/problem.h"
 
@@ -16,7 +24,7 @@ namespace ptq {
 struct AllocatorOptions {
     bool prune = true;      ///< drop dominated options of each layer before building the lp
     bool keepModel = true;  ///< reuse the lp between budgets of the same kind (set_rh only)
-    bool warmStart = true;  ///< branch first towards the previous answer's options
+    bool warmStart = true;  ///< incumbent from the previous answer, Lagrangian column fixing
 };
 
 /// Solves allocation budgets over one problem. Not thread-safe: one thread at a time (the GUI

@@ -37,6 +37,18 @@ void writeText(const QString& path, const QByteArray& text) {
     f.write(text);
 }
 
+/// Runs @p read and checks that it throws InvalidInput with @p phrase in its sentence.
+template <typename Read>
+void expectInvalid(Read read, const QString& phrase) {
+    try {
+        read();
+        QFAIL("a bad file was read");
+    } catch (const Error& e) {
+        QCOMPARE(e.kind(), Error::Kind::InvalidInput);
+        QVERIFY2(QString(e.what()).contains(phrase), e.what());
+    }
+}
+
 }  // namespace
 
 class TestFiles : public QObject {
@@ -153,13 +165,7 @@ void TestFiles::badTables() {
     QTemporaryDir dir;
     const QString path = dir.path() + "/bad.json";
     writeText(path, text);
-    try {
-        readSensitivityTable(path.toStdString());
-        QFAIL("a bad table was read");
-    } catch (const Error& e) {
-        QCOMPARE(e.kind(), Error::Kind::InvalidInput);
-        QVERIFY2(QString(e.what()).contains(phrase), e.what());
-    }
+    expectInvalid([&] { readSensitivityTable(path.toStdString()); }, phrase);
     QVERIFY_THROWS_EXCEPTION(Error, readSensitivityTable((dir.path() + "/missing.json").toStdString()));
 }
 
@@ -181,13 +187,7 @@ void TestFiles::badAllocations() {
     QTemporaryDir dir;
     const QString path = dir.path() + "/bad.json";
     writeText(path, text);
-    try {
-        readAllocation(path.toStdString());
-        QFAIL("a bad allocation was read");
-    } catch (const Error& e) {
-        QCOMPARE(e.kind(), Error::Kind::InvalidInput);
-        QVERIFY2(QString(e.what()).contains(phrase), e.what());
-    }
+    expectInvalid([&] { readAllocation(path.toStdString()); }, phrase);
 }
 
 QTEST_GUILESS_MAIN(TestFiles)

@@ -74,21 +74,24 @@ private Q_SLOTS:
 void TestSolver::optimumEqualsBruteForce_data() {
     QTest::addColumn<int>("mode");
     QTest::addColumn<bool>("prune");
-    QTest::newRow("min cost under degradation") << 0 << true;
-    QTest::newRow("min degradation under a cost") << 1 << true;
-    QTest::newRow("several budgets") << 2 << true;
-    QTest::newRow("one-shot, several budgets") << 2 << false;
+    QTest::addColumn<bool>("warmStart");
+    QTest::newRow("min cost under degradation") << 0 << true << true;
+    QTest::newRow("min degradation under a cost") << 1 << true << true;
+    QTest::newRow("several budgets") << 2 << true << true;
+    QTest::newRow("kept lp without warm start") << 1 << true << false;
+    QTest::newRow("one-shot, several budgets") << 2 << false << false;
 }
 
 void TestSolver::optimumEqualsBruteForce() {
     QFETCH(int, mode);
     QFETCH(bool, prune);
-    std::mt19937_64 rng(1000 + uint64_t(mode) + (prune ? 0 : 7));
+    QFETCH(bool, warmStart);
+    std::mt19937_64 rng(1000 + uint64_t(mode) + (prune ? 0 : 7) + (warmStart ? 0 : 13));
     int feasible = 0, infeasible = 0;
     for (int i = 0; i < 1000; ++i) {
         const AllocationProblem p = randomSmallProblem(rng, 8, 4);
         // Three budgets on one allocator: the first builds the lp, the others re-solve it.
-        Allocator allocator(p, {prune, prune, prune});
+        Allocator allocator(p, {prune, prune, warmStart});
         for (int k = 0; k < 3; ++k) {
             const AllocationBudget b = randomBudget(rng, p, mode);
             const AllocationResult expected = bruteForceSolve(p, b);
