@@ -9,9 +9,13 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <map>
+
+#include <unistd.h>
 
 namespace ptq::cli {
 
@@ -106,6 +110,26 @@ int runBenchQuant(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+/// `ptq bench gui` measures widgets, which ptq does not link (it must stay free of ui): it runs
+/// ptq-bench-gui from the same folder with the same arguments and returns its exit code.
+int runBenchGui(const std::vector<std::string>& argv) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    const std::string dir = n > 0 ? std::string(self, size_t(n)).substr(0, std::string(self, size_t(n)).rfind('/')) : ".";
+    std::vector<std::string> candidates = {dir + "/ptq-bench-gui", dir + "/../bench/ptq-bench-gui"};
+    for (const std::string& program : candidates) {
+        if (access(program.c_str(), X_OK) != 0) continue;
+        std::vector<char*> args;
+        args.push_back(const_cast<char*>(program.c_str()));
+        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        std::fflush(stdout);
+        execv(program.c_str(), args.data());
+        throw failed("Could not run " + program + ": " + std::strerror(errno) + ".");
+    }
+    throw failed("'ptq bench gui' needs the ptq-bench-gui program next to ptq (build the ptq-bench-gui target).");
+}
+
 int runBench(const std::vector<std::string>& argv) {
     // One entry a benchmark; each parses its own options.
     const std::map<std::string, int (*)(const std::vector<std::string>&)> benches = {
@@ -113,6 +137,7 @@ int runBench(const std::vector<std::string>& argv) {
         {"quant", runBenchQuant},
         {"adaquant", runBenchAdaQuant},
         {"ip", runBenchIp},
+        {"gui", runBenchGui},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;

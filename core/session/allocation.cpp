@@ -7,14 +7,20 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <mutex>
+#include <numeric>
 #include <random>
 
 namespace ptq {
 
 namespace {
-/// Cells of the cost grid. Costs round up to the grid, so a chosen allocation never exceeds
-/// its cost budget; 4096 cells keep the rounding below 0.03 % of the largest model cost.
+/// Cells of the cost grid when costs have no common unit small enough: costs round up to the
+/// grid, so a chosen allocation never exceeds its cost budget; 4096 cells keep the rounding
+/// below 0.03 % of the largest model cost.
 constexpr int kGrid = 4096;
+/// Costs are whole numbers of bits (size) or bit operations (BOPs); when the largest total is
+/// at most this many of their greatest common divisor, the programme runs on exact costs.
+constexpr double kExactCells = 1 << 17;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 }  // namespace
 
@@ -80,6 +86,28 @@ BudgetAllocation BudgetProblem::evaluate(const std::vector<int>& choice) const {
     return a;
 }
 
+BudgetProblem::Limits BudgetProblem::limits(CostMetric metric, CostReference reference) const {
+    Limits out;
+    double least = 0, most = 0;
+    for (int l = 0; l < layerCount(); ++l) {
+        int cheapest = 0;
+        double highest = 0;
+        for (int o = 0; o < optionCount(); ++o) {
+            const double c = layerCost(metric, l, o), best = layerCost(metric, l, cheapest);
+            if (c < best || (c == best && layers_[size_t(l)].deltaLoss[size_t(o)] < layers_[size_t(l)].deltaLoss[size_t(cheapest)]))
+                cheapest = o;
+            highest = std::max(highest, c);
+        }
+        least += layerCost(metric, l, cheapest);
+        most += highest;
+        out.maxDegradation += layers_[size_t(l)].deltaLoss[size_t(cheapest)];
+    }
+    const double ref = referenceCost(metric, reference);
+    out.minRatio = ref > 0 ? least / ref : 0;
+    out.maxRatio = ref > 0 ? most / ref : 1;
+    return out;
+}
+
 struct BudgetProblem::Table {
     double unit = 1;                       ///< cost of one grid cell
     std::vector<double> best;              ///< [cell]: least Σ ΔL with grid cost ≤ cell
@@ -100,8 +128,14 @@ BudgetProblem::Table BudgetProblem::run(const BudgetRequest& request) const {
         for (int o = 0; o < optionCount(); ++o) m = std::max(m, layerCost(request.metric, l, o));
         maxTotal += m;
     }
-    t.unit = maxTotal > 0 ? maxTotal / kGrid : 1.0;
-    const size_t width = kGrid + layers_.size() + 1;  // room for rounding every layer up
+    // Size costs are in bytes of whole bits: count them in bits to find the common unit.
+    const double raw = request.metric == CostMetric::Size ? 8.0 : 1.0;
+    int64_t common = 0;
+    for (int l = 0; l < layerCount(); ++l)
+        for (int o = 0; o < optionCount(); ++o) common = std::gcd(common, int64_t(std::llround(layerCost(request.metric, l, o) * raw)));
+    const bool exact = common > 0 && maxTotal * raw / double(common) <= kExactCells;
+    t.unit = exact ? double(common) / raw : maxTotal > 0 ? maxTotal / kGrid : 1.0;
+    const size_t width = size_t(std::ceil(maxTotal / t.unit)) + layers_.size() + 1;  // room for rounding up
     std::vector<double> prev(width, 0.0), next(width);
     t.arg.assign(layers_.size(), std::vector<uint8_t>(width, 0));
     t.cells.assign(layers_.size(), std::vector<int>(options_.size(), -1));
@@ -148,9 +182,21 @@ std::vector<int> backtrack(const std::vector<std::vector<uint8_t>>& arg, const s
 }
 }  // namespace
 
+std::shared_ptr<const BudgetProblem::Table> BudgetProblem::table(const BudgetRequest& request) const {
+    // The programme depends only on the metric and the pins: a slider drag reuses it and each
+    // solve is a scan of the last row plus a backtrack (like changing only an lp's right side).
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    if (cached_ && cachedMetric_ == request.metric && cachedPins_ == request.pins) return cached_;
+    cached_ = std::make_shared<const Table>(run(request));
+    cachedMetric_ = request.metric;
+    cachedPins_ = request.pins;
+    return cached_;
+}
+
 BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
     const auto start = std::chrono::steady_clock::now();
-    const Table t = run(request);
+    const std::shared_ptr<const Table> shared = table(request);
+    const Table& t = *shared;
     const double reference = referenceCost(request.metric, request.reference);
     BudgetAllocation out;
     size_t cell = 0;
@@ -193,7 +239,8 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
 }
 
 std::vector<BudgetPoint> BudgetProblem::pareto(const BudgetRequest& request) const {
-    const Table t = run(request);
+    const std::shared_ptr<const Table> shared = table(request);
+    const Table& t = *shared;
     const double reference = referenceCost(request.metric, request.reference);
     std::vector<BudgetPoint> points;
     double lastLoss = kInf;

@@ -4,12 +4,15 @@
 /// one option per layer, minimise the predicted degradation (Σ ΔL) under a cost budget (size
 /// or BOPs as a fraction of the FP32 or INT8 model), or minimise the cost under a degradation
 /// budget; layers pinned by hand keep their option. Plus the Pareto frontier of cost against
-/// predicted degradation. Plain C++; a BudgetProblem is immutable, so any thread may solve.
+/// predicted degradation. Plain C++; any thread may solve (the dynamic programme of the last
+/// metric and pins is kept, under a mutex, and reused by the next solve).
 
 #include "core/analysis/sensitivity.h"
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -66,6 +69,14 @@ public:
     double costOf(CostMetric m, const std::vector<int>& choice) const;
     double deltaLossOf(const std::vector<int>& choice) const;
 
+    /// What the budget sliders span for @p metric and @p reference, pins ignored: the cost
+    /// ratios of the cheapest and of the costliest allocation, and the predicted degradation of
+    /// the cheapest (least degraded among equally cheap options).
+    struct Limits {
+        double minRatio = 0, maxRatio = 1, maxDegradation = 0;
+    };
+    Limits limits(CostMetric metric, CostReference reference) const;
+
     /// Solves @p request. Never throws for an infeasible budget: feasible = false and a
     /// status sentence. Throws ptq::Error (InvalidInput) for a pin outside the table.
     BudgetAllocation solve(const BudgetRequest& request) const;
@@ -84,6 +95,12 @@ private:
     /// the least Σ ΔL and the option per layer that reaches it.
     struct Table;
     Table run(const BudgetRequest& request) const;
+    std::shared_ptr<const Table> table(const BudgetRequest& request) const;
+
+    mutable std::mutex cacheMutex_;
+    mutable std::shared_ptr<const Table> cached_;
+    mutable CostMetric cachedMetric_ = CostMetric::Size;
+    mutable std::map<int, int> cachedPins_;
 
     std::vector<BitOption> options_;
     std::vector<Layer> layers_;

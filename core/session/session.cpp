@@ -37,7 +37,7 @@ DrawableGraph describeGraph(const Graph& graph) {
     for (const Node& n : graph.nodes()) {
         DrawableNode dn;
         dn.name = n.name;
-        dn.op = graph.isFoldedBatchNorm(n) ? "batch_norm (folded)" : displayOp(n);
+        dn.op = graph.isFoldedBatchNorm(n) ? "bn (folded)" : displayOp(n);
         if (!n.outputs.empty()) dn.outputShape = graph.sampleShape(n.outputs[0]);
         dn.layer = layerOf[size_t(n.id)];
         if (dn.layer >= 0) {

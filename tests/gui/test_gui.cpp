@@ -1,6 +1,9 @@
-// The main window on the bundled demo model, offscreen: docks, the loaded content, selection
-// between graph and table, the log dock fed from another thread, and a failed open that keeps
-// the model shown. Also runs TestItemModels (one executable per unit).
+// The main window on the bundled demo model, offscreen: docks, the loaded content (one graph
+// item per IR node), the sensitivity table and first allocation, budget sliders that change the
+// allocation and the summary, pins with undo, the Pareto plot, selection between graph, table
+// and plots, the sensitivity cache, the log dock fed from another thread, and a failed open that
+// keeps the model shown. Also runs TestItemModels (one executable per unit). No timed
+// assertions: waits have generous timeouts only so that a hang fails instead of blocking.
 
 #include "test_item_models.h"
 
@@ -8,10 +11,14 @@
 #include "core/model/model_summary.h"
 #include "core/util/log.h"
 #include "core/util/runtime.h"
-#include "ui/graph/layer_graph_scene.h"
-#include "ui/graph/layer_graph_view.h"
-#include "ui/graph/layer_node_item.h"
+#include "core/graph/graph.h"
+#include "ui/graph/graph_node_item.h"
+#include "ui/graph/graph_scene.h"
+#include "ui/graph/graph_view.h"
 #include "ui/mainwindow/main_window.h"
+#include "ui/panels/budget_panel.h"
+#include "ui/plots/pareto_plot.h"
+#include "ui/session/session_controller.h"
 #include "ui/models/budget_model.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/layer_table_model.h"
@@ -32,7 +39,9 @@
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QMenuBar>
 #include <QtWidgets/QMessageBox>
+#include <QtWidgets/QSlider>
 #include <QtWidgets/QTableView>
+#include <QtGui/QUndoStack>
 
 #include <qcustomplot.h>
 
@@ -42,7 +51,8 @@
 using namespace ptq::ui;
 
 namespace {
-constexpr int kLoadTimeoutMs = 120000;  // an import is ~1 s; a loaded CI machine is slower
+constexpr int kLoadTimeoutMs = 300000;  // import ~1 s + a 64-sample table ~5 s; CI is slower
+const QString kCalibration = QStringLiteral("fmnist:train:64");
 }
 
 class TestMainWindow : public QObject {
@@ -56,6 +66,15 @@ private Q_SLOTS:
     void tableSelectionSelectsGraphBox();
     void plotClickSelectsLayer();
     void logDockReceivesLinesFromOtherThreads();
+    void oneGraphItemPerIrNode();
+    void tableShowsOptionsAndAllocation();
+    void compressionSliderChangesAllocationAndSummary();
+    void accuracySliderKeepsWithinBudget();
+    void infeasibleBudgetKeepsAllocation();
+    void pinThenUndoRestores();
+    void paretoClickAdoptsPoint();
+    void graphSearchFindsNode();
+    void secondOpenReadsTheCache();
     void failedOpenShowsErrorAndKeepsModel_data();
     void failedOpenShowsErrorAndKeepsModel();
     void viewMenuTogglesDocks();
@@ -67,8 +86,12 @@ private Q_SLOTS:
 private:
     QMessageBox* waitForErrorDialog();
 
+    /// Moves @p slider to @p value and waits for the allocation it causes to be shown.
+    bool moveAndWait(QSlider* slider, int value);
+
+    QTemporaryDir cacheDir_;
     std::unique_ptr<MainWindow> window_;
-    std::unique_ptr<QAbstractItemModelTester> layerTester_, jobTester_;
+    std::unique_ptr<QAbstractItemModelTester> layerTester_, jobTester_, budgetTester_;
     ptq::ModelSummary expected_;
     QString demoPath_;
 };
@@ -80,26 +103,35 @@ void TestMainWindow::initTestCase() {
     expected_ = ptq::summarizeModel(demoPath_.toStdString());
     QVERIFY(!expected_.layers.empty());
 
+    QVERIFY(cacheDir_.isValid());
     MainWindow::Options options;
     options.persistLayout = false;
+    options.calibrationSource = kCalibration;
+    options.cacheDirectory = cacheDir_.path();
     window_ = std::make_unique<MainWindow>(options);
     // Watch the live models through the whole session, load included.
     layerTester_ = std::make_unique<QAbstractItemModelTester>(
         window_->layerModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     jobTester_ = std::make_unique<QAbstractItemModelTester>(
         window_->jobModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    budgetTester_ = std::make_unique<QAbstractItemModelTester>(
+        window_->budgetModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
 
     QSignalSpy loaded(window_.get(), &MainWindow::modelLoaded);
+    QSignalSpy ready(window_.get(), &MainWindow::initialJobsFinished);
     window_->openModel(demoPath_);
     QVERIFY(window_->isLoading());
     // The UI thread stays free while the import runs.
     auto* status = window_->findChild<QLabel*>(QStringLiteral("statusLabel"));
     QVERIFY(status);
-    QVERIFY2(status->text().startsWith(QStringLiteral("Loading resnet20_fmnist")), qPrintable(status->text()));
+    QVERIFY2(status->text().startsWith(QStringLiteral("Import resnet20_fmnist")), qPrintable(status->text()));
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kLoadTimeoutMs);
     QVERIFY(!window_->isLoading());
+    QVERIFY(window_->controller()->session().hasTable());
+    QVERIFY(!window_->controller()->session().allocation.choice.empty());
 }
 
 void TestMainWindow::docksExistAndAreVisible() {
@@ -126,11 +158,10 @@ void TestMainWindow::showsTheDemoModel() {
         QCOMPARE(layers->layerName(row), QString::fromStdString(l.name));
         QCOMPARE(layers->index(row, LayerTableModel::MacsColumn).data(LayerTableModel::SortRole).toLongLong(),
                  qlonglong(l.macs));
-        const QString kind = layers->index(row, LayerTableModel::KindColumn).data().toString();
+        const QString kind = layers->index(row, LayerTableModel::OpColumn).data().toString();
         QVERIFY2(kind.contains(QStringLiteral("conv")) || kind == QStringLiteral("linear"), qPrintable(kind));
     }
     QCOMPARE(window_->layersPanel()->tableView()->model()->rowCount(), layers->rowCount());
-    QCOMPARE(window_->graphPanel()->scene()->nodeCount(), layers->rowCount());
     QCOMPARE(window_->plotsPanel()->barCount(), layers->rowCount());
 
     BudgetModel* budget = window_->budgetModel();
@@ -143,13 +174,11 @@ void TestMainWindow::showsTheDemoModel() {
              double(expected_.quantizableParams) * 4.0);
 
     auto* status = window_->findChild<QLabel*>(QStringLiteral("statusLabel"));
-    QVERIFY2(status->text().startsWith(QStringLiteral("%1 layers · ").arg(expected_.layers.size())),
-             qPrintable(status->text()));
-    QVERIFY(status->text().endsWith(QStringLiteral(" MACs")));
+    QVERIFY2(status->text().contains(QStringLiteral("sensitivity on %1").arg(kCalibration)), qPrintable(status->text()));
 
-    // The import is listed as a finished job.
+    // The import and the measurement are listed as finished jobs.
     JobListModel* jobs = window_->jobModel();
-    QVERIFY(jobs->rowCount() >= 1);
+    QVERIFY(jobs->rowCount() >= 2);
     QCOMPARE(jobs->index(jobs->rowCount() - 1, JobListModel::StateColumn).data().toString(),
              QStringLiteral("finished"));
 }
@@ -167,9 +196,9 @@ void TestMainWindow::filterNarrowsTheTable() {
 
 void TestMainWindow::graphSelectionSelectsTableRow() {
     GraphPanel* graph = window_->graphPanel();
-    LayerGraphView* view = graph->view();
+    GraphView* view = graph->view();
     const int row = int(expected_.layers.size()) / 2;
-    LayerNodeItem* node = graph->scene()->nodeForRow(row);
+    GraphNodeItem* node = graph->scene()->nodeForRow(row);
     QVERIFY(node);
     view->ensureVisible(node);
     const QPoint click = view->mapFromScene(node->sceneBoundingRect().center());
@@ -198,7 +227,7 @@ void TestMainWindow::tableSelectionSelectsGraphBox() {
 
     QCOMPARE(window_->graphPanel()->scene()->selectedRows(), QList<int>{sourceRow});
     QVERIFY(window_->graphPanel()->scene()->nodeForRow(sourceRow)->isSelected());
-    table->sortByColumn(LayerTableModel::IndexColumn, Qt::AscendingOrder);
+    table->sortByColumn(-1, Qt::AscendingOrder);
 }
 
 void TestMainWindow::plotClickSelectsLayer() {
@@ -217,8 +246,8 @@ void TestMainWindow::logDockReceivesLinesFromOtherThreads() {
     std::thread worker([m = marker.toStdString()] { ptq::logger()->info("{}", m); });
     worker.join();
     QTRY_VERIFY_WITH_TIMEOUT(window_->logPanel()->text().contains(marker), 5000);
-    // The load of the demo was logged too.
-    QVERIFY(window_->logPanel()->text().contains(QStringLiteral("Loaded resnet20_fmnist")));
+    // The measurement of the demo's table was logged too.
+    QVERIFY(window_->logPanel()->text().contains(QStringLiteral("Sensitivity")));
 }
 
 void TestMainWindow::failedOpenShowsErrorAndKeepsModel_data() {
@@ -240,6 +269,7 @@ void TestMainWindow::failedOpenShowsErrorAndKeepsModel() {
         file.write(contents);
     }
     const int rowsBefore = window_->layerModel()->rowCount();
+    const int nodesBefore = window_->graphPanel()->scene()->nodeCount();
     const QString titleBefore = window_->windowTitle();
 
     QSignalSpy failed(window_.get(), &MainWindow::modelLoadFailed);
@@ -259,11 +289,210 @@ void TestMainWindow::failedOpenShowsErrorAndKeepsModel() {
     QCOMPARE(window_->modelName(), QStringLiteral("resnet20_fmnist"));
     QCOMPARE(window_->windowTitle(), titleBefore);
     QCOMPARE(window_->layerModel()->rowCount(), rowsBefore);
-    QCOMPARE(window_->graphPanel()->scene()->nodeCount(), rowsBefore);
+    QCOMPARE(window_->graphPanel()->scene()->nodeCount(), nodesBefore);
     QTRY_VERIFY(window_->logPanel()->text().contains(message.left(40)));
     JobListModel* jobs = window_->jobModel();
     QCOMPARE(jobs->index(jobs->rowCount() - 1, JobListModel::StateColumn).data().toString(),
              QStringLiteral("failed"));
+}
+
+bool TestMainWindow::moveAndWait(QSlider* slider, int value) {
+    QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
+    QSignalSpy infeasible(window_->controller(), &SessionController::solveInfeasible);
+    slider->setValue(value);
+    return QTest::qWaitFor([&] { return (shown.count() > 0 || infeasible.count() > 0) && window_->controller()->isIdle(); },
+                           kLoadTimeoutMs);
+}
+
+void TestMainWindow::oneGraphItemPerIrNode() {
+    const ptq::Graph& graph = window_->controller()->session().model->graph();
+    GraphScene* scene = window_->graphPanel()->scene();
+    int items = 0, layers = 0;
+    for (QGraphicsItem* item : scene->items())
+        if (auto* node = qgraphicsitem_cast<GraphNodeItem*>(item)) {
+            ++items;
+            layers += node->isLayer() ? 1 : 0;
+        }
+    // Every IR node, plus the graph's input.
+    QCOMPARE(items, int(graph.nodes().size()) + 1);
+    QCOMPARE(scene->nodeCount(), items);
+    QCOMPARE(layers, window_->layerModel()->rowCount());
+    QVERIFY(scene->edgeCount() >= items - 1);
+    // dot ranks top to bottom: every edge's target sits below its source.
+    const auto& drawing = window_->controller()->session().model->drawing();
+    for (const auto& [from, to] : drawing.edges)
+        QVERIFY(scene->nodeAt(to)->pos().y() > scene->nodeAt(from)->pos().y());
+    // Layer boxes show the chosen bits and a colour.
+    for (int row = 0; row < window_->layerModel()->rowCount(); ++row) {
+        GraphNodeItem* node = scene->nodeForRow(row);
+        QVERIFY(node);
+        QCOMPARE(node->name(), window_->layerModel()->layerName(row));
+        QVERIFY2(node->bitsLabel().startsWith(QStringLiteral("W")), qPrintable(node->bitsLabel()));
+        QVERIFY(node->fill().isValid());
+    }
+}
+
+void TestMainWindow::tableShowsOptionsAndAllocation() {
+    LayerTableModel* layers = window_->layerModel();
+    const auto& table = *window_->controller()->session().sensitivity;
+    QCOMPARE(layers->optionCount(), int(table.options.size()));
+    QCOMPARE(layers->columnCount(), LayerTableModel::FirstOptionColumn + int(table.options.size()));
+    const auto& choice = window_->controller()->session().allocation.choice;
+    for (int row = 0; row < layers->rowCount(); ++row) {
+        QCOMPARE(layers->chosenOption(row), choice[size_t(row)]);
+        QCOMPARE(layers->index(row, LayerTableModel::ChosenColumn).data().toString(),
+                 QString::fromStdString(table.options[size_t(choice[size_t(row)])].name()));
+        QCOMPARE(layers->index(row, LayerTableModel::FirstOptionColumn).data(LayerTableModel::SortRole).toDouble(),
+                 table.cells[size_t(row)][0].deltaLoss);
+    }
+}
+
+void TestMainWindow::compressionSliderChangesAllocationAndSummary() {
+    BudgetPanel* budget = window_->budgetPanel();
+    BudgetModel* figures = window_->budgetModel();
+    const int sizeRow = figures->rowOfKey(QStringLiteral("size"));
+    QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps));
+    const std::vector<int> loose = window_->controller()->session().allocation.choice;
+    const double looseSize = figures->index(sizeRow, BudgetModel::ValueColumn).data(BudgetModel::ValueRole).toDouble();
+    const double looseMarker = window_->plotsPanel()->paretoPlot()->currentPoint().x();
+
+    QSignalSpy changed(figures, &QAbstractItemModel::dataChanged);
+    QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps / 10));
+    const ptq::Session& s = window_->controller()->session();
+    QVERIFY(s.allocation.choice != loose);
+    QVERIFY(changed.count() > 0);
+    const double tightSize = figures->index(sizeRow, BudgetModel::ValueColumn).data(BudgetModel::ValueRole).toDouble();
+    QVERIFY2(tightSize < looseSize, qPrintable(QStringLiteral("%1 !< %2").arg(tightSize).arg(looseSize)));
+    // The solver kept to the budget, and the marker moved with it.
+    const ptq::BudgetRequest request = budget->request();
+    QVERIFY(s.allocation.sizeBytes <= request.costRatio * s.problem->referenceCost(ptq::CostMetric::Size, request.reference) + 1e-6);
+    QVERIFY(window_->plotsPanel()->paretoPlot()->currentPoint().x() < looseMarker);
+    // The table follows.
+    for (int row = 0; row < window_->layerModel()->rowCount(); ++row)
+        QCOMPARE(window_->layerModel()->chosenOption(row), s.allocation.choice[size_t(row)]);
+}
+
+void TestMainWindow::accuracySliderKeepsWithinBudget() {
+    BudgetPanel* budget = window_->budgetPanel();
+    for (int value : {BudgetPanel::kSteps / 5, BudgetPanel::kSteps / 2}) {
+        QVERIFY(moveAndWait(budget->accuracySlider(), value));
+        QCOMPARE(budget->request().kind, ptq::BudgetKind::Degradation);
+        QVERIFY(window_->controller()->session().allocation.deltaLoss <= budget->request().maxDegradation + 1e-9);
+    }
+}
+
+void TestMainWindow::infeasibleBudgetKeepsAllocation() {
+    BudgetPanel* budget = window_->budgetPanel();
+    QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps));
+    const ptq::BudgetAllocation before = window_->controller()->session().allocation;
+    // Pin every layer to its most expensive option: only the loosest budget fits.
+    const auto& problem = *window_->controller()->session().problem;
+    std::map<int, int> pins;
+    for (int l = 0; l < problem.layerCount(); ++l) {
+        int costly = 0;
+        for (int o = 0; o < problem.optionCount(); ++o)
+            if (problem.layerCost(ptq::CostMetric::Size, l, o) > problem.layerCost(ptq::CostMetric::Size, l, costly)) costly = o;
+        pins[l] = costly;
+    }
+    window_->controller()->setPins(pins);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle(), kLoadTimeoutMs);
+    const ptq::BudgetAllocation pinned = window_->controller()->session().allocation;
+    QSignalSpy infeasible(window_->controller(), &SessionController::solveInfeasible);
+    QVERIFY(moveAndWait(budget->compressionSlider(), 0));
+    QCOMPARE(infeasible.count(), 1);
+    QVERIFY(budget->messageLabel()->isVisible());
+    QVERIFY(!budget->messageLabel()->text().isEmpty());
+    QCOMPARE(window_->controller()->session().allocation.choice, pinned.choice);
+    const QModelIndex status = window_->budgetModel()->index(window_->budgetModel()->rowOfKey(QStringLiteral("status")),
+                                                             BudgetModel::ValueColumn);
+    QCOMPARE(status.data().toString(), QStringLiteral("infeasible"));
+    window_->controller()->setPins({});
+    QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps));
+    QVERIFY(!budget->messageLabel()->isVisible());
+    QCOMPARE(window_->controller()->session().allocation.choice, before.choice);
+}
+
+void TestMainWindow::pinThenUndoRestores() {
+    LayerTableModel* layers = window_->layerModel();
+    QUndoStack* undo = window_->undoStack();
+    QVERIFY(moveAndWait(window_->budgetPanel()->compressionSlider(), BudgetPanel::kSteps / 3));
+    const std::vector<int> before = window_->controller()->session().allocation.choice;
+    const int row = 1;
+    const int option = (before[row] + 1) % layers->optionCount();
+
+    QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
+    QVERIFY(layers->setData(layers->index(row, LayerTableModel::ChosenColumn), option, Qt::EditRole));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0 && window_->controller()->isIdle(), kLoadTimeoutMs);
+    QCOMPARE(undo->count(), 1);
+    QVERIFY(layers->isPinned(row));
+    QCOMPARE(layers->chosenOption(row), option);
+    QCOMPARE(window_->controller()->session().pins, (std::map<int, int>{{row, option}}));
+
+    shown.clear();
+    undo->undo();
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0 && window_->controller()->isIdle(), kLoadTimeoutMs);
+    QVERIFY(window_->controller()->session().pins.empty());
+    QVERIFY(!layers->isPinned(row));
+    QCOMPARE(window_->controller()->session().allocation.choice, before);
+
+    undo->redo();
+    QTRY_VERIFY_WITH_TIMEOUT(layers->isPinned(row) && window_->controller()->isIdle(), kLoadTimeoutMs);
+    QCOMPARE(layers->chosenOption(row), option);
+    // Unchecking Pinned unpins, undoably too.
+    QVERIFY(layers->setData(layers->index(row, LayerTableModel::PinnedColumn), Qt::Unchecked, Qt::CheckStateRole));
+    QTRY_VERIFY_WITH_TIMEOUT(!layers->isPinned(row) && window_->controller()->isIdle(), kLoadTimeoutMs);
+    QCOMPARE(undo->count(), 2);
+    window_->unpinAll();
+}
+
+void TestMainWindow::paretoClickAdoptsPoint() {
+    ParetoPlot* pareto = window_->plotsPanel()->paretoPlot();
+    QVERIFY(pareto->pointCount() > 3);
+    pareto->plot()->replot();
+    const int index = pareto->pointCount() / 2;
+    const ptq::BudgetPoint point = [&] {
+        // The frontier the plot shows is the window's; read it back through a solve-free path.
+        return window_->controller()->session().problem->pareto([&] {
+            ptq::BudgetRequest r = window_->budgetPanel()->request();
+            r.pins = window_->controller()->session().pins;
+            return r;
+        }())[size_t(index)];
+    }();
+    QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
+    QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pareto->pixelOf(index));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, kLoadTimeoutMs);
+    QCOMPARE(window_->controller()->session().allocation.choice, point.choice);
+    QCOMPARE(pareto->currentPoint().y(), point.deltaLoss);
+}
+
+void TestMainWindow::graphSearchFindsNode() {
+    GraphPanel* graph = window_->graphPanel();
+    const int row = window_->layerModel()->rowCount() - 1;
+    const QString name = window_->layerModel()->layerName(row);
+    graph->searchEdit()->setText(name);
+    QSignalSpy selected(graph, &GraphPanel::selectedRowsChanged);
+    graph->findNext();
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(graph->scene()->selectedRows(), QList<int>{row});
+    QCOMPARE(window_->layersPanel()->selectedRows(), QList<int>{row});
+    graph->searchEdit()->clear();
+}
+
+void TestMainWindow::secondOpenReadsTheCache() {
+    MainWindow::Options options;
+    options.persistLayout = false;
+    options.calibrationSource = kCalibration;
+    options.cacheDirectory = cacheDir_.path();
+    MainWindow second(options);
+    QSignalSpy ready(second.controller(), &SessionController::sensitivityReady);
+    second.openModel(demoPath_);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kLoadTimeoutMs);
+    QVERIFY2(ready.at(0).at(0).toBool(), "the table should come from the cache the first window filled");
+    const auto& a = *second.controller()->session().sensitivity;
+    const auto& b = *window_->controller()->session().sensitivity;
+    QCOMPARE(a.layers.size(), b.layers.size());
+    QCOMPARE(a.cells[0][0].deltaLoss, b.cells[0][0].deltaLoss);
+    QTRY_VERIFY_WITH_TIMEOUT(second.controller()->isIdle(), kLoadTimeoutMs);
 }
 
 void TestMainWindow::viewMenuTogglesDocks() {
@@ -339,6 +568,7 @@ QMessageBox* TestMainWindow::waitForErrorDialog() {
 void TestMainWindow::cleanupTestCase() {
     layerTester_.reset();
     jobTester_.reset();
+    budgetTester_.reset();
     window_.reset();
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/model/model_summary.h"
 #include "ui/format.h"
+#include "core/session/allocation.h"
 #include "ui/graph/graph_layout.h"
 #include "ui/models/budget_model.h"
 #include "ui/models/job_list_model.h"
@@ -31,31 +32,78 @@ std::vector<ptq::LayerSummary> someLayers() {
     return {layer("conv1", "conv2d", 9, 900), layer("layer1.0.conv1", "conv2d", 2304, 1806336),
             layer("layer1.0.conv2", "conv2d", 10, 7840), layer("fc", "linear", 650, 640)};
 }
+
+/// A table over someLayers(): options w2a8, w4a8, w8a8; ΔL falls with bits.
+ptq::SensitivityResult someTable() {
+    ptq::SensitivityResult t;
+    t.metric = "cross_entropy";
+    t.options = {{2, 8}, {4, 8}, {8, 8}};
+    for (const auto& l : someLayers()) {
+        t.layers.push_back({l.name, l.kind, l.params, l.macs});
+        const double scale = double(l.params % 7 + 1) / 100.0;
+        t.cells.push_back({{scale, -scale * 40, scale / 10}, {scale / 8, -scale * 5, scale / 80}, {0, 0, 0}});
+    }
+    return t;
+}
 }  // namespace
 
 void TestItemModels::layerTableModel() {
     LayerTableModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(model.rowCount(), 0);
-    QCOMPARE(model.columnCount(), int(LayerTableModel::ColumnCount));
+    QCOMPARE(model.columnCount(), int(LayerTableModel::FirstOptionColumn));
 
     model.setLayers(someLayers());
     QCOMPARE(model.rowCount(), 4);
     QCOMPARE(model.index(1, LayerTableModel::NameColumn).data().toString(), QStringLiteral("layer1.0.conv1"));
     QCOMPARE(model.index(1, LayerTableModel::ParamsColumn).data().toString(), QStringLiteral("2,304"));
     QCOMPARE(model.index(1, LayerTableModel::MacsColumn).data(LayerTableModel::SortRole).toLongLong(), 1806336LL);
-    QCOMPARE(model.index(1, LayerTableModel::WeightShapeColumn).data().toString(), QString::fromUtf8("16×16×3×3"));
-    QCOMPARE(model.index(3, LayerTableModel::OutputShapeColumn).data().toString(), QStringLiteral("10"));
+    QCOMPARE(model.index(1, LayerTableModel::OpColumn).data().toString(), QStringLiteral("conv2d"));
+    QCOMPARE(model.index(3, 0).data(LayerTableModel::OutputShapeRole).toString(), QStringLiteral("10"));
     QCOMPARE(model.index(3, 0).data(LayerTableModel::KindRole).toString(), QStringLiteral("linear"));
     QCOMPARE(model.index(0, LayerTableModel::ParamsColumn).data(Qt::TextAlignmentRole).toInt() & Qt::AlignRight,
              int(Qt::AlignRight));
-    QVERIFY(model.index(0, 0).data(Qt::ToolTipRole).toString().contains(QStringLiteral("stride")));
+    QVERIFY(model.index(1, 0).data(Qt::ToolTipRole).toString().contains(QString::fromUtf8("16×16×3×3")));
     QCOMPARE(model.rowOfLayer(QStringLiteral("fc")), 3);
     QCOMPARE(model.rowOfLayer(QStringLiteral("nope")), -1);
     QCOMPARE(model.headerData(LayerTableModel::MacsColumn, Qt::Horizontal).toString(), QStringLiteral("MACs"));
 
+    // A table adds one column per option; an allocation fills Chosen and the degradation roles.
+    model.setTable(someTable());
+    QCOMPARE(model.optionCount(), 3);
+    QCOMPARE(model.columnCount(), LayerTableModel::FirstOptionColumn + 3);
+    QCOMPARE(model.headerData(LayerTableModel::FirstOptionColumn + 1, Qt::Horizontal).toString(),
+             QString::fromUtf8("Δ W4/A8"));
+    QVERIFY(!model.index(0, 0).data(LayerTableModel::DegradationRole).isValid());
+    QVERIFY(!(model.flags(model.index(0, LayerTableModel::ChosenColumn)) & Qt::ItemIsEditable));
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setAllocation({0, 1, 2, 1}, {{2, 2}});
+    QCOMPARE(changed.count(), 4);
+    QCOMPARE(model.index(1, LayerTableModel::ChosenColumn).data().toString(), QStringLiteral("w4a8"));
+    QCOMPARE(model.index(1, 0).data(LayerTableModel::BitsLabelRole).toString(), QStringLiteral("W4/A8"));
+    QCOMPARE(model.index(0, 0).data(LayerTableModel::DegradationRole).toDouble(), someTable().cells[0][0].deltaLoss);
+    QVERIFY(model.isPinned(2));
+    QCOMPARE(model.index(2, LayerTableModel::PinnedColumn).data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
+    QVERIFY(model.index(1, 0).data(Qt::ToolTipRole).toString().contains(QStringLiteral("W2/A8")));
+    changed.clear();
+    model.setAllocation({0, 1, 2, 1}, {{2, 2}});
+    QCOMPARE(changed.count(), 0);  // nothing changed, nothing signalled
+
+    // Editing asks for a pin; the model itself waits for the session's answer.
+    QSignalSpy chosen(&model, &LayerTableModel::optionChosen);
+    QSignalSpy unpin(&model, &LayerTableModel::unpinRequested);
+    QVERIFY(model.setData(model.index(0, LayerTableModel::ChosenColumn), QStringLiteral("w8a8")));
+    QCOMPARE(chosen.count(), 1);
+    QCOMPARE(chosen.at(0).at(0).toInt(), 0);
+    QCOMPARE(chosen.at(0).at(1).toInt(), 2);
+    QCOMPARE(model.chosenOption(0), 0);
+    QVERIFY(!model.setData(model.index(0, LayerTableModel::ChosenColumn), QStringLiteral("w3a3")));
+    QVERIFY(model.setData(model.index(2, LayerTableModel::PinnedColumn), int(Qt::Unchecked), Qt::CheckStateRole));
+    QCOMPARE(unpin.count(), 1);
+
     model.setLayers({layer("only", "conv2d", 1, 1)});
     QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(model.columnCount(), int(LayerTableModel::FirstOptionColumn));
     model.clear();
     QCOMPARE(model.rowCount(), 0);
 }
@@ -146,53 +194,79 @@ void TestItemModels::budgetModel() {
     QCOMPARE(value("fp32_top1", Qt::DisplayRole).toString(), expectedTop1);
     QCOMPARE(model.index(model.rowOfKey(QStringLiteral("size_int4")), BudgetModel::DetailColumn).data().toString(),
              QString::fromUtf8("8× smaller than FP32"));
+
+    // The allocation rows change in place (dataChanged, no reset) as the sliders move.
+    const ptq::BudgetProblem problem(someTable());
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    model.setAllocation(problem.evaluate({1, 1, 1, 1}), problem);
+    QCOMPARE(reset.count(), 0);
+    QCOMPARE(value("size", BudgetModel::ValueRole).toDouble(), (9 + 2304 + 10 + 650) * 4 / 8.0);  // every layer at 4 bits
+    QCOMPARE(value("status", Qt::DisplayRole).toString(), QStringLiteral("optimal"));
+    model.setStatus(QStringLiteral("No allocation fits."), false);
+    QCOMPARE(value("status", Qt::DisplayRole).toString(), QStringLiteral("infeasible"));
+    QVERIFY(value("size", BudgetModel::ValueRole).isValid());  // the previous figures stay
     model.clear();
-    QCOMPARE(model.rowCount(), 0);
+    QCOMPARE(model.rowCount(), model.rowOfKey(QStringLiteral("solver_ms")) + 1);
 }
 
-void TestItemModels::chainLayout_data() {
-    QTest::addColumn<int>("count");
-    QTest::addColumn<double>("aspect");
-    QTest::addColumn<int>("expectedColumns");
-    QTest::newRow("one node") << 1 << 1.0 << 1;
-    QTest::newRow("tall view keeps one column") << 5 << 0.2 << 1;
-    QTest::newRow("resnet20 in a tall dock") << 22 << 0.6 << 2;
-    QTest::newRow("resnet20 in a wide dock") << 22 << 3.0 << 5;
-    QTest::newRow("wide view, few nodes") << 3 << 10.0 << 3;
-    QTest::newRow("empty") << 0 << 1.0 << 1;
-}
-
-void TestItemModels::chainLayout() {
-    QFETCH(int, count);
-    QFETCH(double, aspect);
-    QFETCH(int, expectedColumns);
+void TestItemModels::dotLayout() {
+    // A diamond with a skip edge, as in a residual block: 0 -> 1 -> 2 -> 3, 0 -> 3.
     GraphLayoutInput in;
-    in.nodeCount = count;
-    in.edges = chainEdges(count);
-    in.targetAspect = aspect;
-    QCOMPARE(chooseColumnCount(in), expectedColumns);
-
-    const GraphLayout out = layoutChainInColumns(in);
-    QCOMPARE(int(out.nodes.size()), count);
+    in.nodeSizes = {{80, 24}, {178, 50}, {178, 50}, {80, 24}};
+    in.edges = {{0, 1}, {1, 2}, {2, 3}, {0, 3}};
+    const GraphLayout out = layoutWithDot(in);
+    QCOMPARE(out.nodes.size(), size_t(4));
     QCOMPARE(out.edges.size(), in.edges.size());
     for (size_t i = 0; i < out.nodes.size(); ++i) {
+        QCOMPARE(out.nodes[i].size(), in.nodeSizes[i]);
         QVERIFY(out.bounds.contains(out.nodes[i]));
         for (size_t j = i + 1; j < out.nodes.size(); ++j) QVERIFY(!out.nodes[i].intersects(out.nodes[j]));
     }
-    for (size_t e = 0; e < out.edges.size(); ++e) {
-        const auto& [from, to] = in.edges[e];
-        const auto& points = out.edges[e];
-        QVERIFY(points.size() >= 2);
-        QCOMPARE(points.front(), QPointF(out.nodes[size_t(from)].center().x(), out.nodes[size_t(from)].bottom()));
-        QCOMPARE(points.back(), QPointF(out.nodes[size_t(to)].center().x(), out.nodes[size_t(to)].top()));
-        // Orthogonal routing: every segment is horizontal or vertical.
-        for (size_t p = 1; p < points.size(); ++p)
-            QVERIFY(qFuzzyCompare(points[p].x(), points[p - 1].x()) || qFuzzyCompare(points[p].y(), points[p - 1].y()));
+    for (size_t e = 0; e < in.edges.size(); ++e) {
+        const auto [from, to] = in.edges[e];
+        QVERIFY(out.nodes[size_t(to)].top() > out.nodes[size_t(from)].bottom());  // top to bottom
+        QVERIFY(out.edges[e].spline.size() >= 4);
+        QCOMPARE(out.edges[e].spline.size() % 3, size_t(1));  // cubic Bézier pieces
     }
-    // Execution order reads top to bottom within a column.
-    for (int i = 1; i < count; ++i)
-        if (qFuzzyCompare(out.nodes[size_t(i)].left(), out.nodes[size_t(i - 1)].left()))
-            QVERIFY(out.nodes[size_t(i)].top() > out.nodes[size_t(i - 1)].bottom());
+    QVERIFY(layoutWithDot({}).nodes.empty());
+}
+
+void TestItemModels::budgetProblemMatchesBruteForce_data() {
+    QTest::addColumn<double>("ratio");
+    for (double r : {0.07, 0.1, 0.15, 0.2, 0.25}) QTest::newRow(qPrintable(QString::number(r))) << r;
+}
+
+void TestItemModels::budgetProblemMatchesBruteForce() {
+    QFETCH(double, ratio);
+    const ptq::SensitivityResult table = ptq::syntheticSensitivity(5, 7);
+    const ptq::BudgetProblem problem(table);
+    ptq::BudgetRequest request;
+    request.costRatio = ratio;
+    const ptq::BudgetAllocation a = problem.solve(request);
+    // Every allocation of 5 layers x 9 options.
+    const double budget = ratio * problem.referenceCost(ptq::CostMetric::Size, ptq::CostReference::Fp32);
+    double best = 1e300;
+    std::vector<int> choice(5, 0);
+    for (int code = 0; code < 9 * 9 * 9 * 9 * 9; ++code) {
+        for (int l = 0, c = code; l < 5; ++l, c /= 9) choice[size_t(l)] = c % 9;
+        if (problem.costOf(ptq::CostMetric::Size, choice) <= budget) best = std::min(best, problem.deltaLossOf(choice));
+    }
+    if (best == 1e300) {
+        QVERIFY(!a.feasible);
+        return;
+    }
+    QVERIFY(a.feasible);
+    QVERIFY(a.sizeBytes <= budget + 1e-9);
+    // The cost grid rounds up: allow what one grid cell per layer can cost.
+    QVERIFY2(a.deltaLoss <= best + 1e-9 || a.deltaLoss - best < 0.02 * best + 1e-6,
+             qPrintable(QStringLiteral("%1 vs brute force %2").arg(a.deltaLoss).arg(best)));
+    // The frontier is increasing in cost and decreasing in degradation.
+    const auto frontier = problem.pareto(request);
+    QVERIFY(frontier.size() > 2);
+    for (size_t i = 1; i < frontier.size(); ++i) {
+        QVERIFY(frontier[i].costRatio > frontier[i - 1].costRatio);
+        QVERIFY(frontier[i].deltaLoss < frontier[i - 1].deltaLoss);
+    }
 }
 
 void TestItemModels::formatting() {

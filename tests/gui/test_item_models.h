@@ -11,7 +11,8 @@ private Q_SLOTS:
     void jobListModel();
     void budgetModel_data();
     void budgetModel();
-    void chainLayout_data();
-    void chainLayout();
+    void dotLayout();
+    void budgetProblemMatchesBruteForce_data();
+    void budgetProblemMatchesBruteForce();
     void formatting();
 };

@@ -17,8 +17,20 @@
 
 namespace ptq::ui {
 
+double degradationPosition(double value, double scale) {
+    if (scale <= 0 || value <= 0) return 0.0;
+    // Log spacing over three decades below the top: layer errors span orders of magnitude.
+    const double floor = scale / 1000.0;
+    return std::clamp(std::log10(1.0 + value / floor) / std::log10(1.0 + scale / floor), 0.0, 1.0);
+}
+
+double degradationAtPosition(double t, double scale) {
+    const double floor = scale / 1000.0;
+    return floor * (std::pow(1.0 + scale / floor, t) - 1.0);
+}
+
 QColor degradationColor(double value, double scale) {
-    const double t = scale > 0 ? std::sqrt(std::clamp(value / scale, 0.0, 1.0)) : 0.0;
+    const double t = degradationPosition(value, scale);
     // light green -> yellow -> orange-red, interpolated in two halves
     const QColor a(0xd9, 0xf0, 0xd3), b(0xfe, 0xe0, 0x8b), c(0xf4, 0x6d, 0x43);
     auto mix = [](const QColor& x, const QColor& y, double f) {
@@ -33,7 +45,12 @@ GraphScene::GraphScene(QObject* parent) : QGraphicsScene(parent) {
     connect(this, &QGraphicsScene::selectionChanged, this, &GraphScene::onSelectionChanged);
 }
 
-GraphScene::~GraphScene() = default;
+GraphScene::~GraphScene() {
+    // QGraphicsScene's destructor deletes the items and emits selectionChanged on the way.
+    settingSelection_ = true;
+    nodes_.clear();
+    byRow_.clear();
+}
 
 void GraphScene::clearGraph() {
     settingSelection_ = true;

@@ -18,8 +18,12 @@ namespace ptq::ui {
 
 class GraphNodeItem;
 
-/// The fill of a degradation @p value on a scale whose top is @p scale: light green for none,
-/// yellow, then red at the top (square-root spaced so small errors still show).
+/// Where @p value sits (0..1) on the colour scale whose top is @p scale: log spaced over the
+/// three decades below the top, 0 for no (or negative) degradation.
+double degradationPosition(double value, double scale);
+/// The inverse: the degradation at position @p t of the scale.
+double degradationAtPosition(double t, double scale);
+/// The fill of a degradation @p value: light green for none, yellow, then red at the top.
 QColor degradationColor(double value, double scale);
 
 class GraphScene : public QGraphicsScene {

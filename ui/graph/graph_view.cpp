@@ -84,13 +84,13 @@ void GraphView::drawForeground(QPainter* painter, const QRectF&) {
     // The legend stays put in viewport coordinates whatever the zoom.
     painter->save();
     painter->resetTransform();
-    const QRect bar(viewport()->width() - 150, viewport()->height() - 46, 130, 10);
+    const QRect bar(viewport()->width() - 196, viewport()->height() - 46, 170, 10);
     painter->setPen(Qt::NoPen);
-    painter->setBrush(QColor(255, 255, 255, 225));
-    painter->drawRoundedRect(bar.adjusted(-10, -20, 10, 24), 4, 4);
+    painter->setBrush(QColor(255, 255, 255, 230));
+    painter->drawRoundedRect(bar.adjusted(-12, -20, 12, 24), 4, 4);
     QLinearGradient gradient(bar.topLeft(), bar.topRight());
     const double scale = scene_->colorScale();
-    for (int i = 0; i <= 10; ++i) gradient.setColorAt(i / 10.0, degradationColor(scale * i * i / 100.0, scale));
+    for (int i = 0; i <= 10; ++i) gradient.setColorAt(i / 10.0, degradationColor(degradationAtPosition(i / 10.0, scale), scale));
     painter->setBrush(gradient);
     painter->setPen(QColor(0x9e9e9e));
     painter->drawRect(bar);
@@ -98,11 +98,20 @@ void GraphView::drawForeground(QPainter* painter, const QRectF&) {
     font.setPointSizeF(7.5);
     painter->setFont(font);
     painter->setPen(QColor(0x424242));
-    painter->drawText(QRect(bar.left(), bar.top() - 17, bar.width(), 14), Qt::AlignCenter,
-                      tr("predicted Δloss of the layer"));
-    painter->drawText(QRect(bar.left(), bar.bottom() + 2, 40, 14), Qt::AlignLeft, QStringLiteral("0"));
-    painter->drawText(QRect(bar.right() - 60, bar.bottom() + 2, 60, 14), Qt::AlignRight,
-                      scale > 0 ? QString::number(scale, 'g', 2) : QStringLiteral("—"));
+    painter->drawText(QRect(bar.left() - 10, bar.top() - 18, bar.width() + 20, 14), Qt::AlignCenter,
+                      tr("layer's predicted Δloss (log scale)"));
+    auto label = [&](double t, Qt::Alignment align) {
+        const int x = bar.left() + int(t * bar.width());
+        const QRect r = align == Qt::AlignLeft ? QRect(x, bar.bottom() + 2, 60, 14)
+                        : align == Qt::AlignRight ? QRect(x - 60, bar.bottom() + 2, 60, 14)
+                                                  : QRect(x - 30, bar.bottom() + 2, 60, 14);
+        painter->drawText(r, int(align), t == 0 ? QStringLiteral("≤ 0") : QString::number(degradationAtPosition(t, scale), 'g', 2));
+    };
+    if (scale > 0) {
+        label(0, Qt::AlignLeft);
+        label(0.5, Qt::AlignHCenter);
+        label(1, Qt::AlignRight);
+    }
     painter->restore();
 }
 

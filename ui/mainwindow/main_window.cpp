@@ -135,7 +135,7 @@ void MainWindow::resetLayout() {
 
     const int w = width(), h = height();
     resizeDocks({graphDock_, layersDock_}, {w * 27 / 100, w * 73 / 100}, Qt::Horizontal);
-    resizeDocks({budgetDock_, plotsDock_}, {w * 30 / 100, w * 43 / 100}, Qt::Horizontal);
+    resizeDocks({budgetDock_, plotsDock_}, {w * 31 / 100, w * 42 / 100}, Qt::Horizontal);
     resizeDocks({jobsDock_, logDock_}, {w * 30 / 100, w * 43 / 100}, Qt::Horizontal);
     resizeDocks({budgetDock_, layersDock_, jobsDock_}, {h * 40 / 100, h * 44 / 100, h * 16 / 100}, Qt::Vertical);
 }

@@ -164,10 +164,10 @@ void MainWindow::refreshFrontier() {
     request.pins = s.pins;
     frontier_ = s.problem->pareto(request);
     if (frontier_.empty()) return;
-    budgetPanel_->setLimits(frontier_.front().deltaLoss, frontier_.front().costRatio,
-                            std::max(frontier_.back().costRatio,
-                                     s.problem->referenceCost(request.metric, ptq::CostReference::Int8) /
-                                         s.problem->referenceCost(request.metric, request.reference)));
+    // The sliders span what the model allows without pins, so a budget that pins make
+    // impossible is shown as such instead of vanishing from the range.
+    const auto limits = s.problem->limits(request.metric, request.reference);
+    budgetPanel_->setLimits(limits.maxDegradation, limits.minRatio, limits.maxRatio);
     plotsPanel_->paretoPlot()->setFrontier(frontier_, request.metric, request.reference);
     onAllocationChanged();
 }

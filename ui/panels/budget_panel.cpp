@@ -64,17 +64,20 @@ BudgetPanel::BudgetPanel(QWidget* parent)
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->horizontalHeader()->setHighlightSections(false);
 
+    // Each budget: a title line (title, its choices, its value) above a full-width slider.
     auto* grid = new QGridLayout;
     grid->setContentsMargins(6, 4, 6, 0);
-    grid->addWidget(accuracyTitle_, 0, 0);
-    grid->addWidget(accuracy_, 0, 1, 1, 3);
-    grid->addWidget(accuracyValue_, 0, 4);
-    grid->addWidget(compressionTitle_, 1, 0);
-    grid->addWidget(metric_, 1, 1);
-    grid->addWidget(reference_, 1, 2);
-    grid->addWidget(compression_, 1, 3);
-    grid->addWidget(compressionValue_, 1, 4);
+    grid->setVerticalSpacing(2);
+    grid->addWidget(accuracyTitle_, 0, 0, 1, 3);
+    grid->addWidget(accuracyValue_, 0, 3);
+    grid->addWidget(accuracy_, 1, 0, 1, 4);
+    grid->addWidget(compressionTitle_, 2, 0);
+    grid->addWidget(metric_, 2, 1);
+    grid->addWidget(reference_, 2, 2);
+    grid->addWidget(compressionValue_, 2, 3);
+    grid->addWidget(compression_, 3, 0, 1, 4);
     grid->setColumnStretch(3, 1);
+    grid->setRowMinimumHeight(2, metric_->sizeHint().height() + 6);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(3);

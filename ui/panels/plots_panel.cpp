@@ -45,7 +45,7 @@ PlotsPanel::PlotsPanel(QWidget* parent)
     worst_ = makeBars(plot_, tr("worst option"), kWorstColour, 0.8);
     chosen_ = makeBars(plot_, tr("chosen option"), kChosenColour, 0.5);
     plot_->yAxis->setLabel(tr("Δloss of the layer alone"));
-    plot_->xAxis->setTickLabelRotation(60);
+    plot_->xAxis->setLabel(tr("layer (execution order)"));
     plot_->xAxis->setSubTicks(false);
     plot_->xAxis->setTickLength(0, 3);
     plot_->xAxis->grid()->setVisible(false);
@@ -95,7 +95,8 @@ void PlotsPanel::rebuild() {
         keys << row;
         worst << maxDelta(model_, row);
         top = std::max(top, worst.back());
-        ticker->addTick(row, model_->index(row, LayerTableModel::NameColumn).data().toString());
+        // Execution-order numbers: names do not fit under 20+ bars; the tooltip names the layer.
+        if (rows <= 30 || row % 5 == 4 || row == 0) ticker->addTick(row, QString::number(row + 1));
     }
     worst_->setData(keys, worst, true);
     worst_->setSelection(QCPDataSelection());

@@ -51,7 +51,7 @@ void ParetoPlot::setFrontier(const std::vector<ptq::BudgetPoint>& points, ptq::C
         yMax = std::max(yMax, p.deltaLoss);
     }
     frontier_->setData(x, y, true);
-    plot_->xAxis->setLabel(tr("%1, %% of %2")
+    plot_->xAxis->setLabel(tr("%1, % of %2")
                                .arg(metric == ptq::CostMetric::Size ? tr("size") : tr("BOPs"),
                                     reference == ptq::CostReference::Fp32 ? QStringLiteral("FP32") : QStringLiteral("INT8")));
     if (!x.isEmpty()) {

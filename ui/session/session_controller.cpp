@@ -102,6 +102,9 @@ void SessionController::openModel(const QString& path, const QString& calibratio
         }
         Q_EMIT jobFinished(title, out.ok, out.error, out.invalidInput);
         if (out.ok) {
+            const auto& summary = out.model->summary();
+            ptq::logger()->info("Loaded {}: {} nodes, {} quantizable layers, {} params, {} MACs", summary.name,
+                                summary.nodeCount, summary.layers.size(), summary.totalParams, summary.totalMacs);
             session_.model = out.model;
             session_.calibrationSource = calibrationSource.toStdString();
             session_.setSensitivity(nullptr);
@@ -109,6 +112,7 @@ void SessionController::openModel(const QString& path, const QString& calibratio
             Q_EMIT allocationChanged();
             startSensitivity();
         } else if (!out.ok) {
+            ptq::logger()->error("{}", out.error.toStdString());
             Q_EMIT modelLoadFailed(path, out.error, out.invalidInput);
         }
         checkIdle();
@@ -138,6 +142,7 @@ void SessionController::startSensitivity() {
         const bool current = generation == jobGeneration_;
         Q_EMIT jobFinished(title, out.ok && current, current ? out.error : tr("Superseded by a newer request."),
                            out.invalidInput);
+        if (!out.ok && current && !out.cancelled) ptq::logger()->error("{}: {}", title.toStdString(), out.error.toStdString());
         if (out.ok && current) {
             session_.setSensitivity(out.table);
             Q_EMIT sensitivityReady(out.fromCache);
