@@ -5,6 +5,7 @@
 #include "core/alloc/allocation.h"
 #include "core/analysis/evaluate.h"
 #include "core/graph/graph.h"
+#include "core/io/aimet_export.h"
 #include "core/io/layer_csv.h"
 #include "core/io/quant_config_file.h"
 #include "core/io/torchscript_export.h"
@@ -19,14 +20,15 @@ namespace ptq::cli {
 int runExport(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential"},
                  {"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points", "pipeline",
-                  "weight-range", "act-range", "batch", "input-shape", "seed", "adaquant-iters"},
+                  "weight-range", "act-range", "batch", "input-shape", "seed", "adaquant-iters", "aimet-version"},
                  "export");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "export");
     const std::string format = a.value("format");
     const std::string out = a.value("o", a.value("out"));
-    if (format != "json" && format != "torchscript" && format != "csv")
-        throw invalidInput("'ptq export' needs --format json, torchscript or csv (got '" + format + "').");
+    if (format != "json" && format != "torchscript" && format != "csv" && format != "aimet")
+        throw invalidInput("'ptq export' needs --format json, aimet, torchscript or csv (got '" + format + "').");
+    const AimetVersion aimet = aimetVersionFromString(a.value("aimet-version", "1.0.0"));
     if (out.empty()) throw invalidInput("'ptq export' needs -o OUT, the file to write.");
     std::optional<AllocationFile> alloc;
     if (a.has("alloc")) {
@@ -75,6 +77,9 @@ int runExport(const std::vector<std::string>& argv) {
     if (format == "json") {
         writeQuantConfig(out, *run.model, prov);
         what = "configuration (ptq-config v1)";
+    } else if (format == "aimet") {
+        writeAimetEncodings(out, *run.model, aimet);
+        what = "AIMET encodings (version " + a.value("aimet-version", "1.0.0") + ")";
     } else if (format == "csv") {
         writeLayerCsv(out, *run.model);
         what = "per-layer CSV";
