@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "core/analysis/sensitivity.h"
 #include "core/methods/pipeline.h"
 #include "core/util/error.h"
 
@@ -47,7 +48,7 @@ int runQuantize(const std::vector<std::string>& argv) {
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
-                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr"},
+                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options"},
                  "quantize");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "quantize");
@@ -103,6 +104,16 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.activationBits = int(a.integer("a", 8));
     req.granularity = granularityFromString(a.value("granularity", "per-channel"));
     req.weightPoints = int(a.integer("points", 1));
+    if (a.has("max-size-ratio")) {
+        const double ratio = a.number("max-size-ratio", 0.0);
+        if (!(ratio > 0.0) || ratio > 1.0)
+            throw invalidInput("--max-size-ratio is a fraction of the FP32 weights' size, in (0, 1]; got " +
+                               a.value("max-size-ratio") + ".");
+        req.maxSizeRatio = ratio;
+        if (a.has("options")) req.mixedOptions = BitOption::parseList(a.value("options"));
+    } else if (a.has("options")) {
+        throw invalidInput("--options lists the choices of a mixed allocation: add --max-size-ratio R.");
+    }
     req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
     req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
     req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
@@ -118,6 +129,18 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["granularity"] = granularityName(req.granularity);
         o["weight_points"] = req.weightPoints;
         o["data_free"] = req.dataFree;
+        if (req.maxSizeRatio) {
+            o["max_size_ratio"] = *req.maxSizeRatio;
+            o["size_ratio"] = r.allocatedSizeRatio;
+            o["predicted_degradation"] = r.predictedDegradation;
+            o["sensitivity_seconds"] = r.sensitivitySeconds;
+            o["allocate_ms"] = r.allocateMs;
+            QJsonObject bits;
+            for (const auto& [name, l] : r.config.layers)
+                bits[QString::fromStdString(name)] = QString::fromStdString(
+                    BitOption{l.weightBits, l.activationBits, l.weightPoints}.name());
+            o["allocation"] = bits;
+        }
         if (req.dataFree) {
             o["distill_seconds"] = r.distillSeconds;
             o["distill_loss"] = r.distillLoss;
@@ -206,13 +229,20 @@ int runQuantize(const std::vector<std::string>& argv) {
         printJson(o);
         return 0;
     }
-    std::printf("%s: W%d%sA%d %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
-                req.modelPath.c_str(), req.weightBits,
-                req.weightPoints > 1 ? ("x" + std::to_string(req.weightPoints)).c_str() : "", req.activationBits,
-                granularityName(req.granularity),
+    const std::string bits =
+        req.maxSizeRatio ? "mixed bits (integer program)"
+                         : "W" + std::to_string(req.weightBits) +
+                               (req.weightPoints > 1 ? "x" + std::to_string(req.weightPoints) : "") + "A" +
+                               std::to_string(req.activationBits);
+    std::printf("%s: %s %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
+                req.modelPath.c_str(), bits.c_str(), granularityName(req.granularity),
                 rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
                 req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
                 (long long)r.calibSamples, req.dataFree ? "distilled data" : req.calibSource.c_str());
+    if (req.maxSizeRatio)
+        std::printf("  mixed precision: sensitivity %.1f s, integer program %.1f ms: %.3f of the FP32 weight size "
+                    "(budget %.3f), predicted degradation %.4f\n",
+                    r.sensitivitySeconds, r.allocateMs, r.allocatedSizeRatio, *req.maxSizeRatio, r.predictedDegradation);
     if (req.dataFree)
         std::printf("  distilled %lld images from the BatchNorm statistics in %.1f s (loss %.4g)\n",
                     (long long)req.distillOptions.count, r.distillSeconds, r.distillLoss);

@@ -1,12 +1,14 @@
 #include "core/methods/pipeline.h"
 
+#include "core/alloc/sensitivity_table.h"
+#include "core/alloc/solver.h"
 #include "core/analysis/evaluate.h"
 #include "core/data/data_source.h"
 #include "core/graph/passes.h"
-#include "core/methods/bn_tuning.h"
+#include "core/graph/torchscript_importer.h"
 #include "core/methods/adaquant.h"
 #include "core/methods/bias_tuning.h"
-#include "core/graph/torchscript_importer.h"
+#include "core/methods/bn_tuning.h"
 #include "core/model/model_card.h"
 #include "core/quant/multipoint.h"
 #include "core/quant/quantized_model.h"
@@ -91,6 +93,33 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.granularity, req.keepFirstLast8bit);
     for (auto& [name, layer] : r.config.layers)
         if (layer.weightBits == req.weightBits) layer.weightPoints = req.weightPoints;
+    if (req.maxSizeRatio) {
+        if (!req.layerOverrides.empty())
+            throw invalidInput("A size budget allocates every layer's bits: drop the allocation or the budget.");
+        const auto ts = std::chrono::steady_clock::now();
+        SensitivityRequest sreq;
+        sreq.options = req.mixedOptions;
+        sreq.granularity = req.granularity;
+        sreq.weightMethod = req.weightMethod;
+        sreq.activationMethod = req.activationMethod;
+        sreq.batchSize = req.batchSize;
+        ScaledProgress p(progress, 0.1, 0.2, "Sensitivity");
+        SensitivityTable table;
+        table.result = measureSensitivity(graph, *calib, sreq, p.get());
+        r.sensitivitySeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+        const AllocationProblem problem = problemFromTable(table, DegradationMeasure::DeltaLoss);
+        AllocationBudget budget;
+        budget.maxSize = *req.maxSizeRatio * problem.referenceSize;
+        const AllocationResult a = solveAllocation(problem, budget);
+        if (!a.optimal()) throw invalidInput(a.message);
+        r.allocateMs = a.solveMs;
+        r.allocatedSizeRatio = a.size / problem.referenceSize;
+        r.predictedDegradation = a.degradation;
+        for (size_t l = 0; l < problem.layers.size(); ++l) {
+            const BitOption& o = table.result.options[size_t(a.choice[l])];
+            r.config.layers[problem.layers[l]] = LayerQuant{o.weightBits, o.activationBits, req.granularity, o.weightPoints};
+        }
+    }
     for (const auto& [name, setting] : req.layerOverrides) {
         auto it = r.config.layers.find(name);
         if (it == r.config.layers.end())

@@ -4,6 +4,7 @@
 /// import, fold BatchNorm, configure, calibrate, evaluate FP32 and quantized.
 
 #include "core/analysis/layer_error.h"
+#include "core/analysis/sensitivity.h"
 #include "core/methods/adaquant.h"
 #include "core/methods/distill.h"
 #include "core/methods/bias_tuning.h"
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -52,6 +54,12 @@ struct QuantizeRequest {
     /// Per-layer settings over the uniform weightBits/activationBits (a mixed allocation, e.g.
     /// from ptq allocate), by layer name; every name must be a quantizable layer of the model.
     std::map<std::string, LayerQuant> layerOverrides;
+    /// Mixed precision in one go: measure the sensitivity table of mixedOptions on the
+    /// calibration data (KL to FP32 on unlabelled or distilled data), then the integer program's
+    /// allocation of least summed degradation under this weight-size budget (a fraction of the
+    /// FP32 weights), before calibration. Its layers override the uniform bits.
+    std::optional<double> maxSizeRatio;
+    std::vector<BitOption> mixedOptions = {{2, 8}, {3, 8}, {4, 8}, {5, 8}, {6, 8}, {8, 8}};
 
     /// "none" (ranges only), "light" (ranges + BN tuning + bias correction, no backprop) or
     /// "advanced" (ranges + AdaQuant + BN tuning + bias tuning). Order of the steps that run:
@@ -69,6 +77,9 @@ struct QuantizeResult {
     double calibrateSeconds = 0, tuneSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;
     double adaQuantSeconds = 0, bnTuningSeconds = 0, biasTuningSeconds = 0, distillSeconds = 0;
     double distillLoss = 0;          ///< the distillation's final loss (data-free)
+    /// With maxSizeRatio: the table's time, the solve time and the allocation's figures.
+    double sensitivitySeconds = 0, allocateMs = 0;
+    double allocatedSizeRatio = 0, predictedDegradation = 0;
     AdaQuantReport adaQuant;         ///< filled when AdaQuant ran
     /// With evalEachStep: top-1 after "calibration" and after each step that ran ("adaquant",
     /// "bn-tuning", "bias-correction", "bias-tuning"), in order.
