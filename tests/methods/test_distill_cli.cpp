@@ -74,6 +74,15 @@ void TestDistillCli::dataFreeQuantize() {
     QCOMPARE(o["calib_samples"].toInt(), 4);
     QCOMPARE(o["distill_count"].toInt(), 4);
     QVERIFY(o["distill_seconds"].toDouble() > 0);
+    // The whole ZeroQ pipeline in one command: distil, KL sensitivity, integer program.
+    const Run m = ptq({"quantize", demo, "--data-free", "--distill-count", "4", "--distill-iters", "10",
+                       "--max-size-ratio", "0.2", "--options", "w2a8,w4a8,w8a8", "--eval", "fmnist:test:200", "--json"});
+    QVERIFY2(m.exitCode == 0, qPrintable(m.err));
+    const QJsonObject mo = QJsonDocument::fromJson(m.out.toUtf8()).object();
+    QVERIFY(mo["size_ratio"].toDouble() <= 0.2 + 1e-9);
+    QVERIFY(mo["size_ratio"].toDouble() > 0.05);
+    QCOMPARE(mo["allocation"].toObject().size(), 22);
+    QVERIFY(mo["sensitivity_seconds"].toDouble() > 0);
 }
 
 void TestDistillCli::pytorchFileAsTensorSource() {
@@ -103,6 +112,15 @@ void TestDistillCli::badInput_data() {
     QTest::newRow("distill option alone") << QStringList{"quantize", demo, "--calib", "fmnist:train:10", "--eval",
                                                          "fmnist:test:10", "--distill-iters", "5"}
                                           << "add --data-free";
+    QTest::newRow("size ratio 0") << QStringList{"quantize", demo, "--calib", "fmnist:train:10", "--eval",
+                                                 "fmnist:test:10", "--max-size-ratio", "0"}
+                                  << "in (0, 1]";
+    QTest::newRow("infeasible size") << QStringList{"quantize", demo, "--calib", "fmnist:train:10", "--eval",
+                                                    "fmnist:test:10", "--max-size-ratio", "0.01"}
+                                     << "size";
+    QTest::newRow("options alone") << QStringList{"quantize", demo, "--calib", "fmnist:train:10", "--eval",
+                                                  "fmnist:test:10", "--options", "w4a8"}
+                                   << "add --max-size-ratio";
     QTest::newRow("missing file") << QStringList{"quantize", demo, "--calib", "distilled:/nonexistent/d.pt", "--eval",
                                                  "fmnist:test:10"}
                                   << "does not exist";
