@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
         {"bench", ptq::cli::runBench},
         {"quantize", ptq::cli::runQuantize},
         {"sensitivity", ptq::cli::runSensitivity},
+        {"allocate", ptq::cli::runAllocate},
+        {"pareto", ptq::cli::runPareto},
+        {"evaluate", ptq::cli::runEvaluate},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -137,6 +137,7 @@ int runBench(const std::vector<std::string>& argv) {
         {"quant", runBenchQuant},
         {"adaquant", runBenchAdaQuant},
         {"gui", runBenchGui},
+        {"ip", runBenchIp},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;

@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
 #include "core/data/data_source.h"
 #include "core/graph/passes.h"
@@ -8,12 +9,15 @@
 #include "core/model/model_card.h"
 #include "core/util/error.h"
 
+#include <QtCore/QFileInfo>
+
 #include <cstdio>
 
 namespace ptq::cli {
 
 int runSensitivity(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json"}, {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape"},
+    const Args a(argv, {"json", "force"},
+                 {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed"},
                  "sensitivity");
     const std::string path = modelArg(a, "sensitivity");
     if (!a.has("calib"))
@@ -27,13 +31,39 @@ int runSensitivity(const std::vector<std::string>& argv) {
     req.batchSize = a.integer("batch", 256);
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     std::vector<int64_t> shape = inputShapeArg(a);
-    const auto card = loadModelCard(path);
-    if (shape.empty() && card) shape = card->inputShape;
-    Graph graph = importTorchScript(path, shape);
-    foldBatchNorms(graph);
-    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-    const auto data = openDataSource(a.value("calib"), norm, graph.sampleShape(graph.inputValue()));
-    const SensitivityResult r = measureSensitivity(graph, *data, req);
+    const std::string out = a.value("out");
+    SensitivityTable table;
+    table.provenance = provenanceFor(path, a.value("calib"), req, uint64_t(a.integer("seed", 0)));
+    bool reused = false;
+    if (!out.empty() && !a.flag("force") && QFileInfo::exists(QString::fromStdString(out))) {
+        // A table measured on the same model content, data and options is reused as it is.
+        std::string why;
+        try {
+            const SensitivityTable old = readSensitivityTable(out);
+            why = old.provenance.differenceFrom(table.provenance);
+            if (why.empty()) {
+                table.result = old.result;
+                reused = true;
+            }
+        } catch (const Error& e) {
+            why = e.what();
+        }
+        std::fprintf(stderr, reused ? "ptq: reused the sensitivity table %s (same model, data and options; --force "
+                                      "measures again)\n"
+                                    : "ptq: measuring again, %s does not match: %s\n",
+                     out.c_str(), why.c_str());
+    }
+    if (!reused) {
+        const auto card = loadModelCard(path);
+        if (shape.empty() && card) shape = card->inputShape;
+        Graph graph = importTorchScript(path, shape);
+        foldBatchNorms(graph);
+        const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
+        const auto data = openDataSource(a.value("calib"), norm, graph.sampleShape(graph.inputValue()));
+        table.result = measureSensitivity(graph, *data, req);
+        if (!out.empty()) writeSensitivityTable(out, table);
+    }
+    const SensitivityResult& r = table.result;
 
     if (a.flag("json")) {
         QJsonObject o;
@@ -48,23 +78,12 @@ int runSensitivity(const std::vector<std::string>& argv) {
         o["base_top1"] = r.baseTop1;
         o["seconds"] = r.seconds;
         o["forward_equivalents"] = r.forwardEquivalents;
+        o["reused"] = reused;
+        if (!out.empty()) o["out"] = QString::fromStdString(out);
         QJsonArray options;
         for (const BitOption& opt : r.options) options.append(QString::fromStdString(opt.name()));
         o["options"] = options;
-        QJsonArray layers;
-        for (size_t i = 0; i < r.layers.size(); ++i) {
-            QJsonObject l;
-            l["name"] = QString::fromStdString(r.layers[i].name);
-            l["kind"] = QString::fromStdString(r.layers[i].kind);
-            l["params"] = qint64(r.layers[i].params);
-            l["macs"] = qint64(r.layers[i].macs);
-            QJsonArray cells;
-            for (const SensitivityCell& c : r.cells[i])
-                cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
-            l["cells"] = cells;
-            layers.append(l);
-        }
-        o["layers"] = layers;
+        o["layers"] = sensitivityLayersToJson(r);
         printJson(o);
         return 0;
     }

@@ -12,6 +12,11 @@ int runGraph(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 int runSensitivity(const std::vector<std::string>& args);
+int runAllocate(const std::vector<std::string>& args);
+int runPareto(const std::vector<std::string>& args);
+int runEvaluate(const std::vector<std::string>& args);
+/// `ptq bench ip` (cmd_bench_ip.cpp), reached through runBench's table.
+int runBenchIp(const std::vector<std::string>& args);
 /// `ptq bench adaquant` (cmd_bench_adaquant.cpp), reached through runBench's table.
 int runBenchAdaQuant(const std::vector<std::string>& args);
 

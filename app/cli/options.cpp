@@ -28,6 +28,7 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& fl
             if (!hasInline && i + 1 >= argv.size())
                 throw invalidInput("Option --" + name + " needs a value: see 'ptq " + command + " --help'.");
             values_[name] = hasInline ? inlineValue : argv[++i];
+            allValues_[name].push_back(values_[name]);
         } else {
             std::string known;
             for (const auto& f : flags) known += " --" + f;
@@ -81,6 +82,19 @@ std::vector<long long> Args::integers(const std::string& key) const {
             throw invalidInput("--" + key + " takes whole numbers separated by commas (e.g. 1,28,28), not '" +
                                it->second + "'.");
         }
+    }
+    return out;
+}
+
+std::vector<std::string> Args::all(const std::string& key) const {
+    std::vector<std::string> out;
+    auto it = allValues_.find(key);
+    if (it == allValues_.end()) return out;
+    for (const std::string& v : it->second) {
+        std::stringstream ss(v);
+        std::string part;
+        while (std::getline(ss, part, ','))
+            if (!part.empty()) out.push_back(part);
     }
     return out;
 }

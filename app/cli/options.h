@@ -24,12 +24,16 @@ public:
     double number(const std::string& key, double fallback) const;
     /// "1,28,28" -> {1, 28, 28}; empty when the key is absent.
     std::vector<long long> integers(const std::string& key) const;
+    /// Every value given for @p key, in order (--lock A=x --lock B=y), comma-separated lists
+    /// split; empty when absent.
+    std::vector<std::string> all(const std::string& key) const;
 
 private:
     std::string command_;
     std::vector<std::string> positionals_;
     std::set<std::string> flags_;
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> allValues_;
 };
 
 }  // namespace ptq::cli

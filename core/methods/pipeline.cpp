@@ -66,6 +66,15 @@ QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* p
 
     QuantizeResult r;
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.granularity, req.keepFirstLast8bit);
+    for (const auto& [name, setting] : req.layerOverrides) {
+        auto it = r.config.layers.find(name);
+        if (it == r.config.layers.end())
+            throw invalidInput("The allocation names layer '" + name + "', which " + req.modelPath +
+                               " does not have: it was made for another model.");
+        validateQuantSpec(QuantSpec::weights(setting.weightBits, setting.granularity));
+        validateQuantSpec(QuantSpec::activations(setting.activationBits));
+        it->second = setting;
+    }
     r.config.weightMethod = req.weightMethod;
     r.config.activationMethod = req.activationMethod;
     r.layers = int(r.config.layers.size());

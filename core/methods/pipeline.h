@@ -10,6 +10,7 @@
 #include "core/util/progress.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,9 @@ struct QuantizeRequest {
     AdaQuantOptions adaQuantOptions;
     BiasTuningOptions biasTuningOptions;
     int64_t batchSize = 256;
+    /// Per-layer settings over the uniform weightBits/activationBits (a mixed allocation, e.g.
+    /// from ptq allocate), by layer name; every name must be a quantizable layer of the model.
+    std::map<std::string, LayerQuant> layerOverrides;
 
     /// "none" (ranges only), "light" (ranges + BN tuning + bias correction, no backprop) or
     /// "advanced" (ranges + AdaQuant + BN tuning + bias tuning). Order of the steps that run:

@@ -1,0 +1,184 @@
+#include "core/alloc/allocation.h"
+
+#include "core/util/error.h"
+
+#include <QtCore/QFile>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QSaveFile>
+
+namespace ptq {
+
+namespace {
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+std::string s(const QJsonValue& v) { return v.toString().toStdString(); }
+
+}  // namespace
+
+AllocationFile makeAllocationFile(const SensitivityTable& table, const std::string& tablePath,
+                                  const AllocationProblem& problem, const AllocationResult& result) {
+    AllocationFile a;
+    a.model = table.provenance.modelPath;
+    a.modelSha256 = table.provenance.modelSha256;
+    a.tablePath = tablePath;
+    a.table = table.provenance;
+    a.metric = table.result.metric;
+    a.fp32Top1 = table.result.fp32Top1;
+    a.baseTop1 = table.result.baseTop1;
+    a.fp32SizeBits = problem.referenceSize;
+    a.fp32Bops = problem.referenceBops;
+    a.solveMs = result.solveMs;
+    for (size_t l = 0; l < problem.layerCount(); ++l) {
+        if (problem.pinned[l] >= 0) a.locks.emplace_back(problem.layers[l], problem.options[size_t(problem.pinned[l])]);
+        const size_t o = size_t(result.choice.at(l));
+        AllocatedLayer layer;
+        layer.name = problem.layers[l];
+        layer.option = table.result.options[o];
+        layer.degradation = problem.degradation[l][o];
+        layer.deltaTop1 = table.result.cells[l][o].deltaTop1;
+        layer.sizeBits = problem.size[l][o];
+        layer.bops = problem.bops[l][o];
+        a.degradation += layer.degradation;
+        a.sizeBits += layer.sizeBits;
+        a.bops += layer.bops;
+        a.deltaTop1 += layer.deltaTop1;
+        a.layers.push_back(layer);
+    }
+    for (size_t o = 0; o < problem.optionCount(); ++o)
+        if (problem.excluded[o]) a.excluded.push_back(problem.options[o]);
+    return a;
+}
+
+void writeAllocation(const std::string& path, const AllocationFile& a) {
+    QJsonObject o;
+    o["format"] = "ptq-allocation";
+    o["version"] = 1;
+    o["model"] = q(a.model);
+    o["model_sha256"] = q(a.modelSha256);
+    QJsonObject table;
+    table["path"] = q(a.tablePath);
+    table["data"] = q(a.table.data);
+    table["metric"] = q(a.metric);
+    table["granularity"] = q(a.table.granularity);
+    table["weight_range"] = q(a.table.weightRange);
+    table["act_range"] = q(a.table.activationRange);
+    table["fp32_top1"] = a.fp32Top1;
+    table["base_top1"] = a.baseTop1;
+    o["table"] = table;
+    QJsonObject budget;
+    if (a.maxDegradation) budget["max_degradation"] = *a.maxDegradation;
+    if (a.maxSizeRatio) budget["max_size_ratio"] = *a.maxSizeRatio;
+    if (a.maxBopsRatio) budget["max_bops_ratio"] = *a.maxBopsRatio;
+    budget["reference"] = q(a.reference);
+    budget["measure"] = q(a.measure);
+    QJsonObject locks;
+    for (const auto& [layer, option] : a.locks) locks[q(layer)] = q(option);
+    budget["locks"] = locks;
+    QJsonArray excluded;
+    for (const auto& e : a.excluded) excluded.append(q(e));
+    budget["excluded"] = excluded;
+    o["budget"] = budget;
+    QJsonArray layers;
+    for (const AllocatedLayer& l : a.layers)
+        layers.append(QJsonObject{{"name", q(l.name)},
+                                  {"option", q(l.option.name())},
+                                  {"w_bits", l.option.weightBits},
+                                  {"w_points", l.option.weightPoints},
+                                  {"a_bits", l.option.activationBits},
+                                  {"degradation", l.degradation},
+                                  {"delta_top1", l.deltaTop1},
+                                  {"size_bits", l.sizeBits},
+                                  {"bops", l.bops}});
+    o["layers"] = layers;
+    QJsonObject predicted;
+    predicted["degradation"] = a.degradation;
+    predicted["size_bits"] = a.sizeBits;
+    predicted["fp32_size_bits"] = a.fp32SizeBits;
+    predicted["size_ratio"] = a.sizeRatio();
+    predicted["bops"] = a.bops;
+    predicted["fp32_bops"] = a.fp32Bops;
+    predicted["bops_ratio"] = a.bopsRatio();
+    predicted["delta_top1"] = a.deltaTop1;
+    predicted["top1"] = a.predictedTop1();
+    predicted["solve_ms"] = a.solveMs;
+    o["predicted"] = predicted;
+    QSaveFile file(q(path));
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||
+        !file.commit())
+        throw failed("Could not write the allocation " + path + ": check that its folder exists and is writable.");
+}
+
+AllocationFile readAllocation(const std::string& path) {
+    QFile file(q(path));
+    if (!file.open(QIODevice::ReadOnly))
+        throw invalidInput("Cannot read the allocation " + path + ": check the path (ptq allocate --out FILE writes "
+                           "one).");
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        throw invalidInput("The file " + path + " is not an allocation (not JSON: " + err.errorString().toStdString() +
+                           "); write one with ptq allocate --out.");
+    const QJsonObject o = doc.object();
+    if (o["format"].toString() != "ptq-allocation")
+        throw invalidInput("The file " + path + " is not an allocation (its format is not ptq-allocation); write one "
+                           "with ptq allocate --out.");
+    if (o["version"].toInt() != 1)
+        throw invalidInput("The allocation " + path + " has version " + std::to_string(o["version"].toInt()) +
+                           "; this ptq reads version 1: allocate again with ptq allocate.");
+    AllocationFile a;
+    a.model = s(o["model"]);
+    a.modelSha256 = s(o["model_sha256"]);
+    const QJsonObject table = o["table"].toObject();
+    a.tablePath = s(table["path"]);
+    a.table.data = s(table["data"]);
+    a.table.granularity = s(table["granularity"]);
+    a.table.weightRange = s(table["weight_range"]);
+    a.table.activationRange = s(table["act_range"]);
+    a.table.modelPath = a.model;
+    a.table.modelSha256 = a.modelSha256;
+    a.metric = s(table["metric"]);
+    a.fp32Top1 = table["fp32_top1"].toDouble();
+    a.baseTop1 = table["base_top1"].toDouble();
+    const QJsonObject budget = o["budget"].toObject();
+    if (budget.contains("max_degradation")) a.maxDegradation = budget["max_degradation"].toDouble();
+    if (budget.contains("max_size_ratio")) a.maxSizeRatio = budget["max_size_ratio"].toDouble();
+    if (budget.contains("max_bops_ratio")) a.maxBopsRatio = budget["max_bops_ratio"].toDouble();
+    a.reference = budget["reference"].toString("fp32").toStdString();
+    a.measure = budget["measure"].toString("delta-loss").toStdString();
+    const QJsonObject locks = budget["locks"].toObject();
+    for (auto it = locks.begin(); it != locks.end(); ++it)
+        a.locks.emplace_back(it.key().toStdString(), it.value().toString().toStdString());
+    for (const QJsonValue& v : budget["excluded"].toArray()) a.excluded.push_back(s(v));
+    for (const QJsonValue& v : o["layers"].toArray()) {
+        const QJsonObject l = v.toObject();
+        AllocatedLayer layer;
+        layer.name = s(l["name"]);
+        try {
+            layer.option = BitOption::parse(s(l["option"]));
+        } catch (const Error& e) {
+            throw invalidInput("The allocation " + path + " gives layer '" + layer.name + "' a bad option: " + e.what());
+        }
+        if (layer.name.empty())
+            throw invalidInput("The allocation " + path + " has a layer without a name: allocate again with ptq "
+                               "allocate.");
+        layer.degradation = l["degradation"].toDouble();
+        layer.deltaTop1 = l["delta_top1"].toDouble();
+        layer.sizeBits = l["size_bits"].toDouble();
+        layer.bops = l["bops"].toDouble();
+        a.layers.push_back(layer);
+    }
+    if (a.layers.empty()) throw invalidInput("The allocation " + path + " has no layers: allocate again with ptq allocate.");
+    const QJsonObject predicted = o["predicted"].toObject();
+    a.degradation = predicted["degradation"].toDouble();
+    a.sizeBits = predicted["size_bits"].toDouble();
+    a.fp32SizeBits = predicted["fp32_size_bits"].toDouble();
+    a.bops = predicted["bops"].toDouble();
+    a.fp32Bops = predicted["fp32_bops"].toDouble();
+    a.deltaTop1 = predicted["delta_top1"].toDouble();
+    a.solveMs = predicted["solve_ms"].toDouble();
+    return a;
+}
+
+}  // namespace ptq

@@ -1,0 +1,225 @@
+#include "core/alloc/sensitivity_table.h"
+
+#include "core/util/error.h"
+
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QFile>
+#include <QtCore/QFileInfo>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QSaveFile>
+
+#include <algorithm>
+
+namespace ptq {
+
+namespace {
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+}
+
+}  // namespace
+
+std::string TableProvenance::differenceFrom(const TableProvenance& o) const {
+    if (modelSha256 != o.modelSha256) return "the model file's content differs";
+    if (data != o.data) return "the data differs (" + o.data + " instead of " + data + ")";
+    if (options != o.options) return "the options differ (" + join(o.options) + " instead of " + join(options) + ")";
+    if (base != o.base) return "the base option differs";
+    if (granularity != o.granularity) return "the weight granularity differs";
+    if (weightRange != o.weightRange || activationRange != o.activationRange) return "the range methods differ";
+    if (batch != o.batch) return "the batch size differs";
+    if (seed != o.seed) return "the seed differs";
+    return {};
+}
+
+TableProvenance provenanceFor(const std::string& modelPath, const std::string& data, const SensitivityRequest& request,
+                              uint64_t seed) {
+    QFile file(q(modelPath));
+    if (!file.open(QIODevice::ReadOnly))
+        throw invalidInput("Cannot read the model file " + modelPath + ": check the path.");
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(&file);
+    TableProvenance p;
+    p.modelPath = modelPath;
+    p.modelSha256 = hash.result().toHex().toStdString();
+    p.modelBytes = file.size();
+    p.data = data;
+    for (const BitOption& o : request.options) p.options.push_back(o.name());
+    p.base = request.base.name();
+    p.granularity = granularityName(request.granularity);
+    p.weightRange = rangeMethodName(request.weightMethod);
+    p.activationRange = rangeMethodName(request.activationMethod);
+    p.batch = request.batchSize;
+    p.seed = seed;
+    return p;
+}
+
+QJsonArray sensitivityLayersToJson(const SensitivityResult& r) {
+    QJsonArray layers;
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+        QJsonObject l;
+        l["name"] = q(r.layers[i].name);
+        l["kind"] = q(r.layers[i].kind);
+        l["params"] = qint64(r.layers[i].params);
+        l["macs"] = qint64(r.layers[i].macs);
+        QJsonArray cells;
+        for (const SensitivityCell& c : r.cells[i])
+            cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
+        l["cells"] = cells;
+        layers.append(l);
+    }
+    return layers;
+}
+
+void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
+    const SensitivityResult& r = t.result;
+    const TableProvenance& p = t.provenance;
+    QJsonObject prov;
+    prov["model"] = q(p.modelPath);
+    prov["model_sha256"] = q(p.modelSha256);
+    prov["model_bytes"] = qint64(p.modelBytes);
+    prov["data"] = q(p.data);
+    prov["base"] = q(p.base);
+    prov["granularity"] = q(p.granularity);
+    prov["weight_range"] = q(p.weightRange);
+    prov["act_range"] = q(p.activationRange);
+    prov["batch"] = qint64(p.batch);
+    prov["seed"] = qint64(p.seed);
+    QJsonArray opts;
+    for (const auto& o : p.options) opts.append(q(o));
+    prov["options"] = opts;
+    QJsonObject o;
+    o["format"] = "ptq-sensitivity";
+    o["version"] = 1;
+    o["provenance"] = prov;
+    o["metric"] = q(r.metric);
+    o["samples"] = qint64(r.samples);
+    o["fp32_loss"] = r.fp32Loss;
+    o["fp32_top1"] = r.fp32Top1;
+    o["base_loss"] = r.baseLoss;
+    o["base_top1"] = r.baseTop1;
+    o["seconds"] = r.seconds;
+    o["forward_equivalents"] = r.forwardEquivalents;
+    o["layers"] = sensitivityLayersToJson(r);
+    QSaveFile file(q(path));
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||
+        !file.commit())
+        throw failed("Could not write the sensitivity table " + path + ": check that its folder exists and is writable.");
+}
+
+SensitivityTable readSensitivityTable(const std::string& path) {
+    QFile file(q(path));
+    if (!file.open(QIODevice::ReadOnly))
+        throw invalidInput("Cannot read the sensitivity table " + path + ": check the path (ptq sensitivity MODEL "
+                           "--calib SRC --out FILE writes one).");
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
+    const std::string bad = "The file " + path + " is not a sensitivity table";
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        throw invalidInput(bad + " (not JSON: " + err.errorString().toStdString() + "); write one with ptq sensitivity "
+                           "--out.");
+    const QJsonObject o = doc.object();
+    if (o["format"].toString() != "ptq-sensitivity")
+        throw invalidInput(bad + " (its format is not ptq-sensitivity); write one with ptq sensitivity --out.");
+    if (o["version"].toInt() != 1)
+        throw invalidInput("The sensitivity table " + path + " has version " + std::to_string(o["version"].toInt()) +
+                           "; this ptq reads version 1: measure it again with ptq sensitivity --force.");
+    SensitivityTable t;
+    const QJsonObject prov = o["provenance"].toObject();
+    TableProvenance& p = t.provenance;
+    p.modelPath = prov["model"].toString().toStdString();
+    p.modelSha256 = prov["model_sha256"].toString().toStdString();
+    p.modelBytes = prov["model_bytes"].toInteger();
+    p.data = prov["data"].toString().toStdString();
+    p.base = prov["base"].toString("w8a8").toStdString();
+    p.granularity = prov["granularity"].toString().toStdString();
+    p.weightRange = prov["weight_range"].toString().toStdString();
+    p.activationRange = prov["act_range"].toString().toStdString();
+    p.batch = prov["batch"].toInteger(256);
+    p.seed = uint64_t(prov["seed"].toInteger(0));
+    SensitivityResult& r = t.result;
+    r.metric = o["metric"].toString().toStdString();
+    r.samples = o["samples"].toInteger();
+    r.fp32Loss = o["fp32_loss"].toDouble();
+    r.fp32Top1 = o["fp32_top1"].toDouble();
+    r.baseLoss = o["base_loss"].toDouble();
+    r.baseTop1 = o["base_top1"].toDouble();
+    r.seconds = o["seconds"].toDouble();
+    r.forwardEquivalents = o["forward_equivalents"].toDouble();
+    try {
+        for (const QJsonValue& v : prov["options"].toArray()) {
+            p.options.push_back(v.toString().toStdString());
+            r.options.push_back(BitOption::parse(p.options.back()));
+        }
+        r.base = BitOption::parse(p.base);
+    } catch (const Error& e) {
+        throw invalidInput("The sensitivity table " + path + " lists a bad option: " + e.what());
+    }
+    if (r.options.empty()) throw invalidInput("The sensitivity table " + path + " lists no options.");
+    for (const QJsonValue& v : o["layers"].toArray()) {
+        const QJsonObject l = v.toObject();
+        SensitivityLayer layer;
+        layer.name = l["name"].toString().toStdString();
+        layer.kind = l["kind"].toString().toStdString();
+        layer.params = l["params"].toInteger();
+        layer.macs = l["macs"].toInteger();
+        const QJsonArray cells = l["cells"].toArray();
+        if (layer.name.empty() || size_t(cells.size()) != r.options.size())
+            throw invalidInput("The sensitivity table " + path + " has a layer " +
+                               (layer.name.empty() ? std::string("without a name") : "'" + layer.name + "'") +
+                               " whose cells do not match its " + std::to_string(r.options.size()) +
+                               " options: measure it again with ptq sensitivity --force.");
+        std::vector<SensitivityCell> row;
+        for (const QJsonValue& c : cells) {
+            const QJsonObject co = c.toObject();
+            if (!co["delta_loss"].isDouble() || !co["delta_top1"].isDouble())
+                throw invalidInput("The sensitivity table " + path + " has a cell of layer " + layer.name +
+                                   " without numbers: measure it again with ptq sensitivity --force.");
+            row.push_back({co["delta_loss"].toDouble(), co["delta_top1"].toDouble(), co["local_mse"].toDouble()});
+        }
+        r.layers.push_back(layer);
+        r.cells.push_back(std::move(row));
+    }
+    if (r.layers.empty()) throw invalidInput("The sensitivity table " + path + " has no layers.");
+    return t;
+}
+
+const char* degradationMeasureName(DegradationMeasure m) {
+    return m == DegradationMeasure::DeltaLoss ? "delta-loss" : "delta-top1";
+}
+
+DegradationMeasure degradationMeasureFromString(const std::string& text) {
+    if (text == "delta-loss") return DegradationMeasure::DeltaLoss;
+    if (text == "delta-top1") return DegradationMeasure::DeltaTop1;
+    throw invalidInput("Unknown degradation measure '" + text + "'; use delta-loss (the measured loss increase) or "
+                       "delta-top1 (the measured top-1 drop in points).");
+}
+
+AllocationProblem problemFromTable(const SensitivityTable& t, DegradationMeasure measure) {
+    const SensitivityResult& r = t.result;
+    AllocationProblem p = AllocationProblem::sized(r.layers.size(), r.options.size());
+    for (size_t o = 0; o < r.options.size(); ++o) p.options[o] = r.options[o].name();
+    for (size_t l = 0; l < r.layers.size(); ++l) {
+        const SensitivityLayer& layer = r.layers[l];
+        p.layers[l] = layer.name;
+        p.referenceSize += double(layer.params) * 32;
+        p.referenceBops += double(layer.macs) * 32 * 32;
+        for (size_t o = 0; o < r.options.size(); ++o) {
+            const BitOption& opt = r.options[o];
+            const SensitivityCell& c = r.cells[l][o];
+            const double measured = measure == DegradationMeasure::DeltaLoss ? c.deltaLoss : -c.deltaTop1;
+            p.degradation[l][o] = std::max(0.0, measured);
+            p.size[l][o] = double(layer.params) * opt.weightBitsTotal();
+            p.bops[l][o] = double(layer.macs) * opt.weightBitsTotal() * opt.activationBits;
+        }
+    }
+    return p;
+}
+
+}  // namespace ptq

@@ -1,0 +1,149 @@
+// The Allocator's warm start: a feasible allocation close to the optimum (the incumbent) from
+// the previous answer or from the Lagrangian relaxation, repaired to fit the budgets and
+// improved greedily. Its value bounds branch and bound and decides which columns the
+// Lagrangian bound can switch off (solver.cpp).
+#include "core/alloc/solver_impl.h"
+
+#include <limits>
+
+namespace ptq {
+
+using namespace alloc_detail;
+
+/// A feasible allocation near @p choice (the previous answer) under @p budgets, or empty: the
+/// warm start. Options the lp pruned are replaced by a kept option that dominates them; then,
+/// while a budget is exceeded, the layer move with the least objective increase per unit saved
+/// is taken.
+std::vector<int> Allocator::Impl::repair(std::vector<int> choice, const Budgets& budgets, int objective) const {
+    const size_t L = problem.layerCount();
+    bool used[kQuantities];
+    for (int q = 0; q < kQuantities; ++q) used[q] = structure.constrained[q] || structure.objective == q;
+    for (size_t l = 0; l < L; ++l) {
+        const auto& kept = keptOptions[l];
+        if (std::find(kept.begin(), kept.end(), choice[l]) != kept.end()) continue;
+        int replacement = -1;
+        for (int k : kept) {
+            bool noWorse = true;
+            for (int q = 0; q < kQuantities; ++q)
+                if (used[q] && valueOf(problem, q, l, size_t(k)) > valueOf(problem, q, l, size_t(choice[l]))) noWorse = false;
+            if (noWorse) {
+                replacement = k;
+                break;
+            }
+        }
+        if (replacement < 0) return {};
+        choice[l] = replacement;
+    }
+    AllocationResult sums;
+    sumChoice(problem, choice, sums);
+    for (size_t step = 0; step < 4 * L * problem.optionCount(); ++step) {
+        int worst = -1;
+        double worstExcess = 0;
+        for (int q = 0; q < kQuantities; ++q) {
+            if (!budgets.has(q)) continue;
+            const double excess = (sumOf(sums, q) - budgets.value[q]) / scale[q];
+            if (excess > budgetTolerance(budgets.value[q]) / scale[q] && excess > worstExcess) {
+                worst = q;
+                worstExcess = excess;
+            }
+        }
+        if (worst < 0) return choice;
+        size_t bestLayer = 0;
+        int bestOption = -1;
+        double bestRatio = std::numeric_limits<double>::infinity();
+        for (size_t l = 0; l < L; ++l)
+            for (int k : keptOptions[l]) {
+                const double saved = valueOf(problem, worst, l, size_t(choice[l])) - valueOf(problem, worst, l, size_t(k));
+                if (saved <= 0) continue;
+                const double ratio = (valueOf(problem, objective, l, size_t(k)) -
+                                      valueOf(problem, objective, l, size_t(choice[l]))) / saved;
+                if (ratio < bestRatio) {
+                    bestRatio = ratio;
+                    bestLayer = l;
+                    bestOption = k;
+                }
+            }
+        if (bestOption < 0) return {};
+        choice[bestLayer] = bestOption;
+        sumChoice(problem, choice, sums);
+    }
+    return {};
+}
+
+/// Takes, while one fits every budget, the move with the largest objective decrease per unit
+/// of budget used.
+std::vector<int> Allocator::Impl::improve(std::vector<int> choice, const Budgets& budgets, int objective) const {
+    const size_t L = problem.layerCount();
+    AllocationResult sums;
+    sumChoice(problem, choice, sums);
+    for (size_t step = 0; step < 4 * L * problem.optionCount(); ++step) {
+        double slack[kQuantities];
+        for (int q = 0; q < kQuantities; ++q)
+            slack[q] = budgets.has(q) ? budgets.value[q] + budgetTolerance(budgets.value[q]) - sumOf(sums, q) : 0.0;
+        size_t bestLayer = 0;
+        int bestOption = -1;
+        double bestScore = 0;
+        for (size_t l = 0; l < L; ++l)
+            for (int k : keptOptions[l]) {
+                const double gain = valueOf(problem, objective, l, size_t(k)) -
+                                    valueOf(problem, objective, l, size_t(choice[l]));
+                if (gain >= 0) continue;
+                double used = 0;
+                bool fits = true;
+                for (int q = 0; q < kQuantities && fits; ++q) {
+                    if (!budgets.has(q)) continue;
+                    const double dq = valueOf(problem, q, l, size_t(k)) - valueOf(problem, q, l, size_t(choice[l]));
+                    fits = dq <= slack[q];
+                    used += std::max(0.0, dq) / scale[q];
+                }
+                if (!fits) continue;
+                const double score = gain / scale[objective] / (used + 1e-12);
+                if (score < bestScore) {
+                    bestScore = score;
+                    bestLayer = l;
+                    bestOption = k;
+                }
+            }
+        if (bestOption < 0) break;
+        choice[bestLayer] = bestOption;
+        sumChoice(problem, choice, sums);
+    }
+    return choice;
+}
+
+/// The best feasible allocation among the previous answer repaired to fit and the relaxed
+/// (Lagrangian) answer repaired to fit, each then improved greedily; empty when neither fits.
+std::vector<int> Allocator::Impl::incumbentFor(const LagrangianPrices& prices, const Budgets& budgets,
+                                               int objective) const {
+    const size_t L = problem.layerCount();
+    std::vector<std::vector<int>> candidates;
+    if (previous.size() == L) candidates.push_back(repair(previous, budgets, objective));
+    // Slightly dearer prices than the optimum: the relaxed answer then leans to fitting.
+    double lambda[kQuantities];
+    for (int q = 0; q < kQuantities; ++q) lambda[q] = prices.lambda[q] * (1 + 1e-7) + (structure.constrained[q] ? 1e-12 : 0);
+    std::vector<int> relaxed(L);
+    const std::vector<int> cols = lagrangianChoice(columnData, lambda);
+    for (size_t l = 0; l < L; ++l) relaxed[l] = fixedChoice[l];
+    for (int c : cols) {
+        const int l = columnData[size_t(c)].layer;
+        for (size_t k = 0; k < columnOf[size_t(l)].size(); ++k)
+            if (columnOf[size_t(l)][k] == c + 1) relaxed[size_t(l)] = keptOptions[size_t(l)][k];
+    }
+    candidates.push_back(repair(relaxed, budgets, objective));
+    std::vector<int> best;
+    double bestValue = std::numeric_limits<double>::infinity();
+    for (auto& c : candidates) {
+        if (c.empty()) continue;
+        c = improve(c, budgets, objective);
+        AllocationResult sums;
+        sumChoice(problem, c, sums);
+        if (sumOf(sums, objective) < bestValue) {
+            bestValue = sumOf(sums, objective);
+            best = c;
+        }
+    }
+    return best;
+}
+
+
+}  // namespace ptq

@@ -1,0 +1,22 @@
+#pragma once
+/// @file
+/// Random allocation problems: realistic ones for the benchmark (layer sizes, MACs and
+/// sensitivities spread over orders of magnitude, degradation falling with bits) and small
+/// arbitrary ones for the brute-force tests. Deterministic for a seed; any thread.
+
+#include "core/alloc/problem.h"
+
+#include <cstdint>
+#include <random>
+
+namespace ptq {
+
+/// @p layers x @p options with (weight, activation) bit options: 6 options are W{2,4,8} x
+/// A{4,8}, 9 are W{2,4,8} x A{4,6,8}, other counts take the first of W{2..8} x A{4,6,8}.
+AllocationProblem syntheticProblem(int layers, int options, uint64_t seed);
+
+/// Up to @p maxLayers x @p maxOptions with arbitrary values (some negative, some ties), and
+/// random locks and exclusions that leave every layer an option.
+AllocationProblem randomSmallProblem(std::mt19937_64& rng, int maxLayers, int maxOptions);
+
+}  // namespace ptq

@@ -1,0 +1,180 @@
+// ptq sensitivity --out (reuse), allocate, pareto, evaluate and bench ip as a user runs them:
+// exit codes, one-sentence errors, --json output.
+#include <QtCore/QFile>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out, err;
+    QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
+};
+
+Run ptq(const QStringList& args) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("OMP_WAIT_POLICY", "PASSIVE");
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(PTQ_EXE), args);
+    if (!p.waitForFinished(600000)) qFatal("ptq did not finish");
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+const QString demo = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
+const QString mobilenet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt");
+
+}  // namespace
+
+class TestAllocCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void sensitivityTableIsReused();
+    void allocateWithinTheBudget();
+    void paretoCsv();
+    void evaluateMeasuresTheAllocation();
+    void badInput_data();
+    void badInput();
+    void benchIp();
+
+private:
+    QTemporaryDir dir_;
+    QString table_, alloc_;
+    QString path(const QString& name) const { return dir_.path() + "/" + name; }
+};
+
+void TestAllocCli::initTestCase() {
+    QVERIFY(dir_.isValid());
+    table_ = path("table.json");
+    alloc_ = path("alloc.json");
+    const Run r = ptq({"sensitivity", demo, "--calib", "fmnist:train:64", "--options", "w2a8,w4a8,w8a8", "--batch", "64",
+                       "--out", table_, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(r.json()["reused"].toBool(), false);
+    QVERIFY(QFile::exists(table_));
+}
+
+void TestAllocCli::sensitivityTableIsReused() {
+    const QStringList args{"sensitivity", demo, "--calib", "fmnist:train:64", "--options", "w2a8,w4a8,w8a8", "--batch",
+                           "64", "--out", table_, "--json"};
+    Run r = ptq(args);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("reused"), qPrintable(r.err));
+    QCOMPARE(r.json()["reused"].toBool(), true);
+    QCOMPARE(r.json()["layers"].toArray().size(), 22);
+    // Other data: measured again, and the file says so afterwards.
+    QVERIFY(QFile::copy(table_, path("other.json")));
+    r = ptq({"sensitivity", demo, "--calib", "fmnist:train:32", "--options", "w4a8,w8a8", "--batch", "32", "--out",
+             path("other.json"), "--json"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("measuring again"), qPrintable(r.err));
+    QCOMPARE(r.json()["reused"].toBool(), false);
+    QCOMPARE(r.json()["samples"].toInt(), 32);
+}
+
+void TestAllocCli::allocateWithinTheBudget() {
+    const Run r = ptq({"allocate", "--table", table_, "--max-size-ratio", "0.16", "--lock", "conv1=w8a8", "--out",
+                       alloc_, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = r.json();
+    QCOMPARE(o["status"].toString(), QString("optimal"));
+    QVERIFY(o["size_ratio"].toDouble() <= 0.16);
+    QVERIFY(o["size_ratio"].toDouble() > 0.12);
+    const QJsonArray layers = o["layers"].toArray();
+    QCOMPARE(layers.size(), 22);
+    QCOMPARE(layers[0].toObject()["option"].toString(), QString("w8a8"));
+    QVERIFY(QFile::exists(alloc_));
+    // A looser budget never predicts more degradation.
+    const Run loose = ptq({"allocate", "--table", table_, "--max-size-ratio", "0.2", "--json"});
+    QCOMPARE(loose.exitCode, 0);
+    QVERIFY(loose.json()["degradation"].toDouble() <= o["degradation"].toDouble() + 1e-12);
+    const Run text = ptq({"allocate", "--table", table_, "--max-degradation", "0.05", "--out", path("d.json")});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY(text.out.contains("predicted top-1"));
+}
+
+void TestAllocCli::paretoCsv() {
+    const Run r = ptq({"pareto", "--table", table_, "--csv"});
+    QCOMPARE(r.exitCode, 0);
+    const QStringList lines = r.out.trimmed().split('\n');
+    QVERIFY(lines.size() > 3);
+    QVERIFY(lines[0].startsWith("cost,cost_ratio,degradation"));
+}
+
+void TestAllocCli::evaluateMeasuresTheAllocation() {
+    const Run r = ptq({"evaluate", demo, "--alloc", alloc_, "--eval", "fmnist:test:256", "--batch", "128", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = r.json();
+    QCOMPARE(o["eval_samples"].toInt(), 256);
+    QVERIFY(o["fp32_top1"].toDouble() > 80);
+    QVERIFY(o["quant_top1"].toDouble() > 60);
+    QVERIFY(o.contains("predicted_top1"));
+    QVERIFY(o["size_ratio"].toDouble() <= 0.16);
+    QCOMPARE(o["calib"].toString(), QString("fmnist:train:64"));  // the table's data by default
+}
+
+void TestAllocCli::badInput_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("phrase");
+    const QString t = QStringLiteral("@TABLE@");
+    QTest::newRow("allocate without table") << QStringList{"allocate", "--max-size-ratio", "0.2"} << "needs --table";
+    QTest::newRow("allocate without budget") << QStringList{"allocate", "--table", t, "--out", "x.json"}
+                                             << "needs a budget";
+    QTest::newRow("allocate too tight") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.01", "--json"}
+                                        << "too tight";
+    QTest::newRow("allocate bad ratio") << QStringList{"allocate", "--table", t, "--max-size-ratio", "-1", "--json"}
+                                        << "ratio above 0";
+    QTest::newRow("allocate bad lock") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.2", "--lock",
+                                                      "conv1", "--json"} << "LAYER=OPTION";
+    QTest::newRow("allocate unknown layer") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.2",
+                                                           "--lock", "conv9=w8a8", "--json"} << "conv9";
+    QTest::newRow("allocate unknown option") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.2",
+                                                            "--exclude", "w3a3", "--json"} << "w3a3";
+    QTest::newRow("allocate all excluded") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.2",
+                                                          "--exclude", "w2a8,w4a8,w8a8", "--json"} << "none left";
+    QTest::newRow("allocate table missing") << QStringList{"allocate", "--table", "/nonexistent/t.json",
+                                                           "--max-size-ratio", "0.2", "--json"} << "Cannot read";
+    QTest::newRow("allocate not a table") << QStringList{"allocate", "--table", demo, "--max-size-ratio", "0.2",
+                                                         "--json"} << "not a sensitivity table";
+    QTest::newRow("pareto bad cost") << QStringList{"pareto", "--table", t, "--cost", "latency"} << "Unknown cost";
+    QTest::newRow("evaluate without alloc") << QStringList{"evaluate", demo, "--eval", "fmnist:test:10"}
+                                            << "needs --alloc";
+    QTest::newRow("evaluate another model") << QStringList{"evaluate", mobilenet, "--alloc", "@ALLOC@", "--eval",
+                                                           "fmnist:test:10"} << "another model";
+    QTest::newRow("evaluate a table") << QStringList{"evaluate", demo, "--alloc", t, "--eval", "fmnist:test:10"}
+                                      << "not an allocation";
+    QTest::newRow("evaluate bad pipeline") << QStringList{"evaluate", demo, "--alloc", "@ALLOC@", "--eval",
+                                                          "fmnist:test:10", "--pipeline", "heavy"} << "Unknown pipeline";
+    QTest::newRow("bench ip sizes") << QStringList{"bench", "ip", "--sizes", "54by9"} << "LAYERSxOPTIONS";
+}
+
+void TestAllocCli::badInput() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, phrase);
+    args.replaceInStrings("@TABLE@", table_).replaceInStrings("@ALLOC@", alloc_);
+    const Run r = ptq(args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(phrase), qPrintable(r.err));
+    QCOMPARE(r.err.count('\n'), 1);  // one sentence
+}
+
+void TestAllocCli::benchIp() {
+    const Run r = ptq({"bench", "ip", "--sizes", "12x6,20x9", "--positions", "12", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray rows = r.json()["rows"].toArray();
+    QCOMPARE(rows.size(), 2);
+    for (const QJsonValue& v : rows) {
+        QCOMPARE(v.toObject()["mismatches"].toInt(), 0);
+        QCOMPARE(v.toObject()["positions"].toInt(), 12);
+    }
+    QVERIFY(r.json()["pareto"].toObject()["size_points"].toInt() > 0);
+}
+
+QTEST_GUILESS_MAIN(TestAllocCli)
+#include "test_alloc_cli.moc"

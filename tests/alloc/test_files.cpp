@@ -1,0 +1,194 @@
+// The sensitivity table and allocation files: round trips, provenance, the table's problem, and
+// the errors for bad files.
+#include "core/alloc/allocation.h"
+#include "core/alloc/sensitivity_table.h"
+#include "core/alloc/solver.h"
+#include "core/util/error.h"
+
+#include <QtCore/QFile>
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+using namespace ptq;
+
+namespace {
+
+SensitivityTable sampleTable() {
+    SensitivityTable t;
+    t.provenance.modelPath = "model.pt";
+    t.provenance.modelSha256 = "00ff";
+    t.provenance.modelBytes = 1234;
+    t.provenance.data = "fmnist:train:100";
+    t.provenance.options = {"w2a8", "w4a4", "w8a8"};
+    SensitivityResult& r = t.result;
+    r.metric = "cross_entropy";
+    r.options = {BitOption{2, 8}, BitOption{4, 4}, BitOption{8, 8}};
+    r.samples = 100;
+    r.fp32Top1 = 91;
+    r.baseTop1 = 90.5;
+    r.layers = {{"conv1", "conv2d", 100, 5000}, {"fc", "linear", 40, 40}};
+    r.cells = {{{0.5, -3, 0.1}, {-0.01, 0.5, 0.01}, {0, 0, 0.001}}, {{0.2, -1, 0.2}, {0.05, -0.25, 0.02}, {0, 0, 0}}};
+    return t;
+}
+
+void writeText(const QString& path, const QByteArray& text) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+}
+
+/// Runs @p read and checks that it throws InvalidInput with @p phrase in its sentence.
+template <typename Read>
+void expectInvalid(Read read, const QString& phrase) {
+    try {
+        read();
+        QFAIL("a bad file was read");
+    } catch (const Error& e) {
+        QCOMPARE(e.kind(), Error::Kind::InvalidInput);
+        QVERIFY2(QString(e.what()).contains(phrase), e.what());
+    }
+}
+
+}  // namespace
+
+class TestFiles : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void tableRoundTrip();
+    void provenanceDifferences();
+    void problemFromTheTable();
+    void allocationRoundTrip();
+    void badTables_data();
+    void badTables();
+    void badAllocations_data();
+    void badAllocations();
+};
+
+void TestFiles::tableRoundTrip() {
+    QTemporaryDir dir;
+    const std::string path = (dir.path() + "/t.json").toStdString();
+    const SensitivityTable t = sampleTable();
+    writeSensitivityTable(path, t);
+    const SensitivityTable back = readSensitivityTable(path);
+    QVERIFY(back.provenance.differenceFrom(t.provenance).empty());
+    QCOMPARE(back.provenance.modelBytes, int64_t(1234));
+    QCOMPARE(back.result.layers.size(), size_t(2));
+    QCOMPARE(back.result.layers[0].macs, int64_t(5000));
+    QCOMPARE(back.result.cells[1][1].deltaLoss, 0.05);
+    QCOMPARE(back.result.cells[0][0].deltaTop1, -3.0);
+    QCOMPARE(back.result.options[1].activationBits, 4);
+    QCOMPARE(back.result.baseTop1, 90.5);
+}
+
+void TestFiles::provenanceDifferences() {
+    const TableProvenance a = sampleTable().provenance;
+    TableProvenance b = a;
+    b.modelPath = "elsewhere/model.pt";  // same content elsewhere: still the same table
+    QVERIFY(a.differenceFrom(b).empty());
+    b.modelSha256 = "11ee";
+    QVERIFY(a.differenceFrom(b).find("model") != std::string::npos);
+    b = a;
+    b.data = "fmnist:train:200";
+    QVERIFY(a.differenceFrom(b).find("data") != std::string::npos);
+    b = a;
+    b.options = {"w4a8"};
+    QVERIFY(a.differenceFrom(b).find("options") != std::string::npos);
+    b = a;
+    b.granularity = "per-tensor";
+    QVERIFY(!a.differenceFrom(b).empty());
+}
+
+void TestFiles::problemFromTheTable() {
+    const AllocationProblem p = problemFromTable(sampleTable(), DegradationMeasure::DeltaLoss);
+    QCOMPARE(p.layers, (std::vector<std::string>{"conv1", "fc"}));
+    QCOMPARE(p.options, (std::vector<std::string>{"w2a8", "w4a4", "w8a8"}));
+    QCOMPARE(p.degradation[0][1], 0.0);  // -0.01 measured: noise, clamped
+    QCOMPARE(p.degradation[1][0], 0.2);
+    QCOMPARE(p.size[0][0], 200.0);       // 100 params x 2 bits
+    QCOMPARE(p.bops[0][1], 5000.0 * 4 * 4);
+    QCOMPARE(p.referenceSize, 140.0 * 32);
+    QCOMPARE(p.referenceBops, 5040.0 * 32 * 32);
+    const AllocationProblem top1 = problemFromTable(sampleTable(), DegradationMeasure::DeltaTop1);
+    QCOMPARE(top1.degradation[0][0], 3.0);
+    QCOMPARE(top1.degradation[0][1], 0.0);  // a measured gain counts as none
+}
+
+void TestFiles::allocationRoundTrip() {
+    QTemporaryDir dir;
+    const SensitivityTable t = sampleTable();
+    AllocationProblem p = problemFromTable(t, DegradationMeasure::DeltaLoss);
+    p.pin("fc", "w8a8");
+    AllocationBudget b;
+    b.maxSize = 0.3 * p.referenceSize;
+    const AllocationResult r = solveAllocation(p, b);
+    QVERIFY(r.optimal());
+    AllocationFile a = makeAllocationFile(t, "t.json", p, r);
+    a.maxSizeRatio = 0.3;
+    const std::string path = (dir.path() + "/a.json").toStdString();
+    writeAllocation(path, a);
+    const AllocationFile back = readAllocation(path);
+    QCOMPARE(back.layers.size(), size_t(2));
+    QCOMPARE(back.layers[1].option.name(), std::string("w8a8"));
+    QCOMPARE(back.layers[0].option.name(), a.layers[0].option.name());
+    QCOMPARE(back.sizeBits, r.size);
+    QCOMPARE(back.degradation, r.degradation);
+    QCOMPARE(back.deltaTop1, a.deltaTop1);
+    QVERIFY(back.maxSizeRatio.has_value() && *back.maxSizeRatio == 0.3);
+    QVERIFY(!back.maxDegradation.has_value());
+    QCOMPARE(back.locks.size(), size_t(1));
+    QCOMPARE(back.locks[0].first, std::string("fc"));
+    QCOMPARE(back.modelSha256, std::string("00ff"));
+    QCOMPARE(back.table.data, std::string("fmnist:train:100"));
+    QCOMPARE(back.predictedTop1(), 90.5 + a.deltaTop1);
+}
+
+void TestFiles::badTables_data() {
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QString>("phrase");
+    QTest::newRow("not json") << QByteArray("{ nope") << "not JSON";
+    QTest::newRow("other format") << QByteArray(R"({"format": "ptq-allocation", "version": 1})") << "not ptq-sensitivity";
+    QTest::newRow("newer version") << QByteArray(R"({"format": "ptq-sensitivity", "version": 7})") << "version 7";
+    QTest::newRow("no options") << QByteArray(R"({"format": "ptq-sensitivity", "version": 1, "provenance": {}})")
+                                << "no options";
+    QTest::newRow("bad option") << QByteArray(R"({"format": "ptq-sensitivity", "version": 1,
+        "provenance": {"options": ["w4b8"]}})") << "bad option";
+    QTest::newRow("cells short") << QByteArray(R"({"format": "ptq-sensitivity", "version": 1,
+        "provenance": {"options": ["w4a8", "w8a8"]},
+        "layers": [{"name": "conv1", "cells": [{"delta_loss": 0, "delta_top1": 0}]}]})") << "do not match";
+    QTest::newRow("no layers") << QByteArray(R"({"format": "ptq-sensitivity", "version": 1,
+        "provenance": {"options": ["w4a8"]}, "layers": []})") << "no layers";
+}
+
+void TestFiles::badTables() {
+    QFETCH(QByteArray, text);
+    QFETCH(QString, phrase);
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/bad.json";
+    writeText(path, text);
+    expectInvalid([&] { readSensitivityTable(path.toStdString()); }, phrase);
+    QVERIFY_THROWS_EXCEPTION(Error, readSensitivityTable((dir.path() + "/missing.json").toStdString()));
+}
+
+void TestFiles::badAllocations_data() {
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QString>("phrase");
+    QTest::newRow("not json") << QByteArray("[1, 2") << "not JSON";
+    QTest::newRow("a table") << QByteArray(R"({"format": "ptq-sensitivity", "version": 1})") << "not ptq-allocation";
+    QTest::newRow("version") << QByteArray(R"({"format": "ptq-allocation", "version": 2})") << "version 2";
+    QTest::newRow("no layers") << QByteArray(R"({"format": "ptq-allocation", "version": 1, "layers": []})")
+                               << "no layers";
+    QTest::newRow("bad option") << QByteArray(R"({"format": "ptq-allocation", "version": 1,
+        "layers": [{"name": "conv1", "option": "w9a8"}]})") << "conv1";
+}
+
+void TestFiles::badAllocations() {
+    QFETCH(QByteArray, text);
+    QFETCH(QString, phrase);
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/bad.json";
+    writeText(path, text);
+    expectInvalid([&] { readAllocation(path.toStdString()); }, phrase);
+}
+
+QTEST_GUILESS_MAIN(TestFiles)
+#include "test_files.moc"
