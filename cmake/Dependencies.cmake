@@ -21,3 +21,6 @@ set_target_properties(lpsolve::lpsolve PROPERTIES
 # Graphviz's C library (Debian libgraphviz-dev) lays the GUI's graph out with `dot`.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(GVC REQUIRED IMPORTED_TARGET libgvc libcgraph)
+# The dot layout plugin is linked in and registered by hand, so layouts do not depend on the
+# plugin configuration file that libgvc6's install step writes.
+find_library(GVPLUGIN_DOT_LAYOUT NAMES gvplugin_dot_layout PATH_SUFFIXES graphviz REQUIRED)

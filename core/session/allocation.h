@@ -1,12 +1,15 @@
 #pragma once
 /// @file
 /// The bit-allocation problem as the GUI's budget sliders pose it, over a sensitivity table:
-/// one option per layer, minimise the predicted degradation (Σ ΔL) under a cost budget (size
-/// or BOPs as a fraction of the FP32 or INT8 model), or minimise the cost under a degradation
-/// budget; layers pinned by hand keep their option. Plus the Pareto frontier of cost against
-/// predicted degradation. Plain C++; any thread may solve (the dynamic programme of the last
-/// metric and pins is kept, under a mutex, and reused by the next solve).
+/// one option per layer, minimise the predicted degradation (Σ max(0, ΔL), as core/alloc
+/// counts it) under a cost budget (size or BOPs as a fraction of the FP32 or INT8 model), or
+/// minimise the cost under a degradation budget; layers pinned by hand keep their option. Plus
+/// the Pareto frontier of cost against predicted degradation. A thin adapter over core/alloc:
+/// the lp_solve Allocator (kept alive between solves, so a slider drag changes only the
+/// budget's right-hand side) and the exact paretoFrontier. Plain C++; any thread may call
+/// (the Allocator is used under a mutex).
 
+#include "core/alloc/problem.h"
 #include "core/analysis/sensitivity.h"
 
 #include <cstdint>
@@ -41,7 +44,7 @@ struct BudgetAllocation {
     std::vector<int> choice;       ///< option index per layer; empty when never solved
     bool feasible = false;
     std::string status;            ///< "optimal", or a sentence saying why not
-    double deltaLoss = 0;          ///< predicted: Σ ΔL of the chosen options
+    double deltaLoss = 0;          ///< predicted: Σ max(0, ΔL) of the chosen options
     double deltaTop1 = 0;          ///< predicted: Σ Δtop-1 (points; negative = worse)
     double sizeBytes = 0;          ///< quantizable weights at the chosen bits
     double bops = 0;               ///< per sample: Σ MACs × weight bits × activation bits
@@ -58,8 +61,9 @@ class BudgetProblem {
 public:
     /// Takes the layers, options and ΔL / Δtop-1 of @p table (copied).
     explicit BudgetProblem(const SensitivityResult& table);
+    ~BudgetProblem();
 
-    int layerCount() const { return int(layers_.size()); }
+    int layerCount() const { return int(base_.layerCount()); }
     int optionCount() const { return int(options_.size()); }
     const std::vector<BitOption>& options() const { return options_; }
 
@@ -87,23 +91,16 @@ public:
     std::vector<BudgetPoint> pareto(const BudgetRequest& request) const;
 
 private:
-    struct Layer {
-        int64_t params = 0, macs = 0;
-        std::vector<double> deltaLoss, deltaTop1;
-    };
-    /// Dynamic programme over a cost grid (multiple-choice knapsack): for every grid cost,
-    /// the least Σ ΔL and the option per layer that reaches it.
-    struct Table;
-    Table run(const BudgetRequest& request) const;
-    std::shared_ptr<const Table> table(const BudgetRequest& request) const;
-
-    mutable std::mutex cacheMutex_;
-    mutable std::shared_ptr<const Table> cached_;
-    mutable CostMetric cachedMetric_ = CostMetric::Size;
-    mutable std::map<int, int> cachedPins_;
+    /// The problem with @p pins locked (core/alloc's form).
+    AllocationProblem pinned(const std::map<int, int>& pins) const;
+    CostKind kind(CostMetric m) const { return m == CostMetric::Size ? CostKind::Size : CostKind::Bops; }
 
     std::vector<BitOption> options_;
-    std::vector<Layer> layers_;
+    AllocationProblem base_;                 ///< degradation = max(0, ΔL); size in bits
+    std::vector<std::vector<double>> top1_;  ///< [layer][option] Δtop-1 as measured
+    struct Live;                             ///< the Allocator and the pins it was built with
+    mutable std::mutex mutex_;
+    mutable std::unique_ptr<Live> live_;
 };
 
 /// A synthetic table of @p layers layers over BitOption::defaults() plus the multipoint

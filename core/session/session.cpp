@@ -8,8 +8,6 @@
 #include "core/util/error.h"
 #include "core/util/log.h"
 
-#include <QtCore/QCryptographicHash>
-#include <QtCore/QFile>
 
 namespace ptq {
 
@@ -59,15 +57,6 @@ DrawableGraph describeGraph(const Graph& graph) {
     return d;
 }
 
-namespace {
-std::string fileSha1(const std::string& path) {
-    QFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::ReadOnly)) throw invalidInput("Cannot read the model file " + path + ".");
-    QCryptographicHash hash(QCryptographicHash::Sha1);
-    hash.addData(&file);
-    return hash.result().toHex().toStdString();
-}
-}  // namespace
 
 std::shared_ptr<const LoadedModel> loadModel(const std::string& path, const std::vector<int64_t>& inputShape) {
     std::vector<int64_t> shape = inputShape;
@@ -78,7 +67,6 @@ std::shared_ptr<const LoadedModel> loadModel(const std::string& path, const std:
     model->summary_ = summarizeGraph(model->impl_->graph, path, shape);
     foldBatchNorms(model->impl_->graph);
     model->drawing_ = describeGraph(model->impl_->graph);
-    model->hash_ = fileSha1(path);
     return model;
 }
 
@@ -87,9 +75,9 @@ SensitivityResult computeSensitivity(const LoadedModel& model, const std::string
                                      const Progress* progress, bool* fromCache) {
     if (fromCache) *fromCache = false;
     parseDataSource(source);  // a bad name is an error even when a cache entry could match
-    const std::string key = SensitivityCache::key(model.fileHash(), source, request);
+    const TableProvenance provenance = provenanceFor(model.summary().path, source, request, 0);
     if (cache) {
-        if (auto table = cache->load(key)) {
+        if (auto table = cache->load(provenance)) {
             logger()->info("Sensitivity of {} on {} read from the cache", model.summary().name, source);
             if (fromCache) *fromCache = true;
             return *table;
@@ -100,7 +88,7 @@ SensitivityResult computeSensitivity(const LoadedModel& model, const std::string
     const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
     const auto data = openDataSource(source, norm, graph.sampleShape(graph.inputValue()));
     SensitivityResult table = measureSensitivity(graph, *data, request, progress);
-    if (cache) cache->store(key, table);
+    if (cache) cache->store(provenance, table);
     return table;
 }
 

@@ -50,8 +50,6 @@ public:
     ~LoadedModel();
     const ModelSummary& summary() const { return summary_; }
     const DrawableGraph& drawing() const { return drawing_; }
-    /// SHA-1 (hex) of the model file's bytes: the sensitivity cache's key.
-    const std::string& fileHash() const { return hash_; }
     const Graph& graph() const;
 
 private:
@@ -61,7 +59,6 @@ private:
     std::unique_ptr<Impl> impl_;
     ModelSummary summary_;
     DrawableGraph drawing_;
-    std::string hash_;
 };
 
 /// Imports the TorchScript file at @p path (input shape from @p inputShape or the model card)

@@ -70,6 +70,7 @@ private Q_SLOTS:
     void tableShowsOptionsAndAllocation();
     void compressionSliderChangesAllocationAndSummary();
     void accuracySliderKeepsWithinBudget();
+    void solvesCoalesceToTheNewestBudget();
     void infeasibleBudgetKeepsAllocation();
     void pinThenUndoRestores();
     void paretoClickAdoptsPoint();
@@ -379,6 +380,27 @@ void TestMainWindow::accuracySliderKeepsWithinBudget() {
         QCOMPARE(budget->request().kind, ptq::BudgetKind::Degradation);
         QVERIFY(window_->controller()->session().allocation.deltaLoss <= budget->request().maxDegradation + 1e-9);
     }
+}
+
+void TestMainWindow::solvesCoalesceToTheNewestBudget() {
+    SessionController* controller = window_->controller();
+    QTRY_VERIFY_WITH_TIMEOUT(controller->isIdle(), kLoadTimeoutMs);
+    const int before = controller->solvesStarted();
+    ptq::BudgetRequest request = window_->budgetPanel()->request();
+    request.kind = ptq::BudgetKind::Cost;
+    // Twenty requests while the first solve runs: one solve now, then only the newest.
+    for (int i = 0; i < 20; ++i) {
+        request.costRatio = 0.07 + 0.005 * i;
+        controller->requestBudget(request);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(controller->isIdle(), kLoadTimeoutMs);
+    QCOMPARE(controller->solvesStarted() - before, 2);
+    const ptq::BudgetAllocation expected = controller->session().problem->solve([&] {
+        ptq::BudgetRequest r = request;
+        r.pins = controller->session().pins;
+        return r;
+    }());
+    QCOMPARE(controller->session().allocation.choice, expected.choice);
 }
 
 void TestMainWindow::infeasibleBudgetKeepsAllocation() {

@@ -2,6 +2,12 @@
 
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
+#include <graphviz/gvplugin.h>
+
+extern "C" {
+/// The dot layout plugin's library (libgvplugin_dot_layout), linked in.
+extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
+}
 
 #include <cstdio>
 #include <memory>
@@ -33,8 +39,11 @@ std::mutex& graphvizMutex() {
 
 GraphLayout layoutWithDot(const GraphLayoutInput& input) {
     std::lock_guard<std::mutex> lock(graphvizMutex());
-    std::unique_ptr<GVC_t, int (*)(GVC_t*)> gvc(gvContext(), gvFreeContext);
-    if (!gvc) throw std::runtime_error("Graphviz could not start (gvContext failed).");
+    // No demand loading: the linked-in dot plugin is all a layout needs, and Graphviz then
+    // reads no plugin configuration from the system.
+    std::unique_ptr<GVC_t, int (*)(GVC_t*)> gvc(gvContextPlugins(nullptr, 0), gvFreeContext);
+    if (!gvc) throw std::runtime_error("Graphviz could not start (gvContextPlugins failed).");
+    gvAddLibrary(gvc.get(), &gvplugin_dot_layout_LTX_library);
 
     Agraph_t* g = agopen(cstr("g"), Agdirected, nullptr);
     agsafeset(g, cstr("rankdir"), cstr("TB"), cstr(""));

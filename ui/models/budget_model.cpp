@@ -41,7 +41,7 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
     const double fp32 = problem.referenceCost(ptq::CostMetric::Size, ptq::CostReference::Fp32);
     const double int8Bops = problem.referenceCost(ptq::CostMetric::Bops, ptq::CostReference::Int8);
     setStatus(QString::fromStdString(a.status), a.feasible);
-    setFigure(QStringLiteral("delta_top1"), QStringLiteral("%1 pt").arg(a.deltaTop1, 0, 'f', 2), {}, a.deltaTop1);
+    setFigure(QStringLiteral("delta_top1"), QStringLiteral("%1%2 pt").arg(a.deltaTop1 > 0 ? QStringLiteral("+") : QString()).arg(a.deltaTop1, 0, 'f', 2), {}, a.deltaTop1);
     setFigure(QStringLiteral("delta_loss"), QString::number(a.deltaLoss, 'g', 3), {}, a.deltaLoss);
     setFigure(QStringLiteral("size"), formatBytes(a.sizeBytes),
               tr("%1 % of FP32").arg(fp32 > 0 ? 100.0 * a.sizeBytes / fp32 : 0.0, 0, 'f', 1), a.sizeBytes);

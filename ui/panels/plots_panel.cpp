@@ -50,6 +50,7 @@ PlotsPanel::PlotsPanel(QWidget* parent)
     plot_->xAxis->setTickLength(0, 3);
     plot_->xAxis->grid()->setVisible(false);
     plot_->legend->setVisible(true);
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     QFont small = font();
     small.setPointSizeF(7.5);
     plot_->legend->setFont(small);
@@ -61,8 +62,9 @@ PlotsPanel::PlotsPanel(QWidget* parent)
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(pareto_);
     splitter->addWidget(plot_);
-    splitter->setStretchFactor(0, 2);
-    splitter->setStretchFactor(1, 3);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({1000, 1000});  // half each, whatever the size hints say
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 0, 0, 0);
     layout->addWidget(splitter);
@@ -96,7 +98,7 @@ void PlotsPanel::rebuild() {
         worst << maxDelta(model_, row);
         top = std::max(top, worst.back());
         // Execution-order numbers: names do not fit under 20+ bars; the tooltip names the layer.
-        if (rows <= 30 || row % 5 == 4 || row == 0) ticker->addTick(row, QString::number(row + 1));
+        if (row == 0 || (row + 1) % (rows <= 30 ? 5 : 10) == 0) ticker->addTick(row, QString::number(row + 1));
     }
     worst_->setData(keys, worst, true);
     worst_->setSelection(QCPDataSelection());

@@ -195,6 +195,7 @@ void SessionController::resolveNow() {
 
 void SessionController::startSolve(const ptq::BudgetRequest& request) {
     solveRunning_ = true;
+    ++solvesStarted_;
     const auto problem = session_.problem;
     auto* watcher = new QFutureWatcher<ptq::BudgetAllocation>(this);
     connect(watcher, &QFutureWatcher<ptq::BudgetAllocation>::finished, this, [=] {

@@ -45,6 +45,8 @@ public:
     /// No job, no solve, nothing pending.
     bool isIdle() const { return jobsInFlight_ == 0 && !solveRunning_ && !pendingSolve_; }
 
+    /// Solves started since construction (a coalesced request that never ran is not one).
+    int solvesStarted() const { return solvesStarted_; }
     /// The budget last asked for (its pins are the session's).
     ptq::BudgetRequest budget() const { return budget_; }
     /// Re-solves for @p request off the UI thread, coalesced to the newest request.
@@ -94,6 +96,7 @@ private:
     bool solveRunning_ = false;
     std::optional<ptq::BudgetRequest> pendingSolve_;
     int jobGeneration_ = 0;
+    int solvesStarted_ = 0;
 };
 
 }  // namespace ptq::ui
