@@ -7,20 +7,13 @@
 #include <QtGui/QImage>
 #include <QtTest/QtTest>
 
+#include "../ptq_process.h"
+
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run run(const QString& program, const QStringList& args) {
-    QProcess p;
-    p.start(program, args);
-    if (!p.waitForFinished(500000)) qFatal("%s did not finish", qPrintable(program));
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
-Run ptq(const QStringList& args) { return run(QStringLiteral(PTQ_EXE), args); }
+using ptqtest::Run;
+using ptqtest::ptq;
+using ptqtest::run;
 
 const QString demo = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
 
