@@ -50,7 +50,7 @@ void TestCli::usageErrors_data() {
     QTest::newRow("bad shape") << QStringList{"info", demo, "--input-shape", "1,x,28"} << "whole numbers";
     QTest::newRow("shape rank") << QStringList{"info", demo, "--input-shape", "28,28"} << "channels,height,width";
     const QStringList q{"quantize", demo, "--calib", "fmnist:train:20", "--eval", "fmnist:test:20"};
-    QTest::newRow("quantize without data") << QStringList{"quantize", demo} << "needs --calib SRC and --eval SRC";
+    QTest::newRow("quantize without data") << QStringList{"quantize", demo} << "needs --calib SRC (or --data-free) and --eval SRC";
     QTest::newRow("quantize bits 9") << q + QStringList{"--w", "9"} << "allowed bit-widths";
     QTest::newRow("quantize bits 1") << q + QStringList{"--a", "1"} << "allowed bit-widths";
     QTest::newRow("quantize empty calibration") << QStringList{"quantize", demo, "--calib", "fmnist:train:0", "--eval",
@@ -67,7 +67,7 @@ void TestCli::usageErrors_data() {
         << QStringList{"quantize", demo, "--calib", "folder:" + emptyDir.path(), "--eval", "fmnist:test:20"}
         << "is empty";
     QTest::newRow("bench quant bits") << QStringList{"bench", "quant", demo, "--w", "17"} << "allowed bit-widths";
-    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "forward, ip, quant";
+    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "adaquant, forward, gui, ip, quant";
 }
 
 void TestCli::usageErrors() {
