@@ -205,16 +205,20 @@ AllocationProblem problemFromTable(const SensitivityTable& t, DegradationMeasure
     const SensitivityResult& r = t.result;
     AllocationProblem p = AllocationProblem::sized(r.layers.size(), r.options.size());
     for (size_t o = 0; o < r.options.size(); ++o) p.options[o] = r.options[o].name();
+    const double tieWeight = kTieBreak / double(std::max<size_t>(1, r.layers.size()));
     for (size_t l = 0; l < r.layers.size(); ++l) {
         const SensitivityLayer& layer = r.layers[l];
         p.layers[l] = layer.name;
         p.referenceSize += double(layer.params) * 32;
         p.referenceBops += double(layer.macs) * 32 * 32;
+        double largestMse = 0;
+        for (const SensitivityCell& c : r.cells[l]) largestMse = std::max(largestMse, c.localMse);
         for (size_t o = 0; o < r.options.size(); ++o) {
             const BitOption& opt = r.options[o];
             const SensitivityCell& c = r.cells[l][o];
             const double measured = measure == DegradationMeasure::DeltaLoss ? c.deltaLoss : -c.deltaTop1;
-            p.degradation[l][o] = std::max(0.0, measured);
+            const double tie = largestMse > 0 ? tieWeight * c.localMse / largestMse : 0.0;
+            p.degradation[l][o] = std::max(0.0, measured) + tie;
             p.size[l][o] = double(layer.params) * opt.weightBitsTotal();
             p.bops[l][o] = double(layer.macs) * opt.weightBitsTotal() * opt.activationBits;
         }

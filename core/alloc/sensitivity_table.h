@@ -56,6 +56,10 @@ void writeSensitivityTable(const std::string& path, const SensitivityTable& tabl
 /// Reads a table; throws ptq::Error (InvalidInput) naming the file and what is wrong with it.
 SensitivityTable readSensitivityTable(const std::string& path);
 
+/// The summed tie-break of problemFromTable over all layers, at most: far below the noise of any
+/// measured loss or top-1 change.
+constexpr double kTieBreak = 1e-7;
+
 /// What the allocation sums as a layer's degradation.
 enum class DegradationMeasure {
     DeltaLoss,  ///< the measured loss increase (cross-entropy or KL), the paper's delta L
@@ -68,7 +72,10 @@ DegradationMeasure degradationMeasureFromString(const std::string& text);
 /// stored weight bits, BOPs = MACs x stored weight bits x activation bits; references are the
 /// FP32 model's (x 32, and x 32 x 32 for BOPs). Degradation is max(0, measured): a negative
 /// measured delta is noise around the base model, and counting it would let the program buy
-/// budget with noise (and make "degradation <= D" mean less than it says).
+/// budget with noise (and make "degradation <= D" mean less than it says). Clamping makes many
+/// options tie at 0, so each also gets a tie-break of at most kTieBreak / layers in
+/// proportion to the layer's local output MSE (relative to its worst option): among equally
+/// degrading allocations the program prefers smaller local errors, and a larger budget is used.
 AllocationProblem problemFromTable(const SensitivityTable& table, DegradationMeasure measure);
 
 }  // namespace ptq

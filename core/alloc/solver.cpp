@@ -201,9 +201,10 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
     }
     std::vector<int> choice(L, -1);
     if (feasible && lp) {
-        // Warm start: the previous answer, repaired to fit the new budget, is an incumbent.
-        // Its value bounds the search (set_obj_bound), and every column whose Lagrangian bound
-        // cannot beat it is switched off for this budget (upper bound 0).
+        // Warm start: the previous answer (or the relaxed one), repaired to fit the new budget,
+        // is an incumbent. Columns whose Lagrangian bound cannot beat it are left out, and
+        // branch and bound, bounded by it (set_obj_bound), runs on a small lp of the layers that
+        // still have a choice. Without an incumbent the kept lp answers.
         double rhs[kQuantities] = {0, 0, 0};
         for (int q = 0; q < kQuantities; ++q)
             if (budgets.has(q)) rhs[q] = std::max(0.0, budgets.value[q] - offset[q]) / scale[q];

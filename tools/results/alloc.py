@@ -4,7 +4,8 @@ integer program (ptq allocate) over a sweep of weight-size budgets, predicted ag
 top-1 (ptq evaluate), and the solver benchmark (ptq bench ip).
 
     /usr/bin/python3 tools/results/alloc.py [--models resnet20,mobilenetv2]
-        [--pipelines light,advanced] [--advanced-ratios 0.13,0.16,0.2,0.25] [--only-section]
+        [--pipelines light,advanced] [--ratios 0.13,0.145,...] [--advanced-ratios 0.13,0.16,0.2,0.25]
+        [--no-bench] [--only-section]
 
 Each measured point is kept in build/results/alloc/points.json, so an interrupted run resumes
 where it stopped and --only-section re-renders the section from what is there. Long: a light
@@ -26,29 +27,39 @@ POINTS = os.path.join(WORK, "points.json")
 
 
 def load_points():
-    if os.path.exists(POINTS):
-        with open(POINTS, encoding="utf-8") as f:
-            return json.load(f)
-    return {}
+    """Every points file in WORK, merged (one a concurrent run: --points)."""
+    points = {}
+    for name in sorted(os.listdir(WORK)) if os.path.isdir(WORK) else []:
+        if name.startswith("points") and name.endswith(".json"):
+            with open(os.path.join(WORK, name), encoding="utf-8") as f:
+                for key, value in json.load(f).items():
+                    points.setdefault(key, {}).update(value)
+    return points
 
 
-def save_points(points):
+def save_points(points, keys):
+    """Writes this run's own entries (@p keys) to its points file."""
     os.makedirs(WORK, exist_ok=True)
     with open(POINTS + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(points, f, indent=1, sort_keys=True)
+        json.dump({k: v for k, v in points.items() if k in keys}, f, indent=1, sort_keys=True)
     os.replace(POINTS + ".tmp", POINTS)
 
 
 def measure(args, points):
     os.makedirs(WORK, exist_ok=True)
+    own = set(args.models.split(",")) | ({"bench_ip"} if args.bench else set())
+
+    def save_points_(p):
+        save_points(p, own)
+
     for key in args.models.split(","):
         path = MODELS[KEYS[key]]
         table = os.path.join(WORK, f"{key}_table.json")
         sens = run_json(["sensitivity", path, "--calib", CALIB, "--options", OPTIONS, "--out", table])
         points.setdefault(key, {})["table"] = {k: sens[k] for k in
                                                ("samples", "seconds", "fp32_top1", "base_top1", "reused")}
-        save_points(points)
-        for ratio in RATIOS:
+        save_points_(points)
+        for ratio in args.ratios:
             name = f"{ratio:.3f}"
             alloc = os.path.join(WORK, f"{key}_{name}.json")
             a = run_json(["allocate", "--table", table, "--max-size-ratio", str(ratio), "--out", alloc])
@@ -56,7 +67,7 @@ def measure(args, points):
             entry["allocate"] = {k: a[k] for k in ("size_ratio", "bops_ratio", "degradation", "solve_ms",
                                                    "predicted_delta_top1")}
             entry["bits"] = [l["option"] for l in a["layers"]]
-            save_points(points)
+            save_points_(points)
             for pipeline in args.pipelines.split(","):
                 if pipeline == "advanced" and ratio not in args.advanced_ratios:
                     continue
@@ -66,10 +77,10 @@ def measure(args, points):
                 entry[pipeline] = {k: e[k] for k in ("fp32_top1", "quant_top1", "drop", "predicted_drop",
                                                      "predicted_top1", "tune_seconds")}
                 entry[pipeline]["alloc_degradation"] = a["degradation"]
-                save_points(points)
+                save_points_(points)
     if args.bench:
         points["bench_ip"] = run_json(["bench", "ip"])
-        save_points(points)
+        save_points_(points)
 
 
 def bits_summary(options):
@@ -146,11 +157,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="resnet20,mobilenetv2")
     ap.add_argument("--pipelines", default="light,advanced")
+    ap.add_argument("--ratios", default=",".join(str(r) for r in RATIOS),
+                    type=lambda s: [float(x) for x in s.split(",")])
     ap.add_argument("--advanced-ratios", default="0.13,0.16,0.2,0.25",
                     type=lambda s: [float(x) for x in s.split(",")])
     ap.add_argument("--no-bench", dest="bench", action="store_false")
     ap.add_argument("--only-section", action="store_true")
+    ap.add_argument("--points", default="points.json",
+                    help="file name in build/results/alloc for this run's points (concurrent runs use their own)")
     args = ap.parse_args()
+    global POINTS
+    POINTS = os.path.join(WORK, args.points)
     points = load_points()
     if not args.only_section:
         measure(args, points)
