@@ -39,7 +39,11 @@
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QMenuBar>
 #include <QtWidgets/QMessageBox>
+#include <QtCore/QMimeData>
+#include <QtGui/QDropEvent>
+#include <QtWidgets/QComboBox>
 #include <QtWidgets/QSlider>
+#include "ui/dialogs/calibration_dialog.h"
 #include <QtWidgets/QTableView>
 #include <QtGui/QUndoStack>
 
@@ -76,6 +80,8 @@ private Q_SLOTS:
     void paretoClickAdoptsPoint();
     void graphSearchFindsNode();
     void secondOpenReadsTheCache();
+    void droppedModelOpensAndIsRecent();
+    void calibrationDialogRefusesBadSources();
     void failedOpenShowsErrorAndKeepsModel_data();
     void failedOpenShowsErrorAndKeepsModel();
     void viewMenuTogglesDocks();
@@ -471,7 +477,15 @@ void TestMainWindow::paretoClickAdoptsPoint() {
     ParetoPlot* pareto = window_->plotsPanel()->paretoPlot();
     QVERIFY(pareto->pointCount() > 3);
     pareto->plot()->replot();
-    const int index = pareto->pointCount() / 2;
+    // A point that no other point crowds on screen, so the click can only mean it.
+    int index = -1;
+    for (int i = 0; i < pareto->pointCount() && index < 0; ++i) {
+        bool alone = true;
+        for (int j = 0; j < pareto->pointCount() && alone; ++j)
+            if (j != i && (pareto->pixelOf(j) - pareto->pixelOf(i)).manhattanLength() < 24) alone = false;
+        if (alone) index = i;
+    }
+    QVERIFY(index >= 0);
     const ptq::BudgetPoint point = [&] {
         // The frontier the plot shows is the window's; read it back through a solve-free path.
         return window_->controller()->session().problem->pareto([&] {
@@ -515,6 +529,45 @@ void TestMainWindow::secondOpenReadsTheCache() {
     QCOMPARE(a.layers.size(), b.layers.size());
     QCOMPARE(a.cells[0][0].deltaLoss, b.cells[0][0].deltaLoss);
     QTRY_VERIFY_WITH_TIMEOUT(second.controller()->isIdle(), kLoadTimeoutMs);
+}
+
+void TestMainWindow::droppedModelOpensAndIsRecent() {
+    QSignalSpy loaded(window_.get(), &MainWindow::modelLoaded);
+    QSignalSpy ready(window_->controller(), &SessionController::sensitivityReady);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(QStringLiteral("/tmp/notes.txt")), QUrl::fromLocalFile(demoPath_)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(window_.get(), &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(window_.get(), &drop);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kLoadTimeoutMs);
+    QVERIFY(ready.at(0).at(0).toBool());  // same model and data: from the cache
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle(), kLoadTimeoutMs);
+    QCOMPARE(window_->recentFiles().value(0), QFileInfo(demoPath_).absoluteFilePath());
+
+    // Anything but a .pt file is not taken.
+    QMimeData text;
+    text.setUrls({QUrl::fromLocalFile(QStringLiteral("/tmp/notes.txt"))});
+    QDragEnterEvent refused(QPoint(10, 10), Qt::CopyAction, &text, Qt::LeftButton, Qt::NoModifier);
+    refused.setAccepted(false);
+    QApplication::sendEvent(window_.get(), &refused);
+    QVERIFY(!refused.isAccepted());
+}
+
+void TestMainWindow::calibrationDialogRefusesBadSources() {
+    CalibrationDialog dialog(kCalibration);
+    QCOMPARE(dialog.source(), kCalibration);
+    auto* combo = dialog.findChild<QComboBox*>(QStringLiteral("calibrationSource"));
+    QVERIFY(combo);
+    combo->setCurrentText(QStringLiteral("fmnist:valid"));
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Rejected));  // still open, with the core's sentence
+    combo->setCurrentText(QStringLiteral("fmnist:test:500"));
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    QCOMPARE(dialog.source(), QStringLiteral("fmnist:test:500"));
 }
 
 void TestMainWindow::viewMenuTogglesDocks() {

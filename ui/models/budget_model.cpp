@@ -4,6 +4,8 @@
 
 #include <QtGui/QColor>
 
+#include <cmath>
+
 namespace ptq::ui {
 
 namespace {
@@ -42,7 +44,9 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
     const double int8Bops = problem.referenceCost(ptq::CostMetric::Bops, ptq::CostReference::Int8);
     setStatus(QString::fromStdString(a.status), a.feasible);
     setFigure(QStringLiteral("delta_top1"), QStringLiteral("%1%2 pt").arg(a.deltaTop1 > 0 ? QStringLiteral("+") : QString()).arg(a.deltaTop1, 0, 'f', 2), {}, a.deltaTop1);
-    setFigure(QStringLiteral("delta_loss"), QString::number(a.deltaLoss, 'g', 3), {}, a.deltaLoss);
+    // core/alloc breaks ties with at most 1e-7 of local MSE; below 1e-6 the sum reads as 0.
+    const double shownLoss = std::abs(a.deltaLoss) < 1e-6 ? 0.0 : a.deltaLoss;
+    setFigure(QStringLiteral("delta_loss"), QString::number(shownLoss, 'g', 3), {}, a.deltaLoss);
     setFigure(QStringLiteral("size"), formatBytes(a.sizeBytes),
               tr("%1 % of FP32").arg(fp32 > 0 ? 100.0 * a.sizeBytes / fp32 : 0.0, 0, 'f', 1), a.sizeBytes);
     setFigure(QStringLiteral("compression"), QStringLiteral("%1×").arg(a.sizeBytes > 0 ? fp32 / a.sizeBytes : 0.0, 0, 'f', 2),
