@@ -33,7 +33,10 @@ def load_points():
         if name.startswith("points") and name.endswith(".json"):
             with open(os.path.join(WORK, name), encoding="utf-8") as f:
                 for key, value in json.load(f).items():
-                    points.setdefault(key, {}).update(value)
+                    if isinstance(value, dict):
+                        points.setdefault(key, {}).update(value)
+                    else:
+                        points[key] = value
     return points
 
 
@@ -136,6 +139,13 @@ def render(points):
                      "| same optima |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(rows) +
                      f"\n\nExact Pareto frontier at {p['layers']}×{p['options']}: size {p['size_ms']:.1f} ms "
                      f"({p['size_points']} points), BOPs {p['bops_ms']:.1f} ms ({p['bops_points']} points).")
+        extra = points.get("bench_ip_extra")
+        if extra:
+            parts[-1] += ("\n\nOther synthetic instances (`ptq bench ip --sizes 54x9,500x9 --seed S`; the size at "
+                          "position i of the list uses seed S + i): " +
+                          "; ".join(f"{r['layers']}×{r['options']} seed {r['seed'] + (1 if r['layers'] == 500 else 0)}: "
+                                    f"live p99 {r['live_p99_ms']:.1f} ms (max {r['live_max_ms']:.0f}), one-shot p99 "
+                                    f"{r['one_shot_p99_ms']:.0f} ms" for r in extra) + ".")
     text = f"""## Mixed precision: the integer program and the Pareto frontier
 
 Regenerate: `/usr/bin/python3 tools/results/alloc.py` (resumable; points in
