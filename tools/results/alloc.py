@@ -33,7 +33,10 @@ def load_points():
         if name.startswith("points") and name.endswith(".json"):
             with open(os.path.join(WORK, name), encoding="utf-8") as f:
                 for key, value in json.load(f).items():
-                    points.setdefault(key, {}).update(value)
+                    if isinstance(value, dict):
+                        points.setdefault(key, {}).update(value)
+                    else:
+                        points[key] = value
     return points
 
 
@@ -120,6 +123,26 @@ def render(points):
         parts.append(f"### {title} ({fp}; table on {t.get('samples', '?')} images, base W8A8 "
                      f"{t.get('base_top1', 0):.2f} % on them, measured in {t.get('seconds', 0):.0f} s)\n\n" +
                      "\n".join([head, rule] + rows))
+    notes = []
+    r20 = points.get("resnet20", {}).get("0.160", {})
+    if "light" in r20:
+        adv = r20.get("advanced")
+        notes.append(f"- At 0.16 of the FP32 weight size ResNet-20 is {-r20['light']['drop']:+.2f} pt from FP32 with "
+                     f"the light pipeline" + (f" and {-adv['drop']:+.2f} pt with the advanced one" if adv else "") +
+                     " (target: no more than 1.0 pt below).")
+    for pipeline in ("light", "advanced"):
+        errs = [(abs(e[pipeline]["drop"] - e[pipeline]["predicted_drop"]), KEYS[k], n)
+                for k in KEYS if k in points for n, e in points[k].items() if n != "table" and pipeline in e]
+        if errs:
+            worst = max(errs)
+            within = sum(1 for e in errs if e[0] <= 0.5)
+            notes.append(f"- Predicted vs measured drop, {pipeline}: {within} of {len(errs)} points within 0.5 pt; "
+                         f"the worst {worst[0]:.2f} pt ({worst[1]} at {float(worst[2]):.3f}).")
+    if notes:
+        parts.append("### Reading\n\n" + "\n".join(notes) + "\n- The table measures each layer quantized alone "
+                     "without tuning, so it predicts the light pipeline; AdaQuant and bias tuning recover more than "
+                     "it predicts. The predicted top-1 sums per-layer top-1 changes measured on 2000 images "
+                     "(each a count of a few flipped images, so noisy by a tenth of a point or more), and single points can miss by more than the mean error.")
     bench = points.get("bench_ip")
     if bench:
         rows = [f"| {r['layers']}×{r['options']} | {r['columns_pruned']} / {r['columns_full']} | "
@@ -136,6 +159,13 @@ def render(points):
                      "| same optima |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(rows) +
                      f"\n\nExact Pareto frontier at {p['layers']}×{p['options']}: size {p['size_ms']:.1f} ms "
                      f"({p['size_points']} points), BOPs {p['bops_ms']:.1f} ms ({p['bops_points']} points).")
+        extra = points.get("bench_ip_extra")
+        if extra:
+            parts[-1] += ("\n\nOther synthetic instances (`ptq bench ip --sizes 54x9,500x9 --seed S`; the size at "
+                          "position i of the list uses seed S + i): " +
+                          "; ".join(f"{r['layers']}×{r['options']} seed {r['seed'] + (1 if r['layers'] == 500 else 0)}: "
+                                    f"live p99 {r['live_p99_ms']:.1f} ms (max {r['live_max_ms']:.0f}), one-shot p99 "
+                                    f"{r['one_shot_p99_ms']:.0f} ms" for r in extra) + ".")
     text = f"""## Mixed precision: the integer program and the Pareto frontier
 
 Regenerate: `/usr/bin/python3 tools/results/alloc.py` (resumable; points in
