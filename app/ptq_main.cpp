@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
         {"bench", ptq::cli::runBench},
         {"quantize", ptq::cli::runQuantize},
         {"sensitivity", ptq::cli::runSensitivity},
+        {"distill", ptq::cli::runDistill},
+        {"export", ptq::cli::runExport},
         {"allocate", ptq::cli::runAllocate},
         {"pareto", ptq::cli::runPareto},
         {"evaluate", ptq::cli::runEvaluate},

@@ -136,8 +136,8 @@ int runBench(const std::vector<std::string>& argv) {
         {"forward", runBenchForward},
         {"quant", runBenchQuant},
         {"adaquant", runBenchAdaQuant},
-        {"gui", runBenchGui},
         {"ip", runBenchIp},
+        {"gui", runBenchGui},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;

@@ -3,8 +3,15 @@
 
 #include "cli/common.h"
 #include "core/alloc/allocation.h"
+#include "core/analysis/evaluate.h"
+#include "core/data/data_source.h"
+#include "core/graph/passes.h"
+#include "core/graph/torchscript_importer.h"
+#include "core/io/quant_config_file.h"
+#include "core/model/model_card.h"
 #include "core/methods/pipeline.h"
 #include "core/util/error.h"
+#include "core/util/file_hash.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
@@ -13,19 +20,12 @@
 
 namespace ptq::cli {
 
-int runEvaluate(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "sequential"},
-                 {"alloc", "eval", "calib", "pipeline", "batch", "input-shape", "seed", "adaquant-iters"}, "evaluate");
-    QuantizeRequest req;
-    req.modelPath = modelArg(a, "evaluate");
-    if (!a.has("alloc") || !a.has("eval"))
-        throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) and --eval SRC (for example --eval "
-                           "fmnist:test).");
+AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req) {
     req.setPipeline(a.value("pipeline", "none"));
     const AllocationFile alloc = readAllocation(a.value("alloc"));
     // The allocation names the model's content; another file with the same layers would run but
     // answer a different question.
-    const std::string sha = provenanceFor(req.modelPath, "", SensitivityRequest{}, 0).modelSha256;
+    const std::string sha = fileSha256(req.modelPath);
     if (!alloc.modelSha256.empty() && sha != alloc.modelSha256)
         throw invalidInput("The allocation " + a.value("alloc") + " was made for another model (" + alloc.model +
                            "): allocate again from a sensitivity table of " + req.modelPath + ".");
@@ -39,18 +39,74 @@ int runEvaluate(const std::vector<std::string>& argv) {
     req.granularity = granularity;
     if (!alloc.table.weightRange.empty()) req.weightMethod = rangeMethodFromString(alloc.table.weightRange);
     if (!alloc.table.activationRange.empty()) req.activationMethod = rangeMethodFromString(alloc.table.activationRange);
-    for (const AllocatedLayer& l : alloc.layers) {
-        if (l.option.weightPoints > 1)
-            throw invalidInput("Layer " + l.name + " takes the multipoint option " + l.option.name() +
-                               ", which evaluation does not run yet: exclude multipoint options when allocating.");
-        req.layerOverrides[l.name] = LayerQuant{l.option.weightBits, l.option.activationBits, granularity};
-    }
+    for (const AllocatedLayer& l : alloc.layers)
+        req.layerOverrides[l.name] =
+            LayerQuant{l.option.weightBits, l.option.activationBits, granularity, l.option.weightPoints};
     req.batchSize = a.integer("batch", 256);
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     req.adaQuantOptions.seed = uint64_t(a.integer("seed", 0));
     req.adaQuantOptions.sequential = a.flag("sequential");
     req.adaQuantOptions.iterations = int(a.integer("adaquant-iters", req.adaQuantOptions.iterations));
     req.biasTuningOptions.seed = req.adaQuantOptions.seed;
+    return alloc;
+}
+
+namespace {
+
+/// ptq evaluate MODEL --config C.json: the exported configuration run as it is (no data but the
+/// evaluation set), against the figures it recorded.
+int evaluateConfig(const Args& a, const std::string& modelPath) {
+    if (a.has("alloc") || a.has("calib") || a.has("pipeline"))
+        throw invalidInput("--config runs an exported configuration as it is: drop --alloc, --calib and --pipeline.");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    const auto card = loadModelCard(modelPath);
+    if (shape.empty() && card) shape = card->inputShape;
+    Graph graph = importTorchScript(modelPath, shape);
+    foldBatchNorms(graph);
+    const ImportedConfig imported = readQuantConfig(a.value("config"), graph);
+    const std::string mismatch = modelMismatch(imported, modelPath);
+    if (!mismatch.empty()) std::fprintf(stderr, "ptq: warning: %s\n", mismatch.c_str());
+    const auto model = restoreQuantizedModel(graph, imported);
+    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
+    const auto eval = openDataSource(a.value("eval"), norm, graph.sampleShape(graph.inputValue()));
+    const Executor ex(graph);
+    const int64_t batch = a.integer("batch", 256);
+    const EvalResult fp = evaluate(ex, *eval, {}, batch), q = evaluate(ex, *eval, model->hooks(), batch);
+    const bool sameData = imported.provenance.evaluation == a.value("eval");
+    if (a.flag("json")) {
+        QJsonObject o{{"model", QString::fromStdString(modelPath)},
+                      {"config", QString::fromStdString(a.value("config"))},
+                      {"eval", QString::fromStdString(a.value("eval"))},
+                      {"eval_samples", qint64(eval->size())},
+                      {"fp32_top1", fp.top1()},
+                      {"quant_top1", q.top1()},
+                      {"drop", fp.top1() - q.top1()},
+                      {"model_changed", !mismatch.empty()}};
+        if (imported.provenance.quantTop1 && sameData) o["recorded_top1"] = *imported.provenance.quantTop1;
+        printJson(o);
+        return 0;
+    }
+    std::printf("%s with %s (pipeline %s, calibrated on %s): FP32 %.2f %%, quantized %.2f %% on %s\n",
+                modelPath.c_str(), a.value("config").c_str(), imported.provenance.pipeline.c_str(),
+                imported.provenance.calibration.c_str(), fp.top1(), q.top1(), a.value("eval").c_str());
+    if (imported.provenance.quantTop1 && sameData)
+        std::printf("  recorded at export: %.2f %%\n", *imported.provenance.quantTop1);
+    return 0;
+}
+
+}  // namespace
+
+int runEvaluate(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json", "sequential"},
+                 {"alloc", "config", "eval", "calib", "pipeline", "batch", "input-shape", "seed", "adaquant-iters"},
+                 "evaluate");
+    QuantizeRequest req;
+    req.modelPath = modelArg(a, "evaluate");
+    if (a.has("config") && a.has("eval")) return evaluateConfig(a, req.modelPath);
+    if (!a.has("alloc") || !a.has("eval"))
+        throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) or --config FILE (from ptq export), "
+                           "and --eval SRC (for example --eval fmnist:test).");
+    const AllocationFile alloc = requestFromAllocation(a, req);
     const QuantizeResult r = quantizeAndEvaluate(req);
 
     // The table predicts changes against its own FP32 on its own samples; carried over to the

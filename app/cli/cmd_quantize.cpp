@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "core/analysis/sensitivity.h"
 #include "core/methods/pipeline.h"
 #include "core/util/error.h"
 
@@ -44,17 +45,24 @@ void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const Qu
 int runQuantize(const std::vector<std::string>& argv) {
     const Args a(argv,
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
-                  "sequential", "bias-tuning", "eval-each-step", "no-fp32"},
+                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
-                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed"},
+                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options"},
                  "quantize");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "quantize");
     req.inputShape = inputShapeArg(a);
-    if (!a.has("calib") || !a.has("eval"))
-        throw invalidInput("'ptq quantize' needs --calib SRC and --eval SRC (for example --calib fmnist:train:1000 "
-                           "--eval fmnist:test).");
+    req.dataFree = a.flag("data-free");
+    if ((!a.has("calib") && !req.dataFree) || !a.has("eval"))
+        throw invalidInput("'ptq quantize' needs --calib SRC (or --data-free) and --eval SRC (for example --calib "
+                           "fmnist:train:1000 --eval fmnist:test).");
+    DistillOptions& distill = req.distillOptions;
+    distill.count = a.integer("distill-count", distill.count);
+    distill.iterations = int(a.integer("distill-iters", distill.iterations));
+    distill.lr = a.number("distill-lr", distill.lr);
+    if ((a.has("distill-count") || a.has("distill-iters") || a.has("distill-lr")) && !req.dataFree)
+        throw invalidInput("The --distill-* options set up --data-free quantization: add --data-free.");
     req.setPipeline(a.value("pipeline", "none"));
     if (a.flag("bn-tuning")) req.bnTuning = true;
     if (a.flag("bias-correction")) req.biasCorrection = true;
@@ -71,6 +79,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     ada.lrWeightQuant = a.number("adaquant-lr-q", ada.lrWeightQuant);
     ada.maxCacheBytes = a.integer("cache-mb", ada.maxCacheBytes >> 20) << 20;
     ada.seed = uint64_t(a.integer("seed", 0));
+    distill.seed = ada.seed;
     BiasTuningOptions& bias = req.biasTuningOptions;
     bias.iterations = int(a.integer("bias-iters", bias.iterations));
     bias.batchSize = a.integer("bias-batch", bias.batchSize);
@@ -87,11 +96,24 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.layerErrors = a.flag("layer-errors");
     req.evaluateFp32 = !a.flag("no-fp32");
     req.evalEachStep = a.flag("eval-each-step");
-    req.calibSource = a.value("calib");
+    req.calibSource = req.dataFree ? "" : a.value("calib");
+    if (req.dataFree && a.has("calib"))
+        throw invalidInput("Data-free quantization makes its own calibration data: drop --calib, or drop --data-free.");
     req.evalSource = a.value("eval");
     req.weightBits = int(a.integer("w", 8));
     req.activationBits = int(a.integer("a", 8));
     req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    req.weightPoints = int(a.integer("points", 1));
+    if (a.has("max-size-ratio")) {
+        const double ratio = a.number("max-size-ratio", 0.0);
+        if (!(ratio > 0.0) || ratio > 1.0)
+            throw invalidInput("--max-size-ratio is a fraction of the FP32 weights' size, in (0, 1]; got " +
+                               a.value("max-size-ratio") + ".");
+        req.maxSizeRatio = ratio;
+        if (a.has("options")) req.mixedOptions = BitOption::parseList(a.value("options"));
+    } else if (a.has("options")) {
+        throw invalidInput("--options lists the choices of a mixed allocation: add --max-size-ratio R.");
+    }
     req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
     req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
     req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
@@ -105,6 +127,25 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["w_bits"] = req.weightBits;
         o["a_bits"] = req.activationBits;
         o["granularity"] = granularityName(req.granularity);
+        o["weight_points"] = req.weightPoints;
+        o["data_free"] = req.dataFree;
+        if (req.maxSizeRatio) {
+            o["max_size_ratio"] = *req.maxSizeRatio;
+            o["size_ratio"] = r.allocatedSizeRatio;
+            o["predicted_degradation"] = r.predictedDegradation;
+            o["sensitivity_seconds"] = r.sensitivitySeconds;
+            o["allocate_ms"] = r.allocateMs;
+            QJsonObject bits;
+            for (const auto& [name, l] : r.config.layers)
+                bits[QString::fromStdString(name)] = QString::fromStdString(
+                    BitOption{l.weightBits, l.activationBits, l.weightPoints}.name());
+            o["allocation"] = bits;
+        }
+        if (req.dataFree) {
+            o["distill_seconds"] = r.distillSeconds;
+            o["distill_loss"] = r.distillLoss;
+            o["distill_count"] = qint64(req.distillOptions.count);
+        }
         o["weight_range"] = rangeMethodName(req.weightMethod);
         o["act_range"] = rangeMethodName(req.activationMethod);
         o["keep_first_last_8bit"] = req.keepFirstLast8bit;
@@ -188,11 +229,23 @@ int runQuantize(const std::vector<std::string>& argv) {
         printJson(o);
         return 0;
     }
-    std::printf("%s: W%dA%d %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
-                req.modelPath.c_str(), req.weightBits, req.activationBits, granularityName(req.granularity),
+    const std::string bits =
+        req.maxSizeRatio ? "mixed bits (integer program)"
+                         : "W" + std::to_string(req.weightBits) +
+                               (req.weightPoints > 1 ? "x" + std::to_string(req.weightPoints) : "") + "A" +
+                               std::to_string(req.activationBits);
+    std::printf("%s: %s %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
+                req.modelPath.c_str(), bits.c_str(), granularityName(req.granularity),
                 rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
                 req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
-                (long long)r.calibSamples, req.calibSource.c_str());
+                (long long)r.calibSamples, req.dataFree ? "distilled data" : req.calibSource.c_str());
+    if (req.maxSizeRatio)
+        std::printf("  mixed precision: sensitivity %.1f s, integer program %.1f ms: %.3f of the FP32 weight size "
+                    "(budget %.3f), predicted degradation %.4f\n",
+                    r.sensitivitySeconds, r.allocateMs, r.allocatedSizeRatio, *req.maxSizeRatio, r.predictedDegradation);
+    if (req.dataFree)
+        std::printf("  distilled %lld images from the BatchNorm statistics in %.1f s (loss %.4g)\n",
+                    (long long)req.distillOptions.count, r.distillSeconds, r.distillLoss);
     if (req.adaQuant) {
         double before = 0, after = 0;
         for (const AdaQuantLayerResult& l : r.adaQuant.layers) {

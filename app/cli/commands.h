@@ -12,6 +12,8 @@ int runGraph(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 int runSensitivity(const std::vector<std::string>& args);
+int runDistill(const std::vector<std::string>& args);
+int runExport(const std::vector<std::string>& args);
 int runAllocate(const std::vector<std::string>& args);
 int runPareto(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);

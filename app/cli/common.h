@@ -10,6 +10,11 @@
 #include <string>
 #include <vector>
 
+namespace ptq {
+struct AllocationFile;
+struct QuantizeRequest;
+}  // namespace ptq
+
 namespace ptq::cli {
 
 /// "1x28x28" (with @p sep between the numbers).
@@ -21,6 +26,11 @@ std::string human(double v);
 void printJson(const QJsonObject& o);
 /// The one positional MODEL argument; throws a usage error naming @p command otherwise.
 std::string modelArg(const Args& a, const std::string& command);
+/// Reads --alloc FILE and sets @p req (model path already set) to run it: per-layer options,
+/// granularity and ranges of its table, calibration data (--calib, else the table's), --eval,
+/// --pipeline, --seed, --sequential, --adaquant-iters. Checks that the allocation was made for
+/// the model's content. (cmd_evaluate.cpp)
+AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req);
 /// --input-shape C,H,W, or empty when absent.
 std::vector<int64_t> inputShapeArg(const Args& a);
 

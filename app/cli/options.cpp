@@ -10,7 +10,9 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& fl
            const std::set<std::string>& keys, const std::string& command)
     : command_(command) {
     for (size_t i = 0; i < argv.size(); ++i) {
-        const std::string& a = argv[i];
+        std::string a = argv[i];
+        // A one-letter key may be written short: -o OUT is --o OUT.
+        if (a.size() == 2 && a[0] == '-' && a[1] != '-' && keys.count(a.substr(1))) a = "-" + a;
         if (a.rfind("--", 0) != 0 || a == "--") {
             positionals_.push_back(a);
             continue;

@@ -1,8 +1,8 @@
 #include "core/alloc/sensitivity_table.h"
 
 #include "core/util/error.h"
+#include "core/util/file_hash.h"
 
-#include <QtCore/QCryptographicHash>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtCore/QJsonArray>
@@ -40,15 +40,10 @@ std::string TableProvenance::differenceFrom(const TableProvenance& o) const {
 
 TableProvenance provenanceFor(const std::string& modelPath, const std::string& data, const SensitivityRequest& request,
                               uint64_t seed) {
-    QFile file(q(modelPath));
-    if (!file.open(QIODevice::ReadOnly))
-        throw invalidInput("Cannot read the model file " + modelPath + ": check the path.");
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(&file);
     TableProvenance p;
     p.modelPath = modelPath;
-    p.modelSha256 = hash.result().toHex().toStdString();
-    p.modelBytes = file.size();
+    p.modelSha256 = fileSha256(modelPath);
+    p.modelBytes = QFileInfo(q(modelPath)).size();
     p.data = data;
     for (const BitOption& o : request.options) p.options.push_back(o.name());
     p.base = request.base.name();

@@ -1,5 +1,6 @@
 #include "core/analysis/sensitivity.h"
 
+#include "core/quant/multipoint.h"
 #include "core/quant/quantized_model.h"
 #include "core/quant/range_calibration.h"
 #include "core/runtime/cut_cache.h"
@@ -82,12 +83,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                                      const Progress* progress) {
     const auto t0 = std::chrono::steady_clock::now();
     if (req.options.empty()) throw invalidInput("The sensitivity table needs at least one option (for example w4a8).");
-    for (const BitOption& o : req.options) {
-        BitOption::parse(o.name());  // validates the bits
-        if (o.weightPoints > 1)
-            throw invalidInput("The option " + o.name() + " is multipoint, which the sensitivity measurement does not "
-                               "take yet; list single-point options such as w4a8.");
-    }
+    for (const BitOption& o : req.options) BitOption::parse(o.name());  // validates the bits and points
     if (req.batchSize < 1) throw invalidInput("The batch size must be at least 1.");
 
     SensitivityResult r;
@@ -170,7 +166,12 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
             reportProgress(layerProgress.get(), double(oi) / double(req.options.size()), "Sensitivity " + node.name);
             const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.granularity);
             const QuantSpec aSpec = QuantSpec::activations(o.activationBits);
-            const at::Tensor qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.weightMethod));
+            at::Tensor qWeight;
+            if (o.weightPoints > 1)
+                multipointQuantize(floatWeight, wSpec, req.weightMethod, o.weightPoints, base.inputEnergy(node.name),
+                                   qWeight);
+            else
+                qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.weightMethod));
             const QuantParams aParams = base.observedActivationParams(node.name, o.activationBits);
             // The base model with this one layer at the option; its output error is measured
             // against the FP layer on the same (raw) input.

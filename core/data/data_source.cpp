@@ -3,6 +3,7 @@
 #include "core/data/idx.h"
 #include "core/data/image_folder.h"
 #include "core/data/npy.h"
+#include "core/data/tensor_file.h"
 #include "core/util/error.h"
 
 #include <cstdlib>
@@ -71,7 +72,7 @@ std::unique_ptr<Dataset> openFashionMnist(const DataSourceSpec& spec, const Norm
 
 std::string dataSourceForms() {
     return "fmnist:train, fmnist:test, fmnist:train:N or fmnist:test:N (the first N), "
-           "idx:IMAGES[,LABELS], folder:DIR and npy:FILE.npy";
+           "idx:IMAGES[,LABELS], folder:DIR, npy:FILE.npy, tensor:FILE.pt and distilled:FILE.pt";
 }
 
 DataSourceSpec parseDataSource(const std::string& text) {
@@ -101,10 +102,7 @@ DataSourceSpec parseDataSource(const std::string& text) {
         if (second != std::string::npos) spec.limit = parseSampleCount(text, rest.substr(second + 1));
         return spec;
     }
-    if (scheme == "tensor" || scheme == "distilled")
-        throw invalidInput("The data source '" + text + "' uses " + scheme +
-                           ":, which is not supported yet; use fmnist:, idx:, folder: or npy:.");
-    if (scheme != "idx" && scheme != "folder" && scheme != "npy")
+    if (scheme != "idx" && scheme != "folder" && scheme != "npy" && scheme != "tensor" && scheme != "distilled")
         malformed(text, "has the unknown scheme '" + scheme + ":'");
     if (rest.empty()) malformed(text, "gives no path after '" + scheme + ":'");
 
@@ -121,7 +119,9 @@ DataSourceSpec parseDataSource(const std::string& text) {
         spec.kind = DataSourceSpec::Kind::Folder;
         spec.path = rest;
     } else {
-        spec.kind = DataSourceSpec::Kind::Npy;
+        spec.kind = scheme == "npy"      ? DataSourceSpec::Kind::Npy
+                    : scheme == "tensor" ? DataSourceSpec::Kind::Tensor
+                                         : DataSourceSpec::Kind::Distilled;
         spec.path = rest;
     }
     return spec;
@@ -154,6 +154,11 @@ std::unique_ptr<Dataset> openDataSource(const DataSourceSpec& spec, const Normal
         break;
     case DataSourceSpec::Kind::Npy:
         data = std::make_unique<InMemoryDataset>(loadNpyDataset(spec.path, normalization));
+        break;
+    case DataSourceSpec::Kind::Tensor:
+    case DataSourceSpec::Kind::Distilled:
+        data = std::make_unique<InMemoryDataset>(
+            loadTensorDataset(spec.path, normalization, spec.kind == DataSourceSpec::Kind::Tensor));
         break;
     }
     if (!expectedSampleShape.empty() && data->sampleShape() != expectedSampleShape)

@@ -1,8 +1,9 @@
 #pragma once
 /// @file
 /// The data source names of the command line and the GUI (design.md, "The command line"):
-/// fmnist:train, fmnist:test, fmnist:train:N, idx:IMAGES[,LABELS], folder:DIR, npy:FILE.npy.
-/// tensor:FILE.pt and distilled:FILE.pt are named by the design but not implemented yet.
+/// fmnist:train, fmnist:test, fmnist:train:N, idx:IMAGES[,LABELS], folder:DIR, npy:FILE.npy,
+/// tensor:FILE.pt (torch.save of images, or a dict with "images" and "labels") and
+/// distilled:FILE.pt (ptq distill's output: unlabelled images in the model's input space).
 
 #include "core/data/dataset.h"
 
@@ -15,13 +16,13 @@ namespace ptq {
 
 /// A parsed data source name. Plain data; any thread.
 struct DataSourceSpec {
-    enum class Kind { FashionMnist, Idx, Folder, Npy };
+    enum class Kind { FashionMnist, Idx, Folder, Npy, Tensor, Distilled };
 
     Kind kind = Kind::FashionMnist;
     std::string text;        ///< the name as given, for messages
     std::string split;       ///< fmnist: "train" or "test"
     int64_t limit = -1;      ///< fmnist: keep the first N samples; -1 keeps all
-    std::string path;        ///< idx: the images file; folder: the folder; npy: the file
+    std::string path;        ///< idx: the images file; folder: the folder; npy, tensor, distilled: the file
     std::string labelsPath;  ///< idx: the labels file, empty when none was given
 };
 
@@ -31,7 +32,7 @@ std::string dataSourceForms();
 /// Parses a data source name; reads the file system only to suggest folder: for a bare
 /// folder path in its error. Any thread.
 /// Throws ptq::Error (InvalidInput) with the valid forms for a malformed name (fmnist:valid,
-/// fmnist:train:-3, an unknown scheme) and for the not yet supported tensor: and distilled:.
+/// fmnist:train:-3, an unknown scheme).
 DataSourceSpec parseDataSource(const std::string& text);
 
 /// Opens and loads a data source into memory, scaling 8-bit pixels to [0, 1] and applying

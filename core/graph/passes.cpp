@@ -61,6 +61,11 @@ int foldBatchNorms(Graph& graph) {
     return folded;
 }
 
+std::optional<FoldedBatchNorm> foldedBatchNorm(const Node& layer) {
+    if (!layer.hasAttr(kFoldedBn)) return std::nullopt;
+    return FoldedBatchNorm{layer.attrString(kFoldedBn), layer.attrString(kOrigWeight), layer.attrString(kOrigBias)};
+}
+
 int unfoldBatchNorms(Graph& graph) {
     int unfolded = 0;
     for (const Node& layer : graph.nodes()) {

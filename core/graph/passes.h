@@ -6,6 +6,9 @@
 
 #include "core/graph/graph.h"
 
+#include <optional>
+#include <string>
+
 namespace ptq {
 
 /// Folds every BatchNorm whose input comes only from a conv/linear layer with a parameter
@@ -16,5 +19,15 @@ int foldBatchNorms(Graph& graph);
 /// Restores every folded layer's original weight and bias and re-enables its BatchNorm.
 /// Returns how many were unfolded.
 int unfoldBatchNorms(Graph& graph);
+
+/// What folding did to one layer: the BatchNorm folded into it and the layer's original
+/// parameter keys (biasKey empty when the layer had no bias). Plain data.
+struct FoldedBatchNorm {
+    std::string batchNorm;
+    std::string weightKey;
+    std::string biasKey;
+};
+/// The fold of @p layer, or nothing when no BatchNorm is folded into it. Any thread.
+std::optional<FoldedBatchNorm> foldedBatchNorm(const Node& layer);
 
 }  // namespace ptq

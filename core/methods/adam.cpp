@@ -31,6 +31,10 @@ void Adam::addGroup(const std::vector<at::Tensor>& params, double lr) {
 
 bool Adam::empty() const { return d->params.empty(); }
 
+void Adam::setLearningRate(double lr) {
+    for (auto& p : d->params) p.lr = lr;
+}
+
 void Adam::zeroGrad() {
     for (auto& p : d->params)
         if (p.value.grad().defined()) p.value.mutable_grad() = at::Tensor();

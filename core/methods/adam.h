@@ -19,6 +19,9 @@ public:
     /// Adds tensors (leaves that require grad) updated with learning rate @p lr.
     void addGroup(const std::vector<at::Tensor>& params, double lr);
     bool empty() const;
+    /// Sets every parameter's learning rate (a schedule such as reduce-on-plateau); the moment
+    /// estimates are kept.
+    void setLearningRate(double lr);
     /// Clears the gradients of every parameter.
     void zeroGrad();
     /// One update from the current gradients (parameters without a gradient are skipped).

@@ -250,6 +250,9 @@ std::vector<int> tunedLayers(const QuantizedModel& model) {
     const Graph& g = model.graph();
     for (int id : g.quantizableNodes()) {
         const LayerQuant& q = model.config().layer(g.node(id).name);
+        // Multipoint weights are a sum of grids that one learned scale per channel does not
+        // describe; those layers keep their greedy points.
+        if (q.weightPoints > 1) continue;
         if (q.weightBits < 32 || q.activationBits < 32) layers.push_back(id);
     }
     return layers;

@@ -18,8 +18,12 @@ struct LayerQuant {
     int weightBits = 8;
     int activationBits = 8;
     Granularity granularity = Granularity::PerChannel;
+    /// Multipoint weights (core/quant/multipoint.h): points per output channel on average; 1 is
+    /// plain quantization. Whole numbers only here: the option names "w4x2a8".
+    int weightPoints = 1;
     bool operator==(const LayerQuant& o) const {
-        return weightBits == o.weightBits && activationBits == o.activationBits && granularity == o.granularity;
+        return weightBits == o.weightBits && activationBits == o.activationBits && granularity == o.granularity &&
+               weightPoints == o.weightPoints;
     }
 };
 

@@ -1,6 +1,7 @@
 #include "core/quant/quantized_model.h"
 
 #include "core/graph/graph.h"
+#include "core/quant/multipoint.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -26,6 +27,10 @@ struct QuantizedModel::Impl {
         QuantParams weightParams, activationParams;
         bool weightPinned = false;  ///< weightParams were set from outside: keep them on requantize
         at::Tensor quantizedWeight;
+        std::vector<double> inputEnergy;  ///< E[x²] per input channel at calibration (multipoint)
+        std::vector<int> pointsPerChannel;  ///< multipoint layers: the points each channel took
+        std::vector<QuantParams> pointParams;  ///< multipoint layers: every point's params
+        bool fixedWeight = false;  ///< restored from a saved configuration: never requantized
     };
     const Graph& graph;
     QuantConfig config;
@@ -44,8 +49,16 @@ struct QuantizedModel::Impl {
     void quantizeWeights() {
         c10::InferenceMode guard;
         for (auto& l : layers) {
-            if (!quantizes(l.choice.weightBits)) continue;
+            if (!quantizes(l.choice.weightBits) || l.fixedWeight) continue;
             const at::Tensor& w = floatParam(l.weightKey);
+            if (l.choice.weightPoints > 1 && !l.weightPinned) {
+                const MultipointWeight mp = multipointQuantize(w, l.weightSpec, config.weightMethod,
+                                                               l.choice.weightPoints, l.inputEnergy, l.quantizedWeight);
+                l.weightParams = mp.pointParams.front();
+                l.pointsPerChannel = mp.pointsPerChannel;
+                l.pointParams = mp.pointParams;
+                continue;
+            }
             if (!l.weightPinned) l.weightParams = ptq::weightParams(w, l.weightSpec, config.weightMethod);
             l.quantizedWeight = fakeQuantize(w, l.weightSpec, l.weightParams);
         }
@@ -112,6 +125,9 @@ QuantizedModel::QuantizedModel(const Graph& graph, QuantConfig config)
             l.weightSpec = QuantSpec::weights(l.choice.weightBits, l.choice.granularity);
             validateQuantSpec(l.weightSpec);
         }
+        if (l.choice.weightPoints < 1 || l.choice.weightPoints > kMaxWeightPoints)
+            throw invalidInput("Layer '" + n.name + "' asks for " + std::to_string(l.choice.weightPoints) +
+                               " weight points; multipoint takes 1 to " + std::to_string(kMaxWeightPoints) + ".");
         if (quantizes(l.choice.activationBits)) {
             l.activationSpec = QuantSpec::activations(l.choice.activationBits);
             validateQuantSpec(l.activationSpec);
@@ -158,23 +174,39 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     if (calib.size() == 0)
         throw invalidInput("The calibration set is empty: give at least one sample (for example fmnist:train:100).");
     c10::InferenceMode guard;
-    for (auto& l : d->layers) l.weightPinned = false;  // a calibration starts over from the ranges
-    d->quantizeWeights();
+    for (auto& l : d->layers) l.weightPinned = l.fixedWeight = false;  // a calibration starts over from the ranges
     // Activation ranges from the FP model: every layer sees the same statistics whatever the
-    // other layers' bits, which is what a per-layer sensitivity table needs.
+    // other layers' bits, which is what a per-layer sensitivity table needs. The same pass sums
+    // each layer's input energy per channel, which multipoint weights are fitted to.
     std::vector<RangeObserver> observers(d->layers.size());
+    std::vector<at::Tensor> energy(d->layers.size());
+    int64_t samples = 0;
     RunHooks observe;
     observe.beforeNode = [&](const Node& n, std::vector<at::Tensor>& inputs) {
         auto it = d->byNode.find(n.id);
-        if (it != d->byNode.end()) observers[it->second].observe(inputs[0]);
+        if (it == d->byNode.end()) return;
+        observers[it->second].observe(inputs[0]);
+        if (inputs[0].dim() < 2) return;
+        std::vector<int64_t> dims{0};
+        for (int64_t k = 2; k < inputs[0].dim(); ++k) dims.push_back(k);
+        const at::Tensor x = inputs[0].to(at::kDouble);
+        const at::Tensor e = (x * x).mean(dims) * double(inputs[0].size(0));
+        energy[it->second] = energy[it->second].defined() ? energy[it->second] + e : e;
     };
-    Executor(d->graph).runDataset(calib, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {}, progress,
-                                  observe);
+    Executor(d->graph).runDataset(calib, batchSize, [&](const Batch& b, const std::vector<at::Tensor>&) {
+        samples += b.count;
+    }, progress, observe);
     for (size_t i = 0; i < d->layers.size(); ++i) {
         auto& l = d->layers[i];
         if (quantizes(l.choice.activationBits))
             l.activationParams = observers[i].params(l.activationSpec, d->config.activationMethod);
+        l.inputEnergy.clear();
+        if (energy[i].defined() && samples > 0) {
+            const at::Tensor e = (energy[i] / double(samples)).contiguous();
+            l.inputEnergy.assign(e.data_ptr<double>(), e.data_ptr<double>() + e.numel());
+        }
     }
+    d->quantizeWeights();
     d->observers = std::move(observers);
     d->calibrated = true;
     logger()->info("Calibrated {} layers on {} samples ({} weights, {} activations)", d->layers.size(), calib.size(),
@@ -182,8 +214,50 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
 }
 
 
+const std::vector<double>& QuantizedModel::inputEnergy(const std::string& layer) const {
+    if (!d->calibrated) throw failed("Input energies are asked for before calibration.");
+    return d->layer(layer).inputEnergy;
+}
+
+const std::vector<QuantParams>& QuantizedModel::weightPointParams(const std::string& layer) const {
+    return d->layer(layer).pointParams;
+}
+
+void QuantizedModel::restoreLayer(const std::string& layer, const at::Tensor& weight, const at::Tensor* bias,
+                                  const QuantParams& weightParams, const QuantParams& activationParams) {
+    Impl::Layer& l = d->layer(layer);
+    const Node& n = d->graph.node(l.node);
+    const at::Tensor& w = d->floatParam(l.weightKey);
+    if (weight.sizes() != w.sizes())
+        throw invalidInput("The saved weight of layer '" + layer + "' has another shape than the model's.");
+    if (quantizes(l.choice.weightBits))
+        Impl::checkParams(l, l.weightSpec, l.choice.weightBits, weightParams, w.size(0), "weight");
+    if (quantizes(l.choice.activationBits))
+        Impl::checkParams(l, l.activationSpec, l.choice.activationBits, activationParams, 1, "activation");
+    const at::Tensor value = weight.to(w.scalar_type()).contiguous();
+    setFloatParam(l.weightKey, value);
+    if (bias) {
+        if (n.inputs.size() < 3)
+            throw invalidInput("The saved configuration gives layer '" + layer + "' a bias, which the model's layer lacks.");
+        setFloatParam(d->graph.paramOf(n, 2), bias->to(w.scalar_type()).contiguous());
+    }
+    l.weightParams = weightParams;
+    l.activationParams = activationParams;
+    l.quantizedWeight = quantizes(l.choice.weightBits) ? value : at::Tensor();
+    l.fixedWeight = true;
+}
+
+void QuantizedModel::markRestored() { d->calibrated = true; }
+
+const std::vector<int>& QuantizedModel::weightPointsPerChannel(const std::string& layer) const {
+    return d->layer(layer).pointsPerChannel;
+}
+
 QuantParams QuantizedModel::observedActivationParams(const std::string& layer, int bits) const {
     if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
+    if (d->observers.empty())
+        throw invalidInput("This model was restored from a saved configuration, which keeps no observed ranges: "
+                           "calibrate it on data to measure other options.");
     const QuantSpec spec = QuantSpec::activations(bits);
     validateQuantSpec(spec);
     for (size_t i = 0; i < d->layers.size(); ++i)
@@ -199,6 +273,12 @@ void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& val
 }
 
 const at::Tensor& QuantizedModel::floatParam(const std::string& key) const { return d->floatParam(key); }
+
+const at::Tensor& QuantizedModel::runWeight(const std::string& layer) const {
+    if (!d->calibrated) throw failed("The quantized weights are asked for before calibration.");
+    const Impl::Layer& l = d->layer(layer);
+    return l.quantizedWeight.defined() ? l.quantizedWeight : d->floatParam(l.weightKey);
+}
 void QuantizedModel::requantizeWeights() { d->quantizeWeights(); }
 const Graph& QuantizedModel::graph() const { return d->graph; }
 RunHooks QuantizedModel::hooks() const { return d->makeHooks(); }

@@ -36,6 +36,9 @@ public:
     /// bias); a replaced weight is quantized like the graph's. Call requantizeWeights() after
     /// replacing weights. Core .cpp only (LibTorch types). One thread at a time.
     void setFloatParam(const std::string& key, const at::Tensor& value);
+    /// The weight @p layer runs with: quantized (dequantized values), or the float weight when
+    /// the layer keeps float weights. Core .cpp only. Throws before calibrate().
+    const at::Tensor& runWeight(const std::string& layer) const;
     /// The float parameter this model uses for @p key: its replacement, else the graph's.
     const at::Tensor& floatParam(const std::string& key) const;
     /// Quantizes every layer's weight again from floatParam() (after a tuning step), with its
@@ -51,6 +54,11 @@ public:
     /// model's activation method: the parameters of another option for the same layer (the
     /// sensitivity table). Throws before calibrate() and for bits outside 2..8 and 16.
     QuantParams observedActivationParams(const std::string& layer, int bits) const;
+    /// E[x²] per channel of @p layer's input on the FP model at calibration (what multipoint
+    /// weights are fitted to). Throws before calibrate() and for an unknown layer.
+    const std::vector<double>& inputEnergy(const std::string& layer) const;
+    /// A multipoint layer's points per output channel (empty for single-point layers).
+    const std::vector<int>& weightPointsPerChannel(const std::string& layer) const;
     /// The quantizer specs of a layer (bits 32 in its config: a default spec that is not used).
     const QuantSpec& weightSpec(const std::string& layer) const;
     const QuantSpec& activationSpec(const std::string& layer) const;
@@ -61,6 +69,17 @@ public:
     /// layer, a layer left in float, or params that do not fit its spec. One thread at a time;
     /// after calibrate().
     void setWeightParams(const std::string& layer, const QuantParams& params);
+    /// Restores one layer from saved parameters instead of data (an imported configuration):
+    /// it runs with exactly @p weight (dequantized values; kept by requantizeWeights), @p bias
+    /// when given, and the given quantizer params (@p activationParams ignored for float
+    /// activations). Call for every layer, then markRestored(). Core .cpp only; one thread.
+    /// Throws ptq::Error (InvalidInput) for an unknown layer or tensors of the wrong shape.
+    void restoreLayer(const std::string& layer, const at::Tensor& weight, const at::Tensor* bias,
+                      const QuantParams& weightParams, const QuantParams& activationParams);
+    /// Declares the model calibrated after restoreLayer() for every layer.
+    void markRestored();
+    /// A multipoint layer's params of every point (empty for single-point layers).
+    const std::vector<QuantParams>& weightPointParams(const std::string& layer) const;
     /// Whether setWeightParams pinned the layer's weight quantizer.
     bool weightParamsPinned(const std::string& layer) const;
     /// Drops the pin: requantizeWeights() derives the layer's params from its range again.

@@ -46,7 +46,7 @@ void TestSensitivity::matchesWholeModelRuns() {
     const Graph g = demoGraph();
     const auto data = train(96);
     SensitivityRequest req;
-    req.options = {{2, 8}, {8, 8}, {4, 4}};
+    req.options = {{2, 8}, {8, 8}, {4, 4}, {2, 8, 2}};  // the last: multipoint, two 2-bit points
     req.batchSize = 40;  // batches of 40, 40 and 16: the cache's last batch is short
     const SensitivityResult r = measureSensitivity(g, *data, req);
     QCOMPARE(r.layers.size(), g.quantizableNodes().size());
@@ -78,6 +78,7 @@ void TestSensitivity::matchesWholeModelRuns() {
             QuantConfig c = base;
             c.layers[layer].weightBits = req.options[oi].weightBits;
             c.layers[layer].activationBits = req.options[oi].activationBits;
+            c.layers[layer].weightPoints = req.options[oi].weightPoints;
             const EvalResult e = score(c);
             const SensitivityCell& cell = r.cells[li][oi];
             const QString what = QString::fromStdString(layer + " " + req.options[oi].name());
@@ -145,6 +146,9 @@ void TestSensitivity::badOptions_data() {
     QTest::newRow("huge") << "w99999999999a8" << "not a bit option";
     QTest::newRow("twice") << "w4a8,w2a8,w4a8" << "listed twice";
     QTest::newRow("empty item") << "w4a8,,w2a8" << "not a bit option";
+    QTest::newRow("five points") << "w4x5a8" << "multipoint takes 1 to 4";
+    QTest::newRow("no points") << "w4x0a8" << "multipoint takes 1 to 4";
+    QTest::newRow("points twice") << "w4x2a8,w4x2a8" << "listed twice";
 }
 
 void TestSensitivity::badOptions() {
@@ -157,7 +161,11 @@ void TestSensitivity::badOptions() {
         QCOMPARE(e.kind(), Error::Kind::InvalidInput);
         QVERIFY2(QString(e.what()).contains(phrase), e.what());
     }
-    QCOMPARE(BitOption::parseList("w2a4,w16a8").size(), size_t(2));
+    QCOMPARE(BitOption::parseList("w2a4,w16a8,w4x2a8,w4x1a8").size(), size_t(4));
+    const BitOption multipoint = BitOption::parse("w4x3a8");
+    QCOMPARE(multipoint.name(), std::string("w4x3a8"));
+    QCOMPARE(multipoint.weightBitsTotal(), 12);
+    QCOMPARE(BitOption::parse("w4x1a8").name(), std::string("w4a8"));
 }
 
 void TestSensitivity::cancels() {

@@ -6,19 +6,12 @@
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "../ptq_process.h"
+
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run ptq(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(PTQ_EXE), args);
-    if (!p.waitForFinished(300000)) qFatal("ptq did not finish");
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+using ptqtest::Run;
+using ptqtest::ptq;
 
 const QString demo = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
 QString bad(const QString& name) { return QStringLiteral(PTQ_FIXTURE_DIR "/bad/") + name; }
@@ -57,7 +50,7 @@ void TestCli::usageErrors_data() {
     QTest::newRow("bad shape") << QStringList{"info", demo, "--input-shape", "1,x,28"} << "whole numbers";
     QTest::newRow("shape rank") << QStringList{"info", demo, "--input-shape", "28,28"} << "channels,height,width";
     const QStringList q{"quantize", demo, "--calib", "fmnist:train:20", "--eval", "fmnist:test:20"};
-    QTest::newRow("quantize without data") << QStringList{"quantize", demo} << "needs --calib SRC and --eval SRC";
+    QTest::newRow("quantize without data") << QStringList{"quantize", demo} << "needs --calib SRC (or --data-free) and --eval SRC";
     QTest::newRow("quantize bits 9") << q + QStringList{"--w", "9"} << "allowed bit-widths";
     QTest::newRow("quantize bits 1") << q + QStringList{"--a", "1"} << "allowed bit-widths";
     QTest::newRow("quantize empty calibration") << QStringList{"quantize", demo, "--calib", "fmnist:train:0", "--eval",
@@ -74,7 +67,7 @@ void TestCli::usageErrors_data() {
         << QStringList{"quantize", demo, "--calib", "folder:" + emptyDir.path(), "--eval", "fmnist:test:20"}
         << "is empty";
     QTest::newRow("bench quant bits") << QStringList{"bench", "quant", demo, "--w", "17"} << "allowed bit-widths";
-    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "forward, gui, ip, quant";
+    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "adaquant, forward, gui, ip, quant";
 }
 
 void TestCli::usageErrors() {

@@ -76,6 +76,8 @@ void TestData::parseGoodSpecs_data() {
     QTest::newRow("folder with colon") << "folder:a:b" << int(DataSourceSpec::Kind::Folder) << "" << -1LL
                                        << "a:b" << "";
     QTest::newRow("npy") << "npy:x.npy" << int(DataSourceSpec::Kind::Npy) << "" << -1LL << "x.npy" << "";
+    QTest::newRow("tensor") << "tensor:x.pt" << int(DataSourceSpec::Kind::Tensor) << "" << -1LL << "x.pt" << "";
+    QTest::newRow("distilled") << "distilled:d.pt" << int(DataSourceSpec::Kind::Distilled) << "" << -1LL << "d.pt" << "";
 }
 
 void TestData::parseGoodSpecs() {
@@ -112,8 +114,8 @@ void TestData::parseBadSpecs_data() {
     QTest::newRow("idx without path") << "idx:" << "no path after 'idx:'";
     QTest::newRow("idx empty labels") << "idx:a.gz," << "empty file name";
     QTest::newRow("folder without path") << "folder:" << "no path";
-    QTest::newRow("tensor") << "tensor:x.pt" << "tensor:, which is not supported yet; use fmnist:, idx:, folder: or npy:";
-    QTest::newRow("distilled") << "distilled:x.pt" << "distilled:, which is not supported yet";
+    QTest::newRow("tensor without path") << "tensor:" << "no path after 'tensor:'";
+    QTest::newRow("distilled without path") << "distilled:" << "no path after 'distilled:'";
 }
 
 void TestData::parseBadSpecs() {

@@ -7,19 +7,12 @@
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include "../ptq_process.h"
+
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run ptq(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(PTQ_EXE), args);
-    if (!p.waitForFinished(500000)) qFatal("ptq did not finish");
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+using ptqtest::Run;
+using ptqtest::ptq;
 
 const QString demo = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
 const QStringList quick{"quantize", demo, "--calib", "fmnist:train:64", "--eval", "fmnist:test:300", "--w", "4",
