@@ -75,6 +75,7 @@ private Q_SLOTS:
     void compressionSliderChangesAllocationAndSummary();
     void accuracySliderKeepsWithinBudget();
     void solvesCoalesceToTheNewestBudget();
+    void bopsBudgetRedrawsTheFrontier();
     void infeasibleBudgetKeepsAllocation();
     void pinThenUndoRestores();
     void paretoClickAdoptsPoint();
@@ -409,6 +410,24 @@ void TestMainWindow::solvesCoalesceToTheNewestBudget() {
     QCOMPARE(controller->session().allocation.choice, expected.choice);
 }
 
+void TestMainWindow::bopsBudgetRedrawsTheFrontier() {
+    BudgetPanel* budget = window_->budgetPanel();
+    ParetoPlot* pareto = window_->plotsPanel()->paretoPlot();
+    budget->metricCombo()->setCurrentIndex(budget->metricCombo()->findData(int(ptq::CostMetric::Bops)));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle() &&
+                                 pareto->plot()->xAxis->label().startsWith(QStringLiteral("BOPs")),
+                             kLoadTimeoutMs);
+    QVERIFY(pareto->pointCount() > 1 && pareto->pointCount() <= SessionController::kMaxFrontierPoints);
+    QCOMPARE(budget->request().metric, ptq::CostMetric::Bops);
+    const ptq::Session& s = window_->controller()->session();
+    QVERIFY(s.allocation.bops <= budget->request().costRatio *
+                                     s.problem->referenceCost(ptq::CostMetric::Bops, budget->request().reference) * (1 + 1e-9));
+    budget->metricCombo()->setCurrentIndex(budget->metricCombo()->findData(int(ptq::CostMetric::Size)));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle() &&
+                                 pareto->plot()->xAxis->label().startsWith(QStringLiteral("size")),
+                             kLoadTimeoutMs);
+}
+
 void TestMainWindow::infeasibleBudgetKeepsAllocation() {
     BudgetPanel* budget = window_->budgetPanel();
     QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps));
@@ -486,14 +505,7 @@ void TestMainWindow::paretoClickAdoptsPoint() {
         if (alone) index = i;
     }
     QVERIFY(index >= 0);
-    const ptq::BudgetPoint point = [&] {
-        // The frontier the plot shows is the window's; read it back through a solve-free path.
-        return window_->controller()->session().problem->pareto([&] {
-            ptq::BudgetRequest r = window_->budgetPanel()->request();
-            r.pins = window_->controller()->session().pins;
-            return r;
-        }())[size_t(index)];
-    }();
+    const ptq::BudgetPoint point = pareto->point(index);
     QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
     QTest::mouseClick(pareto->plot(), Qt::LeftButton, {}, pareto->pixelOf(index));
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, kLoadTimeoutMs);

@@ -57,6 +57,12 @@ void MainWindow::connectSession() {
     connect(layerModel_, &LayerTableModel::optionChosen, this, &MainWindow::pinLayer);
     connect(layerModel_, &LayerTableModel::unpinRequested, this, &MainWindow::unpinLayer);
     connect(plotsPanel_->paretoPlot(), &ParetoPlot::pointClicked, this, &MainWindow::onParetoPointClicked);
+    connect(controller_, &SessionController::frontierReady, this,
+            [this](const std::vector<ptq::BudgetPoint>& points, ptq::CostMetric metric, ptq::CostReference reference) {
+                frontier_ = points;
+                plotsPanel_->paretoPlot()->setFrontier(frontier_, metric, reference);
+                onAllocationChanged();
+            });
 }
 
 void MainWindow::onJobStarted(const QString& title) {
@@ -162,14 +168,11 @@ void MainWindow::refreshFrontier() {
     if (!s.problem) return;
     ptq::BudgetRequest request = budgetPanel_->request();
     request.pins = s.pins;
-    frontier_ = s.problem->pareto(request);
-    if (frontier_.empty()) return;
     // The sliders span what the model allows without pins, so a budget that pins make
     // impossible is shown as such instead of vanishing from the range.
     const auto limits = s.problem->limits(request.metric, request.reference);
     budgetPanel_->setLimits(limits.maxDegradation, limits.minRatio, limits.maxRatio);
-    plotsPanel_->paretoPlot()->setFrontier(frontier_, request.metric, request.reference);
-    onAllocationChanged();
+    controller_->requestFrontier(request);  // off the UI thread; frontierReady plots it
 }
 
 void MainWindow::onAllocationChanged() {

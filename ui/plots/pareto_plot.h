@@ -26,6 +26,7 @@ public:
 
     QCustomPlot* plot() const { return plot_; }
     int pointCount() const { return int(points_.size()); }
+    const ptq::BudgetPoint& point(int index) const { return points_.at(size_t(index)); }
     /// The marker's position (cost ratio, Δloss); NaN when hidden.
     QPointF currentPoint() const { return current_; }
     /// Pixel position of frontier point @p index inside plot(), for tests.

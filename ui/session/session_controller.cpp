@@ -52,6 +52,8 @@ SessionController::SessionController(QObject* parent) : QObject(parent) {
     jobPool_.setObjectName(QStringLiteral("SessionJobs"));
     solvePool_.setMaxThreadCount(1);
     solvePool_.setObjectName(QStringLiteral("SessionSolves"));
+    frontierPool_.setMaxThreadCount(1);
+    frontierPool_.setObjectName(QStringLiteral("SessionFrontiers"));
     cacheDirectory_ = QString::fromStdString(ptq::SensitivityCache::defaultDirectory());
 }
 
@@ -59,6 +61,7 @@ SessionController::~SessionController() {
     if (jobProgress_) jobProgress_->cancelRequested = true;
     jobPool_.waitForDone();
     solvePool_.waitForDone();
+    frontierPool_.waitForDone();
 }
 
 std::shared_ptr<ptq::Progress> SessionController::beginJob(const QString& title) {
@@ -251,11 +254,37 @@ void SessionController::adoptChoice(const std::vector<int>& choice) {
     Q_EMIT allocationChanged();
 }
 
-std::vector<ptq::BudgetPoint> SessionController::pareto() const {
-    if (!session_.problem) return {};
-    ptq::BudgetRequest request = budget_;
+void SessionController::requestFrontier(const ptq::BudgetRequest& budget) {
+    if (!session_.problem) return;
+    ptq::BudgetRequest request = budget;
     request.pins = session_.pins;
-    return session_.problem->pareto(request);
+    const int generation = ++frontierGeneration_;
+    ++frontiersInFlight_;
+    const auto problem = session_.problem;
+    using Points = std::vector<ptq::BudgetPoint>;
+    auto* watcher = new QFutureWatcher<Points>(this);
+    connect(watcher, &QFutureWatcher<Points>::finished, this, [=] {
+        watcher->deleteLater();
+        --frontiersInFlight_;
+        if (generation == frontierGeneration_ && problem == session_.problem)
+            Q_EMIT frontierReady(watcher->result(), request.metric, request.reference);
+        checkIdle();
+    });
+    watcher->setFuture(QtConcurrent::run(&frontierPool_, [problem, request] {
+        Points all;
+        try {
+            all = problem->pareto(request);
+        } catch (const std::exception& e) {
+            ptq::logger()->error("Pareto frontier: {}", e.what());
+            return all;
+        }
+        if (int(all.size()) <= kMaxFrontierPoints) return all;
+        // Evenly by index, both ends kept: a plot and a click target, not a table.
+        Points thinned;
+        for (int k = 0; k < kMaxFrontierPoints; ++k)
+            thinned.push_back(std::move(all[size_t(double(k) * double(all.size() - 1) / (kMaxFrontierPoints - 1) + 0.5)]));
+        return thinned;
+    }));
 }
 
 void SessionController::checkIdle() {

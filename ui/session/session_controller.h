@@ -43,7 +43,7 @@ public:
     bool isJobRunning() const { return jobsInFlight_ > 0; }
     bool isSolving() const { return solveRunning_; }
     /// No job, no solve, nothing pending.
-    bool isIdle() const { return jobsInFlight_ == 0 && !solveRunning_ && !pendingSolve_; }
+    bool isIdle() const { return jobsInFlight_ == 0 && !solveRunning_ && !pendingSolve_ && frontiersInFlight_ == 0; }
 
     /// Solves started since construction (a coalesced request that never ran is not one).
     int solvesStarted() const { return solvesStarted_; }
@@ -57,8 +57,12 @@ public:
     void setPins(const std::map<int, int>& pins);
     /// Makes @p choice the allocation as it is (a Pareto point the user clicked).
     void adoptChoice(const std::vector<int>& choice);
-    /// Frontier under the current budget's metric, reference and pins (UI thread; fast).
-    std::vector<ptq::BudgetPoint> pareto() const;
+    /// Computes the Pareto frontier for @p request's metric, reference and the session's pins
+    /// off the UI thread (the exact frontier of a 54-layer BOPs problem takes ~0.5 s); emits
+    /// frontierReady. Only the newest request's answer is delivered.
+    void requestFrontier(const ptq::BudgetRequest& request);
+    /// Frontiers are thinned to at most this many points for plotting and clicking.
+    static constexpr int kMaxFrontierPoints = 600;
 
 Q_SIGNALS:
     void jobStarted(const QString& title);
@@ -75,6 +79,9 @@ Q_SIGNALS:
     /// The newest solve found no allocation; the previous one stays. @p status says why.
     void solveInfeasible(const QString& status);
     void pinsChanged();
+    /// The frontier asked for by the newest requestFrontier, cheapest first.
+    void frontierReady(const std::vector<ptq::BudgetPoint>& points, ptq::CostMetric metric,
+                       ptq::CostReference reference);
     /// Nothing runs and nothing is pending any more.
     void becameIdle();
 
@@ -90,13 +97,15 @@ private:
     ptq::SensitivityRequest sensitivityRequest_;
     ptq::BudgetRequest budget_;
     QString cacheDirectory_;
-    QThreadPool jobPool_, solvePool_;
+    QThreadPool jobPool_, solvePool_, frontierPool_;
     std::shared_ptr<ptq::Progress> jobProgress_;
     int jobsInFlight_ = 0;
     bool solveRunning_ = false;
     std::optional<ptq::BudgetRequest> pendingSolve_;
     int jobGeneration_ = 0;
     int solvesStarted_ = 0;
+    int frontierGeneration_ = 0;
+    int frontiersInFlight_ = 0;
 };
 
 }  // namespace ptq::ui
