@@ -51,6 +51,7 @@ int runExport(const std::vector<std::string>& argv) {
         req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
         req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
         req.batchSize = a.integer("batch", 256);
+        if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
         req.adaQuantOptions.seed = uint64_t(a.integer("seed", 0));
         req.adaQuantOptions.sequential = a.flag("sequential");
         req.biasTuningOptions.seed = req.distillOptions.seed = req.adaQuantOptions.seed;
@@ -62,9 +63,11 @@ int runExport(const std::vector<std::string>& argv) {
     prov.pipeline = req.pipelineName();
     prov.calibration = req.dataFree ? "distilled data" : req.calibSource;
     prov.seed = req.adaQuantOptions.seed;
-    if (alloc) prov.allocation = a.value("alloc");
-    if (alloc) prov.predictedTop1 = alloc->predictedTop1();
-    std::optional<EvalResult> fp, quant, weightOnly;
+    if (alloc) {
+        prov.allocation = a.value("alloc");
+        prov.predictedTop1 = alloc->predictedTop1();
+    }
+    std::optional<EvalResult> fp, quant;
     if (run.eval) {
         const Executor ex(*run.graph);
         fp = evaluate(ex, *run.eval, {}, req.batchSize);
