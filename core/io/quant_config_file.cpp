@@ -267,13 +267,13 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
     if (metrics.contains("predicted_top1")) out.provenance.predictedTop1 = metrics["predicted_top1"].toDouble();
 
     const QJsonArray layers = r.array(root, "", "layers");
+    const std::vector<int> quantizable = graph.quantizableNodes();
     const at::NoGradGuard noGrad;
     for (int i = 0; i < layers.size(); ++i) {
         const std::string where = "layers[" + std::to_string(i) + "]";
         const QJsonObject l = r.object(layers[i], where);
         const std::string name = r.string(l, where, "name");
         const int id = graph.findNode(name);
-        const std::vector<int> quantizable = graph.quantizableNodes();
         if (id < 0 || std::find(quantizable.begin(), quantizable.end(), id) == quantizable.end())
             r.fail(where + ".name", "is '" + name + "', which is not a conv or linear layer of the model");
         if (out.config.layers.count(name)) r.fail(where + ".name", "repeats layer '" + name + "'");

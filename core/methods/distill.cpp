@@ -6,7 +6,6 @@
 #include "core/util/log.h"
 
 #include <ATen/ATen.h>
-#include <QByteArray>
 #include <QSaveFile>
 #include <torch/csrc/jit/serialization/pickle.h>
 
