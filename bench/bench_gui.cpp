@@ -7,6 +7,7 @@
 
 #include "core/model/model_card.h"
 #include "core/session/allocation.h"
+#include "core/util/percentile.h"
 #include "core/util/runtime.h"
 #include "ui/graph/graph_view.h"
 #include "ui/mainwindow/main_window.h"
@@ -63,12 +64,6 @@ struct Figures {
     double p50 = 0, p99 = 0, max = 0, solverP50 = 0, solverMax = 0;
 };
 
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
-}
-
 Figures sweep(ptq::ui::MainWindow& window, const std::string& name, int positions) {
     Figures f;
     f.name = name;
@@ -104,11 +99,11 @@ Figures sweep(ptq::ui::MainWindow& window, const std::string& name, int position
     }
     qApp->removeEventFilter(&counter);
     f.samples = int(ms.size());
-    f.p50 = percentile(ms, 0.5);
-    f.p99 = percentile(ms, 0.99);
-    f.max = percentile(ms, 1.0);
-    f.solverP50 = percentile(solver, 0.5);
-    f.solverMax = percentile(solver, 1.0);
+    f.p50 = ptq::percentile(ms, 0.5);
+    f.p99 = ptq::percentile(ms, 0.99);
+    f.max = ptq::percentile(ms, 1.0);
+    f.solverP50 = ptq::percentile(solver, 0.5);
+    f.solverMax = ptq::percentile(solver, 1.0);
     return f;
 }
 

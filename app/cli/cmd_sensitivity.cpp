@@ -69,15 +69,8 @@ int runSensitivity(const std::vector<std::string>& argv) {
         QJsonObject o;
         o["model"] = QString::fromStdString(path);
         o["data"] = QString::fromStdString(a.value("calib"));
-        o["samples"] = qint64(r.samples);
-        o["metric"] = QString::fromStdString(r.metric);
         o["base"] = QString::fromStdString(r.base.name());
-        o["fp32_loss"] = r.fp32Loss;
-        o["fp32_top1"] = r.fp32Top1;
-        o["base_loss"] = r.baseLoss;
-        o["base_top1"] = r.baseTop1;
-        o["seconds"] = r.seconds;
-        o["forward_equivalents"] = r.forwardEquivalents;
+        addSensitivitySummary(o, r);
         o["reused"] = reused;
         if (!out.empty()) o["out"] = QString::fromStdString(out);
         QJsonArray options;

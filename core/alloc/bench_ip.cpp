@@ -1,5 +1,7 @@
 #include "core/alloc/bench_ip.h"
 
+#include "core/util/percentile.h"
+
 #include "core/alloc/pareto.h"
 #include "core/alloc/solver.h"
 #include "core/alloc/synthetic.h"
@@ -11,13 +13,6 @@
 namespace ptq {
 
 namespace {
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const size_t i = size_t(std::ceil(p * double(v.size()))) - 1;
-    return v[std::min(i, v.size() - 1)];
-}
 
 double elapsedMs(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

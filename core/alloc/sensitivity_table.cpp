@@ -72,6 +72,17 @@ QJsonArray sensitivityLayersToJson(const SensitivityResult& r) {
     return layers;
 }
 
+void addSensitivitySummary(QJsonObject& o, const SensitivityResult& r) {
+    o["metric"] = q(r.metric);
+    o["samples"] = qint64(r.samples);
+    o["fp32_loss"] = r.fp32Loss;
+    o["fp32_top1"] = r.fp32Top1;
+    o["base_loss"] = r.baseLoss;
+    o["base_top1"] = r.baseTop1;
+    o["seconds"] = r.seconds;
+    o["forward_equivalents"] = r.forwardEquivalents;
+}
+
 void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
     const SensitivityResult& r = t.result;
     const TableProvenance& p = t.provenance;
@@ -93,14 +104,7 @@ void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
     o["format"] = "ptq-sensitivity";
     o["version"] = 1;
     o["provenance"] = prov;
-    o["metric"] = q(r.metric);
-    o["samples"] = qint64(r.samples);
-    o["fp32_loss"] = r.fp32Loss;
-    o["fp32_top1"] = r.fp32Top1;
-    o["base_loss"] = r.baseLoss;
-    o["base_top1"] = r.baseTop1;
-    o["seconds"] = r.seconds;
-    o["forward_equivalents"] = r.forwardEquivalents;
+    addSensitivitySummary(o, r);
     o["layers"] = sensitivityLayersToJson(r);
     QSaveFile file(q(path));
     if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||

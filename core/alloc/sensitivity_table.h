@@ -10,6 +10,7 @@
 #include "core/analysis/sensitivity.h"
 
 #include <QtCore/QJsonArray>
+#include <QtCore/QJsonObject>
 
 #include <cstdint>
 #include <string>
@@ -50,6 +51,9 @@ struct SensitivityTable {
 /// The table's layers as JSON: name, kind, params, macs and one {delta_loss, delta_top1,
 /// local_mse} cell an option (the file's "layers" and `ptq sensitivity --json`'s).
 QJsonArray sensitivityLayersToJson(const SensitivityResult& result);
+/// The table's summary figures as JSON members of @p out: metric, samples, FP32 and base loss
+/// and top-1, seconds, forward equivalents (shared by the file and `ptq sensitivity --json`).
+void addSensitivitySummary(QJsonObject& out, const SensitivityResult& result);
 
 /// Writes @p table atomically (QSaveFile). Throws ptq::Error (Failed) when it cannot.
 void writeSensitivityTable(const std::string& path, const SensitivityTable& table);
