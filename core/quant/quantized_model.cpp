@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 #include <utility>
@@ -189,8 +190,10 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
         if (inputs[0].dim() < 2) return;
         std::vector<int64_t> dims{0};
         for (int64_t k = 2; k < inputs[0].dim(); ++k) dims.push_back(k);
-        const at::Tensor x = inputs[0].to(at::kDouble);
-        const at::Tensor e = (x * x).mean(dims) * double(inputs[0].size(0));
+        // Sum over samples and positions, accumulated in double without a double copy of x.
+        const at::Tensor& x = inputs[0];
+        const double positions = double(x.numel()) / double(std::max<int64_t>(1, x.size(0) * x.size(1)));
+        const at::Tensor e = (x * x).sum(dims, false, at::kDouble) / positions;
         energy[it->second] = energy[it->second].defined() ? energy[it->second] + e : e;
     };
     Executor(d->graph).runDataset(calib, batchSize, [&](const Batch& b, const std::vector<at::Tensor>&) {
