@@ -93,6 +93,10 @@ SensitivityResult computeSensitivity(const LoadedModel& model, const std::string
 }
 
 void Session::setSensitivity(std::shared_ptr<const SensitivityResult> table) {
+    // Measured points name options by index: they stay only while the options and layers do.
+    const bool sameShape = sensitivity && table && sensitivity->options == table->options &&
+                           sensitivity->layers.size() == table->layers.size();
+    if (!sameShape) measured.clear();
     sensitivity = std::move(table);
     problem = sensitivity ? std::make_shared<const BudgetProblem>(*sensitivity) : nullptr;
     allocation = {};

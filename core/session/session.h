@@ -23,6 +23,7 @@
 namespace ptq {
 
 class SensitivityCache;
+class AdaQuantStore;
 
 /// One IR node as the graph view draws it.
 struct DrawableNode {
@@ -73,6 +74,20 @@ SensitivityResult computeSensitivity(const LoadedModel& model, const std::string
                                      const SensitivityRequest& request, SensitivityCache* cache,
                                      const Progress* progress, bool* fromCache = nullptr);
 
+/// The real accuracy of one allocation, measured on an evaluation set (a point beside the
+/// predicted frontier).
+struct MeasuredAllocation {
+    std::vector<int> choice;             ///< option index per layer, as BudgetAllocation::choice
+    std::string pipeline;                ///< "none", "light" or "advanced"
+    std::string evaluationSource;        ///< data source name, e.g. "fmnist:test"
+    double top1 = 0;                     ///< percent
+    double fp32Top1 = 0;                 ///< percent, the FP model on the same set
+    double loss = 0;                     ///< mean cross-entropy
+    double predictedDeltaTop1 = 0;       ///< the table's prediction for this choice (points)
+    double sizeBytes = 0, bops = 0;
+    double seconds = 0;                  ///< quantizing, tuning and evaluating
+};
+
 /// What the user works on. Plain data with a few helpers; one thread.
 struct Session {
     std::shared_ptr<const LoadedModel> model;
@@ -82,6 +97,11 @@ struct Session {
     std::shared_ptr<const BudgetProblem> problem;
     BudgetAllocation allocation;               ///< current; empty choice before the first solve
     std::map<int, int> pins;             ///< layer index -> option index chosen by hand
+    std::string evaluationSource;        ///< labelled set for measuring allocations
+    /// Parallel AdaQuant results by (layer, weight bits, activation bits); null before any run.
+    std::shared_ptr<const AdaQuantStore> adaquant;
+    /// Allocations measured on evaluationSource, oldest first.
+    std::vector<MeasuredAllocation> measured;
 
     bool hasTable() const { return sensitivity != nullptr; }
     /// Installs a new table (and problem); forgets the allocation and pins.
