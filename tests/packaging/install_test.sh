@@ -81,29 +81,29 @@ echo "package: $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb -f "$deb" Version Depends Recommends | sed 's/^/  /'
 
 # --- install, and undo it on any exit ---------------------------------------------------------
+# What the install adds is taken from the package lists right before and right after it, so a
+# package someone else installs while the test runs is never removed by it.
 installed_packages() { dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" { print $2 }' | sort; }
+apt_wait=(-o DPkg::Lock::Timeout=600)
 installed_packages >"$work/before.txt"
+added=""
 cleanup() {
-  local start added
+  local start left
   start=$(now)
-  installed_packages >"$work/after.txt"
-  # ptq-studio and whatever its install pulled in that was not here before.
-  added=$(comm -13 "$work/before.txt" "$work/after.txt" | tr '\n' ' ')
+  [ -n "$added" ] || added=$(installed_packages | comm -13 "$work/before.txt" - | tr '\n' ' ')
   if [ -n "$added" ]; then
     # shellcheck disable=SC2086
-    if apt-get remove -y -qq $added >"$work/remove.log" 2>&1; then
+    if apt-get remove -y -qq "${apt_wait[@]}" $added >"$work/remove.log" 2>&1; then
       echo "removed: $added($(seconds "$start") s)"
     else
       echo "install_test: apt-get remove failed; see $work/remove.log" >&2
-      failed=$((failed + 1))
     fi
-  fi
-  installed_packages >"$work/end.txt"
-  if cmp -s "$work/before.txt" "$work/end.txt"; then
-    pass "installed packages are as before the test"
-  else
-    fail "installed packages differ from before the test:"
-    diff "$work/before.txt" "$work/end.txt" | sed 's/^/      /'
+    left=$(installed_packages | grep -Fx -f <(tr ' ' '\n' <<<"$added" | sed '/^$/d') | tr '\n' ' ')
+    if [ -z "$left" ]; then
+      pass "removed the $(wc -w <<<"$added") package(s) the install added"
+    else
+      fail "still installed after the test: $left"
+    fi
   fi
   echo "logs in $work"
   echo "$passed passed, $failed failed"
@@ -112,8 +112,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check apt-install apt-get install -y "$deb" || exit 1
-sed -n 's/^Setting up \(.*\) (.*/\1/p' "$work/apt-install.log" | tr '\n' ' ' | sed 's/^/  set up: /; s/$/\n/'
+check apt-install apt-get install -y "${apt_wait[@]}" "$deb"
+rc=$?
+added=$(installed_packages | comm -13 "$work/before.txt" - | tr '\n' ' ')
+echo "  added by the install: $added"
+[ $rc -eq 0 ] || exit 1
 
 # --- the installed files ----------------------------------------------------------------------
 version=$(dpkg-deb -f "$deb" Version)
