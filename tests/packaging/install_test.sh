@@ -80,6 +80,24 @@ fi
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb -f "$deb" Version Depends Recommends | sed 's/^/  /'
 
+# --- what the Depends pull on a fresh machine (simulated, changes nothing) ----------------------
+# apt resolves the package against a status file of this machine's base system only (Essential
+# and required packages): every library the programs need must come in by the Depends.
+fresh_machine_resolves() {
+  local base=$work/base-status
+  python3 "$here/minimal_status.py" "$base" || return 1
+  apt-get -s -o Dir::State::status="$base" install "$deb" >"$work/fresh-simulation.txt" 2>&1 || {
+    cat "$work/fresh-simulation.txt"; return 1; }
+  grep -E 'newly installed' "$work/fresh-simulation.txt"
+  local p missing=0
+  for p in ptq-studio libtorch1.13 libqt6widgets6 libqcustomplot2.1-qt6 libgvc6 libspdlog1.10 \
+           qt6-qpa-plugins dataset-fashion-mnist; do
+    grep -q "^Inst $p " "$work/fresh-simulation.txt" || { echo "not pulled: $p"; missing=1; }
+  done
+  return $missing
+}
+check fresh-machine-resolves fresh_machine_resolves && sed 's/^/  /' "$work/fresh-machine-resolves.log"
+
 # --- install, and undo it on any exit ---------------------------------------------------------
 # What the install adds is taken from the package lists right before and right after it, so a
 # package someone else installs while the test runs is never removed by it.
