@@ -80,6 +80,12 @@ fi
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb -f "$deb" Version Depends Recommends | sed 's/^/  /'
 
+# The package's tree as a whole: metainfo, the desktop entry it launches and the icons agree.
+package_tree_validates() {
+  dpkg-deb -x "$deb" "$work/tree" && appstreamcli validate-tree --no-net "$work/tree"
+}
+check appstream-validate-tree package_tree_validates
+
 # --- what the Depends pull on a fresh machine (simulated, changes nothing) ----------------------
 # apt resolves the package against a status file of this machine's base system only (Essential
 # and required packages): every library the programs need must come in by the Depends.
@@ -133,7 +139,7 @@ trap cleanup EXIT
 check apt-install apt-get install -y "${apt_wait[@]}" "$deb"
 rc=$?
 added=$(installed_packages | comm -13 "$work/before.txt" - | tr '\n' ' ')
-echo "  added by the install: $added"
+echo "  added by the install: ${added% }"
 [ $rc -eq 0 ] || exit 1
 
 # --- the installed files ----------------------------------------------------------------------
