@@ -15,6 +15,7 @@
 #include <QtCore/QSaveFile>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QTimer>
+#include <QtGui/QIcon>
 #include <QtGui/QPixmap>
 #include <QtGui/QAction>
 #include <QtWidgets/QApplication>
@@ -73,6 +74,9 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("PTQ Studio"));
     QApplication::setApplicationDisplayName(QStringLiteral("PTQ Studio"));
     QApplication::setApplicationVersion(QStringLiteral(PTQ_VERSION));
+    // The installed desktop entry and icon (packaging/): lets the desktop match the window to them.
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.ptqstudio.PTQStudio"));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("ptq-studio")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
