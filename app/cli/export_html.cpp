@@ -1,0 +1,85 @@
+// ptq export --format html: the allocation file and its sensitivity table as the HTML report of
+// ui/report. The report's plots are QCustomPlot widgets drawn offscreen, so this part of `ptq`
+// needs a QApplication: made here, only for this format.
+#include "cli/common.h"
+
+#include "core/alloc/allocation.h"
+#include "core/analysis/evaluate.h"
+#include "core/methods/pipeline.h"
+#include "core/util/error.h"
+#include "ui/report/html_report.h"
+
+#include <QtWidgets/QApplication>
+
+#include <cstdlib>
+#include <memory>
+
+namespace ptq::cli {
+
+namespace {
+
+/// The QApplication the plots need, offscreen when there is no display.
+std::unique_ptr<QApplication> guiApplication() {
+    if (QApplication::instance()) return nullptr;
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
+        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    static int argc = 1;
+    static char name[] = "ptq";
+    static char* argv[] = {name, nullptr};
+    return std::make_unique<QApplication>(argc, argv);
+}
+
+}  // namespace
+
+void writeHtmlAllocationReport(const std::string& path, const AllocationFile& alloc, const QuantizeRequest& req,
+                               const EvalResult* quant, const EvalResult* fp) {
+    if (alloc.tablePath.empty())
+        throw invalidInput("The allocation does not name its sensitivity table, which the report plots: allocate "
+                           "again with ptq allocate --table TABLE.");
+    const SensitivityTable table = readSensitivityTable(alloc.tablePath);
+    ui::ReportData d;
+    d.modelPath = req.modelPath;
+    d.modelSha256 = alloc.modelSha256;
+    d.table = table.result;
+    // The allocation's layers by name onto the table's rows and options.
+    for (const SensitivityLayer& layer : d.table.layers) {
+        int option = -1;
+        for (const AllocatedLayer& l : alloc.layers) {
+            if (l.name != layer.name) continue;
+            for (size_t k = 0; k < d.table.options.size(); ++k)
+                if (d.table.options[k] == l.option) option = int(k);
+            if (option < 0)
+                throw invalidInput("The allocation gives layer " + l.name + " the option " + l.option.name() +
+                                   ", which its table " + alloc.tablePath + " did not measure: allocate again.");
+        }
+        if (option < 0)
+            throw invalidInput("The allocation has no option for layer " + layer.name + " of its table " +
+                               alloc.tablePath + ": allocate again.");
+        d.choice.push_back(option);
+    }
+    for (const auto& [layer, option] : alloc.locks)
+        for (size_t i = 0; i < d.table.layers.size(); ++i)
+            if (d.table.layers[i].name == layer) d.pins[int(i)] = d.choice[i];
+    d.metric = alloc.maxBopsRatio ? CostMetric::Bops : CostMetric::Size;
+    d.reference = alloc.reference == "int8" ? CostReference::Int8 : CostReference::Fp32;
+    d.settings.push_back({"allocation", alloc.tablePath.empty() ? "" : "table " + alloc.tablePath});
+    d.settings.push_back({"calibration data", req.calibSource});
+    d.settings.push_back({"pipeline", req.pipelineName()});
+    d.settings.push_back({"granularity", table.provenance.granularity});
+    std::string budget;
+    if (alloc.maxSizeRatio) budget = "size ≤ " + std::to_string(*alloc.maxSizeRatio) + " of " + alloc.reference;
+    if (alloc.maxBopsRatio) budget = "BOPs ≤ " + std::to_string(*alloc.maxBopsRatio) + " of " + alloc.reference;
+    if (alloc.maxDegradation) budget = "Σ degradation ≤ " + std::to_string(*alloc.maxDegradation);
+    d.settings.push_back({"budget", budget});
+    if (quant) {
+        d.measuredTop1 = quant->top1();
+        d.evaluationSource = req.evalSource + " (pipeline " + req.pipelineName() + ")";
+        d.measured.push_back({d.choice, quant->top1(), quant->crossEntropy, req.pipelineName()});
+    }
+    if (fp) d.fp32Top1 = fp->top1();
+    const auto app = guiApplication();
+    ui::writeHtmlReport(path, d);
+}
+
+}  // namespace ptq::cli
