@@ -164,9 +164,12 @@ void ProjectManager::openProjectDialog() {
 
 void ProjectManager::openProject(const QString& path) { load(path, QFileInfo(path).absoluteFilePath(), false); }
 
-bool ProjectManager::offerRecovery() {
+bool ProjectManager::offerRecovery(const QString& projectPath) {
     QString autosave, project;
-    if (QFileInfo::exists(untitledAutosavePath())) {
+    if (!projectPath.isEmpty()) {
+        project = QFileInfo(projectPath).absoluteFilePath();
+        autosave = q(recoverableAutosave(project.toStdString()));
+    } else if (QFileInfo::exists(untitledAutosavePath())) {
         autosave = untitledAutosavePath();
     } else if (!recentProjects_.isEmpty()) {
         project = recentProjects_.first();

@@ -65,10 +65,11 @@ public Q_SLOTS:
     bool saveProject(const QString& path);
     /// Writes the autosave file when there are unsaved changes. Returns whether it wrote.
     bool autosave();
-    /// At start: the untitled autosave, or the newest recent project's autosave newer than the
-    /// project, is offered through the recovery chooser; recovering opens it as that project,
-    /// with unsaved changes. Returns whether it recovers one (its loading has started).
-    bool offerRecovery();
+    /// At start: the autosave of @p projectPath (by default: the untitled autosave, else the
+    /// newest recent project's) when it is newer than its project is offered through the
+    /// recovery chooser; recovering opens it as that project, with unsaved changes. Returns
+    /// whether it recovers one (its loading has started).
+    bool offerRecovery(const QString& projectPath = {});
     /// Before the window closes: autosave when there are unsaved changes.
     void aboutToClose();
     void exportDialog();
