@@ -1,6 +1,7 @@
 // ptq export --format html: the allocation file and its sensitivity table as the HTML report of
 // ui/report. The report's plots are QCustomPlot widgets drawn offscreen, so this part of `ptq`
 // needs a QApplication: made here, only for this format.
+#include "cli/commands.h"
 #include "cli/common.h"
 
 #include "core/alloc/allocation.h"
@@ -16,21 +17,19 @@
 
 namespace ptq::cli {
 
-namespace {
-
-/// The QApplication the plots need, offscreen when there is no display.
-std::unique_ptr<QApplication> guiApplication() {
-    if (QApplication::instance()) return nullptr;
+std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv) {
+    bool html = false;
+    if (argc > 1 && std::string(argv[1]) == "export")
+        for (int i = 2; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--format=html" || (a == "--format" && i + 1 < argc && std::string(argv[i + 1]) == "html")) html = true;
+        }
+    if (!html) return std::make_unique<QCoreApplication>(argc, argv);
     if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
         qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
-    static int argc = 1;
-    static char name[] = "ptq";
-    static char* argv[] = {name, nullptr};
     return std::make_unique<QApplication>(argc, argv);
 }
-
-}  // namespace
 
 void writeHtmlAllocationReport(const std::string& path, const AllocationFile& alloc, const QuantizeRequest& req,
                                const EvalResult* quant, const EvalResult* fp) {
@@ -78,7 +77,8 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
         d.measured.push_back({d.choice, quant->top1(), quant->crossEntropy, req.pipelineName()});
     }
     if (fp) d.fp32Top1 = fp->top1();
-    const auto app = guiApplication();
+    if (!qobject_cast<QApplication*>(QCoreApplication::instance()))
+        throw failed("internal: the HTML report needs the QApplication that makeApplication makes for it");
     ui::writeHtmlReport(path, d);
 }
 

@@ -62,6 +62,7 @@ inline ptq::Project sampleProject(const std::vector<SampleLayer>& layers, const 
     BudgetRequest solve = p.budget;
     solve.pins = p.pins;
     p.allocation = problem.solve(solve);
+    if (p.allocation.choice.empty()) p.allocation = problem.evaluate(std::vector<int>(size_t(n), 2));
     for (int m = 0; m < 2; ++m) {
         MeasuredAllocation a;
         a.choice = p.allocation.choice;

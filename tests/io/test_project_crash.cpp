@@ -31,7 +31,7 @@ private Q_SLOTS:
 void TestProjectCrash::killDuringSaveLeavesThePreviousFile() {
     QTemporaryDir dir;
     const QString path = dir.filePath("big.ptqproj");
-    long next = 0;
+    long next = 0, onDisk = -1;  // the iteration the file holds
     int killedMidSave = 0;
     QRandomGenerator rng(20261130);
     const int rounds = 8;
@@ -42,7 +42,7 @@ void TestProjectCrash::killDuringSaveLeavesThePreviousFile() {
         // Wait until the helper is inside a save after at least one finished (in round 0) or
         // right away (later rounds: the file from before is there already).
         QString out;
-        long lastSaved = next - 1, saving = -1;
+        long lastSaved = onDisk, saving = -1;
         const long wantSaving = round == 0 ? next + 1 : next;
         while (saving < wantSaving) {
             QVERIFY2(helper.waitForReadyRead(300000), "the save loop printed nothing");
@@ -88,6 +88,7 @@ void TestProjectCrash::killDuringSaveLeavesThePreviousFile() {
             demo, 3, 20);
         for (const auto& [key, r] : expected.adaquant->results())
             QVERIFY(p.adaquant->find(r.layer, r.weightBits, r.activationBits)->weight == r.weight);
+        onDisk = n;
         next = saving + 1;
     }
     qInfo("%d of %d kills landed inside a save", killedMidSave, rounds);

@@ -271,8 +271,11 @@ void TestProjectFile::badFiles_data() {
                                     << Edit([=](QJsonObject& o) { set(o, "adaquant", {}, 0, "layer", "nosuch"); })
                                     << R"(adaquant[0].layer: "nosuch" is not a layer of the model)";
     QTest::newRow("adaquant weight") << QByteArray()
-                                     << Edit([=](QJsonObject& o) { set(o, "adaquant", {}, 1, "weight", "AAAA"); })
-                                     << "adaquant[1].weight: holds 0 values";
+                                     << Edit([=](QJsonObject& o) { set(o, "adaquant", {}, 1, "weight", "AAAAAA=="); })
+                                     << "adaquant[1].weight: holds 1 values for a weight of";
+    QTest::newRow("adaquant payload") << QByteArray()
+                                      << Edit([=](QJsonObject& o) { set(o, "adaquant", {}, 1, "bias", "AAAA"); })
+                                      << "adaquant[1].bias: is not base64 of little-endian float32 values";
     QTest::newRow("adaquant scale") << QByteArray()
                                     << Edit([=](QJsonObject& o) {
                                            set(o, "adaquant", "weight_params", 1, "zero_point", QJsonArray{1});
