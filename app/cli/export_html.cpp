@@ -62,19 +62,21 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
             if (d.table.layers[i].name == layer) d.pins[int(i)] = d.choice[i];
     d.metric = alloc.maxBopsRatio ? CostMetric::Bops : CostMetric::Size;
     d.reference = alloc.reference == "int8" ? CostReference::Int8 : CostReference::Fp32;
-    d.settings.push_back({"allocation", alloc.tablePath.empty() ? "" : "table " + alloc.tablePath});
+    d.settings.push_back({"sensitivity table", alloc.tablePath});
     d.settings.push_back({"calibration data", req.calibSource});
     d.settings.push_back({"pipeline", req.pipelineName()});
     d.settings.push_back({"granularity", table.provenance.granularity});
     std::string budget;
-    if (alloc.maxSizeRatio) budget = "size ≤ " + std::to_string(*alloc.maxSizeRatio) + " of " + alloc.reference;
-    if (alloc.maxBopsRatio) budget = "BOPs ≤ " + std::to_string(*alloc.maxBopsRatio) + " of " + alloc.reference;
-    if (alloc.maxDegradation) budget = "Σ degradation ≤ " + std::to_string(*alloc.maxDegradation);
+    const auto num = [](double v) { return QString::number(v, 'g', 4).toStdString(); };
+    if (alloc.maxSizeRatio) budget = "size ≤ " + num(*alloc.maxSizeRatio) + " of " + alloc.reference;
+    if (alloc.maxBopsRatio) budget = "BOPs ≤ " + num(*alloc.maxBopsRatio) + " of " + alloc.reference;
+    if (alloc.maxDegradation) budget = "Σ degradation ≤ " + num(*alloc.maxDegradation);
     d.settings.push_back({"budget", budget});
     if (quant) {
         d.measuredTop1 = quant->top1();
         d.evaluationSource = req.evalSource + " (pipeline " + req.pipelineName() + ")";
-        d.measured.push_back({d.choice, quant->top1(), quant->crossEntropy, req.pipelineName()});
+        d.measured.push_back({d.choice, quant->top1(), quant->crossEntropy, fp ? fp->crossEntropy : d.table.baseLoss,
+                              req.pipelineName()});
     }
     if (fp) d.fp32Top1 = fp->top1();
     if (!qobject_cast<QApplication*>(QCoreApplication::instance()))

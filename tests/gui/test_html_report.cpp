@@ -78,13 +78,17 @@ void TestHtmlReport::reportOfASyntheticTable() {
     d.choice = a.choice;
     d.pins = request.pins;
     d.settings = {{"calibration data", "fmnist:train:256"}};
-    d.measured.push_back({a.choice, 90.5, d.table.baseLoss + a.deltaLoss * 1.2, "light on fmnist:test"});
+    d.measured.push_back({a.choice, 90.5, d.table.baseLoss + a.deltaLoss * 1.2, d.table.baseLoss, "light on fmnist:test"});
     d.measuredTop1 = 90.5;
     d.evaluationSource = "fmnist:test";
     const QString html = ui::renderHtmlReport(d);
     checkReport(html, d.table);
     QVERIFY(html.contains(QStringLiteral("90.50 %")));
     QCOMPARE(html.count(QStringLiteral("<tr class=\"pinned\">")), 1);
+    // The summary's size and compression agree with the allocation.
+    const double fp32Bytes = problem.referenceCost(CostMetric::Size, CostReference::Fp32);
+    QVERIFY2(html.contains(QStringLiteral("(%1 % of its size)").arg(a.sizeBytes / fp32Bytes * 100, 0, 'f', 1)),
+             qPrintable(QString::number(a.sizeBytes / fp32Bytes)));
     // Each layer's chosen option is in its row.
     for (size_t i = 0; i < d.table.layers.size(); ++i)
         QVERIFY(html.contains(QStringLiteral("<td>%1</td><td class=\"l\">%2</td>")

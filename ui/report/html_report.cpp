@@ -79,7 +79,9 @@ ReportData reportFromSession(const ptq::Session& session, const ptq::BudgetReque
                                         : "Σ Δloss ≤ " + QString::number(budget.maxDegradation, 'g', 4).toStdString()});
     d.settings.push_back({"pinned layers", std::to_string(session.pins.size())});
     for (const MeasuredAllocation& m : session.measured) {
-        d.measured.push_back({m.choice, m.top1, m.loss, m.pipeline + " on " + m.evaluationSource});
+        // No FP32 loss on the evaluation set is kept with a measurement: the table's base loss
+        // (on the calibration samples) is the nearest reference.
+        d.measured.push_back({m.choice, m.top1, m.loss, d.table.baseLoss, m.pipeline + " on " + m.evaluationSource});
         if (m.choice == session.allocation.choice) {
             d.measuredTop1 = m.top1;
             d.fp32Top1 = m.fp32Top1;
@@ -102,14 +104,14 @@ QByteArray paretoPng(const ReportData& d, int width, int height) {
     QCustomPlot& plot = *view.plot();
     if (!d.measured.empty()) {
         QCPGraph* measured = plot.addGraph();
-        measured->setName(QObject::tr("measured (loss − base loss)"));
+        measured->setName(QObject::tr("measured Δloss (evaluation set)"));
         measured->setLineStyle(QCPGraph::lsNone);
         measured->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(QColor(0x2e, 0x7d, 0x32), 1.5),
                                                   QColor(0xa5, 0xd6, 0xa7), 10));
         double yMax = plot.yAxis->range().upper;
         for (const ReportData::MeasuredPoint& m : d.measured) {
             if (m.choice.size() != d.choice.size()) continue;
-            const double y = m.loss - d.table.baseLoss;
+            const double y = m.loss - m.referenceLoss;
             measured->addData(problem.costOf(d.metric, m.choice) / reference * 100, y);
             yMax = std::max(yMax, y * 1.06);
         }
@@ -158,7 +160,7 @@ QByteArray sensitivityPng(const ReportData& d, int width, int height) {
 QString renderHtmlReport(const ReportData& d) {
     const BudgetProblem problem(d.table);
     const BudgetAllocation a = problem.evaluate(d.choice);
-    const double fp32Size = problem.referenceCost(CostMetric::Size, CostReference::Fp32) / 8;
+    const double fp32Size = problem.referenceCost(CostMetric::Size, CostReference::Fp32);  // bytes
     const double fp32Bops = problem.referenceCost(CostMetric::Bops, CostReference::Fp32);
     const QString model = d.modelPath.empty() ? QObject::tr("(no model file)") : QFileInfo(q(d.modelPath)).fileName();
 

@@ -36,9 +36,10 @@ struct ReportData {
     struct MeasuredPoint {
         std::vector<int> choice;
         double top1 = 0, loss = 0;
+        double referenceLoss = 0;  ///< what loss is compared with: the FP32 model's on the same set
         std::string label;
     };
-    std::vector<MeasuredPoint> measured;  ///< shown on the Pareto plot (loss - the table's base loss)
+    std::vector<MeasuredPoint> measured;  ///< shown on the Pareto plot at loss - referenceLoss
 };
 
 /// The report of the current allocation of @p session under @p budget's metric and reference;
