@@ -180,14 +180,26 @@ void writeProject(const std::string& path, const Project& p) {
     } else if (!p.pins.empty() || !p.measured.empty() || !p.allocation.choice.empty()) {
         throw failed("internal: a project with pins, an allocation or measured points but no sensitivity table");
     }
+    // The AdaQuant results (most of the bytes) are streamed into the file one entry at a time
+    // after the rest: no second copy of the whole document in memory. QSaveFile still makes the
+    // file appear only once complete.
+    QByteArray head = QJsonDocument(o).toJson(QJsonDocument::Indented);
     if (p.adaquant) {
-        QJsonArray results;
-        for (const auto& [key, r] : p.adaquant->results()) results.append(adaQuantJson(r));
-        o["adaquant"] = results;
+        head.chop(2);  // "}\n": the array goes in before the object's end
+        head += ",\n    \"adaquant\": [";
     }
     QSaveFile file(q(path));
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||
-        !file.commit())
+    bool ok = file.open(QIODevice::WriteOnly) && file.write(head) >= 0;
+    if (p.adaquant && ok) {
+        bool first = true;
+        for (const auto& [key, r] : p.adaquant->results()) {
+            ok = ok && file.write(first ? "\n        " : ",\n        ") >= 0 &&
+                 file.write(QJsonDocument(adaQuantJson(r)).toJson(QJsonDocument::Compact)) >= 0;
+            first = false;
+        }
+        ok = ok && file.write("\n    ]\n}\n") >= 0;
+    }
+    if (!ok || !file.commit())
         throw failed("Could not save the project " + path + ": check that its folder exists, is writable and has "
                      "room; the previous file is unchanged.");
 }
