@@ -6,6 +6,7 @@
 #include "core/util/runtime.h"
 #include "ui/log/log_bridge.h"
 #include "ui/mainwindow/main_window.h"
+#include "ui/project/project_manager.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QCommandLineParser>
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("MODEL"),
-                                 QStringLiteral("TorchScript model (.pt) to open; the bundled demo when omitted."),
+                                 QStringLiteral("TorchScript model (.pt) or project (.ptqproj) to open; the bundled demo when omitted."),
                                  QStringLiteral("[MODEL]"));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
@@ -256,8 +257,10 @@ int main(int argc, char** argv) {
             return Failed;
         }
         window.reportError(QStringLiteral("No model"), sentence);
-    } else {
-        window.openModel(modelPath);
+    } else if (modelPath.endsWith(QLatin1String(".ptqproj"))) {
+        window.projectManager()->openProject(modelPath);
+    } else if (screenshot || !window.projectManager()->offerRecovery()) {
+        window.openModel(modelPath);  // unless unsaved work from a crash was recovered instead
     }
     exitCode = app.exec();
     log->info("PTQ Studio exiting with code {}", exitCode);

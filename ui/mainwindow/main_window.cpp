@@ -11,6 +11,7 @@
 #include "ui/panels/log_panel.h"
 #include "ui/panels/plots_panel.h"
 #include "ui/plots/pareto_plot.h"
+#include "ui/project/project_manager.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QSettings>
@@ -153,6 +154,8 @@ void MainWindow::createMenus() {
     file->addAction(tr("&Calibration data…"), this, &MainWindow::chooseCalibrationData);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    projects_ = new ProjectManager(this, controller_, options_.persistLayout);  // ui/project
+    projects_->addMenuActions(file);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
 
@@ -228,6 +231,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         settings.setValue(kGeometryKey, saveGeometry());
         settings.setValue(kStateKey, saveState(kLayoutVersion));
     }
+    projects_->aboutToClose();
     controller_->cancelJob();
     QMainWindow::closeEvent(event);
 }

@@ -33,6 +33,7 @@ class LayersPanel;
 class LogPanel;
 class PlotsPanel;
 class ProgressPlots;
+class ProjectManager;
 class SessionController;
 
 class MainWindow : public QMainWindow {
@@ -63,6 +64,8 @@ public:
     QStringList recentFiles() const { return recentFiles_; }
 
     SessionController* controller() const { return controller_; }
+    /// Projects, autosave and File > Export… (ui/project).
+    ProjectManager* projectManager() const { return projects_; }
     QUndoStack* undoStack() const { return undoStack_; }
     LayerTableModel* layerModel() const { return layerModel_; }
     BudgetModel* budgetModel() const { return budgetModel_; }
@@ -137,6 +140,7 @@ private:
 
     Options options_;
     SessionController* controller_ = nullptr;
+    ProjectManager* projects_ = nullptr;
     QUndoStack* undoStack_ = nullptr;
     LayerTableModel* layerModel_ = nullptr;
     BudgetModel* budgetModel_ = nullptr;

@@ -120,11 +120,48 @@ void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResul
     resolveNow();
 }
 
+void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
+                                       const ptq::BudgetRequest& budget) {
+    cancelJob();
+    ++jobGeneration_;  // a running import or measurement would be stale
+    session_ = std::move(session);
+    sensitivityRequest_ = request;
+    budget_ = budget;
+    budget_.pins = session_.pins;
+    restoring_ = true;
+    if (session_.model) Q_EMIT modelLoaded();
+    if (session_.sensitivity) {
+        Q_EMIT sensitivityReady(true);
+        Q_EMIT pinsChanged();
+    }
+    restoring_ = false;
+    Q_EMIT allocationChanged();
+    checkIdle();
+}
+
+void SessionController::runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
+                               std::function<void(bool ok, const QString& message)> done) {
+    auto progress = beginJob(title);
+    auto* watcher = new QFutureWatcher<JobOutcome>(this);
+    connect(watcher, &QFutureWatcher<JobOutcome>::finished, this, [=] {
+        watcher->deleteLater();
+        --jobsInFlight_;
+        const JobOutcome out = watcher->result();
+        Q_EMIT jobFinished(title, out.ok, out.error, out.invalidInput);
+        if (done) done(out.ok, out.error);
+        checkIdle();
+    });
+    watcher->setFuture(QtConcurrent::run(&jobPool_, [work, progress] {
+        return guarded([&](JobOutcome&) { work(*progress); });
+    }));
+}
+
 void SessionController::cancelJob() {
     if (jobs_->runningId() >= 0) jobs_->cancel(jobs_->runningId());
 }
 
 void SessionController::requestBudget(const ptq::BudgetRequest& request) {
+    if (restoring_) return;  // the restored budget and allocation stand
     budget_ = request;
     budget_.pins = session_.pins;
     resolveNow();

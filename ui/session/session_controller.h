@@ -18,6 +18,7 @@
 #include <QtCore/QString>
 #include <QtCore/QThreadPool>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -35,6 +36,7 @@ public:
     void setCacheDirectory(const QString& directory) { cacheDirectory_ = directory; }
     QString cacheDirectory() const { return cacheDirectory_; }
     void setSensitivityRequest(const ptq::SensitivityRequest& request) { sensitivityRequest_ = request; }
+    const ptq::SensitivityRequest& sensitivityRequest() const { return sensitivityRequest_; }
 
     /// Imports @p path, then measures (or reads from the cache) its sensitivity on
     /// @p calibrationSource. The current model stays until the new one is in.
@@ -45,6 +47,17 @@ public:
     /// Installs @p table without a model or a measurement (benchmarks, tests, a table from
     /// `ptq sensitivity --json`): as if a sensitivity job had just finished.
     void installTable(std::shared_ptr<const ptq::SensitivityResult> table);
+    /// Installs @p session (a project just read) with the request and budget that made it, as
+    /// if its model had loaded and its table had been measured: emits modelLoaded,
+    /// sensitivityReady(true), pinsChanged and allocationChanged. The session's allocation is
+    /// kept as it is: budget requests that views make while these signals run are ignored.
+    /// A running job's result is dropped as stale.
+    void restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
+                        const ptq::BudgetRequest& budget);
+    /// Runs @p work on the job pool (one LibTorch job at a time) as a job named @p title, with
+    /// jobStarted/jobProgress/jobFinished like the others; then @p done on the UI thread.
+    void runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
+                std::function<void(bool ok, const QString& message)> done);
     /// Asks the running job to stop; it ends with jobFinished(ok = false).
     void cancelJob();
     bool isJobRunning() const { return jobs_->isBusy(); }
@@ -166,6 +179,7 @@ private:
     int solvesStarted_ = 0;
     int frontierGeneration_ = 0;
     int frontiersInFlight_ = 0;
+    bool restoring_ = false;
 };
 
 }  // namespace ptq::ui
