@@ -7,6 +7,7 @@
 #include "core/data/data_source.h"
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
+#include "core/methods/adaquant.h"
 #include "core/model/model_card.h"
 #include "core/target/target_costs.h"
 #include "core/util/error.h"
@@ -18,9 +19,9 @@
 namespace ptq::cli {
 
 int runSensitivity(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "force"},
+    const Args a(argv, {"json", "force", "adaquant"},
                  {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed",
-                  "target"},
+                  "target", "adaquant-iters"},
                  "sensitivity");
     const std::string path = modelArg(a, "sensitivity");
     if (!a.has("calib"))
@@ -40,10 +41,19 @@ int runSensitivity(const std::vector<std::string>& argv) {
     req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
     req.batchSize = a.integer("batch", 256);
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
+    AdaQuantOptions ada;
+    ada.seed = uint64_t(a.integer("seed", 0));
+    if (a.has("adaquant-iters")) {
+        if (!a.flag("adaquant"))
+            throw invalidInput("--adaquant-iters sets AdaQuant's steps per layer: add --adaquant to tune.");
+        ada.iterations = int(a.integer("adaquant-iters", ada.iterations));
+    }
+    if (a.flag("adaquant")) ada.validate();
     std::vector<int64_t> shape = inputShapeArg(a);
     const std::string out = a.value("out");
     SensitivityTable table;
     table.provenance = provenanceFor(path, a.value("calib"), req, uint64_t(a.integer("seed", 0)));
+    if (a.flag("adaquant")) table.provenance.adaQuantIterations = ada.iterations;
     bool reused = false;
     if (!out.empty() && !a.flag("force") && QFileInfo::exists(QString::fromStdString(out))) {
         // A table measured on the same model content, data and options is reused as it is.
@@ -70,7 +80,13 @@ int runSensitivity(const std::vector<std::string>& argv) {
         foldBatchNorms(graph);
         const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
         const auto data = openDataSource(a.value("calib"), norm, graph.sampleShape(graph.inputValue()));
-        table.result = measureSensitivity(graph, *data, req);
+        if (a.flag("adaquant")) {
+            // Every layer tuned at every option first (one cache fill), then measured with it.
+            AdaQuantStore store;
+            table.result = measureSensitivityWithAdaQuant(graph, *data, req, ada, store);
+        } else {
+            table.result = measureSensitivity(graph, *data, req);
+        }
         if (!out.empty()) writeSensitivityTable(out, table);
     }
     const SensitivityResult& r = table.result;
@@ -93,8 +109,16 @@ int runSensitivity(const std::vector<std::string>& argv) {
     std::printf("%s: sensitivity on %lld samples of %s (%s), base %s; FP32 top-1 %.2f %%, base top-1 %.2f %%\n",
                 path.c_str(), (long long)r.samples, a.value("calib").c_str(),
                 r.metric == "kl" ? "KL to FP32" : "cross-entropy", r.base.name().c_str(), r.fp32Top1, r.baseTop1);
-    std::printf("  %.1f s, %.1f full-forward equivalents for %zu layers x %zu options\n\n", r.seconds,
+    std::printf("  %.1f s, %.1f full-forward equivalents for %zu layers x %zu options\n", r.seconds,
                 r.forwardEquivalents, r.layers.size(), r.options.size());
+    if (r.usedAdaQuant()) {
+        size_t tuned = 0, cells = 0;
+        for (const auto& row : r.cells)
+            for (const SensitivityCell& c : row) tuned += c.adaQuant, ++cells;
+        std::printf("  %zu of %zu cells measured with AdaQuant parameters (%d iterations, %lld samples)\n", tuned,
+                    cells, r.adaQuantIterations, (long long)r.adaQuantSamples);
+    }
+    std::printf("\n");
     std::printf("  %-28s", r.metric == "kl" ? "delta KL" : "delta loss");
     for (const BitOption& opt : r.options) std::printf(" %9s", opt.name().c_str());
     std::printf("\n");

@@ -35,6 +35,10 @@ std::string TableProvenance::differenceFrom(const TableProvenance& o) const {
     if (weightRange != o.weightRange || activationRange != o.activationRange) return "the range methods differ";
     if (batch != o.batch) return "the batch size differs";
     if (seed != o.seed) return "the seed differs";
+    if (adaQuantIterations != o.adaQuantIterations)
+        return o.adaQuantIterations ? "it was not measured with AdaQuant parameters at " +
+                                          std::to_string(o.adaQuantIterations) + " iterations"
+                                    : "it was measured with AdaQuant parameters";
     return {};
 }
 
@@ -64,8 +68,11 @@ QJsonArray sensitivityLayersToJson(const SensitivityResult& r) {
         l["params"] = qint64(r.layers[i].params);
         l["macs"] = qint64(r.layers[i].macs);
         QJsonArray cells;
-        for (const SensitivityCell& c : r.cells[i])
-            cells.append(QJsonObject{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}});
+        for (const SensitivityCell& c : r.cells[i]) {
+            QJsonObject cell{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}};
+            if (c.adaQuant) cell["adaquant"] = true;
+            cells.append(cell);
+        }
         l["cells"] = cells;
         layers.append(l);
     }
@@ -81,6 +88,8 @@ void addSensitivitySummary(QJsonObject& o, const SensitivityResult& r) {
     o["base_top1"] = r.baseTop1;
     o["seconds"] = r.seconds;
     o["forward_equivalents"] = r.forwardEquivalents;
+    if (r.usedAdaQuant())
+        o["adaquant"] = QJsonObject{{"iterations", r.adaQuantIterations}, {"samples", qint64(r.adaQuantSamples)}};
 }
 
 QJsonObject sensitivityTableToJson(const SensitivityTable& t) {
@@ -97,6 +106,7 @@ QJsonObject sensitivityTableToJson(const SensitivityTable& t) {
     prov["act_range"] = q(p.activationRange);
     prov["batch"] = qint64(p.batch);
     prov["seed"] = qint64(p.seed);
+    if (p.adaQuantIterations > 0) prov["adaquant_iterations"] = p.adaQuantIterations;
     QJsonArray opts;
     for (const auto& o : p.options) opts.append(q(o));
     prov["options"] = opts;
@@ -149,6 +159,7 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
     p.activationRange = prov["act_range"].toString().toStdString();
     p.batch = prov["batch"].toInteger(256);
     p.seed = uint64_t(prov["seed"].toInteger(0));
+    p.adaQuantIterations = prov["adaquant_iterations"].toInt(0);
     SensitivityResult& r = t.result;
     r.metric = o["metric"].toString().toStdString();
     r.samples = o["samples"].toInteger();
@@ -158,6 +169,14 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
     r.baseTop1 = o["base_top1"].toDouble();
     r.seconds = o["seconds"].toDouble();
     r.forwardEquivalents = o["forward_equivalents"].toDouble();
+    if (o.contains("adaquant")) {
+        const QJsonObject aq = o["adaquant"].toObject();
+        r.adaQuantIterations = aq["iterations"].toInt();
+        r.adaQuantSamples = aq["samples"].toInteger();
+        if (r.adaQuantIterations < 1)
+            throw invalidInput(what + " says it used AdaQuant but not with how many iterations: measure it again "
+                               "with ptq sensitivity --force.");
+    }
     try {
         for (const QJsonValue& v : prov["options"].toArray()) {
             p.options.push_back(v.toString().toStdString());
@@ -187,7 +206,8 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
             if (!co["delta_loss"].isDouble() || !co["delta_top1"].isDouble())
                 throw invalidInput(what + " has a cell of layer " + layer.name +
                                    " without numbers: measure it again with ptq sensitivity --force.");
-            row.push_back({co["delta_loss"].toDouble(), co["delta_top1"].toDouble(), co["local_mse"].toDouble()});
+            row.push_back({co["delta_loss"].toDouble(), co["delta_top1"].toDouble(), co["local_mse"].toDouble(),
+                           co["adaquant"].toBool(false)});
         }
         r.layers.push_back(layer);
         r.cells.push_back(std::move(row));

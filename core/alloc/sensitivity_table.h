@@ -32,6 +32,8 @@ struct TableProvenance {
     std::string activationRange = "minmax";
     int64_t batch = 256;
     uint64_t seed = 0;
+    /// Adam steps of the AdaQuant results the table was measured with (`--adaquant`); 0: none.
+    int adaQuantIterations = 0;
 
     /// Empty when @p other describes the same measurement, else the first difference as a
     /// phrase ("the model file's content differs", "the data differs: ...").
@@ -49,10 +51,11 @@ struct SensitivityTable {
 };
 
 /// The table's layers as JSON: name, kind, params, macs and one {delta_loss, delta_top1,
-/// local_mse} cell an option (the file's "layers" and `ptq sensitivity --json`'s).
+/// local_mse} cell an option, with "adaquant": true on cells measured with AdaQuant parameters (the file's "layers" and `ptq sensitivity --json`'s).
 QJsonArray sensitivityLayersToJson(const SensitivityResult& result);
 /// The table's summary figures as JSON members of @p out: metric, samples, FP32 and base loss
-/// and top-1, seconds, forward equivalents (shared by the file and `ptq sensitivity --json`).
+/// and top-1, seconds, forward equivalents, and "adaquant": {iterations, samples} when cells used
+/// AdaQuant results (older files lack it: no cell did) (shared by the file and `ptq sensitivity --json`).
 void addSensitivitySummary(QJsonObject& out, const SensitivityResult& result);
 
 /// The whole table file's JSON object ("ptq-sensitivity" v1), for embedding (project files).

@@ -1,5 +1,6 @@
 #include "core/analysis/sensitivity.h"
 
+#include "core/methods/adaquant.h"
 #include "core/quant/multipoint.h"
 #include "core/quant/quantized_model.h"
 #include "core/quant/range_calibration.h"
@@ -10,6 +11,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <regex>
@@ -166,20 +168,58 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
             reportProgress(layerProgress.get(), double(oi) / double(req.options.size()), "Sensitivity " + node.name);
             const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.granularity);
             const QuantSpec aSpec = QuantSpec::activations(o.activationBits);
-            at::Tensor qWeight;
-            if (o.weightPoints > 1)
+            // An applied AdaQuant result at this option replaces the weight, the bias and both
+            // quantizers' parameters; multipoint options have none.
+            const AdaQuantLayerResult* tuned = nullptr;
+            if (req.adaQuant && o.weightPoints == 1 && !(o == req.base))  // the base is the reference
+                if (const AdaQuantLayerResult* found = req.adaQuant->find(node.name, o.weightBits, o.activationBits);
+                    found && found->applied)
+                    tuned = found;
+            at::Tensor qWeight, tunedBias;
+            if (tuned) {
+                if (tuned->weightShape != floatWeight.sizes().vec())
+                    throw invalidInput("The AdaQuant result of layer '" + node.name +
+                                       "' has another weight shape than the model's: tune it again on this model.");
+                const at::Tensor w = at::from_blob(const_cast<float*>(tuned->weight.data()), tuned->weightShape,
+                                                   at::kFloat).clone().to(floatWeight.scalar_type());
+                const size_t channels = wSpec.granularity == Granularity::PerTensor ? 1 : size_t(w.size(0));
+                if (tuned->weightParams.channels() != channels)
+                    throw invalidInput("The AdaQuant result of layer '" + node.name +
+                                       "' was tuned at another weight granularity: tune it at the table's.");
+                qWeight = fakeQuantize(w, wSpec, tuned->weightParams);
+                if (!tuned->bias.empty() && node.inputs.size() > 2) {
+                    const at::Tensor& b = base.floatParam(graph.paramOf(node, 2));
+                    if (b.numel() != int64_t(tuned->bias.size()))
+                        throw invalidInput("The AdaQuant result of layer '" + node.name +
+                                           "' has another bias size than the model's: tune it again on this model.");
+                    tunedBias = at::from_blob(const_cast<float*>(tuned->bias.data()), b.sizes(), at::kFloat)
+                                    .clone()
+                                    .to(b.scalar_type());
+                }
+                if (!r.usedAdaQuant()) {
+                    r.adaQuantIterations = tuned->iterations;
+                    r.adaQuantSamples = tuned->samples;
+                }
+            } else if (o.weightPoints > 1) {
                 multipointQuantize(floatWeight, wSpec, req.weightMethod, o.weightPoints, base.inputEnergy(node.name),
                                    qWeight);
-            else
+            } else {
                 qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.weightMethod));
-            const QuantParams aParams = base.observedActivationParams(node.name, o.activationBits);
+            }
+            const std::string biasKey = tunedBias.defined() ? graph.paramOf(node, 2) : std::string();
+            const at::Tensor floatBias = tunedBias.defined() ? base.floatParam(biasKey) : at::Tensor();
+            const QuantParams aParams = tuned && !tuned->activationParams.scale.empty()
+                                            ? tuned->activationParams
+                                            : base.observedActivationParams(node.name, o.activationBits);
             // The base model with this one layer at the option; its output error is measured
             // against the FP layer on the same (raw) input.
             at::Tensor rawInput;
             double sqErr = 0, elems = 0;
             RunHooks hooks = baseHooks;
             hooks.paramOverride = [&](const std::string& key) -> const at::Tensor* {
-                return key == weightKey ? &qWeight : baseHooks.paramOverride(key);
+                if (key == weightKey) return &qWeight;
+                if (!biasKey.empty() && key == biasKey) return &tunedBias;
+                return baseHooks.paramOverride(key);
             };
             hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
                 if (n.id != node.id) return baseHooks.beforeNode(n, in);
@@ -191,6 +231,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                 std::vector<at::Tensor> ref = in;
                 ref[0] = rawInput;
                 ref[1] = floatWeight;
+                if (floatBias.defined()) ref[2] = floatBias;
                 const at::Tensor diff = (outs[0] - runOp(n, ref, outs[0].size(0)).at(0)).to(at::kDouble);
                 sqErr += (diff * diff).sum().item<double>();
                 elems += double(diff.numel());
@@ -209,6 +250,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                 cell.deltaTop1 = 100.0 * double(s.correct) / n - r.baseTop1;
             }
             cell.localMse = elems > 0 ? sqErr / elems : 0.0;
+            cell.adaQuant = tuned != nullptr;
             row.push_back(cell);
         }
         r.cells.push_back(std::move(row));
@@ -218,6 +260,30 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     logger()->info("Sensitivity: {} layers x {} options on {} samples in {:.1f} s ({:.1f} forward equivalents)",
                    r.layers.size(), r.options.size(), r.samples, r.seconds, r.forwardEquivalents);
     return r;
+}
+
+std::vector<std::pair<int, int>> adaQuantBitOptions(const SensitivityRequest& request) {
+    std::vector<std::pair<int, int>> out;
+    for (const BitOption& o : request.options) {
+        const std::pair<int, int> bits{o.weightBits, o.activationBits};
+        if (o.weightPoints == 1 && !(o == request.base) && std::find(out.begin(), out.end(), bits) == out.end())
+            out.push_back(bits);
+    }
+    return out;
+}
+
+SensitivityResult measureSensitivityWithAdaQuant(const Graph& graph, const Dataset& data, SensitivityRequest request,
+                                                 const AdaQuantOptions& options, AdaQuantStore& store,
+                                                 const Progress* progress) {
+    options.validate();
+    const std::vector<std::pair<int, int>> bits = adaQuantBitOptions(request);
+    // Tuning takes most of the time: a few Adam steps per layer and option against one suffix
+    // run per cell.
+    const ScaledProgress tuneProgress(progress, 0.0, bits.empty() ? 0.0 : 0.7, "AdaQuant");
+    if (!bits.empty()) adaQuantOptions(graph, data, bits, request.granularity, options, store, tuneProgress.get());
+    request.adaQuant = &store;
+    const ScaledProgress measureProgress(progress, bits.empty() ? 0.0 : 0.7, 1.0, "Sensitivity");
+    return measureSensitivity(graph, data, request, measureProgress.get());
 }
 
 }  // namespace ptq

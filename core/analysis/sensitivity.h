@@ -16,9 +16,13 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ptq {
+
+class AdaQuantStore;
+struct AdaQuantOptions;
 
 /// A candidate setting of one layer, named like "w4a8", or "w4x2a8" for multipoint weights
 /// (a sum of two 4-bit tensors; core/quant/multipoint.h).
@@ -51,12 +55,18 @@ struct SensitivityRequest {
     int64_t batchSize = 256;
     /// Bound on the activations kept between layers (the widest cut times the samples).
     int64_t cacheBytes = int64_t(2) << 30;
+    /// Parallel AdaQuant results (core/methods/adaquant.h), or nullptr. A cell whose (layer,
+    /// weight bits, activation bits) has an applied result is measured with the tuned weight,
+    /// bias and quantizer parameters; other cells (multipoint options included) as without.
+    /// Must outlive the call.
+    const AdaQuantStore* adaQuant = nullptr;
 };
 
 struct SensitivityCell {
     double deltaLoss = 0;  ///< loss with the layer at the option minus the base model's loss
     double deltaTop1 = 0;  ///< top-1 (points) with the option minus the base model's top-1
     double localMse = 0;   ///< the layer's output MSE under the option vs FP, on the same input
+    bool adaQuant = false; ///< measured with the layer's AdaQuant-tuned parameters at the option
 };
 
 struct SensitivityLayer {
@@ -81,6 +91,11 @@ struct SensitivityResult {
     /// Node executions over the data divided by the graph's node count: full-forward
     /// equivalents spent (what the suffix runs save shows against layers x options + 1).
     double forwardEquivalents = 0;
+    /// Of the AdaQuant results used (any cell's adaQuant set): Adam steps per layer and the
+    /// calibration samples tuned on; 0 when no cell used one.
+    int adaQuantIterations = 0;
+    int64_t adaQuantSamples = 0;
+    bool usedAdaQuant() const { return adaQuantIterations > 0; }
 };
 
 /// Measures the table on @p graph (BatchNorm folded) over @p data. Long; any one thread;
@@ -88,5 +103,17 @@ struct SensitivityResult {
 /// mis-shaped set, no options or bad bits; ptq::Cancelled when asked to stop.
 SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& request,
                                      const Progress* progress = nullptr);
+
+/// The (weight bits, activation bits) pairs AdaQuant can tune for @p request: its single-point
+/// options but the base, each once.
+std::vector<std::pair<int, int>> adaQuantBitOptions(const SensitivityRequest& request);
+
+/// Tunes every layer with parallel AdaQuant at each of adaQuantBitOptions(@p request) on
+/// @p data (one cache fill; core/methods/adaquant.h) into @p store, then measures the table
+/// with it (request.adaQuant is replaced by @p store). One progress/cancel object for both;
+/// throws as adaQuantOptions and measureSensitivity do.
+SensitivityResult measureSensitivityWithAdaQuant(const Graph& graph, const Dataset& data, SensitivityRequest request,
+                                                 const AdaQuantOptions& options, AdaQuantStore& store,
+                                                 const Progress* progress = nullptr);
 
 }  // namespace ptq

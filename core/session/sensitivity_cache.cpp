@@ -22,6 +22,8 @@ std::string SensitivityCache::key(const TableProvenance& p) {
     std::string text = p.modelSha256 + "|" + p.data + "|" + p.base + "|" + p.granularity + "|" + p.weightRange + "|" +
                        p.activationRange + "|" + std::to_string(p.batch) + "|" + std::to_string(p.seed);
     for (const std::string& o : p.options) text += "|" + o;
+    // Tables measured with AdaQuant parameters are other entries (plain keys stay as they were).
+    if (p.adaQuantIterations > 0) text += "|adaquant=" + std::to_string(p.adaQuantIterations);
     return QCryptographicHash::hash(QByteArray::fromStdString(text), QCryptographicHash::Sha1).toHex().toStdString();
 }
 

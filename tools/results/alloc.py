@@ -62,6 +62,16 @@ def measure(args, points):
         points.setdefault(key, {})["table"] = {k: sens[k] for k in
                                                ("samples", "seconds", "fp32_top1", "base_top1", "reused")}
         save_points_(points)
+        table_aq = None
+        if "advanced" in args.pipelines.split(","):
+            # The advanced pipeline tunes every layer with AdaQuant: its allocation is predicted
+            # from a table whose cells were measured with the AdaQuant parameters of each option.
+            table_aq = os.path.join(WORK, f"{key}_table_adaquant.json")
+            sens = run_json(["sensitivity", path, "--calib", CALIB, "--options", OPTIONS, "--adaquant", "--out",
+                             table_aq])
+            points[key]["table_adaquant"] = {k: sens.get(k) for k in
+                                             ("samples", "seconds", "fp32_top1", "base_top1", "reused", "adaquant")}
+            save_points_(points)
         for ratio in args.ratios:
             name = f"{ratio:.3f}"
             alloc = os.path.join(WORK, f"{key}_{name}.json")
@@ -74,12 +84,22 @@ def measure(args, points):
             for pipeline in args.pipelines.split(","):
                 if pipeline == "advanced" and ratio not in args.advanced_ratios:
                     continue
-                if pipeline in entry and entry[pipeline].get("alloc_degradation") == a["degradation"]:
+                palloc, pa = alloc, a
+                if pipeline == "advanced":
+                    palloc = os.path.join(WORK, f"{key}_{name}_adaquant.json")
+                    pa = run_json(["allocate", "--table", table_aq, "--max-size-ratio", str(ratio), "--out", palloc])
+                    entry["advanced_allocate"] = {k: pa[k] for k in ("size_ratio", "bops_ratio", "degradation",
+                                                                     "solve_ms", "predicted_delta_top1")}
+                    entry["advanced_bits"] = [l["option"] for l in pa["layers"]]
+                    save_points_(points)
+                if pipeline in entry and entry[pipeline].get("alloc_degradation") == pa["degradation"] and \
+                        entry[pipeline].get("table", "plain") == ("adaquant" if pipeline == "advanced" else "plain"):
                     continue  # measured already for this allocation
-                e = run_json(["evaluate", path, "--alloc", alloc, "--eval", "fmnist:test", "--pipeline", pipeline])
+                e = run_json(["evaluate", path, "--alloc", palloc, "--eval", "fmnist:test", "--pipeline", pipeline])
                 entry[pipeline] = {k: e[k] for k in ("fp32_top1", "quant_top1", "drop", "predicted_drop",
                                                      "predicted_top1", "tune_seconds")}
-                entry[pipeline]["alloc_degradation"] = a["degradation"]
+                entry[pipeline]["alloc_degradation"] = pa["degradation"]
+                entry[pipeline]["table"] = "adaquant" if pipeline == "advanced" else "plain"
                 save_points_(points)
     if args.bench:
         points["bench_ip"] = run_json(["bench", "ip"])
@@ -102,20 +122,23 @@ def render(points):
         m = points[key]
         t = m.get("table", {})
         rows = []
-        for name in sorted(k for k in m if k != "table"):
+        for name in sorted(k for k in m if not k.startswith("table")):
             e = m[name]
             light, adv = e.get("light"), e.get("advanced")
             ref = light or adv
             if not ref:
                 continue
-            cells = [f"{float(name):.3f}", f"{e['allocate']['size_ratio']:.4f}", bits_summary(e["bits"]),
+            bits = bits_summary(e["bits"])
+            if adv and adv.get("table") == "adaquant" and e.get("advanced_bits") and e["advanced_bits"] != e["bits"]:
+                bits += f" (adv.: {bits_summary(e['advanced_bits'])})"
+            cells = [f"{float(name):.3f}", f"{e['allocate']['size_ratio']:.4f}", bits,
                      f"{e['allocate']['degradation']:.4f}", f"{ref['predicted_top1']:.2f}"]
             for r in (light, adv):
                 cells.append(f"{r['quant_top1']:.2f} ({-r['drop']:+.2f})" if r else "–")
             err = [abs(r["drop"] - r["predicted_drop"]) for r in (light, adv) if r]
             cells.append(" / ".join(f"{x:.2f}" for x in err))
             rows.append("| " + " | ".join(cells) + " |")
-        fp32 = next((m[k]["light"]["fp32_top1"] for k in m if k != "table" and "light" in m[k]), None)
+        fp32 = next((m[k]["light"]["fp32_top1"] for k in m if not k.startswith("table") and "light" in m[k]), None)
         head = ("| budget (of FP32) | allocated | layers × weight bits | Σ ΔL | predicted top-1 | light top-1 "
                 "(vs FP32) | advanced top-1 (vs FP32) | abs(measured − predicted drop), light / adv. |")
         rule = "|---:|---:|---|---:|---:|---:|---:|---:|"
@@ -132,16 +155,24 @@ def render(points):
                      " (target: no more than 1.0 pt below).")
     for pipeline in ("light", "advanced"):
         errs = [(abs(e[pipeline]["drop"] - e[pipeline]["predicted_drop"]), KEYS[k], n)
-                for k in KEYS if k in points for n, e in points[k].items() if n != "table" and pipeline in e]
+                for k in KEYS if k in points for n, e in points[k].items()
+                if not n.startswith("table") and pipeline in e]
         if errs:
             worst = max(errs)
             within = sum(1 for e in errs if e[0] <= 0.5)
             notes.append(f"- Predicted vs measured drop, {pipeline}: {within} of {len(errs)} points within 0.5 pt; "
                          f"the worst {worst[0]:.2f} pt ({worst[1]} at {float(worst[2]):.3f}).")
+    adaquant_rows = any(e.get("advanced", {}).get("table") == "adaquant"
+                        for k in KEYS if k in points for n, e in points[k].items() if not n.startswith("table"))
     if notes:
-        parts.append("### Reading\n\n" + "\n".join(notes) + "\n- The table measures each layer quantized alone "
+        parts.append("### Reading\n\n" + "\n".join(notes) + "\n- " + (
+                     "The light rows allocate from the plain table (each layer quantized alone, untuned); the "
+                     "advanced rows from a table measured with each layer's AdaQuant parameters at each option "
+                     "(`ptq sensitivity --adaquant`), allocated and predicted on their own (bits in parentheses "
+                     "where they differ)." if adaquant_rows else
+                     "The table measures each layer quantized alone "
                      "without tuning, so it predicts the light pipeline; AdaQuant and bias tuning recover more than "
-                     "it predicts. The predicted top-1 sums per-layer top-1 changes measured on 2000 images "
+                     "it predicts.") + " The predicted top-1 sums per-layer top-1 changes measured on 2000 images "
                      "(each a count of a few flipped images, so noisy by a tenth of a point or more), and single points can miss by more than the mean error.")
     bench = points.get("bench_ip")
     if bench:
