@@ -219,6 +219,14 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
                 sumChoice(problem, start, known);
                 incumbent = (sumOf(known, objective) - offset[objective]) / scale[objective];
                 off = columnsThatCannotBeat(columnData, prices, incumbent);
+                // A better incumbent from two-layer moves among the columns left fixes more.
+                std::vector<int> better = improvePairs(start, budgets, objective, off);
+                if (better != start) {
+                    start = std::move(better);
+                    sumChoice(problem, start, known);
+                    incumbent = (sumOf(known, objective) - offset[objective]) / scale[objective];
+                    off = columnsThatCannotBeat(columnData, prices, incumbent);
+                }
             }
         }
         openColumns = 0;

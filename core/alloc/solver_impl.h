@@ -69,6 +69,8 @@ struct Allocator::Impl {
     void build(const alloc_detail::Structure& s);
     std::vector<int> repair(std::vector<int> choice, const alloc_detail::Budgets& budgets, int objective) const;
     std::vector<int> improve(std::vector<int> choice, const alloc_detail::Budgets& budgets, int objective) const;
+    std::vector<int> improvePairs(std::vector<int> choice, const alloc_detail::Budgets& budgets, int objective,
+                                  const std::vector<char>& off) const;
     std::vector<int> incumbentFor(const LagrangianPrices& prices, const alloc_detail::Budgets& budgets, int objective) const;
     AllocationResult solve(const alloc_detail::Budgets& budgets, int objective, bool explain);
     void explainInfeasible(const alloc_detail::Budgets& budgets, AllocationResult& r);

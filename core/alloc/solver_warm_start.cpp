@@ -111,6 +111,70 @@ std::vector<int> Allocator::Impl::improve(std::vector<int> choice, const Budgets
     return choice;
 }
 
+/// Moves of one or two layers at once among the columns not in @p off, the best first, while
+/// one lowers the objective and fits every budget. The greedy pass stops where no single move
+/// helps; near-ties (one layer up, another down) are where branch and bound spends its time,
+/// and an incumbent that already takes them leaves it less to prove (more columns fixed).
+std::vector<int> Allocator::Impl::improvePairs(std::vector<int> choice, const Budgets& budgets, int objective,
+                                               const std::vector<char>& off) const {
+    struct Move {
+        size_t layer;
+        int option;
+        double d[kQuantities];
+    };
+    AllocationResult sums;
+    sumChoice(problem, choice, sums);
+    for (int pass = 0; pass < 16; ++pass) {
+        double slack[kQuantities];
+        for (int q = 0; q < kQuantities; ++q)
+            slack[q] = budgets.has(q) ? budgets.value[q] + budgetTolerance(budgets.value[q]) - sumOf(sums, q)
+                                      : std::numeric_limits<double>::infinity();
+        std::vector<Move> moves;
+        for (int c = 0; c < columns; ++c) {
+            if (off[size_t(c)]) continue;
+            const size_t l = size_t(columnData[size_t(c)].layer);
+            int option = -1;
+            for (size_t k = 0; k < columnOf[l].size(); ++k)
+                if (columnOf[l][k] == c + 1) option = keptOptions[l][k];
+            if (option < 0 || option == choice[l]) continue;
+            Move m{l, option, {}};
+            for (int q = 0; q < kQuantities; ++q)
+                m.d[q] = valueOf(problem, q, l, size_t(option)) - valueOf(problem, q, l, size_t(choice[l]));
+            moves.push_back(m);
+        }
+        if (moves.size() > 1500) break;  // quadratic: for the small open sets the fixing leaves
+        auto fits = [&](const Move& a, const Move* b) {
+            for (int q = 0; q < kQuantities; ++q)
+                if (budgets.has(q) && a.d[q] + (b ? b->d[q] : 0.0) > slack[q]) return false;
+            return true;
+        };
+        // Improve by more than rounding noise only, so the passes end.
+        double best = -1e-12 * std::max(1.0, std::abs(sumOf(sums, objective)));
+        int bi = -1, bj = -1;
+        for (size_t i = 0; i < moves.size(); ++i) {
+            if (moves[i].d[objective] < best && fits(moves[i], nullptr)) {
+                best = moves[i].d[objective];
+                bi = int(i);
+                bj = -1;
+            }
+            for (size_t j = i + 1; j < moves.size(); ++j) {
+                if (moves[j].layer == moves[i].layer) continue;
+                const double d = moves[i].d[objective] + moves[j].d[objective];
+                if (d < best && fits(moves[i], &moves[j])) {
+                    best = d;
+                    bi = int(i);
+                    bj = int(j);
+                }
+            }
+        }
+        if (bi < 0) break;
+        choice[moves[size_t(bi)].layer] = moves[size_t(bi)].option;
+        if (bj >= 0) choice[moves[size_t(bj)].layer] = moves[size_t(bj)].option;
+        sumChoice(problem, choice, sums);
+    }
+    return choice;
+}
+
 /// The best feasible allocation among the previous answer repaired to fit and the relaxed
 /// (Lagrangian) answer repaired to fit, each then improved greedily; empty when neither fits.
 std::vector<int> Allocator::Impl::incumbentFor(const LagrangianPrices& prices, const Budgets& budgets,
