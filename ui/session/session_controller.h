@@ -29,6 +29,7 @@ public:
     void setCacheDirectory(const QString& directory) { cacheDirectory_ = directory; }
     QString cacheDirectory() const { return cacheDirectory_; }
     void setSensitivityRequest(const ptq::SensitivityRequest& request) { sensitivityRequest_ = request; }
+    const ptq::SensitivityRequest& sensitivityRequest() const { return sensitivityRequest_; }
 
     /// Imports @p path, then measures (or reads from the cache) its sensitivity on
     /// @p calibrationSource. The current model stays until the new one is in.
