@@ -13,7 +13,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
+    const std::unique_ptr<QCoreApplication> app = ptq::cli::makeApplication(argc, argv);
     QCoreApplication::setApplicationName("ptq");
     QCoreApplication::setOrganizationName("PTQ Studio");
     QCoreApplication::setApplicationVersion(PTQ_VERSION);
