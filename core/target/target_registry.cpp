@@ -118,6 +118,9 @@ const TargetRegistry& TargetRegistry::shared() {
 
 void TargetRegistry::examine(const QString& file) {
     auto loader = std::make_unique<QPluginLoader>(file);
+    // Resolve every symbol when loading: a plugin built against something missing is refused
+    // here with the symbol's name, instead of aborting the process at its first call.
+    loader->setLoadHints(QLibrary::ResolveAllSymbolsHint);
     auto broken = [&](const QString& reason) { broken_.append(BrokenPlugin{file, reason}); };
     const QJsonObject meta = loader->metaData();
     if (meta.isEmpty()) {
