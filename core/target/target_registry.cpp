@@ -85,8 +85,11 @@ QStringList TargetRegistry::defaultSearchPaths() {
     QStringList candidates;
     const QString env = qEnvironmentVariable("PTQSTUDIO_PLUGIN_PATH");
     for (const QString& dir : env.split(QLatin1Char(':'), Qt::SkipEmptyParts)) candidates.append(dir);
-    candidates.append(executableDir() + QStringLiteral("/../") + QStringLiteral(PTQ_PLUGIN_INSTALL_DIR));
-    candidates.append(QStringLiteral(PTQ_BUILD_PLUGIN_DIR));
+    const QString besideExecutable = executableDir() + QStringLiteral("/../") + QStringLiteral(PTQ_PLUGIN_INSTALL_DIR);
+    candidates.append(besideExecutable);
+    // The build tree's folder serves programs run from the build tree (tests sit deeper in it);
+    // an installed program, which has its own folder, never reads from a build tree.
+    if (!QFileInfo(besideExecutable).isDir()) candidates.append(QStringLiteral(PTQ_BUILD_PLUGIN_DIR));
     QStringList out;
     QSet<QString> seen;
     for (const QString& dir : candidates) {
