@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
         {"allocate", ptq::cli::runAllocate},
         {"pareto", ptq::cli::runPareto},
         {"evaluate", ptq::cli::runEvaluate},
+        {"targets", ptq::cli::runTargets},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

@@ -20,6 +20,7 @@ int runExport(const std::vector<std::string>& args);
 int runAllocate(const std::vector<std::string>& args);
 int runPareto(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);
+int runTargets(const std::vector<std::string>& args);
 /// `ptq bench ip` (cmd_bench_ip.cpp), reached through runBench's table.
 int runBenchIp(const std::vector<std::string>& args);
 /// `ptq bench adaquant` (cmd_bench_adaquant.cpp), reached through runBench's table.
