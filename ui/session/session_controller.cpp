@@ -122,12 +122,15 @@ void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResul
 
 void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
                                        const ptq::BudgetRequest& budget) {
-    cancelJob();
-    ++jobGeneration_;  // a running import or measurement would be stale
+    // Jobs still queued for the old session find another model when they end (their results
+    // check it) and change nothing.
     session_ = std::move(session);
     sensitivityRequest_ = request;
     budget_ = budget;
     budget_.pins = session_.pins;
+    tuned_.reset();  // the tuned model is not saved: quantize again to get one
+    tunedState_ = {};
+    fp32_.clear();
     restoring_ = true;
     if (session_.model) Q_EMIT modelLoaded();
     if (session_.sensitivity) {
@@ -136,24 +139,26 @@ void SessionController::restoreSession(ptq::Session session, const ptq::Sensitiv
     }
     restoring_ = false;
     Q_EMIT allocationChanged();
+    Q_EMIT tunedChanged();
+    Q_EMIT measuredChanged();
+    Q_EMIT adaquantChanged();
     checkIdle();
 }
 
 void SessionController::runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
                                std::function<void(bool ok, const QString& message)> done) {
-    auto progress = beginJob(title);
-    auto* watcher = new QFutureWatcher<JobOutcome>(this);
-    connect(watcher, &QFutureWatcher<JobOutcome>::finished, this, [=] {
-        watcher->deleteLater();
-        --jobsInFlight_;
-        const JobOutcome out = watcher->result();
-        Q_EMIT jobFinished(title, out.ok, out.error, out.invalidInput);
-        if (done) done(out.ok, out.error);
-        checkIdle();
+    const int id = jobs_->submit(title, [work](const ptq::Progress& progress) -> JobRunner::Apply {
+        work(progress);
+        return {};
     });
-    watcher->setFuture(QtConcurrent::run(&jobPool_, [work, progress] {
-        return guarded([&](JobOutcome&) { work(*progress); });
-    }));
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(jobs_, &JobRunner::jobFinished, this,
+                          [id, done, connection](int finished, const QString&, bool ok, bool, const QString& message,
+                                                 bool) {
+                              if (finished != id) return;
+                              disconnect(*connection);
+                              if (done) done(ok, message);
+                          });
 }
 
 void SessionController::cancelJob() {
