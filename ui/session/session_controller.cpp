@@ -122,15 +122,14 @@ void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResul
 
 void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
                                        const ptq::BudgetRequest& budget) {
-    // Jobs still queued for the old session find another model when they end (their results
-    // check it) and change nothing.
+    jobs_->cancelAll();  // a running import or measurement would be stale
     session_ = std::move(session);
+    tuned_.reset();  // tuned models are not saved; AdaQuant results are (session_.adaquant)
+    tunedState_ = {};
+    fp32_.clear();
     sensitivityRequest_ = request;
     budget_ = budget;
     budget_.pins = session_.pins;
-    tuned_.reset();  // the tuned model is not saved: quantize again to get one
-    tunedState_ = {};
-    fp32_.clear();
     restoring_ = true;
     if (session_.model) Q_EMIT modelLoaded();
     if (session_.sensitivity) {
@@ -147,17 +146,20 @@ void SessionController::restoreSession(ptq::Session session, const ptq::Sensitiv
 
 void SessionController::runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
                                std::function<void(bool ok, const QString& message)> done) {
-    const int id = jobs_->submit(title, [work](const ptq::Progress& progress) -> JobRunner::Apply {
+    const int id = jobs_->submit(title, [work, done](const ptq::Progress& progress) -> JobRunner::Apply {
         work(progress);
-        return {};
+        return [done] {
+            if (done) done(true, {});
+        };
     });
+    if (!done) return;
+    // Success reports through the apply step above; failure and cancel through the runner.
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = connect(jobs_, &JobRunner::jobFinished, this,
-                          [id, done, connection](int finished, const QString&, bool ok, bool, const QString& message,
-                                                 bool) {
+                          [id, done, connection](int finished, const QString&, bool ok, bool, const QString& message) {
                               if (finished != id) return;
                               disconnect(*connection);
-                              if (done) done(ok, message);
+                              if (!ok) done(false, message);
                           });
 }
 
