@@ -168,6 +168,10 @@ SensitivityTable readSensitivityTable(const std::string& path) {
         layer.kind = l["kind"].toString().toStdString();
         layer.params = l["params"].toInteger();
         layer.macs = l["macs"].toInteger();
+        if (layer.params < 0 || layer.macs < 0)
+            throw invalidInput("The sensitivity table " + path + " gives layer '" + layer.name + "' a negative " +
+                               (layer.params < 0 ? "params" : "macs") + " count: measure it again with ptq "
+                               "sensitivity --force.");
         const QJsonArray cells = l["cells"].toArray();
         if (layer.name.empty() || size_t(cells.size()) != r.options.size())
             throw invalidInput("The sensitivity table " + path + " has a layer " +

@@ -129,11 +129,12 @@ void SessionController::openModel(const QString& path, const QString& calibratio
 void SessionController::setCalibrationSource(const QString& source) {
     if (!session_.model) return;
     cancelJob();
+    const std::string previous = session_.calibrationSource;
     session_.calibrationSource = source.toStdString();
-    startSensitivity();
+    startSensitivity(previous);
 }
 
-void SessionController::startSensitivity() {
+void SessionController::startSensitivity(const std::string& fallbackSource) {
     const int generation = ++jobGeneration_;
     const QString title = tr("Sensitivity on %1").arg(QString::fromStdString(session_.calibrationSource));
     auto progress = beginJob(title);
@@ -145,7 +146,11 @@ void SessionController::startSensitivity() {
         const bool current = generation == jobGeneration_;
         Q_EMIT jobFinished(title, out.ok && current, current ? out.error : tr("Superseded by a newer request."),
                            out.invalidInput);
-        if (!out.ok && current && !out.cancelled) ptq::logger()->error("{}: {}", title.toStdString(), out.error.toStdString());
+        if (!out.ok && current) {
+            if (!out.cancelled) ptq::logger()->error("{}: {}", title.toStdString(), out.error.toStdString());
+            // The table shown was measured on the previous source: keep using that one.
+            if (!fallbackSource.empty()) session_.calibrationSource = fallbackSource;
+        }
         if (out.ok && current) {
             session_.setSensitivity(out.table);
             Q_EMIT sensitivityReady(out.fromCache);

@@ -86,7 +86,8 @@ Q_SIGNALS:
     void becameIdle();
 
 private:
-    void startSensitivity();
+    /// @p fallbackSource: the calibration source to go back to when this one turns out bad.
+    void startSensitivity(const std::string& fallbackSource = {});
     void startSolve(const ptq::BudgetRequest& request);
     void onSolved(const std::shared_ptr<const ptq::BudgetProblem>& problem, const ptq::BudgetAllocation& result);
     void resolveNow();
