@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test results clean fuzz asan-test
+.PHONY: all deps configure build run test package package-test results clean fuzz asan-test
 FUZZ_SECONDS ?= 30
 
 all: build
@@ -24,6 +24,15 @@ run: build
 
 test: build
 	cd $(BUILD) && QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j $(JOBS)
+
+# The Debian package: builds, then runs CPack in $(BUILD)/ and prints the .deb's path.
+package: build
+	cd $(BUILD) && cpack -G DEB
+	@ls -t $(BUILD)/ptq-studio_*.deb | head -n 1
+
+# Installs the .deb with apt-get, runs the installed programs, removes it again (root).
+package-test: build
+	bash tests/packaging/install_test.sh $(BUILD)
 
 # Regenerates docs/RESULTS.md's measured sections (long: tens of minutes on 2 cores).
 results: build

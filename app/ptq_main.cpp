@@ -13,7 +13,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
+    const std::unique_ptr<QCoreApplication> app = ptq::cli::makeApplication(argc, argv);
     QCoreApplication::setApplicationName("ptq");
     QCoreApplication::setOrganizationName("PTQ Studio");
     QCoreApplication::setApplicationVersion(PTQ_VERSION);
@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
         {"allocate", ptq::cli::runAllocate},
         {"pareto", ptq::cli::runPareto},
         {"evaluate", ptq::cli::runEvaluate},
+        {"targets", ptq::cli::runTargets},
     };
     const auto it = commands.find(args[0]);
     if (it == commands.end()) {

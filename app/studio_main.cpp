@@ -6,6 +6,7 @@
 #include "core/util/runtime.h"
 #include "ui/log/log_bridge.h"
 #include "ui/mainwindow/main_window.h"
+#include "ui/project/project_manager.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QCommandLineParser>
@@ -15,10 +16,13 @@
 #include <QtCore/QSaveFile>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QTimer>
+#include <QtGui/QIcon>
 #include <QtGui/QPixmap>
+#include <QtGui/QAction>
 #include <QtWidgets/QApplication>
 
 #include <cstdio>
+#include <map>
 #include <optional>
 
 namespace {
@@ -42,9 +46,25 @@ QString writeScreenshot(QWidget* window, const QString& path) {
     return {};
 }
 
+/// --run names -> the Quantize menu's actions (started as a user would, so their live plots show).
+const std::map<QString, QString>& runnableJobs() {
+    static const std::map<QString, QString> jobs{
+        {QStringLiteral("calibrate"), QStringLiteral("actionCalibrate")},
+        {QStringLiteral("evaluate"), QStringLiteral("actionEvaluate")},
+        {QStringLiteral("adaquant"), QStringLiteral("actionAdaQuantParallel")},
+        {QStringLiteral("adaquant-seq"), QStringLiteral("actionAdaQuantSequential")},
+        {QStringLiteral("bn-tuning"), QStringLiteral("actionBnTuning")},
+        {QStringLiteral("bias-correction"), QStringLiteral("actionBiasCorrection")},
+        {QStringLiteral("bias-tuning"), QStringLiteral("actionBiasTuning")},
+        {QStringLiteral("light"), QStringLiteral("actionLightPipeline")},
+        {QStringLiteral("advanced"), QStringLiteral("actionAdvancedPipeline")}};
+    return jobs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    ptq::preferPassiveOpenMpWait(argv);
     ptq::initRuntime();
     QElapsedTimer startClock;
     startClock.start();
@@ -55,6 +75,9 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("PTQ Studio"));
     QApplication::setApplicationDisplayName(QStringLiteral("PTQ Studio"));
     QApplication::setApplicationVersion(QStringLiteral(PTQ_VERSION));
+    // The installed desktop entry and icon (packaging/): lets the desktop match the window to them.
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.ptqstudio.PTQStudio"));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("ptq-studio")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -62,7 +85,7 @@ int main(int argc, char** argv) {
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("MODEL"),
-                                 QStringLiteral("TorchScript model (.pt) to open; the bundled demo when omitted."),
+                                 QStringLiteral("TorchScript model (.pt) or project (.ptqproj) to open; the bundled demo when omitted."),
                                  QStringLiteral("[MODEL]"));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
@@ -79,6 +102,25 @@ int main(int argc, char** argv) {
         QStringLiteral("Initial compression budget: quantizable weight size as a fraction R of FP32 (e.g. 0.15)."),
         QStringLiteral("R"));
     parser.addOption(budgetSizeOption);
+    const QCommandLineOption evalOption(
+        QStringLiteral("eval"),
+        QStringLiteral("Labelled evaluation data for Evaluate and the pipelines (default fmnist:test)."),
+        QStringLiteral("SRC"));
+    parser.addOption(evalOption);
+    QStringList runNames;
+    for (const auto& [name, action] : runnableJobs()) runNames << name;
+    const QCommandLineOption runOption(
+        QStringLiteral("run"),
+        QStringLiteral("Start JOB once the initial jobs finish, as the Quantize menu does: %1. With --screenshot, the "
+                       "window is rendered when JOB ends (or, with --screenshot-at, while it runs).")
+            .arg(runNames.join(QStringLiteral(", "))),
+        QStringLiteral("JOB"));
+    parser.addOption(runOption);
+    const QCommandLineOption screenshotAtOption(
+        QStringLiteral("screenshot-at"),
+        QStringLiteral("With --run and --screenshot: render once the job's progress reaches F (0 < F < 1)."),
+        QStringLiteral("F"));
+    parser.addOption(screenshotAtOption);
     parser.process(app);  // --help and --version print and exit here
 
     const QStringList positional = parser.positionalArguments();
@@ -104,6 +146,23 @@ int main(int argc, char** argv) {
         budgetSize = r;
     }
 
+    const QString runJob = parser.value(runOption);
+    if (parser.isSet(runOption) && !runnableJobs().count(runJob)) {
+        printError(QStringLiteral("--run takes one of %1, not \"%2\".").arg(runNames.join(QStringLiteral(", ")), runJob));
+        return BadInput;
+    }
+    std::optional<double> screenshotAt;
+    if (parser.isSet(screenshotAtOption)) {
+        bool ok = false;
+        const double f = parser.value(screenshotAtOption).toDouble(&ok);
+        if (!ok || f <= 0 || f >= 1 || !parser.isSet(runOption) || !screenshot) {
+            printError(QStringLiteral("--screenshot-at needs --run and --screenshot and a fraction between 0 and 1, e.g. "
+                                      "--screenshot-at 0.5."));
+            return BadInput;
+        }
+        screenshotAt = f;
+    }
+
     const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
     const QString logPath = QDir(dataDir).filePath(QStringLiteral("ptq-studio.log"));
     ptq::setConsoleLogLevel(spdlog::level::off);  // errors reach stderr once, as a sentence
@@ -116,6 +175,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(calibOption)) options.calibrationSource = parser.value(calibOption);
     ptq::ui::MainWindow window(options);
     if (screenshot) window.resize(ptq::ui::MainWindow::defaultSize());
+    if (parser.isSet(evalOption)) window.controller()->setEvaluationSource(parser.value(evalOption));
 
     auto log = ptq::logger();
     log->info("PTQ Studio {} starting: Qt {}, platform {}, {} compute threads", PTQ_VERSION, qVersion(),
@@ -126,21 +186,49 @@ int main(int argc, char** argv) {
     if (modelPath.isEmpty()) modelPath = QString::fromStdString(ptq::demoModelPath());
 
     int exitCode = Done;
-    if (screenshot) {
-        QObject::connect(&window, &ptq::ui::MainWindow::initialJobsFinished, &app, [&] {
-            // Let queued layout, replots and paint requests settle before rendering.
-            QTimer::singleShot(300, &app, [&] {
-                const QString error = writeScreenshot(&window, screenshotPath);
-                if (!error.isEmpty()) {
-                    printError(error);
-                    log->error("{}", error.toStdString());
-                    app.exit(Failed);
-                    return;
-                }
-                log->info("Wrote the screenshot {}", screenshotPath.toStdString());
-                app.exit(Done);
-            });
+    auto shoot = [&] {
+        // Let queued layout, replots and paint requests settle before rendering.
+        QTimer::singleShot(300, &app, [&] {
+            const QString error = writeScreenshot(&window, screenshotPath);
+            if (!error.isEmpty()) {
+                printError(error);
+                log->error("{}", error.toStdString());
+                app.exit(Failed);
+                return;
+            }
+            log->info("Wrote the screenshot {}", screenshotPath.toStdString());
+            app.exit(Done);
         });
+    };
+    int runId = -1;
+    bool shot = false;
+    if (!runJob.isEmpty()) {
+        QObject::connect(&window, &ptq::ui::MainWindow::initialJobsFinished, &app, [&, started = false]() mutable {
+            if (started) return;
+            started = true;
+            auto c = QObject::connect(window.controller()->jobs(), &ptq::ui::JobRunner::jobQueued, &app,
+                                      [&](int id) { runId = id; });
+            auto* action = window.findChild<QAction*>(runnableJobs().at(runJob));
+            if (action) action->trigger();
+            QObject::disconnect(c);
+        });
+        if (screenshot) {
+            QObject::connect(window.controller()->jobs(), &ptq::ui::JobRunner::jobProgress, &app,
+                             [&](int id, double fraction) {
+                                 if (id != runId || shot || !screenshotAt || fraction < *screenshotAt) return;
+                                 shot = true;
+                                 shoot();
+                             });
+            QObject::connect(window.controller()->jobs(), &ptq::ui::JobRunner::jobFinished, &app,
+                             [&](int id, const QString&, bool ok) {
+                                 if (id != runId || shot || !ok) return;
+                                 shot = true;
+                                 shoot();
+                             });
+        }
+    }
+    if (screenshot) {
+        if (runJob.isEmpty()) QObject::connect(&window, &ptq::ui::MainWindow::initialJobsFinished, &app, shoot);
         QObject::connect(&window, &ptq::ui::MainWindow::modelLoadFailed, &app,
                          [&](const QString& message, bool invalidInput) {
                              printError(message);
@@ -169,8 +257,10 @@ int main(int argc, char** argv) {
             return Failed;
         }
         window.reportError(QStringLiteral("No model"), sentence);
-    } else {
-        window.openModel(modelPath);
+    } else if (modelPath.endsWith(QLatin1String(".ptqproj"))) {
+        window.projectManager()->openProject(modelPath);
+    } else if (screenshot || !window.projectManager()->offerRecovery()) {
+        window.openModel(modelPath);  // unless unsaved work from a crash was recovered instead
     }
     exitCode = app.exec();
     log->info("PTQ Studio exiting with code {}", exitCode);

@@ -14,6 +14,8 @@ packages=(
   dataset-fashion-mnist
   python3-torch python3-torchvision python3-numpy
   xvfb xauth x11-apps
+  file dpkg-dev                      # cpack: the .deb and its Depends (dpkg-shlibdeps)
+  desktop-file-utils appstream       # validators of the shipped desktop entry and metainfo
 )
 if [ "${PTQ_WITH_EXTRAS:-0}" = 1 ]; then
   packages+=(imagemagick)

@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/target_args.h"
 #include "core/alloc/allocation.h"
 #include "core/analysis/evaluate.h"
 #include "core/graph/graph.h"
@@ -20,14 +21,19 @@ namespace ptq::cli {
 int runExport(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential"},
                  {"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points", "pipeline",
-                  "weight-range", "act-range", "batch", "input-shape", "seed", "adaquant-iters", "aimet-version"},
+                  "weight-range", "act-range", "batch", "input-shape", "seed", "adaquant-iters", "aimet-version",
+                  "target"},
                  "export");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "export");
     const std::string format = a.value("format");
     const std::string out = a.value("o", a.value("out"));
-    if (format != "json" && format != "torchscript" && format != "csv" && format != "aimet")
-        throw invalidInput("'ptq export' needs --format json, aimet, torchscript or csv (got '" + format + "').");
+    if (a.has("target")) return runTargetExport(a, format, out);  // a target's own exporter
+    if (format != "json" && format != "torchscript" && format != "csv" && format != "aimet" && format != "html")
+        throw invalidInput("'ptq export' needs --format json, aimet, torchscript, csv or html (got '" + format + "').");
+    if (format == "html" && !a.has("alloc"))
+        throw invalidInput("'ptq export --format html' reports an allocation: give --alloc ALLOC.json (ptq allocate "
+                           "writes one).");
     const AimetVersion aimet = aimetVersionFromString(a.value("aimet-version", "1.0.0"));
     if (out.empty()) throw invalidInput("'ptq export' needs -o OUT, the file to write.");
     std::optional<AllocationFile> alloc;
@@ -86,6 +92,9 @@ int runExport(const std::vector<std::string>& argv) {
     } else if (format == "csv") {
         writeLayerCsv(out, *run.model);
         what = "per-layer CSV";
+    } else if (format == "html") {
+        writeHtmlAllocationReport(out, *alloc, req, quant ? &*quant : nullptr, fp ? &*fp : nullptr);
+        what = "HTML report";
     } else {
         const TorchScriptExportReport r = exportQuantizedTorchScript(req.modelPath, *run.model, out);
         what = "quantized TorchScript (" + std::to_string(r.layers) + " layers' weights quantized, float activations)";

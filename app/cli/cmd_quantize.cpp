@@ -1,8 +1,10 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/target_args.h"
 #include "core/analysis/sensitivity.h"
 #include "core/methods/pipeline.h"
+#include "core/target/target_costs.h"
 #include "core/util/error.h"
 
 #include <QtCore/QJsonArray>
@@ -48,7 +50,8 @@ int runQuantize(const std::vector<std::string>& argv) {
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
-                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options"},
+                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options",
+                  "target"},
                  "quantize");
     QuantizeRequest req;
     req.modelPath = modelArg(a, "quantize");
@@ -113,6 +116,18 @@ int runQuantize(const std::vector<std::string>& argv) {
         if (a.has("options")) req.mixedOptions = BitOption::parseList(a.value("options"));
     } else if (a.has("options")) {
         throw invalidInput("--options lists the choices of a mixed allocation: add --max-size-ratio R.");
+    }
+    if (const TargetInfo* target = targetArg(a)) {
+        // The target decides what may run: its granularity unless one is given, and only its options.
+        if (!a.has("granularity")) req.granularity = granularityFromString(target->granularities.first().toStdString());
+        const std::string g = granularityName(req.granularity);
+        if (req.maxSizeRatio) {
+            if (!a.has("options")) req.mixedOptions = targetOptions(*target);
+            for (const BitOption& o : req.mixedOptions) requireSupported(*target, o.weightBits, o.activationBits, o.weightPoints, g);
+        } else {
+            requireSupported(*target, req.weightBits, req.activationBits, req.weightPoints, g);
+        }
+        if (req.keepFirstLast8bit) requireSupported(*target, 8, 8, 1, g);
     }
     req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
     req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));

@@ -1,12 +1,14 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/target_args.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
 #include "core/data/data_source.h"
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_card.h"
+#include "core/target/target_costs.h"
 #include "core/util/error.h"
 
 #include <QtCore/QFileInfo>
@@ -17,7 +19,8 @@ namespace ptq::cli {
 
 int runSensitivity(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "force"},
-                 {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed"},
+                 {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed",
+                  "target"},
                  "sensitivity");
     const std::string path = modelArg(a, "sensitivity");
     if (!a.has("calib"))
@@ -26,6 +29,13 @@ int runSensitivity(const std::vector<std::string>& argv) {
     SensitivityRequest req;
     if (a.has("options")) req.options = BitOption::parseList(a.value("options"));
     req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    if (const TargetInfo* target = targetArg(a)) {
+        // Only what the target runs is worth measuring: its options, at its granularity.
+        if (!a.has("granularity")) req.granularity = granularityFromString(target->granularities.first().toStdString());
+        if (!a.has("options")) req.options = targetOptions(*target);
+        for (const BitOption& o : req.options)
+            requireSupported(*target, o.weightBits, o.activationBits, o.weightPoints, granularityName(req.granularity));
+    }
     req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
     req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
     req.batchSize = a.integer("batch", 256);

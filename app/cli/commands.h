@@ -2,8 +2,11 @@
 // The `ptq` sub-commands. Each returns the process exit code; errors are thrown as ptq::Error
 // and turned into one sentence on stderr by main().
 
+#include <memory>
 #include <string>
 #include <vector>
+
+class QCoreApplication;
 
 namespace ptq::cli {
 
@@ -17,10 +20,16 @@ int runExport(const std::vector<std::string>& args);
 int runAllocate(const std::vector<std::string>& args);
 int runPareto(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);
+int runTargets(const std::vector<std::string>& args);
 /// `ptq bench ip` (cmd_bench_ip.cpp), reached through runBench's table.
 int runBenchIp(const std::vector<std::string>& args);
 /// `ptq bench adaquant` (cmd_bench_adaquant.cpp), reached through runBench's table.
 int runBenchAdaQuant(const std::vector<std::string>& args);
+
+/// The application object for @p argv: a QApplication (offscreen when there is no display) for
+/// `ptq export --format html`, whose plots are widgets; a QCoreApplication otherwise.
+/// (export_html.cpp)
+std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv);
 
 /// The usage text of `ptq --help`.
 std::string usage();

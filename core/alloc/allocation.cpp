@@ -71,6 +71,7 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
     if (a.maxDegradation) budget["max_degradation"] = *a.maxDegradation;
     if (a.maxSizeRatio) budget["max_size_ratio"] = *a.maxSizeRatio;
     if (a.maxBopsRatio) budget["max_bops_ratio"] = *a.maxBopsRatio;
+    if (a.maxCostRatio) budget["max_cost_ratio"] = *a.maxCostRatio;
     budget["reference"] = q(a.reference);
     budget["measure"] = q(a.measure);
     QJsonObject locks;
@@ -81,16 +82,19 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
     budget["excluded"] = excluded;
     o["budget"] = budget;
     QJsonArray layers;
-    for (const AllocatedLayer& l : a.layers)
-        layers.append(QJsonObject{{"name", q(l.name)},
-                                  {"option", q(l.option.name())},
-                                  {"w_bits", l.option.weightBits},
-                                  {"w_points", l.option.weightPoints},
-                                  {"a_bits", l.option.activationBits},
-                                  {"degradation", l.degradation},
-                                  {"delta_top1", l.deltaTop1},
-                                  {"size_bits", l.sizeBits},
-                                  {"bops", l.bops}});
+    for (const AllocatedLayer& l : a.layers) {
+        QJsonObject layer{{"name", q(l.name)},
+                          {"option", q(l.option.name())},
+                          {"w_bits", l.option.weightBits},
+                          {"w_points", l.option.weightPoints},
+                          {"a_bits", l.option.activationBits},
+                          {"degradation", l.degradation},
+                          {"delta_top1", l.deltaTop1},
+                          {"size_bits", l.sizeBits},
+                          {"bops", l.bops}};
+        if (!a.target.empty()) layer["target_cost"] = l.targetCost;
+        layers.append(layer);
+    }
     o["layers"] = layers;
     QJsonObject predicted;
     predicted["degradation"] = a.degradation;
@@ -104,6 +108,11 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
     predicted["top1"] = a.predictedTop1();
     predicted["solve_ms"] = a.solveMs;
     o["predicted"] = predicted;
+    if (!a.target.empty())
+        o["target"] = QJsonObject{{"name", q(a.target)},
+                                  {"unit", q(a.targetUnit)},
+                                  {"cost", a.targetCost},
+                                  {"widest_cost", a.targetReference}};
     QSaveFile file(q(path));
     if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||
         !file.commit())
@@ -145,6 +154,7 @@ AllocationFile readAllocation(const std::string& path) {
     if (budget.contains("max_degradation")) a.maxDegradation = budget["max_degradation"].toDouble();
     if (budget.contains("max_size_ratio")) a.maxSizeRatio = budget["max_size_ratio"].toDouble();
     if (budget.contains("max_bops_ratio")) a.maxBopsRatio = budget["max_bops_ratio"].toDouble();
+    if (budget.contains("max_cost_ratio")) a.maxCostRatio = budget["max_cost_ratio"].toDouble();
     a.reference = budget["reference"].toString("fp32").toStdString();
     a.measure = budget["measure"].toString("delta-loss").toStdString();
     const QJsonObject locks = budget["locks"].toObject();
@@ -167,6 +177,7 @@ AllocationFile readAllocation(const std::string& path) {
         layer.deltaTop1 = l["delta_top1"].toDouble();
         layer.sizeBits = l["size_bits"].toDouble();
         layer.bops = l["bops"].toDouble();
+        layer.targetCost = l["target_cost"].toDouble();
         a.layers.push_back(layer);
     }
     if (a.layers.empty()) throw invalidInput("The allocation " + path + " has no layers: allocate again with ptq allocate.");
@@ -178,6 +189,11 @@ AllocationFile readAllocation(const std::string& path) {
     a.fp32Bops = predicted["fp32_bops"].toDouble();
     a.deltaTop1 = predicted["delta_top1"].toDouble();
     a.solveMs = predicted["solve_ms"].toDouble();
+    const QJsonObject target = o["target"].toObject();
+    a.target = s(target["name"]);
+    a.targetUnit = s(target["unit"]);
+    a.targetCost = target["cost"].toDouble();
+    a.targetReference = target["widest_cost"].toDouble();
     return a;
 }
 

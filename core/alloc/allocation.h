@@ -20,6 +20,7 @@ struct AllocatedLayer {
     double deltaTop1 = 0;    ///< the table's measured top-1 change (points, negative = worse)
     double sizeBits = 0;
     double bops = 0;
+    double targetCost = 0;   ///< the hardware target's cost of this option (0 without a target)
 };
 
 struct AllocationFile {
@@ -42,6 +43,11 @@ struct AllocationFile {
     double deltaTop1 = 0;           ///< sum of the layers' measured top-1 changes
     double fp32Top1 = 0, baseTop1 = 0;  ///< from the table (its samples)
     double solveMs = 0;
+    /// The hardware target allocated for (empty: none): its cost unit, the allocation's cost,
+    /// the cost of every layer at the target's widest option, and the cost budget if given.
+    std::string target, targetUnit;
+    double targetCost = 0, targetReference = 0;
+    std::optional<double> maxCostRatio;
 
     double sizeRatio() const { return fp32SizeBits > 0 ? sizeBits / fp32SizeBits : 0; }
     double bopsRatio() const { return fp32Bops > 0 ? bops / fp32Bops : 0; }

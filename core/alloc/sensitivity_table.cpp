@@ -83,7 +83,7 @@ void addSensitivitySummary(QJsonObject& o, const SensitivityResult& r) {
     o["forward_equivalents"] = r.forwardEquivalents;
 }
 
-void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
+QJsonObject sensitivityTableToJson(const SensitivityTable& t) {
     const SensitivityResult& r = t.result;
     const TableProvenance& p = t.provenance;
     QJsonObject prov;
@@ -106,9 +106,13 @@ void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
     o["provenance"] = prov;
     addSensitivitySummary(o, r);
     o["layers"] = sensitivityLayersToJson(r);
+    return o;
+}
+
+void writeSensitivityTable(const std::string& path, const SensitivityTable& t) {
     QSaveFile file(q(path));
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 ||
-        !file.commit())
+    if (!file.open(QIODevice::WriteOnly) ||
+        file.write(QJsonDocument(sensitivityTableToJson(t)).toJson(QJsonDocument::Indented)) < 0 || !file.commit())
         throw failed("Could not write the sensitivity table " + path + ": check that its folder exists and is writable.");
 }
 
@@ -119,15 +123,18 @@ SensitivityTable readSensitivityTable(const std::string& path) {
                            "--calib SRC --out FILE writes one).");
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
-    const std::string bad = "The file " + path + " is not a sensitivity table";
     if (err.error != QJsonParseError::NoError || !doc.isObject())
-        throw invalidInput(bad + " (not JSON: " + err.errorString().toStdString() + "); write one with ptq sensitivity "
-                           "--out.");
-    const QJsonObject o = doc.object();
+        throw invalidInput("The file " + path + " is not a sensitivity table (not JSON: " +
+                           err.errorString().toStdString() + "); write one with ptq sensitivity --out.");
+    return sensitivityTableFromJson(doc.object(), "The sensitivity table " + path);
+}
+
+SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::string& what) {
     if (o["format"].toString() != "ptq-sensitivity")
-        throw invalidInput(bad + " (its format is not ptq-sensitivity); write one with ptq sensitivity --out.");
+        throw invalidInput(what + " is not a sensitivity table (its format is not ptq-sensitivity); write one with "
+                           "ptq sensitivity --out.");
     if (o["version"].toInt() != 1)
-        throw invalidInput("The sensitivity table " + path + " has version " + std::to_string(o["version"].toInt()) +
+        throw invalidInput(what + " has version " + std::to_string(o["version"].toInt()) +
                            "; this ptq reads version 1: measure it again with ptq sensitivity --force.");
     SensitivityTable t;
     const QJsonObject prov = o["provenance"].toObject();
@@ -158,9 +165,9 @@ SensitivityTable readSensitivityTable(const std::string& path) {
         }
         r.base = BitOption::parse(p.base);
     } catch (const Error& e) {
-        throw invalidInput("The sensitivity table " + path + " lists a bad option: " + e.what());
+        throw invalidInput(what + " lists a bad option: " + e.what());
     }
-    if (r.options.empty()) throw invalidInput("The sensitivity table " + path + " lists no options.");
+    if (r.options.empty()) throw invalidInput(what + " lists no options.");
     for (const QJsonValue& v : o["layers"].toArray()) {
         const QJsonObject l = v.toObject();
         SensitivityLayer layer;
@@ -174,7 +181,7 @@ SensitivityTable readSensitivityTable(const std::string& path) {
                                "sensitivity --force.");
         const QJsonArray cells = l["cells"].toArray();
         if (layer.name.empty() || size_t(cells.size()) != r.options.size())
-            throw invalidInput("The sensitivity table " + path + " has a layer " +
+            throw invalidInput(what + " has a layer " +
                                (layer.name.empty() ? std::string("without a name") : "'" + layer.name + "'") +
                                " whose cells do not match its " + std::to_string(r.options.size()) +
                                " options: measure it again with ptq sensitivity --force.");
@@ -182,14 +189,14 @@ SensitivityTable readSensitivityTable(const std::string& path) {
         for (const QJsonValue& c : cells) {
             const QJsonObject co = c.toObject();
             if (!co["delta_loss"].isDouble() || !co["delta_top1"].isDouble())
-                throw invalidInput("The sensitivity table " + path + " has a cell of layer " + layer.name +
+                throw invalidInput(what + " has a cell of layer " + layer.name +
                                    " without numbers: measure it again with ptq sensitivity --force.");
             row.push_back({co["delta_loss"].toDouble(), co["delta_top1"].toDouble(), co["local_mse"].toDouble()});
         }
         r.layers.push_back(layer);
         r.cells.push_back(std::move(row));
     }
-    if (r.layers.empty()) throw invalidInput("The sensitivity table " + path + " has no layers.");
+    if (r.layers.empty()) throw invalidInput(what + " has no layers.");
     return t;
 }
 

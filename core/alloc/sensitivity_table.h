@@ -55,6 +55,12 @@ QJsonArray sensitivityLayersToJson(const SensitivityResult& result);
 /// and top-1, seconds, forward equivalents (shared by the file and `ptq sensitivity --json`).
 void addSensitivitySummary(QJsonObject& out, const SensitivityResult& result);
 
+/// The whole table file's JSON object ("ptq-sensitivity" v1), for embedding (project files).
+QJsonObject sensitivityTableToJson(const SensitivityTable& table);
+/// Reads what sensitivityTableToJson wrote; throws ptq::Error (InvalidInput) with a sentence
+/// that starts with @p what (e.g. "The sensitivity table t.json") and says what is wrong.
+SensitivityTable sensitivityTableFromJson(const QJsonObject& object, const std::string& what);
+
 /// Writes @p table atomically (QSaveFile). Throws ptq::Error (Failed) when it cannot.
 void writeSensitivityTable(const std::string& path, const SensitivityTable& table);
 /// Reads a table; throws ptq::Error (InvalidInput) naming the file and what is wrong with it.

@@ -242,6 +242,7 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
     r.seconds = since(t0);
     logger()->info("AdaQuant {}: MSE {:.4g} -> {:.4g} on {} samples ({:.1f} s){}", node.name, r.mseBefore, r.mseAfter,
                    r.samples, r.seconds, r.applied ? "" : ", start kept");
+    if (o.onLayer) o.onLayer(r);
     return r;
 }
 

@@ -29,6 +29,8 @@
 
 namespace ptq {
 
+struct AdaQuantLayerResult;
+
 /// One training step's figures, for live plots. Plain data.
 struct AdaQuantTick {
     int layerIndex = 0;  ///< 0-based among the layers tuned in this call
@@ -53,6 +55,8 @@ struct AdaQuantOptions {
     uint64_t seed = 0;
     /// Called from the working thread after every step. May be empty; must be cheap.
     std::function<void(const AdaQuantTick&)> onIteration;
+    /// Called from the working thread after each layer with its figures. May be empty.
+    std::function<void(const AdaQuantLayerResult&)> onLayer;
 
     /// Throws ptq::Error (InvalidInput) with a sentence naming the bad option: iterations or a
     /// batch size below 1, a learning rate that is not a positive number, a cache bound below

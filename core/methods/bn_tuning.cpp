@@ -55,7 +55,8 @@ void rescalePinnedWeightParams(QuantizedModel& model, const std::string& layer, 
 
 }  // namespace
 
-int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSize, const Progress* progress) {
+int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSize, const Progress* progress,
+                   const std::function<void(const BatchNormTuneTick&)>& onLayer) {
     const Graph& g = model.graph();
     struct Folded {
         const Node* layer;
@@ -152,6 +153,17 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
         model.setFloatParam(f.biasKey, ((f.origBias - mean) * s + f.beta).to(dtype));
         rescalePinnedWeightParams(model, f.layer->name, ratio);
         model.requantizeWeights();
+        if (onLayer) {
+            // f.scale / s = new std / old std (gamma cancels; a zero gamma gives no figure).
+            const at::Tensor newStd = at::sqrt(var + f.eps);
+            BatchNormTuneTick tick;
+            tick.layer = f.layer->name;
+            tick.index = int(k);
+            tick.count = int(order.size());
+            tick.meanShift = ((mean - f.mean).abs() / newStd).mean().item<double>();
+            tick.stdRatio = at::nan_to_num(f.scale.to(at::kDouble) / s, 1.0, 1.0, 1.0).mean().item<double>();
+            onLayer(tick);
+        }
     }
     logger()->info("BN tuning: re-estimated {} batch norms on {} samples", folded.size(), calib.size());
     return int(folded.size());

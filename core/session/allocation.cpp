@@ -13,11 +13,15 @@
 
 namespace ptq {
 
-const char* costMetricName(CostMetric m) { return m == CostMetric::Size ? "size" : "bops"; }
+const char* costMetricName(CostMetric m) {
+    return m == CostMetric::Size ? "size" : m == CostMetric::Bops ? "bops" : "target";
+}
 const char* costReferenceName(CostReference r) { return r == CostReference::Fp32 ? "fp32" : "int8"; }
 
 struct BudgetProblem::Live {
     std::map<int, int> pins;
+    std::shared_ptr<const TargetCosts> target;
+    bool targetCostRow = false;  ///< the BOPs row holds the target's cost
     std::unique_ptr<Allocator> allocator;
 };
 
@@ -30,7 +34,8 @@ SensitivityTable asTable(const SensitivityResult& result) {
 }  // namespace
 
 BudgetProblem::BudgetProblem(const SensitivityResult& table)
-    : options_(table.options), base_(problemFromTable(asTable(table), DegradationMeasure::DeltaLoss)) {
+    : options_(table.options), base_(problemFromTable(asTable(table), DegradationMeasure::DeltaLoss)),
+      layers_(table.layers) {
     for (const auto& cells : table.cells) {
         std::vector<double> top1;
         for (const SensitivityCell& c : cells) top1.push_back(c.deltaTop1);
@@ -41,12 +46,41 @@ BudgetProblem::BudgetProblem(const SensitivityResult& table)
 
 BudgetProblem::~BudgetProblem() = default;
 
+std::string BudgetProblem::setTarget(const TargetInfo* info, const HardwareTarget* target,
+                                     const std::string& granularity) const {
+    std::shared_ptr<const TargetCosts> costs;
+    if (info && target) {
+        SensitivityResult shape;  // what targetCosts reads: options and layers
+        shape.options = options_;
+        shape.layers = layers_;
+        costs = std::make_shared<const TargetCosts>(ptq::targetCosts(*info, *target, shape, granularity));
+    }
+    std::lock_guard<std::mutex> lock(targetMutex_);
+    target_ = costs;
+    return costs ? costs->granularityWarning : std::string();
+}
+
+std::shared_ptr<const TargetCosts> BudgetProblem::targetCosts() const {
+    std::lock_guard<std::mutex> lock(targetMutex_);
+    return target_;
+}
+
 double BudgetProblem::layerCost(CostMetric m, int layer, int option) const {
+    if (m == CostMetric::Target) {
+        const auto target = targetCosts();
+        if (!target) throw invalidInput("No hardware target is selected, so there is no target cost to count.");
+        return target->cost.at(size_t(layer)).at(size_t(option));
+    }
     const double c = base_.cost(kind(m), size_t(layer), size_t(option));
     return m == CostMetric::Size ? c / 8.0 : c;  // size in bytes
 }
 
 double BudgetProblem::referenceCost(CostMetric m, CostReference r) const {
+    if (m == CostMetric::Target) {
+        const auto target = targetCosts();
+        if (!target) throw invalidInput("No hardware target is selected, so there is no target cost to count.");
+        return target->reference;  // a target has no FP32: both references are its widest option
+    }
     double ref = base_.reference(kind(m));  // FP32: 32 bits a weight, 32 x 32 a MAC
     if (m == CostMetric::Size) ref /= 8.0;
     if (r == CostReference::Int8) ref /= m == CostMetric::Size ? 4.0 : 16.0;
@@ -74,16 +108,24 @@ BudgetAllocation BudgetProblem::evaluate(const std::vector<int>& choice) const {
     for (size_t l = 0; l < choice.size(); ++l) a.deltaTop1 += top1_.at(l).at(size_t(choice[l]));
     a.sizeBytes = costOf(CostMetric::Size, choice);
     a.bops = costOf(CostMetric::Bops, choice);
+    if (const auto target = targetCosts()) {
+        a.targetCost = target->costOf(choice);
+        a.targetUnit = target->unit;
+    }
     return a;
 }
 
 BudgetProblem::Limits BudgetProblem::limits(CostMetric metric, CostReference reference) const {
     Limits out;
+    const auto target = targetCosts();
+    int first = 0;  // an option the target runs (targetCosts guarantees one)
+    while (first + 1 < optionCount() && !allowedByTarget(target.get(), first)) ++first;
     double least = 0, most = 0;
     for (int l = 0; l < layerCount(); ++l) {
-        int cheapest = 0;
+        int cheapest = first;
         double highest = 0;
         for (int o = 0; o < optionCount(); ++o) {
+            if (!allowedByTarget(target.get(), o)) continue;
             const double c = layerCost(metric, l, o), best = layerCost(metric, l, cheapest);
             if (c < best || (c == best && base_.degradation[size_t(l)][size_t(o)] < base_.degradation[size_t(l)][size_t(cheapest)]))
                 cheapest = o;
@@ -99,13 +141,22 @@ BudgetProblem::Limits BudgetProblem::limits(CostMetric metric, CostReference ref
     return out;
 }
 
-AllocationProblem BudgetProblem::pinned(const std::map<int, int>& pins) const {
+AllocationProblem BudgetProblem::pinned(const std::map<int, int>& pins, const TargetCosts* target,
+                                        CostMetric metric) const {
     AllocationProblem p = base_;
+    if (target) {
+        for (int o = 0; o < optionCount(); ++o) p.excluded[size_t(o)] = !target->allowed[size_t(o)];
+        if (metric == CostMetric::Target) {
+            p.bops = target->cost;
+            p.referenceBops = target->reference;
+        }
+    }
     for (const auto& [layer, option] : pins) {
         if (layer < 0 || layer >= layerCount() || option < 0 || option >= optionCount())
             throw invalidInput("A pinned layer or option (" + std::to_string(layer) + ", " + std::to_string(option) +
                                ") is outside the sensitivity table.");
-        p.pinned[size_t(layer)] = option;
+        // The target decides: a pin on an option it does not run waits until it is deselected.
+        if (!target || target->allowed[size_t(option)]) p.pinned[size_t(layer)] = option;
     }
     return p;
 }
@@ -114,6 +165,8 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
     const auto start = std::chrono::steady_clock::now();
     AllocationBudget budget;
     const double reference = referenceCost(request.metric, request.reference);
+    const auto target = targetCosts();
+    const bool targetRow = target && request.metric == CostMetric::Target;
     if (request.kind == BudgetKind::Cost) {
         // core/alloc counts size in bits.
         const double allowed = request.costRatio * reference * (request.metric == CostMetric::Size ? 8.0 : 1.0);
@@ -128,12 +181,13 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!live_) live_ = std::make_unique<Live>();
         if (!live_->allocator) {
-            live_->allocator = std::make_unique<Allocator>(pinned(request.pins));
-            live_->pins = request.pins;
-        } else if (live_->pins != request.pins) {
-            live_->allocator->setProblem(pinned(request.pins));
-            live_->pins = request.pins;
+            live_->allocator = std::make_unique<Allocator>(pinned(request.pins, target.get(), request.metric));
+        } else if (live_->pins != request.pins || live_->target != target || live_->targetCostRow != targetRow) {
+            live_->allocator->setProblem(pinned(request.pins, target.get(), request.metric));
         }
+        live_->pins = request.pins;
+        live_->target = target;
+        live_->targetCostRow = targetRow;
         r = live_->allocator->solve(budget);
     }
     BudgetAllocation out;
@@ -141,9 +195,12 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
         out = evaluate(r.choice);
     } else if (request.kind == BudgetKind::Cost) {
         char text[200];
+        const std::string metricName = targetRow ? target->unit : costMetricName(request.metric);
         std::snprintf(text, sizeof text, "No allocation fits %.1f %% of the %s %s; the smallest possible with these pins is %.1f %%.",
-                      request.costRatio * 100, request.reference == CostReference::Fp32 ? "FP32" : "INT8",
-                      costMetricName(request.metric),
+                      request.costRatio * 100,
+                      targetRow ? ("widest " + target->target).c_str()
+                                : request.reference == CostReference::Fp32 ? "FP32" : "INT8",
+                      metricName.c_str(),
                       r.nearestFeasible / (reference * (request.metric == CostMetric::Size ? 8.0 : 1.0)) * 100);
         out.status = text;
     } else {
@@ -160,7 +217,8 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
 std::vector<BudgetPoint> BudgetProblem::pareto(const BudgetRequest& request) const {
     const double reference = referenceCost(request.metric, request.reference) * (request.metric == CostMetric::Size ? 8.0 : 1.0);
     std::vector<BudgetPoint> points;
-    for (ParetoPoint& p : paretoFrontier(pinned(request.pins), kind(request.metric)))
+    const auto target = targetCosts();
+    for (ParetoPoint& p : paretoFrontier(pinned(request.pins, target.get(), request.metric), kind(request.metric)))
         points.push_back({p.cost / reference, p.degradation, std::move(p.choice)});
     return points;
 }

@@ -11,6 +11,7 @@
 
 #include "core/alloc/problem.h"
 #include "core/analysis/sensitivity.h"
+#include "core/target/target_costs.h"
 
 #include <cstdint>
 #include <map>
@@ -21,14 +22,15 @@
 
 namespace ptq {
 
-enum class CostMetric { Size, Bops };
+/// Target: the selected hardware target's cost (its unit, e.g. latency_us), see setTarget().
+enum class CostMetric { Size, Bops, Target };
 enum class CostReference { Fp32, Int8 };
 enum class BudgetKind {
     Cost,         ///< minimise Σ ΔL s.t. cost ≤ costRatio × reference cost
     Degradation,  ///< minimise cost s.t. Σ ΔL ≤ maxDegradation
 };
 
-const char* costMetricName(CostMetric m);        ///< "size", "bops"
+const char* costMetricName(CostMetric m);        ///< "size", "bops", "target"
 const char* costReferenceName(CostReference r);  ///< "fp32", "int8"
 
 struct BudgetRequest {
@@ -48,6 +50,8 @@ struct BudgetAllocation {
     double deltaTop1 = 0;          ///< predicted: Σ Δtop-1 (points; negative = worse)
     double sizeBytes = 0;          ///< quantizable weights at the chosen bits
     double bops = 0;               ///< per sample: Σ MACs × weight bits × activation bits
+    double targetCost = 0;         ///< the selected target's cost (0 without a target)
+    std::string targetUnit;        ///< its unit; empty without a target
     double solverMs = 0;
 };
 
@@ -67,7 +71,19 @@ public:
     int optionCount() const { return int(options_.size()); }
     const std::vector<BitOption>& options() const { return options_; }
 
+    /// Selects a hardware target (nullptr: none): from then on solve(), pareto() and limits()
+    /// only choose options the target runs (a pin on another option is ignored while the target
+    /// is selected: the hardware cannot run it), and CostMetric::Target counts its
+    /// cost (of every layer at the target's widest option, for either reference). @p granularity
+    /// is the table's. Returns the costs' granularity warning (empty when the table's
+    /// granularity is the target's). Throws ptq::Error (InvalidInput) when the target runs none
+    /// of the table's options; the previous target then stays. Any thread.
+    std::string setTarget(const TargetInfo* info, const HardwareTarget* target, const std::string& granularity) const;
+    /// The selected target's costs, or nullptr.
+    std::shared_ptr<const TargetCosts> targetCosts() const;
+
     /// Cost of one layer at one option, and of the whole model at the reference precision.
+    /// CostMetric::Target without a target selected throws ptq::Error (InvalidInput).
     double layerCost(CostMetric m, int layer, int option) const;
     double referenceCost(CostMetric m, CostReference r) const;
     double costOf(CostMetric m, const std::vector<int>& choice) const;
@@ -91,13 +107,21 @@ public:
     std::vector<BudgetPoint> pareto(const BudgetRequest& request) const;
 
 private:
-    /// The problem with @p pins locked (core/alloc's form).
-    AllocationProblem pinned(const std::map<int, int>& pins) const;
+    /// The problem with @p pins locked (core/alloc's form) and @p target's exclusions; for
+    /// CostMetric::Target the target's cost takes the place of the BOPs row, which is the cost
+    /// row the solver then budgets or minimises (the BOPs figures come back from evaluate()).
+    AllocationProblem pinned(const std::map<int, int>& pins, const TargetCosts* target, CostMetric metric) const;
     CostKind kind(CostMetric m) const { return m == CostMetric::Size ? CostKind::Size : CostKind::Bops; }
+    bool allowedByTarget(const TargetCosts* target, int option) const {
+        return !target || target->allowed[size_t(option)];
+    }
 
     std::vector<BitOption> options_;
     AllocationProblem base_;                 ///< degradation = max(0, ΔL); size in bits
     std::vector<std::vector<double>> top1_;  ///< [layer][option] Δtop-1 as measured
+    std::vector<SensitivityLayer> layers_;   ///< what a target's cost model reads
+    mutable std::mutex targetMutex_;         ///< guards target_ (a view setting, not the table)
+    mutable std::shared_ptr<const TargetCosts> target_;
     struct Live;                             ///< the Allocator and the pins it was built with
     mutable std::mutex mutex_;
     mutable std::unique_ptr<Live> live_;

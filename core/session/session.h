@@ -83,6 +83,7 @@ struct MeasuredAllocation {
     double top1 = 0;                     ///< percent
     double fp32Top1 = 0;                 ///< percent, the FP model on the same set
     double loss = 0;                     ///< mean cross-entropy
+    double fp32Loss = 0;                 ///< mean cross-entropy of the FP model on the same set
     double predictedDeltaTop1 = 0;       ///< the table's prediction for this choice (points)
     double sizeBytes = 0, bops = 0;
     double seconds = 0;                  ///< quantizing, tuning and evaluating

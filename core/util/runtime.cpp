@@ -3,6 +3,9 @@
 #include <ATen/Parallel.h>
 
 #include <malloc.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <thread>
 
@@ -20,5 +23,12 @@ void initRuntime(int threads) {
 }
 
 int runtimeThreads() { return at::get_num_threads(); }
+
+void preferPassiveOpenMpWait(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY")) return;  // the user's choice, or already done
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+    // Still here: the program runs on with spinning threads, which is only slower to respond.
+}
 
 }  // namespace ptq

@@ -11,4 +11,11 @@ void initRuntime(int threads = 0);
 /// Threads LibTorch uses for one op.
 int runtimeThreads();
 
+/// For interactive programs: makes OpenMP's idle threads sleep instead of spinning, so a
+/// background job's compute threads leave the UI thread a core between their many small ops.
+/// OpenMP reads OMP_WAIT_POLICY once, when it loads (before main), so when the variable is not
+/// set this sets it and executes the program again with the same arguments; it returns only
+/// when the variable was already set or the new start failed. Call first thing in main().
+void preferPassiveOpenMpWait(char** argv);
+
 }  // namespace ptq

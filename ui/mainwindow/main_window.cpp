@@ -6,10 +6,12 @@
 #include "ui/panels/budget_panel.h"
 #include "ui/panels/graph_panel.h"
 #include "ui/panels/jobs_panel.h"
+#include "ui/plots/progress_plots.h"
 #include "ui/panels/layers_panel.h"
 #include "ui/panels/log_panel.h"
 #include "ui/panels/plots_panel.h"
 #include "ui/plots/pareto_plot.h"
+#include "ui/project/project_manager.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QSettings>
@@ -28,7 +30,7 @@ namespace ptq::ui {
 
 namespace {
 /// Bump when the docks change, so an old saved layout is not restored over new docks.
-constexpr int kLayoutVersion = 2;
+constexpr int kLayoutVersion = 3;
 const char* kGeometryKey = "mainWindow/geometry";
 const char* kStateKey = "mainWindow/state";
 const char* kRecentKey = "files/recent";
@@ -103,6 +105,7 @@ void MainWindow::createModelsAndPanels() {
     jobsPanel_ = new JobsPanel(this);
     jobsPanel_->setModel(jobModel_);
     logPanel_ = new LogPanel(this);
+    progressPlots_ = new ProgressPlots(this);
 }
 
 void MainWindow::createDocks() {
@@ -112,10 +115,11 @@ void MainWindow::createDocks() {
     plotsDock_ = makeDock(tr("Plots"), QStringLiteral("plotsDock"), plotsPanel_, this);
     jobsDock_ = makeDock(tr("Jobs"), QStringLiteral("jobsDock"), jobsPanel_, this);
     logDock_ = makeDock(tr("Log"), QStringLiteral("logDock"), logPanel_, this);
+    progressDock_ = makeDock(tr("Live progress"), QStringLiteral("progressDock"), progressPlots_, this);
 }
 
 QList<QDockWidget*> MainWindow::docks() const {
-    return {graphDock_, layersDock_, budgetDock_, plotsDock_, jobsDock_, logDock_};
+    return {graphDock_, layersDock_, budgetDock_, plotsDock_, progressDock_, jobsDock_, logDock_};
 }
 
 void MainWindow::resetLayout() {
@@ -131,7 +135,9 @@ void MainWindow::resetLayout() {
     addDockWidget(Qt::RightDockWidgetArea, jobsDock_, Qt::Vertical);
     splitDockWidget(budgetDock_, plotsDock_, Qt::Horizontal);
     splitDockWidget(jobsDock_, logDock_, Qt::Horizontal);
+    tabifyDockWidget(plotsDock_, progressDock_);  // raised when a job with live figures starts
     for (QDockWidget* dock : docks()) dock->show();
+    plotsDock_->raise();
 
     const int w = width(), h = height();
     resizeDocks({graphDock_, layersDock_}, {w * 27 / 100, w * 73 / 100}, Qt::Horizontal);
@@ -148,6 +154,8 @@ void MainWindow::createMenus() {
     file->addAction(tr("&Calibration data…"), this, &MainWindow::chooseCalibrationData);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    projects_ = new ProjectManager(this, controller_, options_.persistLayout);  // ui/project
+    projects_->addMenuActions(file);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
 
@@ -160,6 +168,8 @@ void MainWindow::createMenus() {
     edit->addAction(redo);
     edit->addSeparator();
     edit->addAction(tr("Unpin &all layers"), this, &MainWindow::unpinAll);
+
+    createJobActions();
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* dock : docks()) view->addAction(dock->toggleViewAction());
@@ -221,6 +231,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         settings.setValue(kGeometryKey, saveGeometry());
         settings.setValue(kStateKey, saveState(kLayoutVersion));
     }
+    projects_->aboutToClose();
     controller_->cancelJob();
     QMainWindow::closeEvent(event);
 }

@@ -7,6 +7,7 @@
 
 #include "core/session/allocation.h"
 
+#include <QtCore/QSet>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 #include <QtWidgets/QMainWindow>
@@ -31,6 +32,8 @@ class LayerTableModel;
 class LayersPanel;
 class LogPanel;
 class PlotsPanel;
+class ProgressPlots;
+class ProjectManager;
 class SessionController;
 
 class MainWindow : public QMainWindow {
@@ -61,6 +64,8 @@ public:
     QStringList recentFiles() const { return recentFiles_; }
 
     SessionController* controller() const { return controller_; }
+    /// Projects, autosave and File > Export… (ui/project).
+    ProjectManager* projectManager() const { return projects_; }
     QUndoStack* undoStack() const { return undoStack_; }
     LayerTableModel* layerModel() const { return layerModel_; }
     BudgetModel* budgetModel() const { return budgetModel_; }
@@ -70,6 +75,9 @@ public:
     BudgetPanel* budgetPanel() const { return budgetPanel_; }
     PlotsPanel* plotsPanel() const { return plotsPanel_; }
     LogPanel* logPanel() const { return logPanel_; }
+    ProgressPlots* progressPlots() const { return progressPlots_; }
+    /// The quantization jobs (also the toolbar's and the Jobs dock's Run menu).
+    QMenu* quantizeMenu() const { return quantizeMenu_; }
     QList<QDockWidget*> docks() const;
 
     static QSize defaultSize() { return {1500, 940}; }
@@ -77,6 +85,8 @@ public:
 public Q_SLOTS:
     void openModelDialog();
     void chooseCalibrationData();
+    /// Asks for the labelled data that Evaluate and the pipelines measure top-1 on.
+    void chooseEvaluationData();
     void showAbout();
     void resetLayout();
     /// Shows @p sentence in a window-modal message box named "errorDialog" (open(), no nested
@@ -110,10 +120,17 @@ private:
     void rebuildRecentMenu();
     void addRecentFile(const QString& path);
 
+    // main_window_jobs.cpp
+    void createJobActions();
+    void connectJobs();
+    void onJobQueued(int id, const QString& title);
+    void onJobStarted(int id, const QString& title);
+    void onJobProgress(int id, double fraction, const QString& stage);
+    void onJobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message);
+    /// Measured allocations onto the Pareto plot, under its current metric.
+    void refreshMeasured();
+
     // main_window_session.cpp
-    void onJobStarted(const QString& title);
-    void onJobProgress(double fraction, const QString& stage);
-    void onJobFinished(const QString& title, bool ok, const QString& message, bool invalidInput);
     void onModelLoaded();
     void onSensitivityReady(bool fromCache);
     void onAllocationChanged();
@@ -123,6 +140,7 @@ private:
 
     Options options_;
     SessionController* controller_ = nullptr;
+    ProjectManager* projects_ = nullptr;
     QUndoStack* undoStack_ = nullptr;
     LayerTableModel* layerModel_ = nullptr;
     BudgetModel* budgetModel_ = nullptr;
@@ -139,13 +157,16 @@ private:
     QDockWidget* plotsDock_ = nullptr;
     QDockWidget* jobsDock_ = nullptr;
     QDockWidget* logDock_ = nullptr;
+    QDockWidget* progressDock_ = nullptr;
+    ProgressPlots* progressPlots_ = nullptr;
+    QMenu* quantizeMenu_ = nullptr;
+    QSet<int> liveJobs_;   ///< jobs started from the menu whose figures the Live progress dock plots
     QMenu* recentMenu_ = nullptr;
     QLabel* statusLabel_ = nullptr;
     QProgressBar* progressBar_ = nullptr;
     QToolButton* cancelButton_ = nullptr;
     QString modelName_, modelPath_, pendingPath_;
     QStringList recentFiles_;
-    int currentJobId_ = -1;
     bool initialDone_ = false;
     std::vector<ptq::BudgetPoint> frontier_;
 };

@@ -23,9 +23,7 @@
 namespace ptq::ui {
 
 void MainWindow::connectSession() {
-    connect(controller_, &SessionController::jobStarted, this, &MainWindow::onJobStarted);
-    connect(controller_, &SessionController::jobProgress, this, &MainWindow::onJobProgress);
-    connect(controller_, &SessionController::jobFinished, this, &MainWindow::onJobFinished);
+    connectJobs();
     connect(controller_, &SessionController::modelLoaded, this, &MainWindow::onModelLoaded);
     connect(controller_, &SessionController::modelLoadFailed, this,
             [this](const QString& path, const QString& message, bool invalidInput) {
@@ -61,42 +59,9 @@ void MainWindow::connectSession() {
             [this](const std::vector<ptq::BudgetPoint>& points, ptq::CostMetric metric, ptq::CostReference reference) {
                 frontier_ = points;
                 plotsPanel_->paretoPlot()->setFrontier(frontier_, metric, reference);
+                refreshMeasured();
                 onAllocationChanged();
             });
-}
-
-void MainWindow::onJobStarted(const QString& title) {
-    if (currentJobId_ >= 0) jobModel_->setState(currentJobId_, JobListModel::State::Cancelled);
-    currentJobId_ = jobModel_->addJob(title);
-    jobModel_->setState(currentJobId_, JobListModel::State::Running);
-    statusLabel_->setText(title + QStringLiteral("…"));
-    progressBar_->setValue(0);
-    progressBar_->show();
-    cancelButton_->show();
-}
-
-void MainWindow::onJobProgress(double fraction, const QString& stage) {
-    progressBar_->setValue(int(fraction * 1000));
-    progressBar_->setFormat(QStringLiteral("%1 %p%").arg(stage));
-    if (currentJobId_ >= 0) jobModel_->setProgress(currentJobId_, fraction);
-}
-
-void MainWindow::onJobFinished(const QString& title, bool ok, const QString& message, bool invalidInput) {
-    if (currentJobId_ >= 0) {
-        const bool cancelled = message == tr("Cancelled.") || message == tr("Superseded by a newer request.");
-        jobModel_->setState(currentJobId_, ok ? JobListModel::State::Finished
-                                              : cancelled ? JobListModel::State::Cancelled
-                                                          : JobListModel::State::Failed);
-        currentJobId_ = -1;
-    }
-    progressBar_->hide();
-    cancelButton_->hide();
-    if (!ok && !title.startsWith(tr("Import")) && !message.isEmpty() && message != tr("Cancelled.") &&
-        message != tr("Superseded by a newer request.")) {
-        statusLabel_->setText(tr("%1 failed").arg(title));
-        reportError(tr("%1 failed").arg(title), message);
-    }
-    (void)invalidInput;
 }
 
 void MainWindow::onModelLoaded() {

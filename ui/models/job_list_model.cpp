@@ -9,11 +9,12 @@ JobListModel::JobListModel(QObject* parent) : QAbstractTableModel(parent) {
     connect(&tick_, &QTimer::timeout, this, &JobListModel::refreshElapsed);
 }
 
-int JobListModel::addJob(const QString& name) {
+int JobListModel::addJob(const QString& name, int id) {
     const int row = int(jobs_.size());
     beginInsertRows({}, row, row);
     Job job;
-    job.id = nextId_++;
+    job.id = id > 0 ? id : nextId_++;
+    nextId_ = std::max(nextId_, job.id + 1);
     job.name = name;
     jobs_.push_back(std::move(job));
     endInsertRows();
@@ -40,7 +41,20 @@ void JobListModel::setProgress(int jobId, double fraction) {
     const int row = rowOf(jobId);
     if (row < 0) return;
     jobs_[size_t(row)].progress = std::clamp(fraction, 0.0, 1.0);
-    Q_EMIT dataChanged(index(row, ProgressColumn), index(row, ProgressColumn));
+    Q_EMIT dataChanged(index(row, ProgressColumn), index(row, EtaColumn));
+}
+
+double JobListModel::etaSeconds(int jobId) const {
+    const int row = rowOf(jobId);
+    return row < 0 ? -1.0 : eta(jobs_[size_t(row)]);
+}
+
+double JobListModel::eta(const Job& job) const {
+    // Too early a guess swings wildly: wait for 2 % and one second.
+    if (job.state != State::Running || job.progress < 0.02) return -1.0;
+    const double elapsed = double(elapsedMs(job)) / 1000.0;
+    if (elapsed < 1.0) return -1.0;
+    return elapsed * (1.0 - job.progress) / job.progress;
 }
 
 void JobListModel::clearFinished() {
@@ -86,6 +100,12 @@ QVariant JobListModel::data(const QModelIndex& index, int role) const {
             if (job.state == State::Queued) return QStringLiteral("—");
             return QStringLiteral("%1 s").arg(double(elapsedMs(job)) / 1000.0, 0, 'f', 1);
         }
+        case EtaColumn: {
+            const double left = eta(job);
+            if (left < 0) return QStringLiteral("—");
+            if (left >= 90) return QStringLiteral("%1 min").arg(left / 60.0, 0, 'f', 1);
+            return QStringLiteral("%1 s").arg(qRound(left));
+        }
         default: return {};
         }
     }
@@ -95,11 +115,12 @@ QVariant JobListModel::data(const QModelIndex& index, int role) const {
         case StateColumn: return int(job.state);
         case ProgressColumn: return job.progress;
         case ElapsedColumn: return elapsedMs(job);
+        case EtaColumn: return eta(job);
         default: return {};
         }
     }
     if (role == Qt::TextAlignmentRole &&
-        (index.column() == ProgressColumn || index.column() == ElapsedColumn))
+        (index.column() == ProgressColumn || index.column() == ElapsedColumn || index.column() == EtaColumn))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
 }
@@ -107,7 +128,7 @@ QVariant JobListModel::data(const QModelIndex& index, int role) const {
 QVariant JobListModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount) return {};
     if (role == Qt::DisplayRole) {
-        static const char* titles[] = {"Job", "State", "Progress", "Elapsed"};
+        static const char* titles[] = {"Job", "State", "Progress", "Elapsed", "ETA"};
         return QString::fromLatin1(titles[section]);
     }
     return {};
@@ -126,7 +147,7 @@ qint64 JobListModel::elapsedMs(const Job& job) const {
 
 void JobListModel::refreshElapsed() {
     if (jobs_.empty()) return;
-    Q_EMIT dataChanged(index(0, ElapsedColumn), index(int(jobs_.size()) - 1, ElapsedColumn));
+    Q_EMIT dataChanged(index(0, ElapsedColumn), index(int(jobs_.size()) - 1, EtaColumn));
 }
 
 }  // namespace ptq::ui

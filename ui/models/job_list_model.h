@@ -15,7 +15,7 @@ namespace ptq::ui {
 class JobListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { NameColumn, StateColumn, ProgressColumn, ElapsedColumn, ColumnCount };
+    enum Column { NameColumn, StateColumn, ProgressColumn, ElapsedColumn, EtaColumn, ColumnCount };
     enum class State { Queued, Running, Finished, Failed, Cancelled };
     enum Role {
         SortRole = Qt::UserRole + 1,  ///< state as int, progress as double, elapsed in ms
@@ -24,8 +24,11 @@ public:
 
     explicit JobListModel(QObject* parent = nullptr);
 
-    /// Appends a queued job and returns its id (stable while the job is listed).
-    int addJob(const QString& name);
+    /// Appends a queued job and returns its id (stable while the job is listed): @p id when
+    /// given (a JobRunner's id), else a new one.
+    int addJob(const QString& name, int id = 0);
+    /// Seconds left, from the progress so far at the pace so far; negative when unknown.
+    double etaSeconds(int jobId) const;
     /// Running starts the elapsed clock; Finished, Failed and Cancelled stop it.
     void setState(int jobId, State state);
     /// @p fraction in [0, 1]; out-of-range values are clamped.
@@ -51,6 +54,7 @@ private:
     };
     int rowOf(int jobId) const;
     qint64 elapsedMs(const Job& job) const;
+    double eta(const Job& job) const;
     void refreshElapsed();
 
     std::vector<Job> jobs_;

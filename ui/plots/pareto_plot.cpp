@@ -26,7 +26,12 @@ ParetoPlot::ParetoPlot(QWidget* parent)
     marker_->setLineStyle(QCPGraph::lsNone);
     marker_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(QColor(0xb7, 0x1c, 0x1c), 1.5),
                                              QColor(0xef, 0x53, 0x50), 12));
-    plot_->yAxis->setLabel(tr("predicted Δloss"));
+    measured_ = plot_->addGraph();
+    measured_->setName(tr("measured (evaluation set)"));
+    measured_->setLineStyle(QCPGraph::lsNone);
+    measured_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(QColor(0x1b, 0x5e, 0x20), 1.5),
+                                               QColor(0x66, 0xbb, 0x6a), 10));
+    plot_->yAxis->setLabel(tr("Δloss (predicted; measured ▲)"));
     plot_->legend->setVisible(true);
     QFont small = font();
     small.setPointSizeF(7.5);
@@ -44,11 +49,9 @@ void ParetoPlot::setFrontier(const std::vector<ptq::BudgetPoint>& points, ptq::C
                              ptq::CostReference reference) {
     points_ = points;
     QVector<double> x, y;
-    double yMax = 0;
     for (const auto& p : points_) {
         x << p.costRatio * 100;
         y << p.deltaLoss;
-        yMax = std::max(yMax, p.deltaLoss);
     }
     frontier_->setData(x, y, true);
     plot_->xAxis->setLabel(tr("%1, % of %2")
@@ -57,10 +60,34 @@ void ParetoPlot::setFrontier(const std::vector<ptq::BudgetPoint>& points, ptq::C
     if (!x.isEmpty()) {
         const double pad = std::max(1.0, (x.back() - x.front()) * 0.04);
         plot_->xAxis->setRange(x.front() - pad, x.back() + pad);
-        plot_->yAxis->setRange(-yMax * 0.04 - 1e-6, yMax * 1.06 + 1e-6);
     }
+    fitY();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
+
+void ParetoPlot::fitY() {
+    double lo = 0, hi = 0;
+    for (const auto& p : points_) hi = std::max(hi, p.deltaLoss);
+    for (auto it = measured_->data()->constBegin(); it != measured_->data()->constEnd(); ++it) {
+        lo = std::min(lo, it->value);
+        hi = std::max(hi, it->value);
+    }
+    const double span = std::max(hi - lo, 1e-6);
+    plot_->yAxis->setRange(lo - span * 0.04, hi + span * 0.06);
+}
+
+void ParetoPlot::setMeasured(const std::vector<QPointF>& points) {
+    QVector<double> x, y;
+    for (const QPointF& p : points) {
+        x << p.x() * 100;
+        y << p.y();
+    }
+    measured_->setData(x, y);
+    fitY();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int ParetoPlot::measuredCount() const { return measured_->dataCount(); }
 
 void ParetoPlot::setCurrent(double costRatio, double deltaLoss) {
     if (costRatio < 0) {

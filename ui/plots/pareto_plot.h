@@ -23,6 +23,10 @@ public:
     void setFrontier(const std::vector<ptq::BudgetPoint>& points, ptq::CostMetric metric, ptq::CostReference reference);
     /// Moves the marker; a negative @p costRatio hides it.
     void setCurrent(double costRatio, double deltaLoss);
+    /// Allocations measured on the evaluation set, as (cost ratio, measured Δloss: the
+    /// quantized model's cross-entropy minus the FP model's), drawn in another style.
+    void setMeasured(const std::vector<QPointF>& points);
+    int measuredCount() const;
 
     QCustomPlot* plot() const { return plot_; }
     int pointCount() const { return int(points_.size()); }
@@ -44,6 +48,8 @@ private:
     QCustomPlot* plot_;
     QCPGraph* frontier_;
     QCPGraph* marker_;
+    QCPGraph* measured_;
+    void fitY();
     std::vector<ptq::BudgetPoint> points_;
     QPointF current_;
 };

@@ -15,177 +15,153 @@
 
 namespace ptq::ui {
 
-namespace {
-struct JobOutcome {
-    std::shared_ptr<const ptq::LoadedModel> model;
-    std::shared_ptr<const ptq::SensitivityResult> table;
-    bool fromCache = false;
-    bool ok = false;
-    bool cancelled = false;
-    bool invalidInput = false;
-    QString error;
-};
-
-/// Runs @p work on the calling (pool) thread and turns every exception into a sentence:
-/// QtConcurrent would make a non-QException an unhelpful QUnhandledException.
-template <typename Work>
-JobOutcome guarded(Work&& work) {
-    JobOutcome out;
-    try {
-        work(out);
-        out.ok = true;
-    } catch (const ptq::Cancelled&) {
-        out.cancelled = true;
-        out.error = QStringLiteral("Cancelled.");
-    } catch (const ptq::Error& e) {
-        out.error = QString::fromStdString(e.what());
-        out.invalidInput = e.kind() == ptq::Error::Kind::InvalidInput;
-    } catch (const std::exception& e) {
-        out.error = QString::fromStdString(e.what());
-    }
-    return out;
-}
-}  // namespace
-
-SessionController::SessionController(QObject* parent) : QObject(parent) {
-    jobPool_.setMaxThreadCount(1);
-    jobPool_.setObjectName(QStringLiteral("SessionJobs"));
+SessionController::SessionController(QObject* parent) : QObject(parent), jobs_(new JobRunner(this)) {
     solvePool_.setMaxThreadCount(1);
     solvePool_.setObjectName(QStringLiteral("SessionSolves"));
     frontierPool_.setMaxThreadCount(1);
     frontierPool_.setObjectName(QStringLiteral("SessionFrontiers"));
     cacheDirectory_ = QString::fromStdString(ptq::SensitivityCache::defaultDirectory());
+    session_.evaluationSource = "fmnist:test";
+    connectRunner();
 }
 
 SessionController::~SessionController() {
-    if (jobProgress_) jobProgress_->cancelRequested = true;
-    jobPool_.waitForDone();
+    delete jobs_;  // cancels and waits for the running job before the session goes
+    jobs_ = nullptr;
     solvePool_.waitForDone();
     frontierPool_.waitForDone();
 }
 
-std::shared_ptr<ptq::Progress> SessionController::beginJob(const QString& title) {
-    ++jobsInFlight_;
-    auto progress = std::make_shared<ptq::Progress>();
-    // Reports arrive on the worker; post them to the UI thread at most every 50 ms.
-    QPointer<SessionController> self(this);
-    auto clock = std::make_shared<QElapsedTimer>();
-    auto lock = std::make_shared<std::mutex>();
-    clock->start();
-    progress->onProgress = [self, clock, lock](double fraction, const std::string& stage) {
-        {
-            std::lock_guard<std::mutex> guard(*lock);
-            if (clock->elapsed() < 50 && fraction < 1.0) return;
-            clock->restart();
-        }
-        const QString text = QString::fromStdString(stage);
-        QMetaObject::invokeMethod(
-            self.data(), [self, fraction, text] { if (self) Q_EMIT self->jobProgress(fraction, text); },
-            Qt::QueuedConnection);
-    };
-    jobProgress_ = progress;
-    Q_EMIT jobStarted(title);
-    return progress;
+void SessionController::connectRunner() {
+    connect(jobs_, &JobRunner::jobStarted, this, [this](int, const QString& title) { Q_EMIT jobStarted(title); });
+    connect(jobs_, &JobRunner::jobProgress, this,
+            [this](int, double fraction, const QString& stage) { Q_EMIT jobProgress(fraction, stage); });
+    connect(jobs_, &JobRunner::jobFinished, this,
+            [this](int, const QString& title, bool ok, bool, const QString& message, bool invalidInput) {
+                Q_EMIT jobFinished(title, ok, message, invalidInput);
+            });
+    connect(jobs_, &JobRunner::idle, this, &SessionController::checkIdle);
 }
 
 void SessionController::openModel(const QString& path, const QString& calibrationSource) {
-    cancelJob();  // the newest request wins
-    const int generation = ++jobGeneration_;
+    jobs_->cancelAll();  // the newest model wins; jobs for the old one would change nothing
     const QString title = tr("Import %1").arg(QFileInfo(path).completeBaseName());
-    beginJob(title);
-    auto* watcher = new QFutureWatcher<JobOutcome>(this);
-    connect(watcher, &QFutureWatcher<JobOutcome>::finished, this, [=] {
-        watcher->deleteLater();
-        --jobsInFlight_;
-        const JobOutcome out = watcher->result();
-        if (generation != jobGeneration_) {
-            Q_EMIT jobFinished(title, false, tr("Superseded by a newer request."), false);
-            checkIdle();
-            return;
-        }
-        Q_EMIT jobFinished(title, out.ok, out.error, out.invalidInput);
-        if (out.ok) {
-            const auto& summary = out.model->summary();
+    const std::string file = path.toStdString();
+    const int id = jobs_->submit(title, [this, path, calibrationSource, file](const ptq::Progress&) -> JobRunner::Apply {
+        std::shared_ptr<const ptq::LoadedModel> model = ptq::loadModel(file);
+        return [this, model, calibrationSource] {
+            const auto& summary = model->summary();
             ptq::logger()->info("Loaded {}: {} nodes, {} quantizable layers, {} params, {} MACs", summary.name,
                                 summary.nodeCount, summary.layers.size(), summary.totalParams, summary.totalMacs);
-            session_.model = out.model;
-            session_.calibrationSource = calibrationSource.toStdString();
+            session_.model = model;
+            session_.calibrationSource.clear();  // set when its table is in
             session_.setSensitivity(nullptr);
+            session_.measured.clear();
+            session_.adaquant.reset();
+            tuned_.reset();
+            tunedState_ = {};
+            fp32_.clear();
             Q_EMIT modelLoaded();
             Q_EMIT allocationChanged();
-            startSensitivity();
-        } else if (!out.ok) {
-            ptq::logger()->error("{}", out.error.toStdString());
-            Q_EMIT modelLoadFailed(path, out.error, out.invalidInput);
-        }
-        checkIdle();
+            Q_EMIT tunedChanged();
+            Q_EMIT measuredChanged();
+            startSensitivity(calibrationSource.toStdString());
+        };
     });
-    const std::string file = path.toStdString();
-    watcher->setFuture(QtConcurrent::run(&jobPool_, [file] {
-        return guarded([&](JobOutcome& out) { out.model = ptq::loadModel(file); });
-    }));
+    // The import's failure is the model's: report it as such (the previous model stays).
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(jobs_, &JobRunner::jobFinished, this,
+                          [this, id, path, connection](int done, const QString&, bool ok, bool cancelled,
+                                                       const QString& message, bool invalidInput) {
+                              if (done != id) return;
+                              disconnect(*connection);
+                              if (!ok && !cancelled) Q_EMIT modelLoadFailed(path, message, invalidInput);
+                          });
 }
 
 void SessionController::setCalibrationSource(const QString& source) {
     if (!session_.model) return;
-    cancelJob();
-    const std::string previous = session_.calibrationSource;
-    session_.calibrationSource = source.toStdString();
-    startSensitivity(previous);
+    startSensitivity(source.toStdString());
 }
 
-void SessionController::startSensitivity(const std::string& fallbackSource) {
-    const int generation = ++jobGeneration_;
-    const QString title = tr("Sensitivity on %1").arg(QString::fromStdString(session_.calibrationSource));
+int SessionController::startSensitivity(const std::string& source) {
+    const QString title = tr("Sensitivity on %1").arg(QString::fromStdString(source));
+    const auto model = session_.model;
+    const ptq::SensitivityRequest request = sensitivityRequest_;
+    const std::string cacheDir = cacheDirectory_.toStdString();
+    return jobs_->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
+        std::optional<ptq::SensitivityCache> cache;
+        if (!cacheDir.empty()) cache.emplace(cacheDir);
+        bool fromCache = false;
+        auto table = std::make_shared<const ptq::SensitivityResult>(
+            ptq::computeSensitivity(*model, source, request, cache ? &*cache : nullptr, &progress, &fromCache));
+        return [this, model, table, fromCache, source] {
+            if (model != session_.model) return;  // a newer model came in meanwhile
+            // The source becomes the session's only with its table: a bad one changes nothing.
+            session_.calibrationSource = source;
+            session_.setSensitivity(table);
+            tuned_.reset();  // its choice indexes the old table
+            tunedState_ = {};
+            Q_EMIT tunedChanged();
+            Q_EMIT measuredChanged();
+            Q_EMIT sensitivityReady(fromCache);
+            Q_EMIT pinsChanged();
+            resolveNow();
+        };
+    });
+}
+
+void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResult> table) {
+    session_.setSensitivity(std::move(table));
+    tuned_.reset();
+    tunedState_ = {};
+    Q_EMIT sensitivityReady(false);
+    Q_EMIT pinsChanged();
+    resolveNow();
+}
+
+void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
+                                       const ptq::BudgetRequest& budget) {
+    cancelJob();
+    ++jobGeneration_;  // a running import or measurement would be stale
+    session_ = std::move(session);
+    sensitivityRequest_ = request;
+    budget_ = budget;
+    budget_.pins = session_.pins;
+    restoring_ = true;
+    if (session_.model) Q_EMIT modelLoaded();
+    if (session_.sensitivity) {
+        Q_EMIT sensitivityReady(true);
+        Q_EMIT pinsChanged();
+    }
+    restoring_ = false;
+    Q_EMIT allocationChanged();
+    checkIdle();
+}
+
+void SessionController::runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
+                               std::function<void(bool ok, const QString& message)> done) {
     auto progress = beginJob(title);
     auto* watcher = new QFutureWatcher<JobOutcome>(this);
     connect(watcher, &QFutureWatcher<JobOutcome>::finished, this, [=] {
         watcher->deleteLater();
         --jobsInFlight_;
         const JobOutcome out = watcher->result();
-        const bool current = generation == jobGeneration_;
-        Q_EMIT jobFinished(title, out.ok && current, current ? out.error : tr("Superseded by a newer request."),
-                           out.invalidInput);
-        if (!out.ok && current) {
-            if (!out.cancelled) ptq::logger()->error("{}: {}", title.toStdString(), out.error.toStdString());
-            // The table shown was measured on the previous source: keep using that one.
-            if (!fallbackSource.empty()) session_.calibrationSource = fallbackSource;
-        }
-        if (out.ok && current) {
-            session_.setSensitivity(out.table);
-            Q_EMIT sensitivityReady(out.fromCache);
-            Q_EMIT pinsChanged();
-            resolveNow();
-        }
+        Q_EMIT jobFinished(title, out.ok, out.error, out.invalidInput);
+        if (done) done(out.ok, out.error);
         checkIdle();
     });
-    const auto model = session_.model;
-    const std::string source = session_.calibrationSource;
-    const ptq::SensitivityRequest request = sensitivityRequest_;
-    const std::string cacheDir = cacheDirectory_.toStdString();
-    watcher->setFuture(QtConcurrent::run(&jobPool_, [=] {
-        return guarded([&](JobOutcome& out) {
-            std::optional<ptq::SensitivityCache> cache;
-            if (!cacheDir.empty()) cache.emplace(cacheDir);
-            out.table = std::make_shared<const ptq::SensitivityResult>(ptq::computeSensitivity(
-                *model, source, request, cache ? &*cache : nullptr, progress.get(), &out.fromCache));
-        });
+    watcher->setFuture(QtConcurrent::run(&jobPool_, [work, progress] {
+        return guarded([&](JobOutcome&) { work(*progress); });
     }));
 }
 
-void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResult> table) {
-    ++jobGeneration_;  // a running measurement's result would be stale
-    session_.setSensitivity(std::move(table));
-    Q_EMIT sensitivityReady(false);
-    Q_EMIT pinsChanged();
-    resolveNow();
-}
-
 void SessionController::cancelJob() {
-    if (jobProgress_) jobProgress_->cancelRequested = true;
+    if (jobs_->runningId() >= 0) jobs_->cancel(jobs_->runningId());
 }
 
 void SessionController::requestBudget(const ptq::BudgetRequest& request) {
+    if (restoring_) return;  // the restored budget and allocation stand
     budget_ = request;
     budget_.pins = session_.pins;
     resolveNow();

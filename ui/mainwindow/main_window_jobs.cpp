@@ -1,0 +1,170 @@
+// MainWindow: the quantization jobs — the Quantize menu and toolbar, the Jobs dock's list,
+// buttons and Run menu, the status bar's progress, the Live progress dock, and measured
+// allocations on the Pareto plot.
+
+#include "ui/mainwindow/main_window.h"
+
+#include "core/data/data_source.h"
+#include "core/util/error.h"
+#include "ui/models/job_list_model.h"
+#include "ui/panels/budget_panel.h"
+#include "ui/panels/jobs_panel.h"
+#include "ui/panels/plots_panel.h"
+#include "ui/plots/pareto_plot.h"
+#include "ui/plots/progress_plots.h"
+#include "ui/session/session_controller.h"
+
+#include <QtWidgets/QDockWidget>
+#include <QtWidgets/QInputDialog>
+#include <QtWidgets/QLabel>
+#include <QtWidgets/QMenuBar>
+#include <QtWidgets/QProgressBar>
+#include <QtWidgets/QStatusBar>
+#include <QtWidgets/QToolBar>
+#include <QtWidgets/QToolButton>
+
+namespace ptq::ui {
+
+void MainWindow::createJobActions() {
+    quantizeMenu_ = menuBar()->addMenu(tr("&Quantize"));
+    quantizeMenu_->setObjectName(QStringLiteral("quantizeMenu"));
+    // Jobs whose figures the Live progress dock plots bring it to the front when they start.
+    auto live = [this](int id) {
+        if (id > 0) liveJobs_.insert(id);
+    };
+    auto add = [this](const QString& text, const QString& name, auto slot) {
+        QAction* a = quantizeMenu_->addAction(text, this, slot);
+        a->setObjectName(name);
+        return a;
+    };
+    add(tr("&Calibrate ranges"), QStringLiteral("actionCalibrate"), [this] { controller_->calibrateRanges(); });
+    add(tr("Measure &sensitivity"), QStringLiteral("actionSensitivity"), [this] { controller_->measureSensitivity(); });
+    quantizeMenu_->addSeparator();
+    QAction* adaquant = add(tr("&AdaQuant (parallel)"), QStringLiteral("actionAdaQuantParallel"),
+                            [this, live] { live(controller_->runTuningStep(ptq::TuningStep::AdaQuantParallel)); });
+    add(tr("AdaQuant (se&quential)"), QStringLiteral("actionAdaQuantSequential"),
+        [this, live] { live(controller_->runTuningStep(ptq::TuningStep::AdaQuantSequential)); });
+    add(tr("&BN tuning"), QStringLiteral("actionBnTuning"),
+        [this, live] { live(controller_->runTuningStep(ptq::TuningStep::BatchNorm)); });
+    add(tr("Bias c&orrection"), QStringLiteral("actionBiasCorrection"),
+        [this] { controller_->runTuningStep(ptq::TuningStep::BiasCorrection); });
+    add(tr("Bias &tuning"), QStringLiteral("actionBiasTuning"),
+        [this, live] { live(controller_->runTuningStep(ptq::TuningStep::BiasTuning)); });
+    quantizeMenu_->addSeparator();
+    add(tr("&Distil calibration data…"), QStringLiteral("actionDistill"), [this, live] {
+        bool ok = false;
+        const int count = QInputDialog::getInt(this, tr("Distil calibration data"),
+                                               tr("Images to distil from the model's BatchNorm statistics:"), 32, 1,
+                                               1024, 1, &ok);
+        if (ok) live(controller_->distillCalibration(count));
+    });
+    QAction* evaluate = add(tr("&Evaluate allocation"), QStringLiteral("actionEvaluate"),
+                            [this] { controller_->evaluateAllocation(); });
+    evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    quantizeMenu_->addSeparator();
+    QAction* light = add(tr("&Light pipeline"), QStringLiteral("actionLightPipeline"),
+                         [this, live] { live(controller_->runPipeline(QStringLiteral("light"))); });
+    QAction* advanced = add(tr("Ad&vanced pipeline"), QStringLiteral("actionAdvancedPipeline"),
+                            [this, live] { live(controller_->runPipeline(QStringLiteral("advanced"))); });
+    quantizeMenu_->addSeparator();
+    add(tr("E&valuation data…"), QStringLiteral("actionEvaluationData"), [this] { chooseEvaluationData(); });
+
+    QToolBar* bar = addToolBar(tr("Quantize"));
+    bar->setObjectName(QStringLiteral("quantizeToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    bar->addAction(evaluate);
+    bar->addAction(adaquant);
+    bar->addAction(light);
+    bar->addAction(advanced);
+    jobsPanel_->setRunMenu(quantizeMenu_);
+}
+
+void MainWindow::chooseEvaluationData() {
+    bool ok = false;
+    const QString source = QInputDialog::getText(
+        this, tr("Evaluation data"),
+        tr("Labelled data to measure allocations on (for example fmnist:test or fmnist:test:2000):"),
+        QLineEdit::Normal, controller_->evaluationSource(), &ok);
+    if (!ok || source.trimmed().isEmpty()) return;
+    try {
+        ptq::parseDataSource(source.trimmed().toStdString());
+    } catch (const ptq::Error& e) {
+        reportError(tr("Evaluation data"), QString::fromStdString(e.what()));
+        return;  // the previous source stays
+    }
+    controller_->setEvaluationSource(source.trimmed());
+}
+
+void MainWindow::connectJobs() {
+    JobRunner* jobs = controller_->jobs();
+    connect(jobs, &JobRunner::jobQueued, this, &MainWindow::onJobQueued);
+    connect(jobs, &JobRunner::jobStarted, this, &MainWindow::onJobStarted);
+    connect(jobs, &JobRunner::jobProgress, this, &MainWindow::onJobProgress);
+    connect(jobs, &JobRunner::jobFinished, this,
+            [this](int id, const QString& title, bool ok, bool cancelled, const QString& message, bool) {
+                onJobFinished(id, title, ok, cancelled, message);
+            });
+    connect(jobsPanel_, &JobsPanel::cancelRequested, jobs, &JobRunner::cancel);
+    connect(jobsPanel_, &JobsPanel::cancelAllRequested, jobs, &JobRunner::cancelAll);
+    connect(controller_, &SessionController::jobRefused, this, [this](const QString& title, const QString& message) {
+        reportError(tr("Cannot run %1").arg(title), message);
+    });
+    connect(controller_, &SessionController::measuredChanged, this, &MainWindow::refreshMeasured);
+    progressPlots_->setFeed(controller_->liveFeed());
+}
+
+void MainWindow::onJobQueued(int id, const QString& title) {
+    jobModel_->addJob(title, id);
+}
+
+void MainWindow::onJobStarted(int id, const QString& title) {
+    jobModel_->setState(id, JobListModel::State::Running);
+    statusLabel_->setText(title + QStringLiteral("…"));
+    progressBar_->setValue(0);
+    progressBar_->setFormat(QStringLiteral("%p%"));
+    progressBar_->show();
+    cancelButton_->show();
+    if (liveJobs_.contains(id)) {
+        progressDock_->show();
+        progressDock_->raise();
+    }
+}
+
+void MainWindow::onJobProgress(int id, double fraction, const QString& stage) {
+    progressBar_->setValue(int(fraction * 1000));
+    progressBar_->setFormat(QStringLiteral("%1 %p%").arg(stage));
+    jobModel_->setProgress(id, fraction);
+}
+
+void MainWindow::onJobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message) {
+    jobModel_->setState(id, ok ? JobListModel::State::Finished
+                               : cancelled ? JobListModel::State::Cancelled : JobListModel::State::Failed);
+    liveJobs_.remove(id);
+    if (!controller_->jobs()->isBusy()) {
+        progressBar_->hide();
+        cancelButton_->hide();
+    }
+    if (ok) {
+        statusBar()->showMessage(tr("%1: done").arg(title), 4000);  // over the label, which the result set
+    } else if (cancelled) {
+        statusLabel_->setText(tr("%1: cancelled; nothing changed").arg(title));
+    } else if (!title.startsWith(tr("Import"))) {  // a failed import reports through modelLoadFailed
+        statusLabel_->setText(tr("%1 failed; nothing changed").arg(title));
+        reportError(tr("%1 failed").arg(title), message);
+    }
+}
+
+void MainWindow::refreshMeasured() {
+    const ptq::Session& s = controller_->session();
+    std::vector<QPointF> points;
+    if (s.problem) {
+        const ptq::BudgetRequest r = budgetPanel_->request();
+        const double reference = s.problem->referenceCost(r.metric, r.reference);
+        for (const ptq::MeasuredAllocation& m : s.measured)
+            if (int(m.choice.size()) == s.problem->layerCount() && reference > 0)
+                points.emplace_back(s.problem->costOf(r.metric, m.choice) / reference, m.loss - m.fp32Loss);
+    }
+    plotsPanel_->paretoPlot()->setMeasured(points);
+}
+
+}  // namespace ptq::ui

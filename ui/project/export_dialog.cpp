@@ -1,0 +1,131 @@
+#include "ui/project/export_dialog.h"
+
+#include "core/io/export_allocation.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+#include "ui/mainwindow/main_window.h"
+#include "ui/report/html_report.h"
+#include "ui/session/session_controller.h"
+
+#include <QtCore/QFileInfo>
+#include <QtCore/QPointer>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QDialogButtonBox>
+#include <QtWidgets/QFileDialog>
+#include <QtWidgets/QFormLayout>
+#include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QLineEdit>
+#include <QtWidgets/QPushButton>
+
+namespace ptq::ui {
+
+namespace {
+constexpr int kHtml = -1;  // the formats' item data: ExportFormat, or kHtml
+}
+
+ExportDialog::ExportDialog(MainWindow* window, SessionController* controller)
+    : QDialog(window), window_(window), controller_(controller), format_(new QComboBox(this)),
+      pipeline_(new QComboBox(this)), file_(new QLineEdit(this)) {
+    setObjectName(QStringLiteral("exportDialog"));
+    setWindowTitle(tr("Export the allocation"));
+    format_->addItem(tr("PTQ Studio configuration (JSON)"), int(ptq::ExportFormat::Json));
+    format_->addItem(tr("AIMET encodings 1.0.0"), int(ptq::ExportFormat::Aimet100));
+    format_->addItem(tr("AIMET encodings 0.6.1"), int(ptq::ExportFormat::Aimet061));
+    format_->addItem(tr("Per-layer CSV"), int(ptq::ExportFormat::Csv));
+    format_->addItem(tr("HTML report"), kHtml);
+    format_->addItem(tr("Quantized TorchScript"), int(ptq::ExportFormat::TorchScript));
+    pipeline_->addItem(tr("none (ranges only)"), QStringLiteral("none"));
+    pipeline_->addItem(tr("light (BN tuning, bias correction)"), QStringLiteral("light"));
+    pipeline_->addItem(tr("advanced (AdaQuant, BN and bias tuning)"), QStringLiteral("advanced"));
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    connect(browse, &QPushButton::clicked, this, &ExportDialog::browse);
+    auto* fileRow = new QHBoxLayout;
+    fileRow->addWidget(file_, 1);
+    fileRow->addWidget(browse);
+    auto* form = new QFormLayout(this);
+    form->addRow(tr("Format"), format_);
+    form->addRow(tr("Pipeline"), pipeline_);
+    form->addRow(tr("File"), fileRow);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
+    buttons->addButton(tr("Export"), QDialogButtonBox::AcceptRole);
+    connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+        if (startExport()) hide();
+    });
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    form->addRow(buttons);
+    connect(format_, &QComboBox::currentIndexChanged, this, [this] {
+        pipeline_->setEnabled(format_->currentData().toInt() != kHtml);
+        const QString path = file_->text();
+        if (!path.isEmpty()) file_->setText(QFileInfo(path).path() + "/" + QFileInfo(path).completeBaseName() + suffix());
+    });
+    const ptq::Session& s = controller_->session();
+    if (s.model) {
+        const QFileInfo model(QString::fromStdString(s.model->summary().path));
+        file_->setText(model.path() + "/" + model.completeBaseName() + "_export" + suffix());
+    }
+}
+
+QString ExportDialog::suffix() const {
+    const int f = format_->currentData().toInt();
+    if (f == kHtml) return QStringLiteral(".html");
+    if (f == int(ptq::ExportFormat::Csv)) return QStringLiteral(".csv");
+    if (f == int(ptq::ExportFormat::TorchScript)) return QStringLiteral(".pt");
+    return QStringLiteral(".json");
+}
+
+void ExportDialog::browse() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export to"), file_->text());
+    if (!path.isEmpty()) file_->setText(path);
+}
+
+bool ExportDialog::startExport() {
+    const ptq::Session& s = controller_->session();
+    const QString out = file_->text();
+    const auto fail = [&](const QString& sentence) {
+        window_->reportError(tr("Cannot export"), sentence);
+        Q_EMIT exportFinished(false, sentence);
+        return false;
+    };
+    if (out.isEmpty()) return fail(tr("Choose the file to export to."));
+    if (!s.model || !s.sensitivity || s.allocation.choice.empty())
+        return fail(tr("There is no allocation to export yet: open a model and wait for its first allocation."));
+    const int format = format_->currentData().toInt();
+    if (format == kHtml) {
+        try {
+            writeHtmlReport(out.toStdString(), reportFromSession(s, controller_->budget(), controller_->sensitivityRequest()));
+        } catch (const ptq::Error& e) {
+            return fail(QString::fromStdString(e.what()));
+        }
+        const QString message = tr("Wrote the HTML report to %1.").arg(out);
+        ptq::logger()->info("{}", message.toStdString());
+        Q_EMIT exportFinished(true, message);
+        return true;
+    }
+    ptq::AllocationExport request;
+    request.modelPath = s.model->summary().path;
+    request.calibrationSource = s.calibrationSource;
+    for (size_t i = 0; i < s.sensitivity->layers.size(); ++i)
+        request.layers[s.sensitivity->layers[i].name] = s.sensitivity->options[size_t(s.allocation.choice[i])];
+    const ptq::SensitivityRequest& sr = controller_->sensitivityRequest();
+    request.granularity = sr.granularity;
+    request.weightMethod = sr.weightMethod;
+    request.activationMethod = sr.activationMethod;
+    request.pipeline = pipeline_->currentData().toString().toStdString();
+    request.predictedTop1 = s.sensitivity->baseTop1 + s.allocation.deltaTop1;
+    request.format = ptq::ExportFormat(format);
+    request.out = out.toStdString();
+    auto message = std::make_shared<std::string>();
+    // The controller outlives the job's callbacks; this dialog may be closed before the end.
+    QPointer<ExportDialog> self(this);
+    controller_->runJob(
+        tr("Export %1").arg(QFileInfo(out).fileName()),
+        [request, message](const ptq::Progress& progress) { *message = ptq::exportAllocation(request, &progress); },
+        [self, message](bool ok, const QString& error) {
+            const QString text = ok ? QString::fromStdString(*message) : error;
+            if (ok) ptq::logger()->info("{}", *message);
+            if (self) Q_EMIT self->exportFinished(ok, text);
+        });
+    return true;
+}
+
+}  // namespace ptq::ui

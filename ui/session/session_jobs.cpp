@@ -1,0 +1,279 @@
+// SessionController: the quantization jobs on the current allocation. Each job's work runs on
+// the job thread over values captured when it was queued; what it made is installed by its
+// apply step on the UI thread, only when the work ended well. A tuning step that runs on the
+// session's tuned model in place is undone by the core when it fails or is cancelled.
+
+#include "ui/session/session_controller.h"
+
+#include "core/methods/distill.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QDir>
+
+#include <map>
+#include <optional>
+
+namespace ptq::ui {
+
+int SessionController::refuse(const QString& title, const QString& message) {
+    ptq::logger()->warn("{}: {}", title.toStdString(), message.toStdString());
+    Q_EMIT jobRefused(title, message);
+    return -1;
+}
+
+QString SessionController::allocationSpec(ptq::AllocationSpec& spec) const {
+    if (!session_.model) return tr("Open a model first (File > Open model).");
+    if (!session_.sensitivity) return tr("Wait for the sensitivity table, or measure it (Quantize > Measure sensitivity).");
+    if (session_.allocation.choice.empty())
+        return tr("There is no allocation yet: move a budget slider or click a Pareto point.");
+    spec.model = session_.model;
+    spec.table = session_.sensitivity;
+    spec.settings = sensitivityRequest_;
+    spec.choice = session_.allocation.choice;
+    spec.calibrationSource = session_.calibrationSource;
+    return {};
+}
+
+bool SessionController::tunedMatchesAllocation() const {
+    return tuned_ && tunedState_.choice == session_.allocation.choice;
+}
+
+void SessionController::completeMeasurement(ptq::MeasuredAllocation& m) const {
+    if (!session_.problem || int(m.choice.size()) != session_.problem->layerCount()) return;
+    const ptq::BudgetAllocation predicted = session_.problem->evaluate(m.choice);
+    m.predictedDeltaTop1 = predicted.deltaTop1;
+    m.sizeBytes = predicted.sizeBytes;
+    m.bops = predicted.bops;
+}
+
+int SessionController::measureSensitivity() {
+    if (!session_.model) return refuse(tr("Sensitivity"), tr("Open a model first (File > Open model)."));
+    return startSensitivity(session_.calibrationSource);
+}
+
+int SessionController::calibrateRanges() {
+    const QString title = tr("Calibrate ranges");
+    {
+        ptq::AllocationSpec probe;
+        if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
+    }
+    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+        ptq::AllocationSpec spec;
+        if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
+        const auto model = session_.model;
+        return [this, spec, model](const ptq::Progress& progress) -> JobRunner::Apply {
+            std::shared_ptr<ptq::TunedModel> tuned = ptq::calibrateAllocation(spec, &progress);
+            return [this, tuned, model] {
+                if (model != session_.model) return;
+                tuned_ = tuned;
+                tunedState_ = tuned->state();
+                Q_EMIT tunedChanged();
+            };
+        };
+    });
+}
+
+int SessionController::runTuningStep(ptq::TuningStep step) {
+    static const std::map<ptq::TuningStep, const char*> titles{
+        {ptq::TuningStep::AdaQuantParallel, "AdaQuant (parallel)"},
+        {ptq::TuningStep::AdaQuantSequential, "AdaQuant (sequential)"},
+        {ptq::TuningStep::BatchNorm, "BN tuning"},
+        {ptq::TuningStep::BiasCorrection, "Bias correction"},
+        {ptq::TuningStep::BiasTuning, "Bias tuning"}};
+    const QString title = tr(titles.at(step));
+    {
+        ptq::AllocationSpec probe;
+        if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
+    }
+    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+        ptq::AllocationSpec spec;
+        if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
+        // The session's tuned model when it is this allocation's, else a fresh one made in the job.
+        const std::shared_ptr<ptq::TunedModel> existing = tunedMatchesAllocation() ? tuned_ : nullptr;
+        const auto model = session_.model;
+        ptq::TuningOptions options = tuningOptions_;
+        LiveFeed* feed = &feed_;
+        options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
+            feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss);
+        };
+        options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
+            feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
+        };
+        options.biasTuning.onIteration = [feed](int, int, double kl) { feed->addBiasStep(kl); };
+        options.onBatchNorm = [feed](const ptq::BatchNormTuneTick& t) { feed->addBatchNorm(t.layer, t.meanShift, t.stdRatio); };
+        const bool parallel = step == ptq::TuningStep::AdaQuantParallel;
+        const auto store = session_.adaquant;
+        return [=](const ptq::Progress& progress) -> JobRunner::Apply {
+            feed->begin(title);
+            std::shared_ptr<ptq::TunedModel> tuned = existing;
+            double from = 0.0;
+            if (!tuned) {
+                const ptq::ScaledProgress p(&progress, 0.0, 0.2, "Calibrating ranges");
+                tuned = ptq::calibrateAllocation(spec, p.get());
+                from = 0.2;
+            }
+            auto found = std::make_shared<ptq::AdaQuantStore>(store ? *store : ptq::AdaQuantStore{});
+            const ptq::ScaledProgress p(&progress, from, 1.0);
+            const std::string summary = ptq::applyTuningStep(*tuned, step, options, parallel ? found.get() : nullptr, p.get());
+            const ptq::TunedState state = tuned->state();
+            return [this, tuned, state, model, found, parallel] {
+                if (model != session_.model) return;
+                tuned_ = tuned;
+                tunedState_ = state;
+                Q_EMIT tunedChanged();
+                if (parallel) {
+                    session_.adaquant = found;
+                    Q_EMIT adaquantChanged();
+                }
+            };
+        };
+    });
+}
+
+int SessionController::runPipeline(const QString& name) {
+    const bool advanced = name == QLatin1String("advanced");
+    if (!advanced && name != QLatin1String("light"))
+        return refuse(tr("Pipeline"), tr("Unknown pipeline \"%1\": choose light or advanced.").arg(name));
+    const QString title = advanced ? tr("Advanced pipeline") : tr("Light pipeline");
+    {
+        ptq::AllocationSpec probe;
+        if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
+    }
+    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+        ptq::AllocationSpec spec;
+        if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
+        const std::string evalSource = session_.evaluationSource;
+        if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
+        const auto model = session_.model;
+        ptq::TuningOptions options = tuningOptions_;
+        LiveFeed* feed = &feed_;
+        options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
+            feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss);
+        };
+        options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
+            feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
+        };
+        options.biasTuning.onIteration = [feed](int, int, double kl) { feed->addBiasStep(kl); };
+        options.onBatchNorm = [feed](const ptq::BatchNormTuneTick& t) { feed->addBatchNorm(t.layer, t.meanShift, t.stdRatio); };
+        const auto store = session_.adaquant;
+        std::optional<ptq::Fp32Figures> fp32;
+        if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
+        return [=](const ptq::Progress& progress) -> JobRunner::Apply {
+            feed->begin(title);
+            const std::vector<ptq::TuningStep> steps =
+                advanced ? std::vector<ptq::TuningStep>{ptq::TuningStep::AdaQuantParallel, ptq::TuningStep::BatchNorm,
+                                                        ptq::TuningStep::BiasTuning}
+                         : std::vector<ptq::TuningStep>{ptq::TuningStep::BatchNorm, ptq::TuningStep::BiasCorrection};
+            // Rough shares of the time each part takes on the demo models.
+            const double calibEnd = advanced ? 0.05 : 0.15, tuneEnd = advanced ? 0.85 : 0.5;
+            std::shared_ptr<ptq::TunedModel> tuned;
+            {
+                const ptq::ScaledProgress p(&progress, 0.0, calibEnd, "Calibrating ranges");
+                tuned = ptq::calibrateAllocation(spec, p.get());
+            }
+            auto found = std::make_shared<ptq::AdaQuantStore>(store ? *store : ptq::AdaQuantStore{});
+            for (size_t k = 0; k < steps.size(); ++k) {
+                const double a = calibEnd + (tuneEnd - calibEnd) * double(k) / double(steps.size());
+                const double b = calibEnd + (tuneEnd - calibEnd) * double(k + 1) / double(steps.size());
+                const ptq::ScaledProgress p(&progress, a, b);
+                ptq::applyTuningStep(*tuned, steps[k], options,
+                                     steps[k] == ptq::TuningStep::AdaQuantParallel ? found.get() : nullptr, p.get());
+            }
+            const ptq::ScaledProgress p(&progress, tuneEnd, 1.0);
+            ptq::MeasuredAllocation measured = ptq::measureTuned(*tuned, evalSource, fp32, p.get());
+            const ptq::TunedState state = tuned->state();
+            return [this, tuned, state, model, found, advanced, measured, evalSource]() mutable {
+                if (model != session_.model) return;
+                tuned_ = tuned;
+                tunedState_ = state;
+                fp32_[evalSource] = {measured.fp32Top1, measured.fp32Loss};
+                completeMeasurement(measured);
+                session_.measured.push_back(measured);
+                if (advanced) session_.adaquant = found;
+                ptq::logger()->info("{} pipeline: top-1 {:.2f} % (FP32 {:.2f} %) on {}", measured.pipeline, measured.top1,
+                                    measured.fp32Top1, evalSource);
+                Q_EMIT tunedChanged();
+                Q_EMIT measuredChanged();
+                if (advanced) Q_EMIT adaquantChanged();
+            };
+        };
+    });
+}
+
+int SessionController::evaluateAllocation() {
+    const QString title = tr("Evaluate allocation");
+    {
+        ptq::AllocationSpec probe;
+        if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
+    }
+    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+        ptq::AllocationSpec spec;
+        if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
+        const std::string evalSource = session_.evaluationSource;
+        if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
+        const std::shared_ptr<ptq::TunedModel> existing = tunedMatchesAllocation() ? tuned_ : nullptr;
+        const auto model = session_.model;
+        std::optional<ptq::Fp32Figures> fp32;
+        if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
+        return [=](const ptq::Progress& progress) -> JobRunner::Apply {
+            std::shared_ptr<ptq::TunedModel> tuned = existing;
+            double from = 0.0;
+            if (!tuned) {
+                const ptq::ScaledProgress p(&progress, 0.0, 0.2, "Calibrating ranges");
+                tuned = ptq::calibrateAllocation(spec, p.get());
+                from = 0.2;
+            }
+            const ptq::ScaledProgress p(&progress, from, 1.0);
+            ptq::MeasuredAllocation measured = ptq::measureTuned(*tuned, evalSource, fp32, p.get());
+            const ptq::TunedState state = tuned->state();
+            return [this, tuned, state, model, measured, evalSource, fresh = !existing]() mutable {
+                if (model != session_.model) return;
+                if (fresh) {
+                    tuned_ = tuned;
+                    tunedState_ = state;
+                    Q_EMIT tunedChanged();
+                }
+                fp32_[evalSource] = {measured.fp32Top1, measured.fp32Loss};
+                completeMeasurement(measured);
+                session_.measured.push_back(measured);
+                ptq::logger()->info("Measured allocation ({}): top-1 {:.2f} % (FP32 {:.2f} %, predicted {:+.2f} pt) on {}",
+                                    measured.pipeline, measured.top1, measured.fp32Top1, measured.predictedDeltaTop1,
+                                    evalSource);
+                Q_EMIT measuredChanged();
+            };
+        };
+    });
+}
+
+int SessionController::distillCalibration(int count) {
+    const QString title = tr("Distil %1 images").arg(count);
+    if (!session_.model) return refuse(title, tr("Open a model first (File > Open model)."));
+    if (cacheDirectory_.isEmpty() && QDir::tempPath().isEmpty())
+        return refuse(title, tr("There is no folder to keep the distilled images in."));
+    const auto model = session_.model;
+    ptq::DistillOptions options = distillOptions_;
+    options.count = count;
+    LiveFeed* feed = &feed_;
+    options.onIteration = [feed](int, int, double loss) { feed->addDistillStep(loss); };
+    const QString folder = cacheDirectory_.isEmpty() ? QDir::tempPath() : cacheDirectory_;
+    const QString file = QDir(folder).filePath(
+        QStringLiteral("distilled-%1-%2.pt")
+            .arg(QString::fromStdString(model->summary().name))
+            .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
+    return jobs_->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
+        feed->begin(title);
+        feed->setPhase(LiveFeed::Phase::Distill);
+        QDir().mkpath(folder);
+        const ptq::DistillResult result =
+            ptq::distillData(model->graph(), model->summary().inputShape, options, &progress);
+        ptq::saveDistilled(file.toStdString(), result, model->summary().path);
+        return [this, model, file] {
+            if (model != session_.model) return;
+            setCalibrationSource(QStringLiteral("distilled:") + file);
+        };
+    });
+}
+
+}  // namespace ptq::ui
