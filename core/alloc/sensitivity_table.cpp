@@ -176,7 +176,7 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
         layer.params = l["params"].toInteger();
         layer.macs = l["macs"].toInteger();
         if (layer.params < 0 || layer.macs < 0)
-            throw invalidInput("The sensitivity table " + path + " gives layer '" + layer.name + "' a negative " +
+            throw invalidInput(what + " gives layer '" + layer.name + "' a negative " +
                                (layer.params < 0 ? "params" : "macs") + " count: measure it again with ptq "
                                "sensitivity --force.");
         const QJsonArray cells = l["cells"].toArray();
