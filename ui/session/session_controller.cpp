@@ -122,9 +122,11 @@ void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResul
 
 void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
                                        const ptq::BudgetRequest& budget) {
-    cancelJob();
-    ++jobGeneration_;  // a running import or measurement would be stale
+    jobs_->cancelAll();  // a running import or measurement would be stale
     session_ = std::move(session);
+    tuned_.reset();  // tuned models are not saved; AdaQuant results are (session_.adaquant)
+    tunedState_ = {};
+    fp32_.clear();
     sensitivityRequest_ = request;
     budget_ = budget;
     budget_.pins = session_.pins;
@@ -136,24 +138,29 @@ void SessionController::restoreSession(ptq::Session session, const ptq::Sensitiv
     }
     restoring_ = false;
     Q_EMIT allocationChanged();
+    Q_EMIT tunedChanged();
+    Q_EMIT measuredChanged();
+    Q_EMIT adaquantChanged();
     checkIdle();
 }
 
 void SessionController::runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
                                std::function<void(bool ok, const QString& message)> done) {
-    auto progress = beginJob(title);
-    auto* watcher = new QFutureWatcher<JobOutcome>(this);
-    connect(watcher, &QFutureWatcher<JobOutcome>::finished, this, [=] {
-        watcher->deleteLater();
-        --jobsInFlight_;
-        const JobOutcome out = watcher->result();
-        Q_EMIT jobFinished(title, out.ok, out.error, out.invalidInput);
-        if (done) done(out.ok, out.error);
-        checkIdle();
+    const int id = jobs_->submit(title, [work, done](const ptq::Progress& progress) -> JobRunner::Apply {
+        work(progress);
+        return [done] {
+            if (done) done(true, {});
+        };
     });
-    watcher->setFuture(QtConcurrent::run(&jobPool_, [work, progress] {
-        return guarded([&](JobOutcome&) { work(*progress); });
-    }));
+    if (!done) return;
+    // Success reports through the apply step above; failure and cancel through the runner.
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(jobs_, &JobRunner::jobFinished, this,
+                          [id, done, connection](int finished, const QString&, bool ok, bool, const QString& message) {
+                              if (finished != id) return;
+                              disconnect(*connection);
+                              if (!ok) done(false, message);
+                          });
 }
 
 void SessionController::cancelJob() {
