@@ -3,7 +3,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test package package-test results clean
+.PHONY: all deps configure build run test package package-test results clean fuzz asan-test
+FUZZ_SECONDS ?= 30
 
 all: build
 
@@ -39,6 +40,24 @@ results: build
 	  case $$script in */common.py) continue;; esac; \
 	  /usr/bin/python3 $$script || exit 1; \
 	done
+
+# libFuzzer targets (clang-14, ASan + UBSan) in build-fuzz, each run FUZZ_SECONDS on its seeds.
+fuzz: deps
+	@bash tools/install-fuzz-deps.sh
+	cmake --preset fuzz
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+	bash tools/run-fuzz.sh $(FUZZ_SECONDS)
+
+# The whole test suite built with ASan + UBSan (gcc) in build-asan. LibTorch and Qt are not
+# instrumented: tools/asan.supp and tools/lsan.supp say what is suppressed and why.
+asan-test: deps
+	cmake --preset asan
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && QT_QPA_PLATFORM=offscreen \
+	  ASAN_OPTIONS=detect_container_overflow=0:detect_leaks=1:suppressions=$(CURDIR)/tools/asan.supp \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tools/ubsan.supp \
+	  ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,7 @@ namespace ptqtest {
 struct Run {
     int exitCode = -1;
     QString out, err;
+    bool crashed = false;  ///< ended by a signal (a crash, an abort) rather than exiting
     /// stdout parsed as one JSON object (empty when it is not one).
     QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
 };
@@ -22,7 +23,8 @@ inline Run run(const QString& program, const QStringList& args) {
     QProcess p;
     p.start(program, args);
     if (!p.waitForFinished(600000)) qFatal("%s did not finish", qPrintable(program));
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError()),
+            p.exitStatus() == QProcess::CrashExit};
 }
 
 #ifdef PTQ_EXE

@@ -39,6 +39,7 @@ AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req) {
     req.granularity = granularity;
     if (!alloc.table.weightRange.empty()) req.weightMethod = rangeMethodFromString(alloc.table.weightRange);
     if (!alloc.table.activationRange.empty()) req.activationMethod = rangeMethodFromString(alloc.table.activationRange);
+    req.layerOverridesFile = a.value("alloc");
     for (const AllocatedLayer& l : alloc.layers)
         req.layerOverrides[l.name] =
             LayerQuant{l.option.weightBits, l.option.activationBits, granularity, l.option.weightPoints};

@@ -194,6 +194,10 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
         layer.kind = l["kind"].toString().toStdString();
         layer.params = l["params"].toInteger();
         layer.macs = l["macs"].toInteger();
+        if (layer.params < 0 || layer.macs < 0)
+            throw invalidInput(what + " gives layer '" + layer.name + "' a negative " +
+                               (layer.params < 0 ? "params" : "macs") + " count: measure it again with ptq "
+                               "sensitivity --force.");
         const QJsonArray cells = l["cells"].toArray();
         if (layer.name.empty() || size_t(cells.size()) != r.options.size())
             throw invalidInput(what + " has a layer " +

@@ -158,7 +158,7 @@ IdxArray readIdxFile(const std::string& path, int64_t maxItems) {
     if (magic[0] != 0 || magic[1] != 0 || !idxTypeName(magic[2]) || magic[3] == 0)
         throw invalidInput("The file " + path + " is not an IDX file (wrong magic: it starts with " +
                            hexByte(magic[0]) + " " + hexByte(magic[1]) + " " + hexByte(magic[2]) +
-                           " " + hexByte(magic[3]) +
+                           " " + hexByte(magic[3]) + (stream.gzip() ? " once gunzipped" : "") +
                            ", IDX starts with 00 00, a type byte and a dimension count); give an "
                            "IDX file such as train-images-idx3-ubyte.gz.");
     if (magic[2] != kUnsignedByte)
@@ -180,7 +180,9 @@ IdxArray readIdxFile(const std::string& path, int64_t maxItems) {
         const uint8_t* b = &dimBytes[size_t(4 * i)];
         const int64_t dim = (int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | b[3];
         array.dims.push_back(dim);
-        if (i > 0 && dim > 0) itemBytes = std::min(itemBytes * dim, kMaxDataBytes + 1);
+        // Saturate rather than multiply past int64 (four dimensions of 2^32 - 1 would overflow).
+        if (i > 0 && dim > 0)
+            itemBytes = dim > (kMaxDataBytes + 1) / itemBytes ? kMaxDataBytes + 1 : itemBytes * dim;
     }
     for (int64_t dim : array.dims)
         if (dim == 0)
@@ -195,11 +197,13 @@ IdxArray readIdxFile(const std::string& path, int64_t maxItems) {
 
     array.itemsRead = maxItems < 0 ? fileItems : std::min(maxItems, fileItems);
     const int64_t wanted = array.itemsRead * itemBytes;
-    // Grow in steps so a header that lies about its size does not allocate it all up front.
-    constexpr int64_t step = int64_t(1) << 26;
+    // Grow in doubling steps (1 MiB up to 64 MiB) so that a header that lies about its size
+    // costs at most about twice the bytes the file really holds, not the size it claims.
+    int64_t step = int64_t(1) << 20;
     int64_t have = 0;
     while (have < wanted) {
         const int64_t chunk = std::min(step, wanted - have);
+        step = std::min(step * 2, int64_t(1) << 26);
         array.bytes.resize(size_t(have + chunk));
         const size_t got = stream.read(array.bytes.data() + have, size_t(chunk));
         have += int64_t(got);

@@ -4,9 +4,12 @@
 #include "core/util/error.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtGui/QImage>
 #include <QtGui/QImageReader>
+
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -32,6 +35,33 @@ std::vector<std::string> sortedEntries(const QDir& dir, QDir::Filters kind) {
         names.push_back(name.toStdString());
     std::sort(names.begin(), names.end());
     return names;
+}
+
+/// Why the PNG at @p path is damaged (it stops before its IEND chunk, or a chunk fails its CRC),
+/// or empty when its chunk structure is whole or it is not a PNG. Checked before decoding because
+/// libpng prints its own error line on stderr for such files, beside the sentence we give.
+std::string pngDamage(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) return {};
+    static const char signature[] = "\x89PNG\r\n\x1a\n";
+    if (file.read(8) != QByteArray(signature, 8)) return {};
+    const QByteArray bytes = file.readAll();
+    auto be32 = [&](qsizetype at) {
+        const auto* b = reinterpret_cast<const uchar*>(bytes.constData() + at);
+        return (quint32(b[0]) << 24) | (quint32(b[1]) << 16) | (quint32(b[2]) << 8) | quint32(b[3]);
+    };
+    qsizetype at = 0;
+    while (at + 12 <= bytes.size()) {
+        const quint32 length = be32(at);
+        if (length > quint32(bytes.size() - at - 12)) break;  // the chunk runs past the end
+        const QByteArray type = bytes.mid(at + 4, 4);
+        const auto* typeAndData = reinterpret_cast<const Bytef*>(bytes.constData() + at + 4);
+        if (crc32(0L, typeAndData, uInt(length + 4)) != be32(at + 8 + qsizetype(length)))
+            return "its " + type.toStdString() + " chunk fails its CRC check";
+        if (type == "IEND") return {};
+        at += 12 + qsizetype(length);
+    }
+    return "it stops before its IEND chunk (truncated)";
 }
 
 /// Copies a decoded image into planar C x H x W bytes.
@@ -102,6 +132,9 @@ InMemoryDataset loadImageFolder(const std::string& dirPath, const Normalization&
     QSize firstSize;
     bool allGrey = true;
     for (const ImageFile& file : files) {
+        if (const std::string damage = pngDamage(QString::fromStdString(file.path)); !damage.empty())
+            throw invalidInput("The file " + file.path + " in the image folder " + dirPath + " is a damaged PNG (" +
+                               damage + "); remove it or export it again.");
         QImageReader reader(QString::fromStdString(file.path));
         QImage image = reader.read();
         if (image.isNull())

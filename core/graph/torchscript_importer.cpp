@@ -9,6 +9,7 @@
 #include <torch/script.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -67,6 +68,39 @@ void checkContainer(const std::string& path) {
                            "torch.jit.script(model).save(path) or torch.jit.trace(model, example).save(path).");
 }
 
+
+std::string shapeText(const at::Tensor& t) {
+    std::string text;
+    for (int64_t d : t.sizes()) text += (text.empty() ? "" : "x") + std::to_string(d);
+    return text.empty() ? "scalar" : text;
+}
+
+// A weight that is NaN/Inf or has no elements would import, then poison every figure the app
+// shows (or fail deep inside a kernel): refuse it here, naming the tensor.
+void checkTensors(const std::string& path, const torch::jit::Module& module) {
+    auto check = [&](const std::string& name, const at::Tensor& t, const char* what) {
+        if (!t.is_floating_point()) return;  // integer buffers such as num_batches_tracked
+        if (t.numel() == 0)
+            throw invalidInput("'" + path + "' has a layer with no elements: " + what + " '" + name + "' has shape " +
+                               shapeText(t) + "; remove the layer or give it at least one channel and export again.");
+        const at::Tensor bad = at::logical_not(at::isfinite(t.detach()));
+        const int64_t count = bad.sum().item<int64_t>();
+        if (count == 0) return;
+        int64_t first = bad.flatten().nonzero().min().item<int64_t>();
+        const float value = t.detach().flatten()[first].item<float>();
+        std::string index;  // the first bad element as [i, j, ...], as PyTorch would index it
+        for (int64_t d = t.dim() - 1; d >= 0; --d) {
+            index = std::to_string(first % t.size(d)) + (index.empty() ? "" : ", ") + index;
+            first /= t.size(d);
+        }
+        throw invalidInput("'" + path + "' has " + std::to_string(count) + " non-finite value" +
+                           (count == 1 ? "" : "s") + " (" + (std::isnan(value) ? "NaN" : "Inf") + " first, at [" + index + "]) in " + what + " '" + name + "': the model diverged in training or "
+                           "was damaged; export it again from a checkpoint with finite weights.");
+    };
+    for (const auto& p : module.named_parameters(/*recurse=*/true)) check(p.name, p.value, "parameter");
+    for (const auto& b : module.named_buffers(/*recurse=*/true)) check(b.name, b.value, "buffer");
+}
+
 }  // namespace
 
 torch::jit::Module loadTorchScriptModule(const std::string& path) {
@@ -92,6 +126,7 @@ torch::jit::Module loadTorchScriptModule(const std::string& path) {
                            " inputs; PTQ Studio quantizes models that take one image tensor: wrap the model "
                            "so that forward(x) takes a single tensor.");
     module.eval();
+    checkTensors(path, module);
     return module;
 }
 

@@ -21,8 +21,9 @@ namespace ptq {
 
 /// Imports the model at @p path for one input sample of shape @p sampleShape (C x H x W).
 /// Any thread. Throws ptq::Error (InvalidInput) with one sentence for: a missing, empty,
-/// truncated or non-TorchScript file, a state_dict, a forward with other than one input, and
-/// operations the IR does not know (each named with where it stands and how often).
+/// truncated or non-TorchScript file, a state_dict, a forward with other than one input, a
+/// parameter or buffer with no elements or with NaN/Inf values (named), and operations the IR
+/// does not know (each named with where it stands and how often).
 Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sampleShape);
 
 /// Loads a TorchScript module in eval mode with the same checks and error sentences as

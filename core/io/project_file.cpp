@@ -171,6 +171,7 @@ void writeProject(const std::string& path, const Project& p) {
                                         {"evaluation", q(m.evaluationSource)},
                                         {"top1", m.top1},
                                         {"fp32_top1", m.fp32Top1},
+                                        {"fp32_loss", m.fp32Loss},
                                         {"loss", m.loss},
                                         {"predicted_delta_top1", m.predictedDeltaTop1},
                                         {"size_bytes", m.sizeBytes},

@@ -16,10 +16,27 @@
 #include <QtCore/QtEndian>
 
 #include <cmath>
+#include <set>
+#include <string>
 
 namespace ptq {
 
 namespace {
+
+/// What a measured allocation's pipeline may be called: a named pipeline, or the tuning steps
+/// that ran on its ranges, in order (core/session/tuning.h).
+bool isPipelineName(const std::string& name) {
+    if (name == "none" || name == "light" || name == "advanced") return true;
+    static const std::set<std::string> steps{"adaquant-parallel", "adaquant-sequential", "bn-tuning",
+                                             "bias-correction", "bias-tuning"};
+    size_t start = 0;
+    while (true) {
+        const size_t plus = name.find('+', start);
+        if (!steps.count(name.substr(start, plus == std::string::npos ? std::string::npos : plus - start))) return false;
+        if (plus == std::string::npos) return true;
+        start = plus + 1;
+    }
+}
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 std::string inQuotes(const std::string& s) { return "\"" + s + "\""; }
@@ -305,11 +322,14 @@ Project readProject(const std::string& path) {
         MeasuredAllocation a;
         a.choice = r.choice(m, w, *table);
         a.pipeline = r.string(m, w, "pipeline");
-        if (a.pipeline != "none" && a.pipeline != "light" && a.pipeline != "advanced")
-            r.fail(w + ".pipeline", inQuotes(a.pipeline) + " is not none, light or advanced");
+        if (!isPipelineName(a.pipeline))
+            r.fail(w + ".pipeline", inQuotes(a.pipeline) +
+                                        " is not none, light, advanced or tuning steps joined by + (adaquant-parallel, "
+                                        "adaquant-sequential, bn-tuning, bias-correction, bias-tuning)");
         a.evaluationSource = r.string(m, w, "evaluation");
         a.top1 = r.number(m, w, "top1");
         a.fp32Top1 = r.number(m, w, "fp32_top1");
+        if (m.contains("fp32_loss")) a.fp32Loss = r.number(m, w, "fp32_loss");
         a.loss = r.number(m, w, "loss");
         a.predictedDeltaTop1 = r.number(m, w, "predicted_delta_top1");
         a.sizeBytes = r.number(m, w, "size_bytes");

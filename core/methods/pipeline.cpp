@@ -123,12 +123,19 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
     for (const auto& [name, setting] : req.layerOverrides) {
         auto it = r.config.layers.find(name);
         if (it == r.config.layers.end())
-            throw invalidInput("The allocation names layer '" + name + "', which " + req.modelPath +
+            throw invalidInput("The allocation " + (req.layerOverridesFile.empty() ? "" : req.layerOverridesFile + " ") +
+                               "names layer '" + name + "', which " + req.modelPath +
                                " does not have: it was made for another model.");
         validateQuantSpec(QuantSpec::weights(setting.weightBits, setting.granularity));
         validateQuantSpec(QuantSpec::activations(setting.activationBits));
         it->second = setting;
     }
+    if (!req.layerOverridesFile.empty())
+        for (const auto& entry : r.config.layers)
+            if (!req.layerOverrides.count(entry.first))
+                throw invalidInput("The allocation " + req.layerOverridesFile + " has no option for layer '" +
+                                   entry.first + "' of " + req.modelPath + ": it is incomplete, so allocate again with "
+                                   "ptq allocate.");
     r.config.weightMethod = req.weightMethod;
     r.config.activationMethod = req.activationMethod;
     r.layers = int(r.config.layers.size());

@@ -54,6 +54,9 @@ struct QuantizeRequest {
     /// Per-layer settings over the uniform weightBits/activationBits (a mixed allocation, e.g.
     /// from ptq allocate), by layer name; every name must be a quantizable layer of the model.
     std::map<std::string, LayerQuant> layerOverrides;
+    /// The allocation file layerOverrides came from (named in errors); when set, the overrides
+    /// must also cover every quantizable layer, as a complete allocation does.
+    std::string layerOverridesFile;
     /// Mixed precision in one go: measure the sensitivity table of mixedOptions on the
     /// calibration data (KL to FP32 on unlabelled or distilled data), then the integer program's
     /// allocation of least summed degradation under this weight-size budget (a fraction of the

@@ -45,6 +45,10 @@ std::optional<ModelCard> loadModelCard(const std::string& modelPath) {
         throw invalidInput("The model's sidecar " + path.toStdString() +
                            " gives an input_shape of " + std::to_string(card.inputShape.size()) +
                            " dimensions; it must be [channels, height, width].");
+    for (int64_t d : card.inputShape)
+        if (d <= 0)
+            throw invalidInput("The model's sidecar " + path.toStdString() + " gives an input_shape with a dimension of " +
+                               std::to_string(d) + "; every dimension of [channels, height, width] must be positive.");
     for (float s : card.std)
         if (!(s > 0.f))
             throw invalidInput("The model's sidecar " + path.toStdString() +

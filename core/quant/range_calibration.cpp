@@ -68,7 +68,7 @@ double fittingBinWidth(float lo, float hi, double from) {
 void addToHistogram(const float* x, int64_t n, double width, int64_t firstBin, std::vector<int64_t>& counts) {
     const float inverse = float(1.0 / width);  // a power of two too: exact
     const size_t bins = counts.size();
-    std::vector<std::vector<int64_t>> perThread(size_t(at::get_num_threads()));
+    std::vector<std::vector<int64_t>> perThread(static_cast<size_t>(at::get_num_threads()));
     at::parallel_for(0, n, int64_t(1) << 16, [&](int64_t begin, int64_t end) {
         std::vector<int64_t>& local = perThread.at(size_t(at::get_thread_num()));
         if (local.empty()) local.assign(bins, 0);

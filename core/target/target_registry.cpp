@@ -85,8 +85,11 @@ QStringList TargetRegistry::defaultSearchPaths() {
     QStringList candidates;
     const QString env = qEnvironmentVariable("PTQSTUDIO_PLUGIN_PATH");
     for (const QString& dir : env.split(QLatin1Char(':'), Qt::SkipEmptyParts)) candidates.append(dir);
-    candidates.append(executableDir() + QStringLiteral("/../") + QStringLiteral(PTQ_PLUGIN_INSTALL_DIR));
-    candidates.append(QStringLiteral(PTQ_BUILD_PLUGIN_DIR));
+    const QString installed = executableDir() + QStringLiteral("/../") + QStringLiteral(PTQ_PLUGIN_INSTALL_DIR);
+    candidates.append(installed);
+    // The build tree's folder only for programs that have no installed one (tests, tools): an
+    // installed program on a machine that also holds a build tree must not list its copies.
+    if (!QFileInfo(installed).isDir()) candidates.append(QStringLiteral(PTQ_BUILD_PLUGIN_DIR));
     QStringList out;
     QSet<QString> seen;
     for (const QString& dir : candidates) {
@@ -118,6 +121,9 @@ const TargetRegistry& TargetRegistry::shared() {
 
 void TargetRegistry::examine(const QString& file) {
     auto loader = std::make_unique<QPluginLoader>(file);
+    // Resolve every symbol when loading: a plugin built against something missing is refused
+    // here with the symbol's name, instead of aborting the process at its first call.
+    loader->setLoadHints(QLibrary::ResolveAllSymbolsHint);
     auto broken = [&](const QString& reason) { broken_.append(BrokenPlugin{file, reason}); };
     const QJsonObject meta = loader->metaData();
     if (meta.isEmpty()) {

@@ -49,8 +49,8 @@ struct BrokenPlugin {
 
 class TargetRegistry {
 public:
-    /// PTQSTUDIO_PLUGIN_PATH's folders, the installed folder next to the executable, the build
-    /// tree's folder; existing folders only, each once.
+    /// PTQSTUDIO_PLUGIN_PATH's folders, the installed folder next to the executable, else (when
+    /// there is none) the build tree's folder; existing folders only, each once.
     static QStringList defaultSearchPaths();
 
     /// Scans @p folders in order (see the file comment). Never throws for a bad plugin.

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void accuracySliderKeepsWithinBudget();
     void solvesCoalesceToTheNewestBudget();
     void bopsBudgetRedrawsTheFrontier();
+    void targetSelectorRestrictsTheProgram();
     void infeasibleBudgetKeepsAllocation();
     void pinThenUndoRestores();
     void paretoClickAdoptsPoint();
@@ -642,6 +643,39 @@ void TestMainWindow::dockLayoutPersists() {
         QVERIFY(second.findChild<QDockWidget*>(QStringLiteral("budgetDock"))->isVisible());
     }
     QSettings().clear();
+}
+
+void TestMainWindow::targetSelectorRestrictsTheProgram() {
+    BudgetPanel* budget = window_->budgetPanel();
+    QComboBox* targets = budget->targetCombo();
+    const int npu = targets->findData(QStringLiteral("shift-npu"));
+    QVERIFY2(npu > 0, "the build tree's shift-npu plugin was not found");
+    QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
+    targets->setCurrentIndex(npu);
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0 && window_->controller()->isIdle(), kLoadTimeoutMs);
+    QCOMPARE(budget->request().metric, ptq::CostMetric::Target);
+    // The demo's table is measured per-channel and shift-npu quantizes with shift: the dock says so.
+    auto* note = budget->findChild<QLabel*>(QStringLiteral("targetNote"));
+    QVERIFY(note && note->isVisible());
+    const ptq::Session& s = window_->controller()->session();
+    const std::vector<ptq::BitOption>& options = s.problem->options();
+    QVERIFY(!s.allocation.choice.empty());
+    for (int o : s.allocation.choice) {
+        const ptq::BitOption& option = options[size_t(o)];
+        QVERIFY2((option.weightBits == 4 || option.weightBits == 8) && option.weightPoints == 1 &&
+                     (option.activationBits == 4 || option.activationBits == 8),
+                 option.name().c_str());
+    }
+    QVERIFY(s.allocation.targetCost > 0);
+    const QModelIndex cost = window_->budgetModel()->index(
+        window_->budgetModel()->rowOfKey(QStringLiteral("target_cost")), BudgetModel::ValueColumn);
+    QVERIFY2(cost.data().toString().endsWith(QStringLiteral("latency_us")), qPrintable(cost.data().toString()));
+    // No target again: the first metric, every option, no note.
+    targets->setCurrentIndex(0);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle() && budget->request().metric != ptq::CostMetric::Target,
+                             kLoadTimeoutMs);
+    QVERIFY(!note->isVisible());
+    QVERIFY(!s.problem->targetCosts());
 }
 
 QMessageBox* TestMainWindow::waitForErrorDialog() {

@@ -71,7 +71,7 @@ void TestExportCli::badInput_data() {
     QTest::addColumn<QString>("phrase");
     const QString out = dir_.filePath("x.json");
     QTest::newRow("format") << QStringList{"export", demo, "--calib", "fmnist:train:8", "--format", "onnx", "-o", out}
-                            << "--format json, aimet, torchscript or csv";
+                            << "--format json, aimet, torchscript, csv or html";
     QTest::newRow("no out") << QStringList{"export", demo, "--calib", "fmnist:train:8", "--format", "json"} << "needs -o OUT";
     QTest::newRow("no calib") << QStringList{"export", demo, "--format", "json", "-o", out} << "needs --calib SRC";
     QTest::newRow("alloc and bits") << QStringList{"export", demo, "--alloc", out, "--w", "4", "--format", "json", "-o", out}

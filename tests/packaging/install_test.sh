@@ -199,9 +199,15 @@ studio_version() {
 }
 check ptq-studio-version studio_version && sed 's/^/  /' "$work/ptq-studio-version.log"
 
-# Until the hardware-target plugins are part of the build, `ptq targets` does not exist and
-# this check fails; that is the truth about the package, so it is reported, not skipped.
-check ptq-targets /usr/bin/ptq targets && sed 's/^/  /' "$work/ptq-targets.log"
+# The installed plugins are the ones found, never a build tree's.
+installed_targets() {
+  local out
+  out=$(/usr/bin/ptq targets 2>&1) || { echo "$out"; return 1; }
+  echo "$out"
+  grep -q '/usr/lib/ptq-studio/plugins/' <<<"$out" || { echo "no plugin of /usr/lib/ptq-studio/plugins listed"; return 1; }
+  if grep -qF "$build_dir" <<<"$out"; then echo "the installed ptq read plugins from the build tree"; return 1; fi
+}
+check ptq-targets installed_targets && sed 's/^/  /' "$work/ptq-targets.log"
 
 quantize() {
   local out

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void metainfoValidates();
     void desktopFileAndMetainfoAgree();
     void manPageListsEveryCommand();
+    void studioManPageListsEveryOption();
 };
 
 void TestPackaging::desktopFileValidates() {
@@ -103,12 +104,27 @@ void TestPackaging::manPageListsEveryCommand() {
 
     const QString man = readText(packagingDir + QStringLiteral("man/ptq.1"));
     for (const QString& command : commands) {
-        // A command's entry is a .B or .BI line that starts with its name.
+        // A command's entry is a .B, .BI or .BR line that starts with its name.
         const QRegularExpression entry(
-            QStringLiteral("^\\.BI? \"?%1( |\"|$)").arg(QRegularExpression::escape(command)),
+            QStringLiteral("^\\.B[IR]? \"?%1( |\"|$)").arg(QRegularExpression::escape(command)),
             QRegularExpression::MultilineOption);
         QVERIFY2(entry.match(man).hasMatch(),
                  qPrintable(QStringLiteral("packaging/man/ptq.1 does not describe `ptq %1`").arg(command)));
+    }
+}
+
+void TestPackaging::studioManPageListsEveryOption() {
+    const ptqtest::Run help = ptqtest::run(QStringLiteral(PTQ_STUDIO_EXE), {QStringLiteral("--help")});
+    QCOMPARE(help.exitCode, 0);
+    const QRegularExpression optionLine(QStringLiteral("^  (?:-[a-zA-Z?], )?--([a-z-]+)"), QRegularExpression::MultilineOption);
+    QStringList options;
+    for (auto it = optionLine.globalMatch(help.out); it.hasNext();) options << it.next().captured(1);
+    QVERIFY2(options.contains(QStringLiteral("screenshot")), qPrintable(help.out));
+    const QString man = readText(packagingDir + QStringLiteral("man/ptq-studio.1"));
+    for (const QString& option : options) {
+        // troff spells a dash \-: "--budget-size" is \-\-budget\-size in the page.
+        const QString troff = QStringLiteral("\\-\\-") + QString(option).replace(QLatin1Char('-'), QStringLiteral("\\-"));
+        QVERIFY2(man.contains(troff), qPrintable(QStringLiteral("packaging/man/ptq-studio.1 does not describe --%1").arg(option)));
     }
 }
 

@@ -76,6 +76,7 @@ private Q_SLOTS:
         }
         copyInto(QStringLiteral(PTQ_WRONG_IID_PLUGIN), dir.path());
         copyInto(QStringLiteral(PTQ_BAD_METADATA_PLUGIN), dir.path());
+        copyInto(QStringLiteral(PTQ_MISSING_SYMBOL_PLUGIN), dir.path());
         copyInto(QStringLiteral(PTQ_EXAMPLE_PLUGIN), dir.path());
         // A second generic-int earlier in the search order wins over the build tree's.
         copyInto(QStringLiteral(PTQ_GENERIC_INT_PLUGIN), dir.path(), QStringLiteral("libgeneric-copy.so"));
@@ -93,13 +94,17 @@ private Q_SLOTS:
         QCOMPARE(registry.names(),
                  (QStringList{QStringLiteral("generic-int"), QStringLiteral("example-dsp"), QStringLiteral("shift-npu")}));
         QCOMPARE(QFileInfo(registry.info(QStringLiteral("generic-int"))->file).fileName(), QStringLiteral("libgeneric-copy.so"));
-        QCOMPARE(registry.broken().size(), 4);
+        QCOMPARE(registry.broken().size(), 5);
         QVERIFY2(reasonFor(registry, QStringLiteral("libbroken.so")).startsWith(QStringLiteral("not a Qt plugin")),
                  qPrintable(reasonFor(registry, QStringLiteral("libbroken.so"))));
         const QString wrongIid = reasonFor(registry, QFileInfo(QStringLiteral(PTQ_WRONG_IID_PLUGIN)).fileName());
         QVERIFY2(wrongIid.contains(QStringLiteral("interface version 2.0")), qPrintable(wrongIid));
         const QString badMeta = reasonFor(registry, QFileInfo(QStringLiteral(PTQ_BAD_METADATA_PLUGIN)).fileName());
         QVERIFY2(badMeta.contains(QStringLiteral("cost_unit")), qPrintable(badMeta));
+        const QString missing = reasonFor(registry, QFileInfo(QStringLiteral(PTQ_MISSING_SYMBOL_PLUGIN)).fileName());
+        QVERIFY2(missing.startsWith(QStringLiteral("the library does not load")) &&
+                     missing.contains(QStringLiteral("ptq_symbol_nobody_defines")),
+                 qPrintable(missing));
         const QString shadowed = reasonFor(registry, QFileInfo(QStringLiteral(PTQ_GENERIC_INT_PLUGIN)).fileName());
         QVERIFY2(shadowed.contains(QStringLiteral("already found")), qPrintable(shadowed));
         QVERIFY(reasonFor(registry, QStringLiteral("README.txt")).isEmpty());

@@ -136,6 +136,8 @@ private:
     void onAllocationChanged();
     void onSolveInfeasible(const QString& status);
     void refreshFrontier();
+    /// Applies the budget dock's hardware target to the session's problem (main_window_target.cpp).
+    void applyTarget();
     void onParetoPointClicked(int index);
 
     Options options_;

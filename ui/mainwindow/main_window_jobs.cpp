@@ -30,7 +30,12 @@ void MainWindow::createJobActions() {
     quantizeMenu_->setObjectName(QStringLiteral("quantizeMenu"));
     // Jobs whose figures the Live progress dock plots bring it to the front when they start.
     auto live = [this](int id) {
-        if (id > 0) liveJobs_.insert(id);
+        if (id <= 0) return;
+        liveJobs_.insert(id);
+        if (controller_->jobs()->runningId() == id) {  // it started at once: nothing was before it
+            progressDock_->show();
+            progressDock_->raise();
+        }
     };
     auto add = [this](const QString& text, const QString& name, auto slot) {
         QAction* a = quantizeMenu_->addAction(text, this, slot);

@@ -52,6 +52,11 @@ void MainWindow::connectSession() {
         refreshFrontier();
         controller_->requestBudget(budgetPanel_->request());
     });
+    connect(budgetPanel_, &BudgetPanel::targetChanged, this, [this] {
+        applyTarget();
+        refreshFrontier();
+        controller_->requestBudget(budgetPanel_->request());
+    });
     connect(layerModel_, &LayerTableModel::optionChosen, this, &MainWindow::pinLayer);
     connect(layerModel_, &LayerTableModel::unpinRequested, this, &MainWindow::unpinLayer);
     connect(plotsPanel_->paretoPlot(), &ParetoPlot::pointClicked, this, &MainWindow::onParetoPointClicked);
@@ -115,6 +120,7 @@ void MainWindow::onSensitivityReady(bool fromCache) {
     layerModel_->setTable(*s.sensitivity);
     budgetModel_->clearAllocation();
     undoStack_->clear();
+    applyTarget();  // a new table: the selected target's costs are of its layers
     refreshFrontier();
     if (s.model) statusLabel_->setText(tr("%1 · sensitivity on %2 (%3 samples, %4)")
                               .arg(modelName_, QString::fromStdString(s.calibrationSource))

@@ -21,6 +21,8 @@ std::vector<BudgetModel::Figure> allocationRows() {
         row("size", BudgetModel::tr("Size"), BudgetModel::tr("Quantizable weights at the chosen bits")),
         row("compression", BudgetModel::tr("Compression"), BudgetModel::tr("FP32 size / size")),
         row("bops", BudgetModel::tr("BOPs per sample"), BudgetModel::tr("Σ MACs × weight bits × activation bits")),
+        row("target_cost", BudgetModel::tr("Target cost"),
+            BudgetModel::tr("The selected hardware target's cost model summed over the chosen options")),
         row("solver_ms", BudgetModel::tr("Solver time"), BudgetModel::tr("Wall time of the last solve")),
     };
 }
@@ -53,6 +55,17 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
               tr("vs FP32"), a.sizeBytes > 0 ? fp32 / a.sizeBytes : 0.0);
     setFigure(QStringLiteral("bops"), QStringLiteral("%1 G").arg(a.bops / 1e9, 0, 'f', 2),
               tr("%1 % of INT8").arg(int8Bops > 0 ? 100.0 * a.bops / int8Bops : 0.0, 0, 'f', 1), a.bops);
+    if (a.targetUnit.empty()) {
+        setFigure(QStringLiteral("target_cost"), QStringLiteral("—"), tr("no target selected"), {});
+    } else {
+        const auto target = problem.targetCosts();
+        const double widest = target ? target->reference : 0.0;
+        setFigure(QStringLiteral("target_cost"),
+                  QStringLiteral("%1 %2").arg(a.targetCost, 0, 'f', 1).arg(QString::fromStdString(a.targetUnit)),
+                  tr("%1 % of %2 at its widest").arg(widest > 0 ? 100.0 * a.targetCost / widest : 0.0, 0, 'f', 1)
+                      .arg(target ? QString::fromStdString(target->target) : QString()),
+                  a.targetCost);
+    }
     setFigure(QStringLiteral("solver_ms"), QStringLiteral("%1 ms").arg(a.solverMs, 0, 'f', 2), {}, a.solverMs);
 }
 

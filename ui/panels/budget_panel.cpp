@@ -81,6 +81,7 @@ BudgetPanel::BudgetPanel(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(3);
+    setUpTargetSelector(layout);
     layout->addLayout(grid);
     layout->addWidget(message_);
     layout->addWidget(table_, 1);
@@ -168,11 +169,15 @@ void BudgetPanel::emitBudget() {
 void BudgetPanel::updateLabels() {
     const ptq::BudgetRequest r = request();
     accuracyValue_->setText(QStringLiteral("Δloss ≤ %1").arg(r.maxDegradation, 0, 'g', 3));
-    const double fp32Factor = r.reference == ptq::CostReference::Fp32 ? 1.0 : (r.metric == ptq::CostMetric::Size ? 4.0 : 16.0);
+    // A target's cost has one reference (its widest option), whatever the reference combo says.
+    const double fp32Factor = r.reference == ptq::CostReference::Fp32 || r.metric == ptq::CostMetric::Target
+                                  ? 1.0
+                                  : (r.metric == ptq::CostMetric::Size ? 4.0 : 16.0);
     compressionValue_->setText(QStringLiteral("≤ %1 % (%2×)")
                                    .arg(r.costRatio * 100, 0, 'f', 1)
                                    .arg(r.costRatio > 0 ? fp32Factor / r.costRatio : 0.0, 0, 'f', 2));
     compressionValue_->setToolTip(tr("The budget, and the compression it means against FP32"));
+    reference_->setEnabled(r.metric != ptq::CostMetric::Target);  // a target's cost has one reference
     QFont active = font(), inactive = font();
     active.setBold(true);
     accuracyTitle_->setFont(r.kind == ptq::BudgetKind::Degradation ? active : inactive);

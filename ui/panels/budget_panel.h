@@ -13,6 +13,7 @@ class QComboBox;
 class QLabel;
 class QSlider;
 class QTableView;
+class QVBoxLayout;
 
 namespace ptq::ui {
 
@@ -41,6 +42,13 @@ public:
     QSlider* compressionSlider() const { return compression_; }
     QComboBox* metricCombo() const { return metric_; }
     QComboBox* referenceCombo() const { return reference_; }
+    /// The hardware target selector: "No target", then every target the plugin registry found.
+    QComboBox* targetCombo() const { return target_; }
+    /// The selected target's name; empty for none.
+    QString targetName() const;
+    /// Offers the target's cost (@p unit, e.g. latency_us) as a third compression metric, or
+    /// removes it when @p unit is empty; @p note (a granularity warning) shows under the selector.
+    void setTargetMetric(const QString& unit, const QString& note);
     QTableView* tableView() const { return table_; }
     QLabel* messageLabel() const { return message_; }
 
@@ -50,6 +58,8 @@ Q_SIGNALS:
     void budgetChanged(const ptq::BudgetRequest& request);
     /// Size/BOPs or FP32/INT8 changed: limits need recomputing, then a solve.
     void costMetricChanged();
+    /// The hardware target selector changed (empty name: none).
+    void targetChanged(const QString& name);
 
 private:
     double degradationAt(int position) const;
@@ -57,6 +67,7 @@ private:
     void updateLabels();
     void emitBudget();
     void resizeColumns();
+    void setUpTargetSelector(QVBoxLayout* layout);  // budget_panel_target.cpp
 
     QSlider* accuracy_;
     QSlider* compression_;
@@ -66,6 +77,8 @@ private:
     QLabel* compressionTitle_;
     QComboBox* metric_;
     QComboBox* reference_;
+    QComboBox* target_ = nullptr;
+    QLabel* targetNote_ = nullptr;
     QLabel* message_;
     QTableView* table_;
     ptq::BudgetKind kind_ = ptq::BudgetKind::Cost;

@@ -55,8 +55,10 @@ void ParetoPlot::setFrontier(const std::vector<ptq::BudgetPoint>& points, ptq::C
     }
     frontier_->setData(x, y, true);
     plot_->xAxis->setLabel(tr("%1, % of %2")
-                               .arg(metric == ptq::CostMetric::Size ? tr("size") : tr("BOPs"),
-                                    reference == ptq::CostReference::Fp32 ? QStringLiteral("FP32") : QStringLiteral("INT8")));
+                               .arg(metric == ptq::CostMetric::Size ? tr("size")
+                                    : metric == ptq::CostMetric::Bops ? tr("BOPs") : tr("target cost"),
+                                    metric == ptq::CostMetric::Target ? tr("its widest option")
+                                    : reference == ptq::CostReference::Fp32 ? QStringLiteral("FP32") : QStringLiteral("INT8")));
     if (!x.isEmpty()) {
         const double pad = std::max(1.0, (x.back() - x.front()) * 0.04);
         plot_->xAxis->setRange(x.front() - pad, x.back() + pad);

@@ -32,7 +32,8 @@ ProjectManager::ProjectManager(MainWindow* window, SessionController* controller
     setObjectName(QStringLiteral("projectManager"));
     if (persistRecent_) recentProjects_ = QSettings().value(kRecentProjectsKey).toStringList();
     connect(&autosaveTimer_, &QTimer::timeout, this, &ProjectManager::autosave);
-    setAutosaveInterval(60 * 1000);
+    // Screenshots and tests (no persistence) leave no autosave behind unless they ask for one.
+    setAutosaveInterval(persistRecent_ ? 60 * 1000 : 0);
     // Anything the user changes in the session is unsaved work.
     for (auto signal : {&SessionController::modelLoaded, &SessionController::allocationChanged,
                         &SessionController::pinsChanged})
@@ -155,7 +156,9 @@ bool ProjectManager::autosave() {
     return true;
 }
 
-void ProjectManager::aboutToClose() { autosave(); }
+void ProjectManager::aboutToClose() {
+    if (persistRecent_) autosave();
+}
 
 void ProjectManager::openProjectDialog() {
     const QString path = QFileDialog::getOpenFileName(window_, tr("Open project"), QFileInfo(projectPath_).path(), kFilter);

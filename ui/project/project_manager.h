@@ -36,6 +36,8 @@ public:
     /// Asked with the sentence saying what changed.
     using ModelChangeChooser = std::function<ModelChange(const QString& sentence)>;
 
+    /// @p persistRecent: keep recent projects in QSettings and autosave on a timer and on close
+    /// (off for screenshots and tests, which call autosave() themselves).
     ProjectManager(MainWindow* window, SessionController* controller, bool persistRecent);
 
     /// Adds the project actions and Export… to @p file, before its first separator.

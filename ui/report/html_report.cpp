@@ -81,7 +81,9 @@ ReportData reportFromSession(const ptq::Session& session, const ptq::BudgetReque
     for (const MeasuredAllocation& m : session.measured) {
         // No FP32 loss on the evaluation set is kept with a measurement: the table's base loss
         // (on the calibration samples) is the nearest reference.
-        d.measured.push_back({m.choice, m.top1, m.loss, d.table.baseLoss, m.pipeline + " on " + m.evaluationSource});
+        // Against the FP model's loss on the same set when it was measured (GUI jobs measure it).
+        d.measured.push_back({m.choice, m.top1, m.loss, m.fp32Loss > 0 ? m.fp32Loss : d.table.baseLoss,
+                              m.pipeline + " on " + m.evaluationSource});
         if (m.choice == session.allocation.choice) {
             d.measuredTop1 = m.top1;
             d.fp32Top1 = m.fp32Top1;
