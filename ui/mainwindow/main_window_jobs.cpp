@@ -137,7 +137,8 @@ void MainWindow::onJobStarted(int id, const QString& title) {
 
 void MainWindow::onJobProgress(int id, double fraction, const QString& stage) {
     progressBar_->setValue(int(fraction * 1000));
-    progressBar_->setFormat(QStringLiteral("%1 %p%").arg(stage));
+    progressBar_->setToolTip(stage);  // the bar is narrow: the stage goes in the status text
+    statusLabel_->setText(stage.isEmpty() ? statusLabel_->text() : stage + QStringLiteral("…"));
     jobModel_->setProgress(id, fraction);
 }
 

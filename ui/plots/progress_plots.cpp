@@ -171,7 +171,7 @@ void ProgressPlots::drawBars(const LiveFeed::Figures& f) {
     // Names only while they fit; otherwise plain numbers.
     if (keys.size() <= 12) {
         bars_->xAxis->setTicker(ticker);
-        bars_->xAxis->setTickLabelRotation(keys.size() > 4 ? 40 : 0);
+        bars_->xAxis->setTickLabelRotation(keys.size() > 2 ? 40 : 0);  // layer names are long
     } else {
         bars_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
         bars_->xAxis->setTickLabelRotation(0);
