@@ -22,6 +22,9 @@ SessionController::SessionController(QObject* parent) : QObject(parent), jobs_(n
     frontierPool_.setObjectName(QStringLiteral("SessionFrontiers"));
     cacheDirectory_ = QString::fromStdString(ptq::SensitivityCache::defaultDirectory());
     session_.evaluationSource = "fmnist:test";
+    // A cancel waits for the batch in flight: smaller model runs while AdaQuant caches layer
+    // inputs keep it short, at a small cost in caching speed.
+    tuningOptions_.adaquant.runBatchSize = 64;
     connectRunner();
 }
 
