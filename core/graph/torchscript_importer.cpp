@@ -5,6 +5,7 @@
 #include "core/util/log.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/frontend/error_report.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
@@ -112,6 +113,11 @@ torch::jit::Module loadTorchScriptModule(const std::string& path) {
         throw invalidInput("'" + path + "' could not be loaded as TorchScript (" +
                            firstLine(e.what_without_backtrace()) +
                            "): export it again with the PyTorch version that made it.");
+    } catch (const torch::jit::ErrorReport&) {
+        // Its what() formats the source range of damaged code lazily and can itself throw from a
+        // noexcept function, which terminates the process (found by fuzz_importer): not called.
+        throw invalidInput("'" + path + "' holds TorchScript code that does not compile (the archive is damaged or "
+                           "was edited): export the model again.");
     } catch (const std::exception& e) {
         throw invalidInput("'" + path + "' could not be loaded as TorchScript (" + firstLine(e.what()) +
                            "): export it again.");

@@ -188,6 +188,9 @@ void TestRobustness::modelRows() {
         model(QStringLiteral("model: truncated at %1 %").arg(permille / 10.0), path(name), "truncated or damaged");
     }
     model("model: zip without a model", kFiles + "zip_without_model.pt", "zip archive without TorchScript code");
+    // A byte of the archive's code changed (found by fuzz_importer: LibTorch's own error report
+    // threw while formatting itself and aborted the process).
+    model("model: damaged TorchScript code", kFiles + "damaged_code.pt", "does not compile");
     model("model: state_dict", kFiles + "state_dict.pt", "state_dict");
     model("model: two-input forward", kFiles + "two_inputs.pt", "forward with 2 inputs");
     model("model: unknown op", kFiles + "unknown_op.pt", "aten::cumsum");
