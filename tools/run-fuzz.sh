@@ -6,6 +6,8 @@
 #
 # New interesting inputs go to build-fuzz/corpus/<name>/ (the committed seeds in fuzz/corpus/
 # are only read); a crash leaves its input in build-fuzz/artifacts/ and makes the exit status 1.
+# FUZZ_SEED=N fixes libFuzzer's seed (CI does, so its runs make the same inputs in the same order,
+# as far as the time allows); unset, each run explores from a new seed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -30,6 +32,7 @@ for name in "${targets[@]}"; do
   log=build-fuzz/logs/$name.log
   start=$(date +%s.%N)
   "$exe" "$work" "fuzz/corpus/$name" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=30 \
+      ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
       -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$name-" >"$log" 2>&1
   rc=$?
   elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
