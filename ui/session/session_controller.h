@@ -155,6 +155,8 @@ private:
     /// Fills @p m's predicted figures and costs from the current problem.
     void completeMeasurement(ptq::MeasuredAllocation& m) const;
     int refuse(const QString& title, const QString& message);
+    /// tuningOptions_ with callbacks that feed the live plots.
+    ptq::TuningOptions liveTuningOptions();
     void startSolve(const ptq::BudgetRequest& request);
     void onSolved(const std::shared_ptr<const ptq::BudgetProblem>& problem, const ptq::BudgetAllocation& result);
     void resolveNow();

@@ -36,6 +36,20 @@ QString SessionController::allocationSpec(ptq::AllocationSpec& spec) const {
     return {};
 }
 
+ptq::TuningOptions SessionController::liveTuningOptions() {
+    ptq::TuningOptions options = tuningOptions_;
+    LiveFeed* feed = &feed_;
+    options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
+        feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss);
+    };
+    options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
+        feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
+    };
+    options.biasTuning.onIteration = [feed](int, int, double kl) { feed->addBiasStep(kl); };
+    options.onBatchNorm = [feed](const ptq::BatchNormTuneTick& t) { feed->addBatchNorm(t.layer, t.meanShift, t.stdRatio); };
+    return options;
+}
+
 bool SessionController::tunedMatchesAllocation() const {
     return tuned_ && tunedState_.choice == session_.allocation.choice;
 }
@@ -93,16 +107,8 @@ int SessionController::runTuningStep(ptq::TuningStep step) {
         // The session's tuned model when it is this allocation's, else a fresh one made in the job.
         const std::shared_ptr<ptq::TunedModel> existing = tunedMatchesAllocation() ? tuned_ : nullptr;
         const auto model = session_.model;
-        ptq::TuningOptions options = tuningOptions_;
+        const ptq::TuningOptions options = liveTuningOptions();
         LiveFeed* feed = &feed_;
-        options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
-            feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss);
-        };
-        options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
-            feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
-        };
-        options.biasTuning.onIteration = [feed](int, int, double kl) { feed->addBiasStep(kl); };
-        options.onBatchNorm = [feed](const ptq::BatchNormTuneTick& t) { feed->addBatchNorm(t.layer, t.meanShift, t.stdRatio); };
         const bool parallel = step == ptq::TuningStep::AdaQuantParallel;
         const auto store = session_.adaquant;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
@@ -147,16 +153,8 @@ int SessionController::runPipeline(const QString& name) {
         const std::string evalSource = session_.evaluationSource;
         if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
         const auto model = session_.model;
-        ptq::TuningOptions options = tuningOptions_;
+        const ptq::TuningOptions options = liveTuningOptions();
         LiveFeed* feed = &feed_;
-        options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
-            feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss);
-        };
-        options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
-            feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
-        };
-        options.biasTuning.onIteration = [feed](int, int, double kl) { feed->addBiasStep(kl); };
-        options.onBatchNorm = [feed](const ptq::BatchNormTuneTick& t) { feed->addBatchNorm(t.layer, t.meanShift, t.stdRatio); };
         const auto store = session_.adaquant;
         std::optional<ptq::Fp32Figures> fp32;
         if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
