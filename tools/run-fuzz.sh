@@ -17,7 +17,9 @@ targets=("$@")
 
 # LibTorch and Qt are not instrumented: container annotations would disagree across the
 # boundary, and their one-time allocations are not leaks of ours (tools/lsan.supp says which).
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_container_overflow=0:detect_leaks=1:allocator_may_return_null=1}
+# max_allocation_size_mb: one allocation over 4 GB comes back null (fuzz_importer's operator new
+# then throws std::bad_alloc, as outside the sanitizer) instead of reaching libFuzzer's malloc limit.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_container_overflow=0:detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=4096}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMP_NUM_THREADS=1

@@ -118,6 +118,11 @@ torch::jit::Module loadTorchScriptModule(const std::string& path) {
         // noexcept function, which terminates the process (found by fuzz_importer): not called.
         throw invalidInput("'" + path + "' holds TorchScript code that does not compile (the archive is damaged or "
                            "was edited): export the model again.");
+    } catch (const std::bad_alloc&) {
+        // A damaged record can claim a length of tens of GB, which LibTorch tries to allocate
+        // (found by fuzz_importer).
+        throw invalidInput("'" + path + "' claims a record larger than the memory can hold, so the archive is "
+                           "damaged: export the model again.");
     } catch (const std::exception& e) {
         throw invalidInput("'" + path + "' could not be loaded as TorchScript (" + firstLine(e.what()) +
                            "): export it again.");

@@ -191,6 +191,9 @@ void TestRobustness::modelRows() {
     // A byte of the archive's code changed (found by fuzz_importer: LibTorch's own error report
     // threw while formatting itself and aborted the process).
     model("model: damaged TorchScript code", kFiles + "damaged_code.pt", "does not compile");
+    // A length in the archive's debug records damaged to 29.6 GB (found by fuzz_importer):
+    // LibTorch asks for that much memory.
+    model("model: record claims 29.6 GB", kFiles + "huge_record.pt", "larger than the memory can hold");
     model("model: state_dict", kFiles + "state_dict.pt", "state_dict");
     model("model: two-input forward", kFiles + "two_inputs.pt", "forward with 2 inputs");
     model("model: unknown op", kFiles + "unknown_op.pt", "aten::cumsum");
