@@ -228,6 +228,27 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
                     off = columnsThatCannotBeat(columnData, prices, incumbent);
                 }
             }
+            // Many columns still open: the rounded dynamic programme over them (one budget row)
+            // gives an incumbent near the optimum, which switches off most of the rest. At 500 x 9
+            // it cuts the slowest re-solves five- to tenfold (docs/RESULTS.md, ptq bench ip).
+            int stillOpen = 0;
+            for (int c = 0; c < columns; ++c) stillOpen += off[size_t(c)] ? 0 : 1;
+            if (stillOpen > kRoundedKnapsackFrom) {
+                std::vector<int> rounded = roundedKnapsack(off, rhs);
+                if (!rounded.empty()) rounded = improve(rounded, budgets, objective);
+                if (!rounded.empty()) {
+                    ++roundedIncumbents;
+                    AllocationResult known;
+                    sumChoice(problem, rounded, known);
+                    const double value = (sumOf(known, objective) - offset[objective]) / scale[objective];
+                    if (value < incumbent) {
+                        start = improvePairs(rounded, budgets, objective, columnsThatCannotBeat(columnData, prices, value));
+                        sumChoice(problem, start, known);
+                        incumbent = (sumOf(known, objective) - offset[objective]) / scale[objective];
+                        off = columnsThatCannotBeat(columnData, prices, incumbent);
+                    }
+                }
+            }
         }
         openColumns = 0;
         for (int c = 0; c < columns; ++c) openColumns += off[size_t(c)] ? 0 : 1;
@@ -430,6 +451,7 @@ void Allocator::setProblem(AllocationProblem problem) {
 
 int Allocator::modelsBuilt() const { return d->modelsBuilt; }
 int Allocator::lpSolves() const { return d->lpSolves; }
+int Allocator::roundedIncumbents() const { return d->roundedIncumbents; }
 int Allocator::columns() const { return d->columns; }
 
 AllocationResult solveAllocation(const AllocationProblem& problem, const AllocationBudget& budget,

@@ -62,6 +62,9 @@ struct Allocator::Impl {
     int openColumns = 0;                   ///< columns left after the last fixing
     std::vector<int> previous;  ///< the last optimal choice (warm start)
     int modelsBuilt = 0, lpSolves = 0;
+    int roundedIncumbents = 0;  ///< solves whose incumbent came from roundedKnapsack
+    /// Open columns above which a solve tries roundedKnapsack for its incumbent.
+    static constexpr int kRoundedKnapsackFrom = 64;
 
     ~Impl() { release(); }
     void release();  ///< frees the lp (solver.cpp)
@@ -71,6 +74,8 @@ struct Allocator::Impl {
     std::vector<int> improve(std::vector<int> choice, const alloc_detail::Budgets& budgets, int objective) const;
     std::vector<int> improvePairs(std::vector<int> choice, const alloc_detail::Budgets& budgets, int objective,
                                   const std::vector<char>& off) const;
+    /// An allocation near the optimum over the columns not in @p off (solver_warm_start.cpp).
+    std::vector<int> roundedKnapsack(const std::vector<char>& off, const double rhs[]) const;
     std::vector<int> incumbentFor(const LagrangianPrices& prices, const alloc_detail::Budgets& budgets, int objective) const;
     AllocationResult solve(const alloc_detail::Budgets& budgets, int objective, bool explain);
     void explainInfeasible(const alloc_detail::Budgets& budgets, AllocationResult& r);

@@ -175,6 +175,105 @@ std::vector<int> Allocator::Impl::improvePairs(std::vector<int> choice, const Bu
     return choice;
 }
 
+/// With one budget row: the layers with two or more columns not in @p off solved by dynamic
+/// programming over the budget cut into kRoundedCells equal cells, each column's use rounded up
+/// to whole cells (so whatever the table picks fits the real budget), the layers with one open
+/// column fixed to it. Near the optimum, not at it (the rounding gives up to a cell a layer);
+/// an incumbent this close leaves branch and bound little to prove. Empty when there is more
+/// than one budget row or nothing fits.
+std::vector<int> Allocator::Impl::roundedKnapsack(const std::vector<char>& off, const double rhs[]) const {
+    constexpr int kRoundedCells = 4096;
+    int q = -1;
+    for (int k = 0; k < kQuantities; ++k)
+        if (structure.constrained[k]) {
+            if (q >= 0) return {};
+            q = k;
+        }
+    if (q < 0) return {};
+    const size_t L = problem.layerCount();
+    std::vector<std::vector<int>> open(L);  // per layer: its open columns (0-based)
+    for (int c = 0; c < columns; ++c)
+        if (!off[size_t(c)]) open[size_t(columnData[size_t(c)].layer)].push_back(c);
+    std::vector<int> choiceColumn(L, -1);
+    std::vector<size_t> free;  // layers with a choice left
+    double rest = rhs[q];
+    for (size_t l = 0; l < L; ++l) {
+        if (fixedChoice[l] >= 0) continue;
+        if (open[l].empty()) return {};
+        double least = std::numeric_limits<double>::infinity();
+        for (int c : open[l]) least = std::min(least, columnData[size_t(c)].row[q]);
+        rest -= least;
+        if (open[l].size() == 1) choiceColumn[l] = open[l][0];
+        else free.push_back(l);
+    }
+    if (rest < -1e-12) return {};
+    const double cell = std::max(rest, 1e-300) / kRoundedCells;
+    const double inf = std::numeric_limits<double>::infinity();
+    // best[w]: the least objective of the free layers so far using at most w cells above each
+    // layer's cheapest open column; pick[i][w]: the column layer i took there.
+    std::vector<double> best(kRoundedCells + 1, 0.0), next(kRoundedCells + 1);
+    std::vector<std::vector<int>> pick(free.size(), std::vector<int>(kRoundedCells + 1, -1));
+    for (size_t i = 0; i < free.size(); ++i) {
+        const std::vector<int>& cols = open[free[i]];
+        double least = inf;
+        for (int c : cols) least = std::min(least, columnData[size_t(c)].row[q]);
+        std::fill(next.begin(), next.end(), inf);
+        for (int c : cols) {
+            const double extra = (columnData[size_t(c)].row[q] - least) / cell;
+            if (extra > kRoundedCells) continue;
+            const int w = int(std::lround(extra));
+            const double v = columnData[size_t(c)].objective;
+            for (int t = w; t <= kRoundedCells; ++t) {
+                const double candidate = best[size_t(t - w)] + v;
+                if (candidate < next[size_t(t)]) {
+                    next[size_t(t)] = candidate;
+                    pick[i][size_t(t)] = c;
+                }
+            }
+        }
+        best.swap(next);
+    }
+    // Rounded to the nearest cell, the table's answer at the full budget can overshoot the real
+    // one by a few cells: step down until the real sum fits.
+    const double fixedUse = [&] {
+        double sum = 0;
+        for (size_t l = 0; l < L; ++l)
+            if (fixedChoice[l] < 0 && open[l].size() == 1) sum += columnData[size_t(open[l][0])].row[q];
+        return sum;
+    }();
+    bool found = false;
+    for (int top = kRoundedCells; top >= 0 && top > kRoundedCells - 256 && !found; --top) {
+        if (!std::isfinite(best[size_t(top)])) continue;
+        int t = top;
+        double use = fixedUse;
+        bool ok = true;
+        for (size_t i = free.size(); i-- > 0 && ok;) {
+            const int c = pick[i][size_t(t)];
+            if (c < 0) {
+                ok = false;
+                break;
+            }
+            choiceColumn[free[i]] = c;
+            double least = inf;
+            for (int k : open[free[i]]) least = std::min(least, columnData[size_t(k)].row[q]);
+            t -= int(std::lround((columnData[size_t(c)].row[q] - least) / cell));
+            use += columnData[size_t(c)].row[q];
+        }
+        found = ok && t >= 0 && use <= rhs[q] + 1e-9 * std::max(1.0, rhs[q]);
+    }
+    if (!found) return {};
+    std::vector<int> choice(L);
+    for (size_t l = 0; l < L; ++l) {
+        if (fixedChoice[l] >= 0) {
+            choice[l] = fixedChoice[l];
+            continue;
+        }
+        for (size_t k = 0; k < columnOf[l].size(); ++k)
+            if (columnOf[l][k] == choiceColumn[l] + 1) choice[l] = keptOptions[l][k];
+    }
+    return choice;
+}
+
 /// The best feasible allocation among the previous answer repaired to fit and the relaxed
 /// (Lagrangian) answer repaired to fit, each then improved greedily; empty when neither fits.
 std::vector<int> Allocator::Impl::incumbentFor(const LagrangianPrices& prices, const Budgets& budgets,

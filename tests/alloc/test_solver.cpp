@@ -64,6 +64,7 @@ private Q_SLOTS:
     void optimumEqualsBruteForce_data();
     void optimumEqualsBruteForce();
     void liveResolveEqualsFreshSolves();
+    void roundedWarmStartStaysExact();
     void keepsTheModelAcrossBudgets();
     void infeasibleSaysWhichBudget();
     void jointlyInfeasibleBudgets();
@@ -146,6 +147,57 @@ void TestSolver::liveResolveEqualsFreshSolves() {
             if (a.optimal()) QVERIFY(close(a.objective, fresh.objective));
         }
     }
+}
+
+// Problems big enough that the warm start's rounded dynamic programme runs (more than 64 open
+// columns): whatever incumbent it gives, the answer is the plain lp's optimum. Size, BOPs and
+// degradation budgets (one row each); some layers locked, one option excluded, and sizes on a
+// coarse grid in one problem so that ties occur.
+void TestSolver::roundedWarmStartStaysExact() {
+    int rounded = 0, compared = 0;
+    for (uint64_t seed : {11, 12, 13}) {
+        AllocationProblem p = syntheticProblem(120, 9, seed);
+        if (seed == 12) {
+            p.pinned[3] = 0;
+            p.pinned[50] = 8;
+            p.excluded[4] = true;
+        }
+        if (seed == 13)
+            for (auto& row : p.size)
+                for (double& v : row) v = std::round(v / 4000.0) * 4000.0 + 4000.0;
+        Allocator live(p);
+        const double lo = minimumAchievable(p, "size");
+        double hi = 0;
+        for (size_t l = 0; l < p.layerCount(); ++l) hi += *std::max_element(p.size[l].begin(), p.size[l].end());
+        for (int i = 0; i <= 30; ++i) {
+            AllocationBudget b;
+            b.maxSize = lo + (hi - lo) * (i / 30.0) * (i / 30.0);
+            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
+            QCOMPARE(a.optimal(), fresh.optimal());
+            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
+            ++compared;
+        }
+        for (double ratio : {0.3, 0.5, 0.7}) {
+            AllocationBudget b;
+            b.maxBops = ratio * p.referenceBops / 4;
+            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
+            QCOMPARE(a.optimal(), fresh.optimal());
+            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
+            ++compared;
+        }
+        for (double d : {0.2, 1.0, 5.0}) {
+            AllocationBudget b;
+            b.maxDegradation = d;
+            b.minimise = CostKind::Size;
+            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
+            QCOMPARE(a.optimal(), fresh.optimal());
+            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
+            ++compared;
+        }
+        rounded += live.roundedIncumbents();
+    }
+    qInfo("%d budgets compared; %d warm starts from the rounded dynamic programme", compared, rounded);
+    QVERIFY(rounded > 20);  // the path under test ran
 }
 
 void TestSolver::keepsTheModelAcrossBudgets() {
