@@ -14,6 +14,7 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -163,6 +164,10 @@ int runAllocate(const std::vector<std::string>& argv) {
         o["bops_ratio"] = r.bops / problem.referenceBops;
         o["predicted_delta_top1"] = file.deltaTop1;
         o["predicted_top1"] = file.predictedTop1();
+        if (std::isfinite(file.predictedTop1FromLoss())) {
+            o["top1_per_loss"] = file.top1PerLoss;
+            o["predicted_top1_from_loss"] = file.predictedTop1FromLoss();
+        }
         o["fp32_top1"] = file.fp32Top1;
         o["columns"] = allocator.columns();
         if (target) {
@@ -201,6 +206,10 @@ int runAllocate(const std::vector<std::string>& argv) {
                 "%.2f %%) on %lld samples of %s\n",
                 file.predictedTop1(), file.baseTop1, file.deltaTop1, file.fp32Top1, (long long)table.result.samples,
                 table.provenance.data.c_str());
+    if (std::isfinite(file.predictedTop1FromLoss()))
+        std::printf("  predicted top-1 from the summed degradation %.2f %% (%.2f pt a unit of loss, fitted over the "
+                    "table's cells)\n",
+                    file.predictedTop1FromLoss(), file.top1PerLoss);
     std::printf("  wrote %s\n", a.value("out").c_str());
     return 0;
 }

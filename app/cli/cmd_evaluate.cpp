@@ -16,6 +16,7 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 
+#include <cmath>
 #include <cstdio>
 
 namespace ptq::cli {
@@ -114,6 +115,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
     // evaluation set as a drop from the measured FP32.
     const double predictedDrop = alloc.fp32Top1 - alloc.predictedTop1();
     const double predictedTop1 = r.fp32Top1 - predictedDrop;
+    // The same from the summed degradation (NaN for older allocation files without the fit).
+    const double predictedDropFromLoss = alloc.fp32Top1 - alloc.predictedTop1FromLoss();
     if (a.flag("json")) {
         QJsonObject o;
         o["model"] = QString::fromStdString(req.modelPath);
@@ -130,6 +133,10 @@ int runEvaluate(const std::vector<std::string>& argv) {
         o["drop"] = r.drop();
         o["predicted_drop"] = predictedDrop;
         o["predicted_top1"] = predictedTop1;
+        if (std::isfinite(predictedDropFromLoss)) {
+            o["predicted_drop_from_loss"] = predictedDropFromLoss;
+            o["predicted_top1_from_loss"] = r.fp32Top1 - predictedDropFromLoss;
+        }
         o["fp32_cross_entropy"] = r.fp32CrossEntropy;
         o["quant_cross_entropy"] = r.quantCrossEntropy;
         o["tune_seconds"] = r.tuneSeconds;
@@ -143,6 +150,10 @@ int runEvaluate(const std::vector<std::string>& argv) {
     std::printf("  measured top-1   %6.2f %%   drop %5.2f pt\n", r.quantTop1, r.drop());
     std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the table's summed per-layer changes)\n", predictedTop1,
                 predictedDrop);
+    if (std::isfinite(predictedDropFromLoss))
+        std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the summed degradation at the table's top-1 per "
+                    "loss)\n",
+                    r.fp32Top1 - predictedDropFromLoss, predictedDropFromLoss);
     std::printf("  on %lld images of %s\n", (long long)r.evalSamples, req.evalSource.c_str());
     return 0;
 }

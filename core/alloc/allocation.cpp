@@ -8,6 +8,8 @@
 #include <QtCore/QJsonObject>
 #include <QtCore/QSaveFile>
 
+#include <cmath>
+
 namespace ptq {
 
 namespace {
@@ -27,6 +29,7 @@ AllocationFile makeAllocationFile(const SensitivityTable& table, const std::stri
     a.metric = table.result.metric;
     a.fp32Top1 = table.result.fp32Top1;
     a.baseTop1 = table.result.baseTop1;
+    a.top1PerLoss = top1PerLoss(table.result);
     a.fp32SizeBits = problem.referenceSize;
     a.fp32Bops = problem.referenceBops;
     a.solveMs = result.solveMs;
@@ -106,6 +109,10 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
     predicted["bops_ratio"] = a.bopsRatio();
     predicted["delta_top1"] = a.deltaTop1;
     predicted["top1"] = a.predictedTop1();
+    if (a.top1PerLoss != 0) {
+        predicted["top1_per_loss"] = a.top1PerLoss;
+        predicted["top1_from_loss"] = a.predictedTop1FromLoss();
+    }
     predicted["solve_ms"] = a.solveMs;
     o["predicted"] = predicted;
     if (!a.target.empty())
@@ -188,6 +195,8 @@ AllocationFile readAllocation(const std::string& path) {
     a.bops = predicted["bops"].toDouble();
     a.fp32Bops = predicted["fp32_bops"].toDouble();
     a.deltaTop1 = predicted["delta_top1"].toDouble();
+    a.top1PerLoss = predicted["top1_per_loss"].toDouble();
+    if (!std::isfinite(a.top1PerLoss)) a.top1PerLoss = 0;
     a.solveMs = predicted["solve_ms"].toDouble();
     const QJsonObject target = o["target"].toObject();
     a.target = s(target["name"]);

@@ -7,6 +7,7 @@
 #include "core/alloc/sensitivity_table.h"
 #include "core/alloc/solver.h"
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ struct AllocationFile {
     double sizeBits = 0, fp32SizeBits = 0;
     double bops = 0, fp32Bops = 0;
     double deltaTop1 = 0;           ///< sum of the layers' measured top-1 changes
+    double top1PerLoss = 0;         ///< the table's fit (top1PerLoss); 0: not known (older files)
     double fp32Top1 = 0, baseTop1 = 0;  ///< from the table (its samples)
     double solveMs = 0;
     /// The hardware target allocated for (empty: none): its cost unit, the allocation's cost,
@@ -53,6 +55,12 @@ struct AllocationFile {
     double bopsRatio() const { return fp32Bops > 0 ? bops / fp32Bops : 0; }
     /// The base model's top-1 on the table's samples plus the summed changes.
     double predictedTop1() const { return baseTop1 + deltaTop1; }
+    /// The base model's top-1 plus the summed degradation at the table's fitted top-1 per loss
+    /// (cross-entropy tables: degradation is Δ loss); NaN when the file does not know the fit.
+    double predictedTop1FromLoss() const {
+        return top1PerLoss != 0 && measure == "delta-loss" ? baseTop1 + top1PerLoss * degradation
+                                                            : std::numeric_limits<double>::quiet_NaN();
+    }
 };
 
 /// The file for @p result (optimal) of @p problem made from @p table.

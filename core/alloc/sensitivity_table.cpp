@@ -10,6 +10,7 @@
 #include <QtCore/QJsonObject>
 #include <QtCore/QSaveFile>
 
+#include <cmath>
 #include <algorithm>
 
 namespace ptq {
@@ -229,6 +230,17 @@ DegradationMeasure degradationMeasureFromString(const std::string& text) {
     if (text == "delta-top1") return DegradationMeasure::DeltaTop1;
     throw invalidInput("Unknown degradation measure '" + text + "'; use delta-loss (the measured loss increase) or "
                        "delta-top1 (the measured top-1 drop in points).");
+}
+
+double top1PerLoss(const SensitivityResult& result) {
+    double xy = 0, xx = 0;
+    for (const auto& row : result.cells)
+        for (const SensitivityCell& c : row) {
+            if (!std::isfinite(c.deltaLoss) || !std::isfinite(c.deltaTop1)) continue;
+            xy += c.deltaLoss * c.deltaTop1;
+            xx += c.deltaLoss * c.deltaLoss;
+        }
+    return xx > 0 ? xy / xx : 0.0;
 }
 
 AllocationProblem problemFromTable(const SensitivityTable& t, DegradationMeasure measure) {

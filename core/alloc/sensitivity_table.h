@@ -69,6 +69,13 @@ void writeSensitivityTable(const std::string& path, const SensitivityTable& tabl
 /// Reads a table; throws ptq::Error (InvalidInput) naming the file and what is wrong with it.
 SensitivityTable readSensitivityTable(const std::string& path);
 
+/// Top-1 points per unit of loss, fitted over the table's cells (least squares through the
+/// origin, Δtop-1 against Δloss; negative: more loss, less top-1); 0 when no cell moved the loss.
+/// It turns a summed degradation into a top-1 prediction: a cell's Δloss averages over every
+/// sample, where its Δtop-1 counts a few flipped ones (steps of 100 / samples points), so the fit
+/// over all cells is far less noisy than a sum of per-layer Δtop-1.
+double top1PerLoss(const SensitivityResult& result);
+
 /// The summed tie-break of problemFromTable over all layers, at most: far below the noise of any
 /// measured loss or top-1 change.
 constexpr double kTieBreak = 1e-7;

@@ -6,6 +6,8 @@
 #include "core/util/error.h"
 
 #include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -60,6 +62,7 @@ private Q_SLOTS:
     void provenanceDifferences();
     void problemFromTheTable();
     void allocationRoundTrip();
+    void top1PerLossFit();
     void badTables_data();
     void badTables();
     void badAllocations_data();
@@ -144,6 +147,33 @@ void TestFiles::allocationRoundTrip() {
     QCOMPARE(back.modelSha256, std::string("00ff"));
     QCOMPARE(back.table.data, std::string("fmnist:train:100"));
     QCOMPARE(back.predictedTop1(), 90.5 + a.deltaTop1);
+    QCOMPARE(back.top1PerLoss, top1PerLoss(t.result));
+    QVERIFY(std::abs(back.predictedTop1FromLoss() - (90.5 + back.top1PerLoss * r.degradation)) < 1e-12);
+    // A file written before the fit existed: no prediction from the loss, the other one stays.
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    QJsonObject predicted = o["predicted"].toObject();
+    predicted.remove("top1_per_loss");
+    predicted.remove("top1_from_loss");
+    o["predicted"] = predicted;
+    writeText(QString::fromStdString(path), QJsonDocument(o).toJson());
+    const AllocationFile old = readAllocation(path);
+    QVERIFY(std::isnan(old.predictedTop1FromLoss()));
+    QCOMPARE(old.predictedTop1(), back.predictedTop1());
+}
+
+// Least squares through the origin of Δtop-1 on Δloss over every cell of the table.
+void TestFiles::top1PerLossFit() {
+    const SensitivityTable t = sampleTable();
+    const double xy = 0.5 * -3 + -0.01 * 0.5 + 0.2 * -1 + 0.05 * -0.25;
+    const double xx = 0.5 * 0.5 + 0.01 * 0.01 + 0.2 * 0.2 + 0.05 * 0.05;
+    QVERIFY(std::abs(top1PerLoss(t.result) - xy / xx) < 1e-12);
+    SensitivityResult flat = t.result;
+    for (auto& row : flat.cells)
+        for (auto& c : row) c.deltaLoss = 0;
+    QCOMPARE(top1PerLoss(flat), 0.0);  // nothing to fit: no prediction from the loss
 }
 
 void TestFiles::badTables_data() {
