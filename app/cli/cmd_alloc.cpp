@@ -207,8 +207,8 @@ int runAllocate(const std::vector<std::string>& argv) {
                 file.predictedTop1(), file.baseTop1, file.deltaTop1, file.fp32Top1, (long long)table.result.samples,
                 table.provenance.data.c_str());
     if (std::isfinite(file.predictedTop1FromLoss()))
-        std::printf("  predicted top-1 from the summed degradation %.2f %% (%.2f pt a unit of loss, fitted over the "
-                    "table's cells)\n",
+        std::printf("  predicted top-1 from the loss %.2f %% (FP32 plus the base's and the summed degradation's "
+                    "loss at %.2f pt a unit, fitted over the table's cells)\n",
                     file.predictedTop1FromLoss(), file.top1PerLoss);
     std::printf("  wrote %s\n", a.value("out").c_str());
     return 0;

@@ -115,7 +115,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
     // evaluation set as a drop from the measured FP32.
     const double predictedDrop = alloc.fp32Top1 - alloc.predictedTop1();
     const double predictedTop1 = r.fp32Top1 - predictedDrop;
-    // The same from the summed degradation (NaN for older allocation files without the fit).
+    // The same through the loss (NaN for older allocation files without the fit).
     const double predictedDropFromLoss = alloc.fp32Top1 - alloc.predictedTop1FromLoss();
     if (a.flag("json")) {
         QJsonObject o;
@@ -151,8 +151,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
     std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the table's summed per-layer changes)\n", predictedTop1,
                 predictedDrop);
     if (std::isfinite(predictedDropFromLoss))
-        std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the summed degradation at the table's top-1 per "
-                    "loss)\n",
+        std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the base's and the summed degradation's loss at "
+                    "the table's top-1 per loss)\n",
                     r.fp32Top1 - predictedDropFromLoss, predictedDropFromLoss);
     std::printf("  on %lld images of %s\n", (long long)r.evalSamples, req.evalSource.c_str());
     return 0;

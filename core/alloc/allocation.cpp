@@ -9,6 +9,7 @@
 #include <QtCore/QSaveFile>
 
 #include <cmath>
+#include <limits>
 
 namespace ptq {
 
@@ -30,6 +31,8 @@ AllocationFile makeAllocationFile(const SensitivityTable& table, const std::stri
     a.fp32Top1 = table.result.fp32Top1;
     a.baseTop1 = table.result.baseTop1;
     a.top1PerLoss = top1PerLoss(table.result);
+    a.fp32Loss = table.result.fp32Loss;
+    a.baseLoss = table.result.baseLoss;
     a.fp32SizeBits = problem.referenceSize;
     a.fp32Bops = problem.referenceBops;
     a.solveMs = result.solveMs;
@@ -54,6 +57,11 @@ AllocationFile makeAllocationFile(const SensitivityTable& table, const std::stri
     return a;
 }
 
+double AllocationFile::predictedTop1FromLoss() const {
+    if (top1PerLoss == 0 || measure != "delta-loss") return std::numeric_limits<double>::quiet_NaN();
+    return fp32Top1 + top1PerLoss * ((baseLoss - fp32Loss) + degradation);
+}
+
 void writeAllocation(const std::string& path, const AllocationFile& a) {
     QJsonObject o;
     o["format"] = "ptq-allocation";
@@ -69,6 +77,8 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
     table["act_range"] = q(a.table.activationRange);
     table["fp32_top1"] = a.fp32Top1;
     table["base_top1"] = a.baseTop1;
+    table["fp32_loss"] = a.fp32Loss;
+    table["base_loss"] = a.baseLoss;
     o["table"] = table;
     QJsonObject budget;
     if (a.maxDegradation) budget["max_degradation"] = *a.maxDegradation;
@@ -157,6 +167,8 @@ AllocationFile readAllocation(const std::string& path) {
     a.metric = s(table["metric"]);
     a.fp32Top1 = table["fp32_top1"].toDouble();
     a.baseTop1 = table["base_top1"].toDouble();
+    a.fp32Loss = table["fp32_loss"].toDouble();
+    a.baseLoss = table["base_loss"].toDouble();
     const QJsonObject budget = o["budget"].toObject();
     if (budget.contains("max_degradation")) a.maxDegradation = budget["max_degradation"].toDouble();
     if (budget.contains("max_size_ratio")) a.maxSizeRatio = budget["max_size_ratio"].toDouble();

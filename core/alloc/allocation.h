@@ -7,7 +7,6 @@
 #include "core/alloc/sensitivity_table.h"
 #include "core/alloc/solver.h"
 
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +43,7 @@ struct AllocationFile {
     double deltaTop1 = 0;           ///< sum of the layers' measured top-1 changes
     double top1PerLoss = 0;         ///< the table's fit (top1PerLoss); 0: not known (older files)
     double fp32Top1 = 0, baseTop1 = 0;  ///< from the table (its samples)
+    double fp32Loss = 0, baseLoss = 0;  ///< from the table (its samples; 0 in older files)
     double solveMs = 0;
     /// The hardware target allocated for (empty: none): its cost unit, the allocation's cost,
     /// the cost of every layer at the target's widest option, and the cost budget if given.
@@ -55,12 +55,11 @@ struct AllocationFile {
     double bopsRatio() const { return fp32Bops > 0 ? bops / fp32Bops : 0; }
     /// The base model's top-1 on the table's samples plus the summed changes.
     double predictedTop1() const { return baseTop1 + deltaTop1; }
-    /// The base model's top-1 plus the summed degradation at the table's fitted top-1 per loss
-    /// (cross-entropy tables: degradation is Δ loss); NaN when the file does not know the fit.
-    double predictedTop1FromLoss() const {
-        return top1PerLoss != 0 && measure == "delta-loss" ? baseTop1 + top1PerLoss * degradation
-                                                            : std::numeric_limits<double>::quiet_NaN();
-    }
+    /// The FP32 top-1 plus the loss this allocation adds over FP32 (the base's, then the summed
+    /// degradation) at the table's fitted top-1 per loss: every step through the loss, which
+    /// averages over all samples, none through top-1 counts of a few flipped samples. NaN when
+    /// the file does not know the fit (older files) or the degradation is not Δ loss.
+    double predictedTop1FromLoss() const;
 };
 
 /// The file for @p result (optimal) of @p problem made from @p table.

@@ -30,6 +30,8 @@ SensitivityTable sampleTable() {
     r.samples = 100;
     r.fp32Top1 = 91;
     r.baseTop1 = 90.5;
+    r.fp32Loss = 0.30;
+    r.baseLoss = 0.32;
     r.layers = {{"conv1", "conv2d", 100, 5000}, {"fc", "linear", 40, 40}};
     r.cells = {{{0.5, -3, 0.1}, {-0.01, 0.5, 0.01}, {0, 0, 0.001}}, {{0.2, -1, 0.2}, {0.05, -0.25, 0.02}, {0, 0, 0}}};
     return t;
@@ -148,7 +150,10 @@ void TestFiles::allocationRoundTrip() {
     QCOMPARE(back.table.data, std::string("fmnist:train:100"));
     QCOMPARE(back.predictedTop1(), 90.5 + a.deltaTop1);
     QCOMPARE(back.top1PerLoss, top1PerLoss(t.result));
-    QVERIFY(std::abs(back.predictedTop1FromLoss() - (90.5 + back.top1PerLoss * r.degradation)) < 1e-12);
+    QCOMPARE(back.fp32Loss, t.result.fp32Loss);
+    QCOMPARE(back.baseLoss, t.result.baseLoss);
+    const double viaLoss = a.fp32Top1 + back.top1PerLoss * ((t.result.baseLoss - t.result.fp32Loss) + r.degradation);
+    QVERIFY(std::abs(back.predictedTop1FromLoss() - viaLoss) < 1e-12);
     // A file written before the fit existed: no prediction from the loss, the other one stays.
     QFile f(QString::fromStdString(path));
     QVERIFY(f.open(QIODevice::ReadOnly));
