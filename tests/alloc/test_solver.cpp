@@ -166,33 +166,30 @@ void TestSolver::roundedWarmStartStaysExact() {
             for (auto& row : p.size)
                 for (double& v : row) v = std::round(v / 4000.0) * 4000.0 + 4000.0;
         Allocator live(p);
+        auto same = [&](const AllocationBudget& b) {
+            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
+            QCOMPARE(a.optimal(), fresh.optimal());
+            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
+            ++compared;
+        };
         const double lo = minimumAchievable(p, "size");
         double hi = 0;
         for (size_t l = 0; l < p.layerCount(); ++l) hi += *std::max_element(p.size[l].begin(), p.size[l].end());
         for (int i = 0; i <= 30; ++i) {
             AllocationBudget b;
             b.maxSize = lo + (hi - lo) * (i / 30.0) * (i / 30.0);
-            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
-            QCOMPARE(a.optimal(), fresh.optimal());
-            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
-            ++compared;
+            same(b);
         }
         for (double ratio : {0.3, 0.5, 0.7}) {
             AllocationBudget b;
             b.maxBops = ratio * p.referenceBops / 4;
-            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
-            QCOMPARE(a.optimal(), fresh.optimal());
-            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
-            ++compared;
+            same(b);
         }
         for (double d : {0.2, 1.0, 5.0}) {
             AllocationBudget b;
             b.maxDegradation = d;
             b.minimise = CostKind::Size;
-            const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
-            QCOMPARE(a.optimal(), fresh.optimal());
-            if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
-            ++compared;
+            same(b);
         }
         rounded += live.roundedIncumbents();
     }
