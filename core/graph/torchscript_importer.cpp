@@ -1,6 +1,7 @@
 #include "core/graph/torchscript_importer.h"
 
 #include "core/graph/import_interpreter.h"
+#include "core/graph/pickle_scan.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -67,6 +68,24 @@ void checkContainer(const std::string& path) {
     if (!hasCode)
         throw invalidInput("'" + path + "' is a zip archive without TorchScript code: export the model with "
                            "torch.jit.script(model).save(path) or torch.jit.trace(model, example).save(path).");
+    // Every pickle in the archive (data, constants, the code's debug records) walked before
+    // LibTorch's unpickler trusts its lengths and memo indices (pickle_scan.h).
+    std::string current;
+    try {
+        caffe2::serialize::PyTorchStreamReader reader(path);
+        for (const auto& r : records) {
+            if (r.size() < 3 || r.compare(r.size() - 3, 3, "pkl") != 0) continue;
+            current = r;
+            const auto [bytes, size] = reader.getRecord(r);
+            const std::string damage = findPickleDamage(static_cast<const uint8_t*>(bytes.get()), size);
+            if (!damage.empty())
+                throw invalidInput("'" + path + "' is damaged: its record " + r + " holds " + damage +
+                                   ", which no saved model has; export the model again.");
+        }
+    } catch (const c10::Error&) {
+        throw invalidInput("'" + path + "' is truncated or damaged (its record " + current +
+                           " cannot be read): copy or export the model again.");
+    }
 }
 
 

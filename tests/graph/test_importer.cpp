@@ -2,6 +2,7 @@
 // (tools/make_fixture_models.py), and every kind of bad model file.
 #include "core/graph/graph.h"
 #include "core/graph/passes.h"
+#include "core/graph/pickle_scan.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_card.h"
 #include "core/model/model_summary.h"
@@ -21,6 +22,7 @@ QString fixture(const QString& set, const QString& name) {
 class TestImporter : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void pickleWalk();
     void exactOnAllOps_data();
     void exactOnAllOps();
     void layerNamesAndMacs();
@@ -126,4 +128,23 @@ void TestImporter::wrongInputShapeIsRefused() {
 }
 
 QTEST_GUILESS_MAIN(TestImporter)
+// The walk that runs on every pickle of an archive before LibTorch: silent on a well-formed
+// stream (Python's pickle.dumps('abc', protocol=2)), a sentence for a length or memo index the
+// stream cannot hold.
+void TestImporter::pickleWalk() {
+    auto damage = [](std::initializer_list<int> bytes) {
+        std::vector<uint8_t> v;
+        for (int b : bytes) v.push_back(uint8_t(b));
+        return ptq::findPickleDamage(v.data(), v.size());
+    };
+    QCOMPARE(damage({0x80, 2, 'X', 3, 0, 0, 0, 'a', 'b', 'c', 'q', 0, '.'}), std::string());
+    const std::string longString = damage({0x80, 2, 'X', 0xff, 0xff, 0xff, 0x7f, 'a', 'b', 'c', 'q', 0, '.'});
+    QVERIFY2(longString.find("a record of 2147483647 bytes where 6 remain (byte 2)") != std::string::npos,
+             longString.c_str());
+    const std::string memo = damage({0x80, 2, 'N', 'r', 0x65, 0x6e, 0x6f, 0x6e, '.'});
+    QVERIFY2(memo.find("a memo index of 1852796517") != std::string::npos, memo.c_str());
+    QVERIFY(!damage({0x80, 2, 0x8c}).empty());                    // a length cut off
+    QCOMPARE(damage({0x80, 2, 0xfe, 0xff, 0xff}), std::string());  // unknown opcode: LibTorch decides
+}
+
 #include "test_importer.moc"
