@@ -2,6 +2,7 @@
 
 #include "core/graph/import_interpreter.h"
 #include "core/graph/pickle_scan.h"
+#include "core/graph/zip_check.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -68,6 +69,10 @@ void checkContainer(const std::string& path) {
     if (!hasCode)
         throw invalidInput("'" + path + "' is a zip archive without TorchScript code: export the model with "
                            "torch.jit.script(model).save(path) or torch.jit.trace(model, example).save(path).");
+    // LibTorch does not check the zip's CRC-32s: damaged code would reach its compiler.
+    if (const std::string damage = findZipDamage(path); !damage.empty())
+        throw invalidInput("'" + path + "' is damaged: " + damage + " (the file changed after it was saved); copy "
+                           "or export the model again.");
     // Every pickle in the archive (data, constants, the code's debug records) walked before
     // LibTorch's unpickler trusts its lengths and memo indices (pickle_scan.h).
     std::string current;

@@ -188,13 +188,14 @@ void TestRobustness::modelRows() {
         model(QStringLiteral("model: truncated at %1 %").arg(permille / 10.0), path(name), "truncated or damaged");
     }
     model("model: zip without a model", kFiles + "zip_without_model.pt", "zip archive without TorchScript code");
-    // A byte of the archive's code changed (found by fuzz_importer: LibTorch's own error report
-    // threw while formatting itself and aborted the process).
-    model("model: damaged TorchScript code", kFiles + "damaged_code.pt", "does not compile");
-    // A memo index in the archive's debug records damaged to 1.85e9 (found by fuzz_importer):
-    // LibTorch's unpickler would grow its memo to that (29.6 GB); the importer's pickle walk
-    // refuses it first, on any machine.
-    model("model: damaged pickle memo index", kFiles + "huge_record.pt", "holds a memo index of 1852776549");
+    // A byte of the archive changed (found by fuzz_importer: LibTorch's own error report threw
+    // while formatting itself, or its compiler crashed on the damaged code): the zip's CRC-32
+    // catches it before LibTorch reads anything.
+    model("model: a byte changed after saving", kFiles + "damaged_code.pt", "does not match its CRC-32");
+    model("model: a damaged record (29.6 GB claimed)", kFiles + "huge_record.pt", "does not match its CRC-32");
+    // A memo index in a debug record damaged to 1.85e9 with the CRCs made to match (written by
+    // zipfile): LibTorch's unpickler would grow its memo to 29.6 GB; the pickle walk refuses it.
+    model("model: damaged pickle memo index", kFiles + "damaged_pickle.pt", "holds a memo index of 1852776549");
     model("model: state_dict", kFiles + "state_dict.pt", "state_dict");
     model("model: two-input forward", kFiles + "two_inputs.pt", "forward with 2 inputs");
     model("model: unknown op", kFiles + "unknown_op.pt", "aten::cumsum");
