@@ -41,6 +41,10 @@ BudgetProblem::BudgetProblem(const SensitivityResult& table)
         for (const SensitivityCell& c : cells) top1.push_back(c.deltaTop1);
         top1_.push_back(std::move(top1));
     }
+    if (table.metric == "cross_entropy") {  // a KL table's top-1 is agreement with FP32, not accuracy
+        top1PerLoss_ = top1PerLoss(table);
+        baseLossOverFp32_ = table.baseLoss - table.fp32Loss;
+    }
     base_.validate();
 }
 
@@ -106,6 +110,7 @@ BudgetAllocation BudgetProblem::evaluate(const std::vector<int>& choice) const {
     a.status = "optimal";
     a.deltaLoss = deltaLossOf(choice);
     for (size_t l = 0; l < choice.size(); ++l) a.deltaTop1 += top1_.at(l).at(size_t(choice[l]));
+    if (top1PerLoss_ != 0) a.deltaTop1FromLoss = top1PerLoss_ * (baseLossOverFp32_ + a.deltaLoss);
     a.sizeBytes = costOf(CostMetric::Size, choice);
     a.bops = costOf(CostMetric::Bops, choice);
     if (const auto target = targetCosts()) {

@@ -14,6 +14,7 @@
 #include "core/target/target_costs.h"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,10 @@ struct BudgetAllocation {
     std::string status;            ///< "optimal", or a sentence saying why not
     double deltaLoss = 0;          ///< predicted: Σ max(0, ΔL) of the chosen options
     double deltaTop1 = 0;          ///< predicted: Σ Δtop-1 (points; negative = worse)
+    /// predicted top-1 change from FP32 (points) through the loss: k · ((base loss − FP32 loss)
+    /// + Σ ΔL), k the table's least-squares Δtop-1 per ΔL (top1PerLoss); what `ptq allocate`
+    /// prints as top1_from_loss minus FP32's. NaN for a KL table or k = 0
+    double deltaTop1FromLoss = std::numeric_limits<double>::quiet_NaN();
     double sizeBytes = 0;          ///< quantizable weights at the chosen bits
     double bops = 0;               ///< per sample: Σ MACs × weight bits × activation bits
     double targetCost = 0;         ///< the selected target's cost (0 without a target)
@@ -119,6 +124,8 @@ private:
     std::vector<BitOption> options_;
     AllocationProblem base_;                 ///< degradation = max(0, ΔL); size in bits
     std::vector<std::vector<double>> top1_;  ///< [layer][option] Δtop-1 as measured
+    double top1PerLoss_ = 0;                 ///< the table's fit; 0: no top-1 through the loss
+    double baseLossOverFp32_ = 0;            ///< the base model's loss − FP32's
     std::vector<SensitivityLayer> layers_;   ///< what a target's cost model reads
     mutable std::mutex targetMutex_;         ///< guards target_ (a view setting, not the table)
     mutable std::shared_ptr<const TargetCosts> target_;

@@ -365,6 +365,8 @@ void TestMainWindow::compressionSliderChangesAllocationAndSummary() {
     const std::vector<int> loose = window_->controller()->session().allocation.choice;
     const double looseSize = figures->index(sizeRow, BudgetModel::ValueColumn).data(BudgetModel::ValueRole).toDouble();
     const double looseMarker = window_->plotsPanel()->paretoPlot()->currentPoint().x();
+    const int top1Row = figures->rowOfKey(QStringLiteral("top1_from_loss"));
+    const QVariant looseTop1 = figures->index(top1Row, BudgetModel::ValueColumn).data(BudgetModel::ValueRole);
 
     QSignalSpy changed(figures, &QAbstractItemModel::dataChanged);
     QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps / 10));
@@ -373,6 +375,13 @@ void TestMainWindow::compressionSliderChangesAllocationAndSummary() {
     QVERIFY(changed.count() > 0);
     const double tightSize = figures->index(sizeRow, BudgetModel::ValueColumn).data(BudgetModel::ValueRole).toDouble();
     QVERIFY2(tightSize < looseSize, qPrintable(QStringLiteral("%1 !< %2").arg(tightSize).arg(looseSize)));
+    // The demo's table is labelled (cross-entropy): the top-1 change predicted through the loss is shown,
+    // is the session's figure, and a tighter budget predicts no better.
+    const QVariant tightTop1 = figures->index(top1Row, BudgetModel::ValueColumn).data(BudgetModel::ValueRole);
+    QVERIFY(looseTop1.isValid() && tightTop1.isValid());
+    QCOMPARE(tightTop1.toDouble(), s.allocation.deltaTop1FromLoss);
+    QVERIFY2(tightTop1.toDouble() <= looseTop1.toDouble(),
+             qPrintable(QStringLiteral("%1 > %2").arg(tightTop1.toDouble()).arg(looseTop1.toDouble())));
     // The solver kept to the budget, and the marker moved with it.
     const ptq::BudgetRequest request = budget->request();
     QVERIFY(s.allocation.sizeBytes <= request.costRatio * s.problem->referenceCost(ptq::CostMetric::Size, request.reference) + 1e-6);

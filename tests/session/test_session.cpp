@@ -1,5 +1,6 @@
 // core/session: what the GUI's session is made of, tested without a display.
 
+#include "core/alloc/allocation.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/graph/graph.h"
 #include "core/model/model_card.h"
@@ -13,6 +14,9 @@
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <cmath>
+#include <limits>
+
 class TestSession : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -22,6 +26,7 @@ private Q_SLOTS:
     void budgetRespectsCostAndPins_data();
     void budgetRespectsCostAndPins();
     void degradationBudgetMinimisesCost();
+    void top1ThroughLossAsTheAllocationFile();
 };
 
 void TestSession::drawableGraphHasEveryNode() {
@@ -146,6 +151,39 @@ void TestSession::degradationBudgetMinimisesCost() {
             mid.costRatio * problem.referenceCost(ptq::CostMetric::Size, ptq::CostReference::Fp32) * (1 + 1e-9));
     request.maxDegradation = -1;
     QVERIFY(!problem.solve(request).feasible);
+}
+
+void TestSession::top1ThroughLossAsTheAllocationFile() {
+    // The budget panel's top-1 change through the loss is the figure ptq allocate writes for the
+    // same choice (AllocationFile::predictedTop1FromLoss, less FP32's), so GUI and command line agree.
+    ptq::SensitivityResult table = ptq::syntheticSensitivity(12, 5);
+    table.fp32Top1 = 93.7;
+    table.fp32Loss = 0.20;
+    table.baseLoss = 0.23;
+    table.cells[3][4].deltaTop1 += 0.5;  // off the line, so the fit is not the generator's -40
+    const ptq::BudgetProblem problem(table);
+    ptq::SensitivityTable file;
+    file.result = table;
+    const ptq::AllocationProblem lp = ptq::problemFromTable(file, ptq::DegradationMeasure::DeltaLoss);
+    double previous = std::numeric_limits<double>::infinity();
+    for (double ratio : {0.25, 0.12, 0.08}) {
+        ptq::BudgetRequest request;
+        request.costRatio = ratio;
+        const ptq::BudgetAllocation a = problem.solve(request);
+        QVERIFY(a.feasible);
+        ptq::AllocationResult solved;
+        solved.choice = a.choice;
+        const double expected = ptq::makeAllocationFile(file, {}, lp, solved).predictedTop1FromLoss() - 93.7;
+        QVERIFY(std::isfinite(expected));
+        QVERIFY2(std::abs(a.deltaTop1FromLoss - expected) < 1e-9,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(a.deltaTop1FromLoss, 0, 'g', 12).arg(expected, 0, 'g', 12)));
+        QVERIFY(a.deltaTop1FromLoss < 0);     // the base model's loss is already above FP32's
+        QVERIFY(a.deltaTop1FromLoss <= previous);  // a tighter budget predicts no better
+        previous = a.deltaTop1FromLoss;
+    }
+    // A KL table's top-1 is agreement with the FP model, not accuracy: no prediction.
+    table.metric = "kl";
+    QVERIFY(std::isnan(ptq::BudgetProblem(table).solve(ptq::BudgetRequest{}).deltaTop1FromLoss));
 }
 
 int main(int argc, char** argv) {

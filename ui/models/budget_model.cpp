@@ -16,7 +16,12 @@ std::vector<BudgetModel::Figure> allocationRows() {
     return {
         row("status", BudgetModel::tr("Solver status"), BudgetModel::tr("What the last solve of the budget found")),
         row("delta_top1", BudgetModel::tr("Predicted Δtop-1"),
-            BudgetModel::tr("Σ of the chosen options' measured Δtop-1 (points; negative = worse)")),
+            BudgetModel::tr("Σ of the chosen options' measured Δtop-1 from the base (8/8) model (points; negative = worse)")),
+        row("top1_from_loss", BudgetModel::tr("Predicted vs FP32"),
+            BudgetModel::tr("Top-1 change from the FP32 model predicted through the loss: k × (the base model's "
+                            "loss over FP32's + Σ ΔL), k the table's least-squares fit of Δtop-1 on Δloss over all "
+                            "its cells. Counts the base model's own loss and averages over every sample, so it "
+                            "follows measured top-1 more closely than Σ Δtop-1 (docs/RESULTS.md)")),
         row("delta_loss", BudgetModel::tr("Predicted Δloss"), BudgetModel::tr("Σ of the chosen options' measured Δloss")),
         row("size", BudgetModel::tr("Size"), BudgetModel::tr("Quantizable weights at the chosen bits")),
         row("compression", BudgetModel::tr("Compression"), BudgetModel::tr("FP32 size / size")),
@@ -46,6 +51,13 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
     const double int8Bops = problem.referenceCost(ptq::CostMetric::Bops, ptq::CostReference::Int8);
     setStatus(QString::fromStdString(a.status), a.feasible);
     setFigure(QStringLiteral("delta_top1"), QStringLiteral("%1%2 pt").arg(a.deltaTop1 > 0 ? QStringLiteral("+") : QString()).arg(a.deltaTop1, 0, 'f', 2), {}, a.deltaTop1);
+    if (std::isfinite(a.deltaTop1FromLoss))
+        setFigure(QStringLiteral("top1_from_loss"),
+                  QStringLiteral("%1%2 pt").arg(a.deltaTop1FromLoss > 0 ? QStringLiteral("+") : QString())
+                      .arg(a.deltaTop1FromLoss, 0, 'f', 2),
+                  tr("top-1, through Δloss"), a.deltaTop1FromLoss);
+    else
+        setFigure(QStringLiteral("top1_from_loss"), QStringLiteral("—"), tr("needs a labelled table"), {});
     // core/alloc breaks ties with at most 1e-7 of local MSE; below 1e-6 the sum reads as 0.
     const double shownLoss = std::abs(a.deltaLoss) < 1e-6 ? 0.0 : a.deltaLoss;
     setFigure(QStringLiteral("delta_loss"), QString::number(shownLoss, 'g', 3), {}, a.deltaLoss);
