@@ -11,6 +11,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/script.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -416,7 +417,7 @@ int64_t ImportContext::intOf(const jit::Node* n, size_t i) {
     const Sym& s = sym(n->input(i));
     if (s.kind == Sym::Batch) return kBatchDim;
     if (s.kind == Sym::Const && s.iv.isInt()) return s.iv.toInt();
-    if (s.kind == Sym::Const && s.iv.isDouble()) return int64_t(s.iv.toDouble());
+    if (s.kind == Sym::Const && s.iv.isDouble() && std::abs(s.iv.toDouble()) < 9e18) return int64_t(s.iv.toDouble());
     if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1 : 0;
     if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<int64_t>();
     fail(n, "argument " + std::to_string(i) + " must be a known integer");

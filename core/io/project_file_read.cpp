@@ -16,6 +16,7 @@
 #include <QtCore/QtEndian>
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -111,6 +112,12 @@ struct Reader {
         for (size_t i = 0; i < v.size(); ++i) v[i] = qFromLittleEndian<float>(decoded.decoded.constData() + i * 4);
         return v;
     }
+    /// A whole number of at most 1e9 in magnitude (zero points, shifts).
+    int32_t smallInteger(const QJsonValue& v, const std::string& where) const {
+        const double d = v.toDouble(0.5);
+        if (!v.isDouble() || d != std::floor(d) || std::abs(d) > 1e9) fail(where, "is not a whole number of at most 1e9");
+        return int32_t(d);
+    }
     QuantParams params(const QJsonObject& o, const std::string& where, const char* key) const {
         const QJsonObject p = object(o, where, key);
         const std::string w = path(where, key);
@@ -118,13 +125,15 @@ struct Reader {
         const QJsonArray scale = array(p, w, "scale"), zero = array(p, w, "zero_point");
         const QJsonArray shift = optionalArray(p, w, "shift");
         for (int i = 0; i < scale.size(); ++i) {
-            if (!scale[i].isDouble() || !(scale[i].toDouble() > 0)) fail(at(w + ".scale", i), "is not a positive number");
-            r.scale.push_back(float(scale[i].toDouble()));
+            const double s = scale[i].toDouble(-1);
+            if (!(s > 0 && s <= double(std::numeric_limits<float>::max())))
+                fail(at(w + ".scale", i), "is not a positive number a 32-bit float holds");
+            r.scale.push_back(float(s));
         }
         if (zero.size() != scale.size()) fail(w + ".zero_point", "has not one value per scale");
-        for (const QJsonValue& z : zero) r.zeroPoint.push_back(int32_t(z.toInteger()));
+        for (int i = 0; i < zero.size(); ++i) r.zeroPoint.push_back(smallInteger(zero[i], at(w + ".zero_point", i)));
         if (!shift.isEmpty() && shift.size() != scale.size()) fail(w + ".shift", "has not one value per scale");
-        for (const QJsonValue& s : shift) r.shift.push_back(int32_t(s.toInteger()));
+        for (int i = 0; i < shift.size(); ++i) r.shift.push_back(smallInteger(shift[i], at(w + ".shift", i)));
         return r;
     }
     /// Option names, one per layer of @p table.

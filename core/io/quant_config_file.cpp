@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ptq {
 
@@ -126,23 +127,33 @@ struct Reader {
         if (!v.isObject()) fail(where, "is not an object");
         return v.toObject();
     }
-    std::vector<float> floatList(const QJsonObject& o, const std::string& where, const char* key, size_t n) const {
+    std::vector<double> numberList(const QJsonObject& o, const std::string& where, const char* key, size_t n) const {
         const QJsonArray a = array(o, where, key);
         if (size_t(a.size()) != n)
             fail(where + "." + key, "has " + std::to_string(a.size()) + " entries where " + std::to_string(n) +
                                         " are needed");
-        std::vector<float> out;
+        std::vector<double> out;
         for (int i = 0; i < a.size(); ++i) {
             if (!a[i].isDouble() || !std::isfinite(a[i].toDouble()))
                 fail(where + "." + key + "[" + std::to_string(i) + "]", "is not a finite number");
-            out.push_back(float(a[i].toDouble()));
+            out.push_back(a[i].toDouble());
+        }
+        return out;
+    }
+    std::vector<float> floatList(const QJsonObject& o, const std::string& where, const char* key, size_t n) const {
+        std::vector<float> out;
+        for (double v : numberList(o, where, key, n)) {
+            if (std::abs(v) > double(std::numeric_limits<float>::max()))
+                fail(where + "." + key, "holds " + std::to_string(v) + ", beyond a 32-bit float");
+            out.push_back(float(v));
         }
         return out;
     }
     std::vector<int32_t> intList(const QJsonObject& o, const std::string& where, const char* key, size_t n) const {
         std::vector<int32_t> out;
-        for (float v : floatList(o, where, key, n)) {
+        for (double v : numberList(o, where, key, n)) {
             if (v != std::floor(v)) fail(where + "." + key, "holds a value that is not a whole number");
+            if (std::abs(v) > 1e9) fail(where + "." + key, "holds " + std::to_string(v) + ", out of range");
             out.push_back(int32_t(v));
         }
         return out;
@@ -298,7 +309,12 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
         const QJsonObject weight = r.object(l["weight"], where + ".weight");
         const QJsonArray shape = r.array(weight, where + ".weight", "shape");
         std::vector<int64_t> dims;
-        for (const QJsonValue& v : shape) dims.push_back(int64_t(v.toDouble()));
+        for (const QJsonValue& v : shape) {
+            const double d = v.toDouble(-1);
+            if (!(d >= 0 && d <= 1e12 && d == std::floor(d)))
+                r.fail(where + ".weight.shape", "holds an entry that is not a size (a whole number from 0)");
+            dims.push_back(int64_t(d));
+        }
         if (dims != graphWeight.sizes().vec()) r.fail(where + ".weight.shape", "differs from the model's weight shape");
         if (c.weightBits == 32) {
             const std::vector<float> values = r.floatList(weight, where + ".weight", "values", size_t(graphWeight.numel()));
@@ -341,9 +357,11 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
         }
         if (c.activationBits < 32) {
             const QJsonObject a = r.object(l["activation"], where + ".activation");
-            layer->activationParams.scale = {float(r.number(a, where + ".activation", "scale"))};
+            const double scale = r.number(a, where + ".activation", "scale");
+            if (!(scale > 0 && scale <= double(std::numeric_limits<float>::max())))
+                r.fail(where + ".activation.scale", "is not a positive number a 32-bit float holds");
+            layer->activationParams.scale = {float(scale)};
             layer->activationParams.zeroPoint = {r.integer(a, where + ".activation", "zero_point")};
-            if (!(layer->activationParams.scale[0] > 0)) r.fail(where + ".activation.scale", "is not positive");
             const QuantSpec aSpec = QuantSpec::activations(c.activationBits);
             if (layer->activationParams.zeroPoint[0] < gridMin(aSpec) || layer->activationParams.zeroPoint[0] > gridMax(aSpec))
                 r.fail(where + ".activation.zero_point", "is outside the activation grid");

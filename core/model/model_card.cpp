@@ -10,6 +10,9 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 
+#include <cmath>
+#include <limits>
+
 namespace ptq {
 
 std::string modelCardPath(const std::string& modelPath) {
@@ -35,8 +38,14 @@ std::optional<ModelCard> loadModelCard(const std::string& modelPath) {
     card.name = o.value("name").toString().toStdString();
     for (const auto v : o.value("input_shape").toArray()) card.inputShape.push_back(v.toInteger());
     const QJsonObject norm = o.value("normalization").toObject();
-    for (const auto v : norm.value("mean").toArray()) card.mean.push_back(float(v.toDouble()));
-    for (const auto v : norm.value("std").toArray()) card.std.push_back(float(v.toDouble()));
+    for (const char* key : {"mean", "std"})
+        for (const auto v : norm.value(QLatin1String(key)).toArray()) {
+            const double d = v.toDouble(std::nan(""));
+            if (!(std::abs(d) <= double(std::numeric_limits<float>::max())))
+                throw invalidInput("The model's sidecar " + path.toStdString() + " has a normalization " + key +
+                                   " that is not a number a 32-bit float holds; fix it.");
+            (key[0] == 'm' ? card.mean : card.std).push_back(float(d));
+        }
     for (const auto v : o.value("class_names").toArray()) card.classNames.push_back(v.toString().toStdString());
     card.fp32Top1 = o.value("fp32_top1_test").toDouble(-1.0);
     card.testImages = o.value("test_images").toInt();

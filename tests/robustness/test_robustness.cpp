@@ -311,6 +311,26 @@ void TestRobustness::configRows() {
     config("config: bits as text", editedJson(goodConfig_, [](QJsonObject& o) {
         editElement(o, "layers", 2, [](QJsonObject& l) { l["w_bits"] = "eight"; });
     }), "w_bits");
+    config("config: zero point past any integer (found by fuzzing)", editedJson(goodConfig_, [](QJsonObject& o) {
+        editElement(o, "layers", 3, [](QJsonObject& l) {
+            QJsonObject weight = l["weight"].toObject();
+            QJsonArray terms = weight["terms"].toArray();
+            QJsonObject term = terms[0].toObject();
+            QJsonArray zero = term["zero_point"].toArray();
+            zero[0] = 5.5e49;
+            term["zero_point"] = zero;
+            terms[0] = term;
+            weight["terms"] = terms;
+            l["weight"] = weight;
+        });
+    }), "weight.terms[0].zero_point holds");
+    config("config: activation scale past a float", editedJson(goodConfig_, [](QJsonObject& o) {
+        editElement(o, "layers", 3, [](QJsonObject& l) {
+            QJsonObject a = l["activation"].toObject();
+            a["scale"] = 1e300;
+            l["activation"] = a;
+        });
+    }), "activation.scale is not a positive number a 32-bit float holds");
     config("config: layers not an array", editedJson(goodConfig_, [](QJsonObject& o) { o["layers"] = 7; }),
            "layers");
 }
