@@ -1,15 +1,21 @@
 // The TorchScript importer and the executor on small real TorchScript files made by PyTorch
-// (tools/make_fixture_models.py), and every kind of bad model file.
+// (tools/make_fixture_models.py), every kind of bad model file, and the archive checks made
+// before LibTorch reads a file (pickle walk, zip CRC-32s).
 #include "core/graph/graph.h"
 #include "core/graph/passes.h"
 #include "core/graph/pickle_scan.h"
 #include "core/graph/torchscript_importer.h"
+#include "core/graph/zip_check.h"
 #include "core/model/model_card.h"
 #include "core/model/model_summary.h"
 #include "core/runtime/verify.h"
 #include "core/util/error.h"
 
+#include <QtCore/QFile>
+#include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <zlib.h>
 
 using namespace ptq;
 
@@ -23,6 +29,7 @@ class TestImporter : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void pickleWalk();
+    void zipCheck();
     void exactOnAllOps_data();
     void exactOnAllOps();
     void layerNamesAndMacs();
@@ -145,6 +152,99 @@ void TestImporter::pickleWalk() {
     QVERIFY2(memo.find("a memo index of 1852796517") != std::string::npos, memo.c_str());
     QVERIFY(!damage({0x80, 2, 0x8c}).empty());                    // a length cut off
     QCOMPARE(damage({0x80, 2, 0xfe, 0xff, 0xff}), std::string());  // unknown opcode: LibTorch decides
+}
+
+namespace {
+// A minimal zip writer for zipCheck: each entry stored (method 0) or raw-deflated (method 8),
+// with the CRC-32 and sizes the central directory records.
+struct ZipEntry {
+    std::string name, content;
+    bool deflate = false;
+};
+void put(std::string& out, uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(char((v >> (8 * i)) & 0xff));
+}
+std::string zipOf(const std::vector<ZipEntry>& entries) {
+    std::string out, directory;
+    for (const ZipEntry& e : entries) {
+        std::string data = e.content;
+        if (e.deflate) {
+            z_stream z{};
+            deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+            data.assign(deflateBound(&z, uLong(e.content.size())), '\0');
+            z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(e.content.data()));
+            z.avail_in = uInt(e.content.size());
+            z.next_out = reinterpret_cast<Bytef*>(data.data());
+            z.avail_out = uInt(data.size());
+            deflate(&z, Z_FINISH);
+            data.resize(z.total_out);
+            deflateEnd(&z);
+        }
+        const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(e.content.data()), uInt(e.content.size())));
+        const uint32_t offset = uint32_t(out.size());
+        auto fields = [&](std::string& s) {  // version needed .. name length, shared by both headers
+            put(s, 20, 2), put(s, 0, 2), put(s, e.deflate ? 8 : 0, 2), put(s, 0, 4);
+            put(s, crc, 4), put(s, uint32_t(data.size()), 4), put(s, uint32_t(e.content.size()), 4);
+            put(s, uint32_t(e.name.size()), 2), put(s, 0, 2);
+        };
+        put(out, 0x04034b50, 4), fields(out), out += e.name, out += data;
+        put(directory, 0x02014b50, 4), put(directory, 20, 2), fields(directory);
+        put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 4);
+        put(directory, offset, 4), directory += e.name;
+    }
+    const uint32_t at = uint32_t(out.size());
+    out += directory;
+    put(out, 0x06054b50, 4), put(out, 0, 2), put(out, 0, 2), put(out, uint32_t(entries.size()), 2);
+    put(out, uint32_t(entries.size()), 2), put(out, uint32_t(directory.size()), 4), put(out, at, 4), put(out, 0, 2);
+    return out;
+}
+std::string zipDamage(const QTemporaryDir& dir, const std::string& bytes) {
+    const QString path = dir.filePath(QStringLiteral("archive.zip"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return "cannot write " + path.toStdString();
+    f.write(bytes.data(), qint64(bytes.size()));
+    f.close();
+    return ptq::findZipDamage(path.toStdString());
+}
+}  // namespace
+
+void TestImporter::zipCheck() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    std::string code;
+    for (int i = 0; i < 400; ++i) code += "def forward(self, x):\n    return x * " + std::to_string(i) + "\n";
+    const std::vector<ZipEntry> entries{{"m/data/0", std::string(300, '\7'), false}, {"m/code/m.py", code, true}};
+    const std::string good = zipOf(entries);
+    QCOMPARE(zipDamage(dir, good), std::string());
+    const size_t codeData = 30 + entries[0].name.size() + entries[0].content.size() + 30 + entries[1].name.size();
+
+    std::string storedByte = good;  // one byte of the stored entry
+    storedByte[30 + entries[0].name.size() + 100] ^= 0x10;
+    QCOMPARE(zipDamage(dir, storedByte), std::string("the entry m/data/0 does not match its CRC-32"));
+
+    // Every single-bit change in the deflated entry is caught: as data that does not inflate,
+    // as the wrong size, or as the wrong CRC-32 (this is what crashed LibTorch's compiler).
+    const size_t deflated = good.find("PK\1\2") - codeData;
+    int caught = 0;
+    for (size_t at = 0; at + 1 < deflated; at += 7) {  // not the last byte: its padding bits are unused
+        std::string bit = good;
+        bit[codeData + at] ^= char(1 << (at % 8));
+        const std::string why = zipDamage(dir, bit);
+        QVERIFY2(why.find("the entry m/code/m.py ") == 0, ("byte " + std::to_string(at) + ": '" + why + "'").c_str());
+        ++caught;
+    }
+    QVERIFY(caught > 10);
+
+    std::string size = good;  // the directory's uncompressed size of the deflated entry, one less
+    const size_t sizeField = good.find("PK\1\2", good.find("PK\1\2") + 1) + 24;
+    size[sizeField] = char(uint8_t(size[sizeField]) - 1);
+    const std::string sizeWhy = zipDamage(dir, size);
+    QVERIFY2(sizeWhy.find("the entry m/code/m.py holds " + std::to_string(code.size()) + " bytes where its directory says") == 0,
+             sizeWhy.c_str());
+
+    std::string garbage = good;  // the deflate stream replaced by bytes zlib refuses
+    for (size_t i = 0; i < 8; ++i) garbage[codeData + i] = char(0xff);
+    QCOMPARE(zipDamage(dir, garbage), std::string("the entry m/code/m.py holds compressed data that does not inflate"));
 }
 
 #include "test_importer.moc"

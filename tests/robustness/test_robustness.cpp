@@ -193,6 +193,10 @@ void TestRobustness::modelRows() {
     // catches it before LibTorch reads anything.
     model("model: a byte changed after saving", kFiles + "damaged_code.pt", "does not match its CRC-32");
     model("model: a damaged record (29.6 GB claimed)", kFiles + "huge_record.pt", "does not match its CRC-32");
+    // One bit changed inside the deflated code of a module (found by fuzz_importer: LibTorch's
+    // compiler crashed on it, its reader inflates without checking the CRC-32 either).
+    model("model: a bit changed in compressed code", kFiles + "damaged_deflated_code.pt",
+          "the entry good_tiny/code/__torch__/torch/nn/modules/batchnorm.py does not match its CRC-32");
     // A memo index in a debug record damaged to 1.85e9 with the CRCs made to match (written by
     // zipfile): LibTorch's unpickler would grow its memo to 29.6 GB; the pickle walk refuses it.
     model("model: damaged pickle memo index", kFiles + "damaged_pickle.pt", "holds a memo index of 1852776549");
