@@ -11,9 +11,11 @@
 
 namespace ptq {
 
-/// Empty when every stored or deflated entry's content matches its size and CRC-32 (or the
-/// archive uses a layout the check does not read: zip64 directory fields, other compression
-/// methods; LibTorch decides there); otherwise which entry is damaged and how.
+/// Empty when every entry's content matches its size and CRC-32, or when the file has no zip
+/// end record (LibTorch's reader then says it is not a zip or is cut); otherwise what is damaged,
+/// as words that follow "is damaged: ": a directory or local header that does not parse, an
+/// entry past the end, a compression method or flag no saved model uses, deflate data that
+/// does not inflate, a size or CRC-32 that does not match. Reads zip64 layouts.
 std::string findZipDamage(const std::string& path);
 
 }  // namespace ptq

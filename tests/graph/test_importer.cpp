@@ -242,6 +242,19 @@ void TestImporter::zipCheck() {
     QVERIFY2(sizeWhy.find("the entry m/code/m.py holds " + std::to_string(code.size()) + " bytes where its directory says") == 0,
              sizeWhy.c_str());
 
+    // Damage LibTorch's reader lets through: a local header's signature, an unknown method.
+    std::string header = good;
+    header[30 + entries[0].name.size() + entries[0].content.size() + 2] = 'x';
+    QCOMPARE(zipDamage(dir, header), std::string("the local header of the entry m/code/m.py is damaged"));
+    std::string method = good;
+    method[good.find("PK\1\2") + 10] = 12;  // bzip2
+    QCOMPARE(zipDamage(dir, method),
+             std::string("the entry m/data/0 uses compression method 12, which no saved model uses"));
+    std::string directory = good;
+    directory[good.find("PK\1\2", good.find("PK\1\2") + 1) + 1] = 'Q';
+    QCOMPARE(zipDamage(dir, directory), std::string("its central directory is damaged at entry 2"));
+    QCOMPARE(zipDamage(dir, good.substr(0, good.size() - 30)), std::string());  // no end record: LibTorch says so
+
     std::string garbage = good;  // the deflate stream replaced by bytes zlib refuses
     for (size_t i = 0; i < 8; ++i) garbage[codeData + i] = char(0xff);
     QCOMPARE(zipDamage(dir, garbage), std::string("the entry m/code/m.py holds compressed data that does not inflate"));

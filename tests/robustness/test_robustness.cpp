@@ -197,6 +197,9 @@ void TestRobustness::modelRows() {
     // compiler crashed on it, its reader inflates without checking the CRC-32 either).
     model("model: a bit changed in compressed code", kFiles + "damaged_deflated_code.pt",
           "the entry good_tiny/code/__torch__/torch/nn/modules/batchnorm.py does not match its CRC-32");
+    // A local header's signature changed (and some data): LibTorch's reader skips that check too.
+    model("model: a damaged local header", kFiles + "damaged_local_header.pt",
+          "the local header of the entry good_tiny/data/3 is damaged");
     // A memo index in a debug record damaged to 1.85e9 with the CRCs made to match (written by
     // zipfile): LibTorch's unpickler would grow its memo to 29.6 GB; the pickle walk refuses it.
     model("model: damaged pickle memo index", kFiles + "damaged_pickle.pt", "holds a memo index of 1852776549");
