@@ -144,7 +144,7 @@ struct Reader {
         std::vector<float> out;
         for (double v : numberList(o, where, key, n)) {
             if (std::abs(v) > double(std::numeric_limits<float>::max()))
-                fail(where + "." + key, "holds " + std::to_string(v) + ", beyond a 32-bit float");
+                fail(where + "." + key, "holds " + QString::number(v, 'g', 6).toStdString() + ", beyond a 32-bit float");
             out.push_back(float(v));
         }
         return out;
@@ -153,7 +153,7 @@ struct Reader {
         std::vector<int32_t> out;
         for (double v : numberList(o, where, key, n)) {
             if (v != std::floor(v)) fail(where + "." + key, "holds a value that is not a whole number");
-            if (std::abs(v) > 1e9) fail(where + "." + key, "holds " + std::to_string(v) + ", out of range");
+            if (std::abs(v) > 1e9) fail(where + "." + key, "holds " + QString::number(v, 'g', 6).toStdString() + ", out of range");
             out.push_back(int32_t(v));
         }
         return out;
