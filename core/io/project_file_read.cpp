@@ -126,7 +126,7 @@ struct Reader {
         const QJsonArray shift = optionalArray(p, w, "shift");
         for (int i = 0; i < scale.size(); ++i) {
             const double s = scale[i].toDouble(-1);
-            if (!(s > 0 && s <= double(std::numeric_limits<float>::max())))
+            if (!(std::abs(s) <= double(std::numeric_limits<float>::max()) && float(s) > 0.f))  // nor 0 once a float
                 fail(at(w + ".scale", i), "is not a positive number a 32-bit float holds");
             r.scale.push_back(float(s));
         }

@@ -358,7 +358,7 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
         if (c.activationBits < 32) {
             const QJsonObject a = r.object(l["activation"], where + ".activation");
             const double scale = r.number(a, where + ".activation", "scale");
-            if (!(scale > 0 && scale <= double(std::numeric_limits<float>::max())))
+            if (!(std::abs(scale) <= double(std::numeric_limits<float>::max()) && float(scale) > 0.f))  // nor 0 once a float
                 r.fail(where + ".activation.scale", "is not a positive number a 32-bit float holds");
             layer->activationParams.scale = {float(scale)};
             layer->activationParams.zeroPoint = {r.integer(a, where + ".activation", "zero_point")};
