@@ -41,10 +41,8 @@ BudgetProblem::BudgetProblem(const SensitivityResult& table)
         for (const SensitivityCell& c : cells) top1.push_back(c.deltaTop1);
         top1_.push_back(std::move(top1));
     }
-    if (table.metric == "cross_entropy") {  // a KL table's top-1 is agreement with FP32, not accuracy
-        top1PerLoss_ = top1PerLoss(table);
-        baseLossOverFp32_ = table.baseLoss - table.fp32Loss;
-    }
+    top1PerLoss_ = top1PerLoss(table);
+    baseLossOverFp32_ = table.baseLoss - table.fp32Loss;
     base_.validate();
 }
 

@@ -51,7 +51,8 @@ struct BudgetAllocation {
     double deltaTop1 = 0;          ///< predicted: Σ Δtop-1 (points; negative = worse)
     /// predicted top-1 change from FP32 (points) through the loss: k · ((base loss − FP32 loss)
     /// + Σ ΔL), k the table's least-squares Δtop-1 per ΔL (top1PerLoss); what `ptq allocate`
-    /// prints as top1_from_loss minus FP32's. NaN for a KL table or k = 0
+    /// prints as top1_from_loss minus FP32's (for a KL table: agreement with the FP model's top-1,
+    /// as deltaTop1 is). NaN when k = 0 (no cell of the table moved the loss)
     double deltaTop1FromLoss = std::numeric_limits<double>::quiet_NaN();
     double sizeBytes = 0;          ///< quantizable weights at the chosen bits
     double bops = 0;               ///< per sample: Σ MACs × weight bits × activation bits

@@ -181,8 +181,17 @@ void TestSession::top1ThroughLossAsTheAllocationFile() {
         QVERIFY(a.deltaTop1FromLoss <= previous);  // a tighter budget predicts no better
         previous = a.deltaTop1FromLoss;
     }
-    // A KL table's top-1 is agreement with the FP model, not accuracy: no prediction.
+    // A KL table (unlabelled data) predicts agreement with the FP model the same way, as the
+    // allocation file does; a table where no cell moved the loss has no fit.
     table.metric = "kl";
+    table.fp32Loss = 0;
+    file.result = table;
+    ptq::AllocationResult solved;
+    solved.choice = ptq::BudgetProblem(table).solve(ptq::BudgetRequest{}).choice;
+    QVERIFY(std::abs(ptq::BudgetProblem(table).evaluate(solved.choice).deltaTop1FromLoss -
+                     (ptq::makeAllocationFile(file, {}, lp, solved).predictedTop1FromLoss() - 93.7)) < 1e-9);
+    for (auto& row : table.cells)
+        for (ptq::SensitivityCell& c : row) c.deltaLoss = 0;
     QVERIFY(std::isnan(ptq::BudgetProblem(table).solve(ptq::BudgetRequest{}).deltaTop1FromLoss));
 }
 

@@ -21,7 +21,8 @@ std::vector<BudgetModel::Figure> allocationRows() {
             BudgetModel::tr("Top-1 change from the FP32 model predicted through the loss: k × (the base model's "
                             "loss over FP32's + Σ ΔL), k the table's least-squares fit of Δtop-1 on Δloss over all "
                             "its cells. Counts the base model's own loss and averages over every sample, so it "
-                            "follows measured top-1 more closely than Σ Δtop-1 (docs/RESULTS.md)")),
+                            "follows measured top-1 more closely than Σ Δtop-1 (docs/RESULTS.md). On unlabelled data (a KL "
+                            "table) both count agreement with the FP32 model's top-1")),
         row("delta_loss", BudgetModel::tr("Predicted Δloss"), BudgetModel::tr("Σ of the chosen options' measured Δloss")),
         row("size", BudgetModel::tr("Size"), BudgetModel::tr("Quantizable weights at the chosen bits")),
         row("compression", BudgetModel::tr("Compression"), BudgetModel::tr("FP32 size / size")),
@@ -57,7 +58,7 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
                       .arg(a.deltaTop1FromLoss, 0, 'f', 2),
                   tr("top-1, through Δloss"), a.deltaTop1FromLoss);
     else
-        setFigure(QStringLiteral("top1_from_loss"), QStringLiteral("—"), tr("needs a labelled table"), {});
+        setFigure(QStringLiteral("top1_from_loss"), QStringLiteral("—"), tr("no cell of the table moved the loss"), {});
     // core/alloc breaks ties with at most 1e-7 of local MSE; below 1e-6 the sum reads as 0.
     const double shownLoss = std::abs(a.deltaLoss) < 1e-6 ? 0.0 : a.deltaLoss;
     setFigure(QStringLiteral("delta_loss"), QString::number(shownLoss, 'g', 3), {}, a.deltaLoss);
