@@ -9,7 +9,7 @@
 // Figures, never pass/fail. `ptq bench gui` runs this program.
 
 #include "core/model/model_card.h"
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 #include "core/util/percentile.h"
 #include "core/util/runtime.h"
 #include "ui/graph/graph_view.h"

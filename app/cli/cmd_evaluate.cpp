@@ -4,12 +4,8 @@
 #include "cli/common.h"
 #include "core/alloc/allocation.h"
 #include "core/analysis/evaluate.h"
-#include "core/data/data_source.h"
-#include "core/graph/passes.h"
-#include "core/graph/torchscript_importer.h"
 #include "core/io/quant_config_file.h"
-#include "core/model/model_card.h"
-#include "core/methods/pipeline.h"
+#include "core/workflow/quantize.h"
 #include "core/util/error.h"
 #include "core/util/file_hash.h"
 
@@ -22,34 +18,36 @@
 namespace ptq::cli {
 
 AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req) {
-    req.setPipeline(a.value("pipeline", "none"));
+    AdaQuantOptions& ada = req.tuning.adaquant;
+    ada.sequential = a.flag("sequential");
+    req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
     const AllocationFile alloc = readAllocation(a.value("alloc"));
     // The allocation names the model's content; another file with the same layers would run but
     // answer a different question.
-    const std::string sha = fileSha256(req.modelPath);
+    const std::string sha = fileSha256(req.model.path);
     if (!alloc.modelSha256.empty() && sha != alloc.modelSha256)
         throw invalidInput("The allocation " + a.value("alloc") + " was made for another model (" + alloc.model +
-                           "): allocate again from a sensitivity table of " + req.modelPath + ".");
-    req.inputShape = inputShapeArg(a);
+                           "): allocate again from a sensitivity table of " + req.model.path + ".");
+    req.model.inputShape = inputShapeArg(a);
     req.calibSource = a.value("calib", alloc.table.data);
     if (req.calibSource.empty())
         throw invalidInput("The allocation does not name its calibration data: give --calib SRC.");
     req.evalSource = a.value("eval");
-    const Granularity granularity = granularityFromString(alloc.table.granularity.empty() ? "per-channel"
-                                                                                           : alloc.table.granularity);
-    req.granularity = granularity;
-    if (!alloc.table.weightRange.empty()) req.weightMethod = rangeMethodFromString(alloc.table.weightRange);
-    if (!alloc.table.activationRange.empty()) req.activationMethod = rangeMethodFromString(alloc.table.activationRange);
+    // The table's quantizer settings; the batch is the command's.
+    QuantizerSettings q;
+    q.granularity = granularityFromString(alloc.table.granularity.empty() ? "per-channel" : alloc.table.granularity);
+    if (!alloc.table.weightRange.empty()) q.weightRange = rangeMethodFromString(alloc.table.weightRange);
+    if (!alloc.table.activationRange.empty()) q.activationRange = rangeMethodFromString(alloc.table.activationRange);
+    q.batchSize = a.integer("batch", 256);
+    if (q.batchSize < 1) throw invalidInput("--batch must be at least 1.");
+    req.quantizer = q;
     req.layerOverridesFile = a.value("alloc");
     for (const AllocatedLayer& l : alloc.layers)
         req.layerOverrides[l.name] =
-            LayerQuant{l.option.weightBits, l.option.activationBits, granularity, l.option.weightPoints};
-    req.batchSize = a.integer("batch", 256);
-    if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
-    req.adaQuantOptions.seed = uint64_t(a.integer("seed", 0));
-    req.adaQuantOptions.sequential = a.flag("sequential");
-    req.adaQuantOptions.iterations = int(a.integer("adaquant-iters", req.adaQuantOptions.iterations));
-    req.biasTuningOptions.seed = req.adaQuantOptions.seed;
+            LayerQuant{l.option.weightBits, l.option.activationBits, q.granularity, l.option.weightPoints};
+    ada.seed = uint64_t(a.integer("seed", 0));
+    ada.iterations = int(a.integer("adaquant-iters", ada.iterations));
+    req.tuning.biasTuning.seed = ada.seed;
     return alloc;
 }
 
@@ -57,24 +55,25 @@ namespace {
 
 /// ptq evaluate MODEL --config C.json: the exported configuration run as it is (no data but the
 /// evaluation set), against the figures it recorded.
-int evaluateConfig(const Args& a, const std::string& modelPath) {
+int evaluateConfig(const Args& a, const ModelRequest& request) {
     if (a.has("alloc") || a.has("calib") || a.has("pipeline"))
         throw invalidInput("--config runs an exported configuration as it is: drop --alloc, --calib and --pipeline.");
-    std::vector<int64_t> shape = inputShapeArg(a);
-    const auto card = loadModelCard(modelPath);
-    if (shape.empty() && card) shape = card->inputShape;
-    Graph graph = importTorchScript(modelPath, shape);
-    foldBatchNorms(graph);
+    const auto opened = openModel(request);
+    const Graph& graph = opened->graph();
     const ImportedConfig imported = readQuantConfig(a.value("config"), graph);
-    const std::string mismatch = modelMismatch(imported, modelPath);
+    const std::string mismatch = modelMismatch(imported, request.path);
     if (!mismatch.empty()) std::fprintf(stderr, "ptq: warning: %s\n", mismatch.c_str());
     const auto model = restoreQuantizedModel(graph, imported);
-    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-    const auto eval = openDataSource(a.value("eval"), norm, graph.sampleShape(graph.inputValue()));
+    const auto eval = opened->openData(a.value("eval"));
+    if (!eval->hasLabels())
+        throw invalidInput("The evaluation data " + a.value("eval") + " has no labels: give a labelled set such as "
+                           "fmnist:test.");
     const Executor ex(graph);
     const int64_t batch = a.integer("batch", 256);
+    if (batch < 1) throw invalidInput("--batch must be at least 1.");
     const EvalResult fp = evaluate(ex, *eval, {}, batch), q = evaluate(ex, *eval, model->hooks(), batch);
     const bool sameData = imported.provenance.evaluation == a.value("eval");
+    const std::string& modelPath = request.path;
     if (a.flag("json")) {
         QJsonObject o{{"model", QString::fromStdString(modelPath)},
                       {"config", QString::fromStdString(a.value("config"))},
@@ -82,6 +81,7 @@ int evaluateConfig(const Args& a, const std::string& modelPath) {
                       {"eval_samples", qint64(eval->size())},
                       {"fp32_top1", fp.top1()},
                       {"quant_top1", q.top1()},
+                      {"quant_correct", qint64(q.correct)},
                       {"drop", fp.top1() - q.top1()},
                       {"model_changed", !mismatch.empty()}};
         if (imported.provenance.quantTop1 && sameData) o["recorded_top1"] = *imported.provenance.quantTop1;
@@ -103,8 +103,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
                  {"alloc", "config", "eval", "calib", "pipeline", "batch", "input-shape", "seed", "adaquant-iters"},
                  "evaluate");
     QuantizeRequest req;
-    req.modelPath = modelArg(a, "evaluate");
-    if (a.has("config") && a.has("eval")) return evaluateConfig(a, req.modelPath);
+    req.model = modelRequestArg(a, "evaluate");
+    if (a.has("config") && a.has("eval")) return evaluateConfig(a, req.model);
     if (!a.has("alloc") || !a.has("eval"))
         throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) or --config FILE (from ptq export), "
                            "and --eval SRC (for example --eval fmnist:test).");
@@ -119,7 +119,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const double predictedDropFromLoss = alloc.fp32Top1 - alloc.predictedTop1FromLoss();
     if (a.flag("json")) {
         QJsonObject o;
-        o["model"] = QString::fromStdString(req.modelPath);
+        o["model"] = QString::fromStdString(req.model.path);
         o["alloc"] = QString::fromStdString(a.value("alloc"));
         o["pipeline"] = QString::fromStdString(req.pipelineName());
         o["calib"] = QString::fromStdString(req.calibSource);
@@ -144,7 +144,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
         return 0;
     }
     std::printf("%s with %s (%zu layers, weights %.4f of FP32, BOPs %.4f of FP32), pipeline %s, calibrated on %s\n",
-                req.modelPath.c_str(), a.value("alloc").c_str(), alloc.layers.size(), alloc.sizeRatio(),
+                req.model.path.c_str(), a.value("alloc").c_str(), alloc.layers.size(), alloc.sizeRatio(),
                 alloc.bopsRatio(), req.pipelineName().c_str(), req.calibSource.c_str());
     std::printf("  FP32 top-1       %6.2f %%\n", r.fp32Top1);
     std::printf("  measured top-1   %6.2f %%   drop %5.2f pt\n", r.quantTop1, r.drop());

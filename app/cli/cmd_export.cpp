@@ -10,7 +10,7 @@
 #include "core/io/layer_csv.h"
 #include "core/io/quant_config_file.h"
 #include "core/io/torchscript_export.h"
-#include "core/methods/pipeline.h"
+#include "core/workflow/quantize.h"
 #include "core/util/error.h"
 
 #include <cstdio>

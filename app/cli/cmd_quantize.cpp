@@ -3,7 +3,8 @@
 #include "cli/common.h"
 #include "cli/target_args.h"
 #include "core/analysis/sensitivity.h"
-#include "core/methods/pipeline.h"
+#include "core/workflow/export.h"
+#include "core/workflow/quantize.h"
 #include "core/target/target_costs.h"
 #include "core/util/error.h"
 
@@ -23,7 +24,7 @@ namespace {
 void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const QuantizeResult& r) {
     QString text = "model,layer,w_bits,a_bits,flavour,samples,iterations,relu_in_loss,mse_before,mse_after,applied,"
                    "seconds\n";
-    const QString model = QFileInfo(QString::fromStdString(req.modelPath)).fileName();
+    const QString model = QFileInfo(QString::fromStdString(req.model.path)).fileName();
     for (const AdaQuantLayerResult& l : r.adaQuant.layers)
         text += QString("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12\n")
                     .arg(model, QString::fromStdString(l.layer))
@@ -50,12 +51,12 @@ int runQuantize(const std::vector<std::string>& argv) {
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free"},
                  {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
                   "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
-                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options",
-                  "target"},
+                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points",
+                  "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options", "target", "o", "out",
+                  "format", "aimet-version"},
                  "quantize");
     QuantizeRequest req;
-    req.modelPath = modelArg(a, "quantize");
-    req.inputShape = inputShapeArg(a);
+    req.model = modelRequestArg(a, "quantize");
     req.dataFree = a.flag("data-free");
     if ((!a.has("calib") && !req.dataFree) || !a.has("eval"))
         throw invalidInput("'ptq quantize' needs --calib SRC (or --data-free) and --eval SRC (for example --calib "
@@ -66,14 +67,14 @@ int runQuantize(const std::vector<std::string>& argv) {
     distill.lr = a.number("distill-lr", distill.lr);
     if ((a.has("distill-count") || a.has("distill-iters") || a.has("distill-lr")) && !req.dataFree)
         throw invalidInput("The --distill-* options set up --data-free quantization: add --data-free.");
-    req.setPipeline(a.value("pipeline", "none"));
-    if (a.flag("bn-tuning")) req.bnTuning = true;
-    if (a.flag("bias-correction")) req.biasCorrection = true;
-    if (a.flag("adaquant")) req.adaQuant = true;
-    if (a.flag("bias-tuning")) req.biasTuning = true;
-    AdaQuantOptions& ada = req.adaQuantOptions;
+    AdaQuantOptions& ada = req.tuning.adaquant;
     ada.sequential = a.flag("sequential");
-    if (ada.sequential) req.adaQuant = true;
+    req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
+    if (a.flag("adaquant") || ada.sequential)
+        req.addStep(ada.sequential ? TuningStep::AdaQuantSequential : TuningStep::AdaQuantParallel);
+    if (a.flag("bn-tuning")) req.addStep(TuningStep::BatchNorm);
+    if (a.flag("bias-correction")) req.addStep(TuningStep::BiasCorrection);
+    if (a.flag("bias-tuning")) req.addStep(TuningStep::BiasTuning);
     ada.iterations = int(a.integer("adaquant-iters", ada.iterations));
     ada.batchSize = a.integer("adaquant-batch", ada.batchSize);
     ada.lrWeight = a.number("adaquant-lr-w", ada.lrWeight);
@@ -83,7 +84,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     ada.maxCacheBytes = a.integer("cache-mb", ada.maxCacheBytes >> 20) << 20;
     ada.seed = uint64_t(a.integer("seed", 0));
     distill.seed = ada.seed;
-    BiasTuningOptions& bias = req.biasTuningOptions;
+    BiasTuningOptions& bias = req.tuning.biasTuning;
     bias.iterations = int(a.integer("bias-iters", bias.iterations));
     bias.batchSize = a.integer("bias-batch", bias.batchSize);
     bias.lr = a.number("bias-lr", bias.lr);
@@ -94,7 +95,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         ada.validate();
     if (a.has("bias-iters") || a.has("bias-batch") || a.has("bias-lr")) bias.validate();
     const std::string layerCsv = a.value("layer-csv");
-    if (!layerCsv.empty() && !req.adaQuant)
+    if (!layerCsv.empty() && !req.runsAdaQuant())
         throw invalidInput("--layer-csv writes AdaQuant's per-layer figures: add --adaquant or --pipeline advanced.");
     req.layerErrors = a.flag("layer-errors");
     req.evaluateFp32 = !a.flag("no-fp32");
@@ -105,8 +106,11 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.evalSource = a.value("eval");
     req.weightBits = int(a.integer("w", 8));
     req.activationBits = int(a.integer("a", 8));
-    req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    req.quantizer = quantizerArgs(a);
     req.weightPoints = int(a.integer("points", 1));
+    if (req.weightPoints < 1 || req.weightPoints > kMaxWeightPoints)
+        throw invalidInput("--points must be 1 to " + std::to_string(kMaxWeightPoints) + ", not " +
+                           std::to_string(req.weightPoints) + ".");
     if (a.has("max-size-ratio")) {
         const double ratio = a.number("max-size-ratio", 0.0);
         if (!(ratio > 0.0) || ratio > 1.0)
@@ -117,10 +121,12 @@ int runQuantize(const std::vector<std::string>& argv) {
     } else if (a.has("options")) {
         throw invalidInput("--options lists the choices of a mixed allocation: add --max-size-ratio R.");
     }
+    req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
     if (const TargetInfo* target = targetArg(a)) {
         // The target decides what may run: its granularity unless one is given, and only its options.
-        if (!a.has("granularity")) req.granularity = granularityFromString(target->granularities.first().toStdString());
-        const std::string g = granularityName(req.granularity);
+        if (!a.has("granularity"))
+            req.quantizer.granularity = granularityFromString(target->granularities.first().toStdString());
+        const std::string g = granularityName(req.quantizer.granularity);
         if (req.maxSizeRatio) {
             if (!a.has("options")) req.mixedOptions = targetOptions(*target);
             for (const BitOption& o : req.mixedOptions) requireSupported(*target, o.weightBits, o.activationBits, o.weightPoints, g);
@@ -129,19 +135,44 @@ int runQuantize(const std::vector<std::string>& argv) {
         }
         if (req.keepFirstLast8bit) requireSupported(*target, 8, 8, 1, g);
     }
-    req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
-    req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
-    req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
-    req.batchSize = a.integer("batch", 256);
-    if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
-    const QuantizeResult r = quantizeAndEvaluate(req);
+    // -o FILE: the model just measured, in the format --format or the file's extension names.
+    const std::string out = a.value("o", a.value("out"));
+    ExportRequest exportRequest;
+    if (!out.empty()) {
+        exportRequest.path = out;
+        exportRequest.format = a.has("format") ? exportFormatFromString(a.value("format")) : exportFormatForPath(out);
+        if (exportRequest.format == ExportFormat::Html)
+            throw invalidInput("The HTML report describes an allocation: write it with ptq export --alloc ALLOC.json "
+                               "--format html.");
+        exportRequest.aimetVersion = aimetVersionFromString(a.value("aimet-version", "1.0.0"));
+    } else if (a.has("format") || a.has("aimet-version")) {
+        throw invalidInput("--format and --aimet-version say how to write -o FILE: add -o FILE.");
+    }
+    const QuantizedRun run = quantizeModel(req);
+    const QuantizeResult r = evaluateRun(run, req);
+    if (!out.empty()) {
+        ConfigProvenance& prov = exportRequest.provenance;
+        prov.modelPath = req.model.path;
+        prov.pipeline = req.pipelineName();
+        prov.calibration = req.dataFree ? "distilled data" : req.calibSource;
+        prov.seed = ada.seed;
+        prov.evaluation = req.evalSource;
+        if (req.evaluateFp32) prov.fp32Top1 = r.fp32Top1;
+        prov.quantTop1 = r.quantTop1;
+        const std::string what = exportQuantized(run, exportRequest);
+        std::fprintf(stderr, "ptq: wrote the %s of the measured model to %s\n", what.c_str(), out.c_str());
+    }
     if (!layerCsv.empty()) writeLayerCsv(layerCsv, req, r);
     if (a.flag("json")) {
         QJsonObject o;
-        o["model"] = QString::fromStdString(req.modelPath);
+        o["model"] = QString::fromStdString(req.model.path);
+        if (!out.empty()) {
+            o["out"] = QString::fromStdString(out);
+            o["out_format"] = exportFormatName(exportRequest.format);
+        }
         o["w_bits"] = req.weightBits;
         o["a_bits"] = req.activationBits;
-        o["granularity"] = granularityName(req.granularity);
+        o["granularity"] = granularityName(req.quantizer.granularity);
         o["weight_points"] = req.weightPoints;
         o["data_free"] = req.dataFree;
         if (req.maxSizeRatio) {
@@ -161,8 +192,8 @@ int runQuantize(const std::vector<std::string>& argv) {
             o["distill_loss"] = r.distillLoss;
             o["distill_count"] = qint64(req.distillOptions.count);
         }
-        o["weight_range"] = rangeMethodName(req.weightMethod);
-        o["act_range"] = rangeMethodName(req.activationMethod);
+        o["weight_range"] = rangeMethodName(req.quantizer.weightRange);
+        o["act_range"] = rangeMethodName(req.quantizer.activationRange);
         o["keep_first_last_8bit"] = req.keepFirstLast8bit;
         o["pipeline"] = QString::fromStdString(req.pipelineName());
         o["bn_tuned"] = r.bnTuned;
@@ -176,18 +207,19 @@ int runQuantize(const std::vector<std::string>& argv) {
         const QJsonValue none(QJsonValue::Null);
         o["fp32_top1"] = req.evaluateFp32 ? QJsonValue(r.fp32Top1) : none;
         o["quant_top1"] = r.quantTop1;
+        o["quant_correct"] = qint64(r.quantCorrect);
         o["drop"] = req.evaluateFp32 ? QJsonValue(r.drop()) : none;
         o["fp32_cross_entropy"] = req.evaluateFp32 ? QJsonValue(r.fp32CrossEntropy) : none;
         o["quant_cross_entropy"] = r.quantCrossEntropy;
         o["calibrate_seconds"] = r.calibrateSeconds;
         o["fp32_eval_seconds"] = r.fp32EvalSeconds;
         o["quant_eval_seconds"] = r.quantEvalSeconds;
-        if (req.adaQuant) {
+        if (req.runsAdaQuant()) {
             const AdaQuantReport& ar = r.adaQuant;
             QJsonObject j;
             j["sequential"] = ar.sequential;
-            j["iterations"] = req.adaQuantOptions.iterations;
-            j["batch"] = qint64(req.adaQuantOptions.batchSize);
+            j["iterations"] = ada.iterations;
+            j["batch"] = qint64(ada.batchSize);
             j["samples"] = qint64(ar.samples);
             j["subsampled"] = ar.subsampled;
             j["seconds"] = ar.seconds;
@@ -220,7 +252,7 @@ int runQuantize(const std::vector<std::string>& argv) {
             }
             o["steps"] = steps;
         }
-        if (req.biasTuning) {
+        if (req.runs(TuningStep::BiasTuning)) {
             QJsonObject j;
             j["biases"] = r.biasTuning.biases;
             j["kl_before"] = r.biasTuning.klBefore;
@@ -250,8 +282,8 @@ int runQuantize(const std::vector<std::string>& argv) {
                                (req.weightPoints > 1 ? "x" + std::to_string(req.weightPoints) : "") + "A" +
                                std::to_string(req.activationBits);
     std::printf("%s: %s %s, weights %s, activations %s%s, pipeline %s; calibrated on %lld samples of %s\n",
-                req.modelPath.c_str(), bits.c_str(), granularityName(req.granularity),
-                rangeMethodName(req.weightMethod), rangeMethodName(req.activationMethod),
+                req.model.path.c_str(), bits.c_str(), granularityName(req.quantizer.granularity),
+                rangeMethodName(req.quantizer.weightRange), rangeMethodName(req.quantizer.activationRange),
                 req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
                 (long long)r.calibSamples, req.dataFree ? "distilled data" : req.calibSource.c_str());
     if (req.maxSizeRatio)
@@ -261,7 +293,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     if (req.dataFree)
         std::printf("  distilled %lld images from the BatchNorm statistics in %.1f s (loss %.4g)\n",
                     (long long)req.distillOptions.count, r.distillSeconds, r.distillLoss);
-    if (req.adaQuant) {
+    if (req.runsAdaQuant()) {
         double before = 0, after = 0;
         for (const AdaQuantLayerResult& l : r.adaQuant.layers) {
             before += l.mseBefore;
@@ -271,16 +303,16 @@ int runQuantize(const std::vector<std::string>& argv) {
                     "MSE %.4g -> %.4g (%.1f s)\n",
                     r.adaQuant.sequential ? "sequential" : "parallel", (long long)r.adaQuant.samples,
                     r.adaQuant.subsampled ? " (sub-sampled to fit the cache bound)" : "",
-                    req.adaQuantOptions.iterations, (long long)req.adaQuantOptions.batchSize,
+                    ada.iterations, (long long)ada.batchSize,
                     r.adaQuant.layers.size(), before, after, r.adaQuant.seconds);
     }
-    if (req.bnTuning || req.biasCorrection)
+    if (req.runs(TuningStep::BatchNorm) || req.runs(TuningStep::BiasCorrection))
         std::printf("  tuned %d batch norms, corrected %d biases\n", r.bnTuned, r.biasesCorrected);
-    if (req.biasTuning)
+    if (req.runs(TuningStep::BiasTuning))
         std::printf("  bias tuning: %d biases, calibration KL %.4g -> %.4g%s (%.1f s)\n", r.biasTuning.biases,
                     r.biasTuning.klBefore, r.biasTuning.klAfter, r.biasTuning.applied ? "" : ", kept the old biases",
                     r.biasTuning.seconds);
-    if (req.adaQuant || req.bnTuning || req.biasCorrection || req.biasTuning)
+    if (!req.steps.empty())
         std::printf("  tuning took %.1f s\n", r.tuneSeconds);
     for (const auto& [step, top1] : r.stepTop1) std::printf("  top-1 after %-16s %6.2f %%\n", step.c_str(), top1);
     if (req.evaluateFp32)

@@ -4,11 +4,8 @@
 #include "cli/target_args.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
-#include "core/data/data_source.h"
-#include "core/graph/passes.h"
-#include "core/graph/torchscript_importer.h"
 #include "core/methods/adaquant.h"
-#include "core/model/model_card.h"
+#include "core/workflow/sensitivity.h"
 #include "core/target/target_costs.h"
 #include "core/util/error.h"
 
@@ -23,72 +20,50 @@ int runSensitivity(const std::vector<std::string>& argv) {
                  {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed",
                   "target", "adaquant-iters"},
                  "sensitivity");
-    const std::string path = modelArg(a, "sensitivity");
+    const ModelRequest model = modelRequestArg(a, "sensitivity");
+    const std::string& path = model.path;
     if (!a.has("calib"))
         throw invalidInput("'ptq sensitivity' needs --calib SRC, the data to measure on (for example "
                            "--calib fmnist:train:1000).");
-    SensitivityRequest req;
+    SensitivityJob job;
+    job.calibrationSource = a.value("calib");
+    SensitivityRequest& req = job.request;
     if (a.has("options")) req.options = BitOption::parseList(a.value("options"));
-    req.granularity = granularityFromString(a.value("granularity", "per-channel"));
+    req.quantizer = quantizerArgs(a);
     if (const TargetInfo* target = targetArg(a)) {
         // Only what the target runs is worth measuring: its options, at its granularity.
-        if (!a.has("granularity")) req.granularity = granularityFromString(target->granularities.first().toStdString());
+        if (!a.has("granularity"))
+            req.quantizer.granularity = granularityFromString(target->granularities.first().toStdString());
         if (!a.has("options")) req.options = targetOptions(*target);
         for (const BitOption& o : req.options)
-            requireSupported(*target, o.weightBits, o.activationBits, o.weightPoints, granularityName(req.granularity));
+            requireSupported(*target, o.weightBits, o.activationBits, o.weightPoints,
+                             granularityName(req.quantizer.granularity));
     }
-    req.weightMethod = rangeMethodFromString(a.value("weight-range", "minmax"));
-    req.activationMethod = rangeMethodFromString(a.value("act-range", "minmax"));
-    req.batchSize = a.integer("batch", 256);
-    if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
-    AdaQuantOptions ada;
-    ada.seed = uint64_t(a.integer("seed", 0));
-    if (a.has("adaquant-iters")) {
-        if (!a.flag("adaquant"))
-            throw invalidInput("--adaquant-iters sets AdaQuant's steps per layer: add --adaquant to tune.");
+    job.seed = uint64_t(a.integer("seed", 0));
+    if (a.has("adaquant-iters") && !a.flag("adaquant"))
+        throw invalidInput("--adaquant-iters sets AdaQuant's steps per layer: add --adaquant to tune.");
+    if (a.flag("adaquant")) {
+        AdaQuantOptions ada;
+        ada.seed = job.seed;
         ada.iterations = int(a.integer("adaquant-iters", ada.iterations));
+        ada.validate();
+        job.adaquant = ada;
     }
-    if (a.flag("adaquant")) ada.validate();
-    std::vector<int64_t> shape = inputShapeArg(a);
-    const std::string out = a.value("out");
-    SensitivityTable table;
-    table.provenance = provenanceFor(path, a.value("calib"), req, uint64_t(a.integer("seed", 0)));
-    if (a.flag("adaquant")) table.provenance.adaQuantIterations = ada.iterations;
-    bool reused = false;
-    if (!out.empty() && !a.flag("force") && QFileInfo::exists(QString::fromStdString(out))) {
-        // A table measured on the same model content, data and options is reused as it is.
-        std::string why;
-        try {
-            const SensitivityTable old = readSensitivityTable(out);
-            why = old.provenance.differenceFrom(table.provenance);
-            if (why.empty()) {
-                table.result = old.result;
-                reused = true;
-            }
-        } catch (const Error& e) {
-            why = e.what();
-        }
-        std::fprintf(stderr, reused ? "ptq: reused the sensitivity table %s (same model, data and options; --force "
-                                      "measures again)\n"
-                                    : "ptq: measuring again, %s does not match: %s\n",
-                     out.c_str(), why.c_str());
-    }
-    if (!reused) {
-        const auto card = loadModelCard(path);
-        if (shape.empty() && card) shape = card->inputShape;
-        Graph graph = importTorchScript(path, shape);
-        foldBatchNorms(graph);
-        const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-        const auto data = openDataSource(a.value("calib"), norm, graph.sampleShape(graph.inputValue()));
-        if (a.flag("adaquant")) {
-            // Every layer tuned at every option first (one cache fill), then measured with it.
-            AdaQuantStore store;
-            table.result = measureSensitivityWithAdaQuant(graph, *data, req, ada, store);
-        } else {
-            table.result = measureSensitivity(graph, *data, req);
-        }
-        if (!out.empty()) writeSensitivityTable(out, table);
-    }
+    SensitivityReuse reuse;
+    reuse.file = a.value("out");
+    reuse.force = a.flag("force");
+    // A table measured on the same model content, data and options is reused as it is.
+    SensitivityOutcome outcome = reusableSensitivity(path, job, reuse);
+    if (outcome.reused)
+        std::fprintf(stderr, "ptq: reused the sensitivity table %s (same model, data and options; --force measures "
+                             "again)\n", reuse.file.c_str());
+    else if (!outcome.notReusedBecause.empty())
+        std::fprintf(stderr, "ptq: measuring again, %s does not match: %s\n", reuse.file.c_str(),
+                     outcome.notReusedBecause.c_str());
+    if (!outcome.reused) outcome.table = measureSensitivityTable(*openModel(model), job, reuse);
+    const SensitivityTable& table = outcome.table;
+    const bool reused = outcome.reused;
+    const std::string& out = reuse.file;
     const SensitivityResult& r = table.result;
 
     if (a.flag("json")) {

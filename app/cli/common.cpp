@@ -50,4 +50,20 @@ std::vector<int64_t> inputShapeArg(const Args& a) {
     return shape;
 }
 
+ModelRequest modelRequestArg(const Args& a, const std::string& command) {
+    ModelRequest r;
+    r.path = modelArg(a, command);
+    r.inputShape = inputShapeArg(a);
+    return r;
+}
+
+QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings q) {
+    if (a.has("granularity")) q.granularity = granularityFromString(a.value("granularity"));
+    if (a.has("weight-range")) q.weightRange = rangeMethodFromString(a.value("weight-range"));
+    if (a.has("act-range")) q.activationRange = rangeMethodFromString(a.value("act-range"));
+    q.batchSize = a.integer("batch", q.batchSize);
+    if (q.batchSize < 1) throw invalidInput("--batch must be at least 1.");
+    return q;
+}
+
 }  // namespace ptq::cli

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/workflow/model.h"
+#include "core/workflow/settings.h"
+
 namespace ptq {
 struct AllocationFile;
 struct EvalResult;
@@ -39,5 +42,9 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
                                const EvalResult* quant, const EvalResult* fp);
 /// --input-shape C,H,W, or empty when absent.
 std::vector<int64_t> inputShapeArg(const Args& a);
+/// The one positional MODEL and --input-shape, as the workflow's model request.
+ModelRequest modelRequestArg(const Args& a, const std::string& command);
+/// --granularity, --weight-range, --act-range and --batch (each optional; defaults as given).
+QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings defaults = {});
 
 }  // namespace ptq::cli

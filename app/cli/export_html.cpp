@@ -6,7 +6,7 @@
 
 #include "core/alloc/allocation.h"
 #include "core/analysis/evaluate.h"
-#include "core/methods/pipeline.h"
+#include "core/workflow/quantize.h"
 #include "core/util/error.h"
 #include "ui/report/html_report.h"
 

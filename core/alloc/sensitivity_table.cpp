@@ -52,10 +52,10 @@ TableProvenance provenanceFor(const std::string& modelPath, const std::string& d
     p.data = data;
     for (const BitOption& o : request.options) p.options.push_back(o.name());
     p.base = request.base.name();
-    p.granularity = granularityName(request.granularity);
-    p.weightRange = rangeMethodName(request.weightMethod);
-    p.activationRange = rangeMethodName(request.activationMethod);
-    p.batch = request.batchSize;
+    p.granularity = granularityName(request.quantizer.granularity);
+    p.weightRange = rangeMethodName(request.quantizer.weightRange);
+    p.activationRange = rangeMethodName(request.quantizer.activationRange);
+    p.batch = request.quantizer.batchSize;
     p.seed = seed;
     return p;
 }

@@ -79,4 +79,40 @@ AllocationProblem randomSmallProblem(std::mt19937_64& rng, int maxLayers, int ma
     return p;
 }
 
+SensitivityResult syntheticSensitivity(int layers, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    SensitivityResult r;
+    r.metric = "cross_entropy";
+    r.options = BitOption::defaults();
+    r.options.push_back({4, 8, 2});
+    r.options.push_back({2, 8, 2});
+    r.options.push_back({2, 4, 2});
+    int64_t channels = 16;
+    for (int l = 0; l < layers; ++l) {
+        if (l > 0 && l % (layers / 4 + 1) == 0) channels *= 2;
+        const int64_t spatial = std::max<int64_t>(1, 3136 >> (2 * (l * 4 / std::max(1, layers))));
+        SensitivityLayer layer;
+        layer.name = "layer" + std::to_string(l) + ".conv";
+        layer.kind = "conv2d";
+        layer.params = channels * channels * 9;
+        layer.macs = layer.params * spatial;
+        r.layers.push_back(layer);
+        const double scale = 0.002 + 0.02 * unit(rng) * unit(rng);
+        std::vector<SensitivityCell> cells;
+        for (const BitOption& o : r.options) {
+            const double w = std::pow(2.0, -double(o.weightBitsTotal())) * 256.0;
+            const double a = std::pow(2.0, -double(o.activationBits)) * 256.0;
+            SensitivityCell c;
+            c.deltaLoss = scale * (w + 0.5 * a) / 3.0 * (0.8 + 0.4 * unit(rng));
+            if (o.weightBitsTotal() >= 8 && o.activationBits >= 8) c.deltaLoss = 0;
+            c.deltaTop1 = -40.0 * c.deltaLoss;
+            c.localMse = c.deltaLoss * 0.1;
+            cells.push_back(c);
+        }
+        r.cells.push_back(std::move(cells));
+    }
+    return r;
+}
+
 }  // namespace ptq

@@ -4,6 +4,7 @@
 /// sensitivities spread over orders of magnitude, degradation falling with bits) and small
 /// arbitrary ones for the brute-force tests. Deterministic for a seed; any thread.
 
+#include "core/analysis/sensitivity.h"
 #include "core/alloc/problem.h"
 
 #include <cstdint>
@@ -18,5 +19,9 @@ AllocationProblem syntheticProblem(int layers, int options, uint64_t seed);
 /// Up to @p maxLayers x @p maxOptions with arbitrary values (some negative, some ties), and
 /// random locks and exclusions that leave every layer an option.
 AllocationProblem randomSmallProblem(std::mt19937_64& rng, int maxLayers, int maxOptions);
+
+/// A synthetic table of @p layers layers over BitOption::defaults() plus the multipoint
+/// options, deterministic in @p seed: for benchmarks and tests of the budget UI.
+SensitivityResult syntheticSensitivity(int layers, unsigned seed = 1);
 
 }  // namespace ptq

@@ -86,15 +86,15 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     const auto t0 = std::chrono::steady_clock::now();
     if (req.options.empty()) throw invalidInput("The sensitivity table needs at least one option (for example w4a8).");
     for (const BitOption& o : req.options) BitOption::parse(o.name());  // validates the bits and points
-    if (req.batchSize < 1) throw invalidInput("The batch size must be at least 1.");
+    if (req.quantizer.batchSize < 1) throw invalidInput("The batch size must be at least 1.");
 
     SensitivityResult r;
     r.options = req.options;
     r.base = req.base;
-    QuantConfig config = QuantConfig::uniform(graph, req.base.weightBits, req.base.activationBits, req.granularity,
+    QuantConfig config = QuantConfig::uniform(graph, req.base.weightBits, req.base.activationBits, req.quantizer.granularity,
                                               false);
-    config.weightMethod = req.weightMethod;
-    config.activationMethod = req.activationMethod;
+    config.weightMethod = req.quantizer.weightRange;
+    config.activationMethod = req.quantizer.activationRange;
     QuantizedModel base(graph, config);
     const Executor executor(graph);
     const std::vector<int> layers = graph.quantizableNodes();
@@ -109,12 +109,12 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                        "first {}", data.size(), perSample * data.size() / 1e6, req.cacheBytes / 1e6, maxSamples);
     }
     const ScaledProgress readProgress(progress, 0.0, 0.05, "Reading data");
-    CutCache cache(executor, data, req.batchSize, readProgress.get(), maxSamples);
+    CutCache cache(executor, data, req.quantizer.batchSize, readProgress.get(), maxSamples);
     r.samples = cache.samples();
     r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
     const ScaledProgress calibProgress(progress, 0.05, 0.15, "Calibrating");
     if (cache.samples() == data.size()) {
-        base.calibrate(data, req.batchSize, calibProgress.get());
+        base.calibrate(data, req.quantizer.batchSize, calibProgress.get());
     } else {
         // Calibrate on the samples the table uses (the bound applies to calibration too).
         std::vector<float> images;
@@ -123,7 +123,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
             images.insert(images.end(), x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
         }
         const InMemoryDataset subset(data.sampleShape(), std::move(images), {}, {}, "sensitivity samples");
-        base.calibrate(subset, req.batchSize, calibProgress.get());
+        base.calibrate(subset, req.quantizer.batchSize, calibProgress.get());
     }
     c10::InferenceMode guard;
     const RunHooks baseHooks = base.hooks();
@@ -166,7 +166,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
         for (size_t oi = 0; oi < req.options.size(); ++oi) {
             const BitOption& o = req.options[oi];
             reportProgress(layerProgress.get(), double(oi) / double(req.options.size()), "Sensitivity " + node.name);
-            const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.granularity);
+            const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.quantizer.granularity);
             const QuantSpec aSpec = QuantSpec::activations(o.activationBits);
             // An applied AdaQuant result at this option replaces the weight, the bias and both
             // quantizers' parameters; multipoint options have none.
@@ -201,10 +201,10 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                     r.adaQuantSamples = tuned->samples;
                 }
             } else if (o.weightPoints > 1) {
-                multipointQuantize(floatWeight, wSpec, req.weightMethod, o.weightPoints, base.inputEnergy(node.name),
+                multipointQuantize(floatWeight, wSpec, req.quantizer.weightRange, o.weightPoints, base.inputEnergy(node.name),
                                    qWeight);
             } else {
-                qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.weightMethod));
+                qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.quantizer.weightRange));
             }
             const std::string biasKey = tunedBias.defined() ? graph.paramOf(node, 2) : std::string();
             const at::Tensor floatBias = tunedBias.defined() ? base.floatParam(biasKey) : at::Tensor();
@@ -280,7 +280,7 @@ SensitivityResult measureSensitivityWithAdaQuant(const Graph& graph, const Datas
     // Tuning takes most of the time: a few Adam steps per layer and option against one suffix
     // run per cell.
     const ScaledProgress tuneProgress(progress, 0.0, bits.empty() ? 0.0 : 0.7, "AdaQuant");
-    if (!bits.empty()) adaQuantOptions(graph, data, bits, request.granularity, options, store, tuneProgress.get());
+    if (!bits.empty()) adaQuantOptions(graph, data, bits, request.quantizer.granularity, options, store, tuneProgress.get());
     request.adaQuant = &store;
     const ScaledProgress measureProgress(progress, bits.empty() ? 0.0 : 0.7, 1.0, "Sensitivity");
     return measureSensitivity(graph, data, request, measureProgress.get());

@@ -12,6 +12,7 @@
 #include "core/data/dataset.h"
 #include "core/graph/graph.h"
 #include "core/quant/quant_config.h"
+#include "core/quant/quantizer_settings.h"
 #include "core/util/progress.h"
 
 #include <cstdint>
@@ -49,10 +50,7 @@ struct BitOption {
 struct SensitivityRequest {
     std::vector<BitOption> options = BitOption::defaults();
     BitOption base;  ///< what every other layer keeps (8/8)
-    Granularity granularity = Granularity::PerChannel;
-    RangeMethod weightMethod = RangeMethod::MinMax;
-    RangeMethod activationMethod = RangeMethod::MinMax;
-    int64_t batchSize = 256;
+    QuantizerSettings quantizer;  ///< granularity, range methods, batch
     /// Bound on the activations kept between layers (the widest cut times the samples).
     int64_t cacheBytes = int64_t(2) << 30;
     /// Parallel AdaQuant results (core/methods/adaquant.h), or nullptr. A cell whose (layer,

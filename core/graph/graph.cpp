@@ -101,6 +101,16 @@ Graph::~Graph() = default;
 Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;
 
+Graph Graph::clone() const {
+    Graph g;
+    g.nodes_ = nodes_;
+    g.values_ = values_;
+    g.input_ = input_;
+    g.outputs_ = outputs_;
+    *g.params_ = *params_;
+    return g;
+}
+
 int Graph::findNode(const std::string& name) const {
     for (const Node& n : nodes_)
         if (n.name == name) return n.id;
@@ -155,7 +165,6 @@ int64_t Graph::parameterCount() const {
 }
 
 void Graph::markBuffer(const std::string& key) { params_->buffers.insert(key); }
-bool Graph::isBuffer(const std::string& key) const { return params_->buffers.count(key) != 0; }
 
 const at::Tensor& Graph::param(const std::string& key) const {
     auto it = params_->tensors.find(key);

@@ -71,6 +71,9 @@ public:
     ~Graph();
     Graph(Graph&&) noexcept;
     Graph& operator=(Graph&&) noexcept;
+    /// A copy with its own nodes and parameter table; the parameter tensors are shared until
+    /// one of the two graphs replaces them (setParam), which is how every pass changes them.
+    Graph clone() const;
 
     const std::vector<Node>& nodes() const { return nodes_; }
     const std::vector<Value>& values() const { return values_; }
@@ -95,7 +98,6 @@ public:
     int64_t parameterCount() const;
     /// Marks a parameter key as a buffer (not learned): BN statistics, constants.
     void markBuffer(const std::string& key);
-    bool isBuffer(const std::string& key) const;
 
     // ---- parameters (core .cpp only: these need LibTorch's complete at::Tensor) ----
     const at::Tensor& param(const std::string& key) const;

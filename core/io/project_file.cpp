@@ -73,10 +73,10 @@ QJsonObject requestJson(const SensitivityRequest& r) {
     for (const BitOption& o : r.options) options.append(q(o.name()));
     return {{"options", options},
             {"base", q(r.base.name())},
-            {"granularity", granularityName(r.granularity)},
-            {"weight_range", rangeMethodName(r.weightMethod)},
-            {"act_range", rangeMethodName(r.activationMethod)},
-            {"batch", qint64(r.batchSize)},
+            {"granularity", granularityName(r.quantizer.granularity)},
+            {"weight_range", rangeMethodName(r.quantizer.weightRange)},
+            {"act_range", rangeMethodName(r.quantizer.activationRange)},
+            {"batch", qint64(r.quantizer.batchSize)},
             {"cache_bytes", qint64(r.cacheBytes)}};
 }
 
@@ -141,10 +141,10 @@ void writeProject(const std::string& path, const Project& p) {
         t.provenance.data = p.calibrationSource;
         for (const BitOption& b : p.sensitivity->options) t.provenance.options.push_back(b.name());
         t.provenance.base = p.sensitivity->base.name();
-        t.provenance.granularity = granularityName(p.sensitivityRequest.granularity);
-        t.provenance.weightRange = rangeMethodName(p.sensitivityRequest.weightMethod);
-        t.provenance.activationRange = rangeMethodName(p.sensitivityRequest.activationMethod);
-        t.provenance.batch = p.sensitivityRequest.batchSize;
+        t.provenance.granularity = granularityName(p.sensitivityRequest.quantizer.granularity);
+        t.provenance.weightRange = rangeMethodName(p.sensitivityRequest.quantizer.weightRange);
+        t.provenance.activationRange = rangeMethodName(p.sensitivityRequest.quantizer.activationRange);
+        t.provenance.batch = p.sensitivityRequest.quantizer.batchSize;
         o["sensitivity"] = sensitivityTableToJson(t);
 
         const SensitivityResult& table = *p.sensitivity;

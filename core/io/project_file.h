@@ -11,7 +11,7 @@
 /// save leaves the previous file as it was. Plain C++ (QtCore only); any one thread per call.
 
 #include "core/analysis/sensitivity.h"
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 #include "core/session/session.h"
 
 #include <map>

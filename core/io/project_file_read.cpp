@@ -6,6 +6,7 @@
 #include "core/methods/adaquant.h"
 #include "core/quant/range_calibration.h"
 #include "core/util/error.h"
+#include "core/workflow/settings.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFile>
@@ -25,17 +26,13 @@ namespace ptq {
 namespace {
 
 /// What a measured allocation's pipeline may be called: a named pipeline, or the tuning steps
-/// that ran on its ranges, in order (core/session/tuning.h).
+/// that ran on its ranges, in order (core/workflow/settings.h).
 bool isPipelineName(const std::string& name) {
-    if (name == "none" || name == "light" || name == "advanced") return true;
-    static const std::set<std::string> steps{"adaquant-parallel", "adaquant-sequential", "bn-tuning",
-                                             "bias-correction", "bias-tuning"};
-    size_t start = 0;
-    while (true) {
-        const size_t plus = name.find('+', start);
-        if (!steps.count(name.substr(start, plus == std::string::npos ? std::string::npos : plus - start))) return false;
-        if (plus == std::string::npos) return true;
-        start = plus + 1;
+    try {
+        pipelineFromName(name);
+        return true;
+    } catch (const Error&) {
+        return false;
     }
 }
 
@@ -170,18 +167,18 @@ SensitivityRequest readRequest(const Reader& r, const QJsonObject& o) {
     if (req.options.empty()) r.fail(w + ".options", "is empty");
     req.base = r.option(r.member(o, w, "base"), w + ".base");
     try {
-        req.granularity = granularityFromString(r.string(o, w, "granularity"));
+        req.quantizer.granularity = granularityFromString(r.string(o, w, "granularity"));
     } catch (const Error& e) {
         r.fail(w + ".granularity", e.what());
     }
     try {
-        req.weightMethod = rangeMethodFromString(r.string(o, w, "weight_range"));
-        req.activationMethod = rangeMethodFromString(r.string(o, w, "act_range"));
+        req.quantizer.weightRange = rangeMethodFromString(r.string(o, w, "weight_range"));
+        req.quantizer.activationRange = rangeMethodFromString(r.string(o, w, "act_range"));
     } catch (const Error& e) {
         r.fail(w + ".weight_range", e.what());
     }
-    req.batchSize = r.integer(o, w, "batch");
-    if (req.batchSize < 1) r.fail(w + ".batch", "is below 1");
+    req.quantizer.batchSize = r.integer(o, w, "batch");
+    if (req.quantizer.batchSize < 1) r.fail(w + ".batch", "is below 1");
     req.cacheBytes = r.integer(o, w, "cache_bytes");
     return req;
 }

@@ -1,19 +1,11 @@
 #include "core/model/model_summary.h"
 
-#include "core/graph/torchscript_importer.h"
+#include "core/graph/graph.h"
 #include "core/util/error.h"
 
 #include <QtCore/QFileInfo>
 
 namespace ptq {
-
-ModelSummary summarizeModel(const std::string& path, const std::vector<int64_t>& inputShape) {
-    std::vector<int64_t> shape = inputShape;
-    if (shape.empty())
-        if (const auto card = loadModelCard(path)) shape = card->inputShape;
-    const Graph graph = importTorchScript(path, shape);
-    return summarizeGraph(graph, path, shape);
-}
 
 ModelSummary summarizeGraph(const Graph& graph, const std::string& path, const std::vector<int64_t>& inputShape) {
     ModelSummary s;

@@ -36,13 +36,9 @@ struct ModelSummary {
     std::optional<ModelCard> card;
 };
 
-/// Imports the TorchScript file at @p path and summarises it. The input shape comes from
-/// @p inputShape when given, else from the model's sidecar. Long-ish (one import, one shape
-/// pass); any thread. Throws ptq::Error with a sentence naming what was wrong.
-ModelSummary summarizeModel(const std::string& path, const std::vector<int64_t>& inputShape = {});
-
 class Graph;
-/// The summary of an already imported @p graph of the model at @p path (no second import).
+/// The summary of an already imported @p graph of the model at @p path (no second import);
+/// core/workflow/model.h opens and summarises model files.
 ModelSummary summarizeGraph(const Graph& graph, const std::string& path, const std::vector<int64_t>& inputShape);
 
 }  // namespace ptq

@@ -1,4 +1,5 @@
 #include "core/quant/range_calibration.h"
+#include "core/quant/quantizer_settings.h"
 
 #include "core/quant/quant_ops.h"
 #include "core/util/error.h"
@@ -302,6 +303,11 @@ ClipRange RangeObserver::range(const QuantSpec& spec, RangeMethod method, const 
 QuantParams RangeObserver::params(const QuantSpec& spec, RangeMethod method, const RangeOptions& options) const {
     const ClipRange r = range(spec, method, options);
     return paramsFromRange(r.min, r.max, spec);
+}
+
+void QuantizerSettings::validate() const {
+    if (batchSize < 1)
+        throw invalidInput("The batch size must be at least 1, not " + std::to_string(batchSize) + ".");
 }
 
 }  // namespace ptq

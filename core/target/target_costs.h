@@ -2,7 +2,7 @@
 /// @file
 /// A hardware target applied to a sensitivity table: which of the table's options the target
 /// runs, and each layer's cost at each option from the target's cost model. What the integer
-/// program needs to allocate for that target (core/session/allocation.h, `ptq allocate
+/// program needs to allocate for that target (core/workflow/budget.h, `ptq allocate
 /// --target`). Plain C++ over core types; any thread.
 
 #include "core/analysis/sensitivity.h"

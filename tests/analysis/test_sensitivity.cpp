@@ -47,7 +47,7 @@ void TestSensitivity::matchesWholeModelRuns() {
     const auto data = train(96);
     SensitivityRequest req;
     req.options = {{2, 8}, {8, 8}, {4, 4}, {2, 8, 2}};  // the last: multipoint, two 2-bit points
-    req.batchSize = 40;  // batches of 40, 40 and 16: the cache's last batch is short
+    req.quantizer.batchSize = 40;  // batches of 40, 40 and 16: the cache's last batch is short
     const SensitivityResult r = measureSensitivity(g, *data, req);
     QCOMPARE(r.layers.size(), g.quantizableNodes().size());
     QCOMPARE(r.metric, std::string("cross_entropy"));

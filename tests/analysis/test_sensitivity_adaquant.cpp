@@ -10,7 +10,7 @@
 #include "core/methods/adaquant.h"
 #include "core/model/model_card.h"
 #include "core/quant/quantized_model.h"
-#include "core/session/sensitivity_cache.h"
+#include "core/io/sensitivity_cache.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
 
@@ -47,7 +47,7 @@ void TestSensitivityAdaQuant::initTestCase() {
     foldBatchNorms(graph_);
     data_ = openDataSource("fmnist:train:64", Normalization::fromModelCard(*loadModelCard(demo)), {1, 28, 28});
     req_.options = {{2, 8}, {4, 8}, {2, 8, 2}, {8, 8}};  // multipoint and the base get no result
-    req_.batchSize = 64;
+    req_.quantizer.batchSize = 64;
     AdaQuantOptions ada;
     ada.iterations = 30;
     ada.batchSize = 32;

@@ -3,7 +3,7 @@
 // the demo model through the real executable.
 #include "../ptq_process.h"
 
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 #include "ui/report/html_report.h"
 
 #include <QtCore/QRegularExpression>

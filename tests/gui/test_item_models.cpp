@@ -2,7 +2,7 @@
 
 #include "core/model/model_summary.h"
 #include "ui/format.h"
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 #include "ui/graph/graph_layout.h"
 #include "ui/models/budget_model.h"
 #include "ui/models/job_list_model.h"

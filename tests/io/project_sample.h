@@ -30,9 +30,9 @@ inline ptq::Project sampleProject(const std::vector<SampleLayer>& layers, const 
     p.calibrationSource = "fmnist:train:256";
     p.evaluationSource = "fmnist:test:" + std::to_string(1000 + seed);
     p.sensitivityRequest.options = BitOption::parseList("w2a8,w4a4,w4a8,w8a8,w4x2a8");
-    p.sensitivityRequest.granularity = Granularity::PerChannel;
-    p.sensitivityRequest.weightMethod = RangeMethod::Mse;
-    p.sensitivityRequest.batchSize = 128;
+    p.sensitivityRequest.quantizer.granularity = Granularity::PerChannel;
+    p.sensitivityRequest.quantizer.weightRange = RangeMethod::Mse;
+    p.sensitivityRequest.quantizer.batchSize = 128;
     auto table = std::make_shared<SensitivityResult>();
     table->metric = "cross_entropy";
     table->options = p.sensitivityRequest.options;

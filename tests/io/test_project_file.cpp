@@ -162,8 +162,8 @@ void TestProjectFile::saveLoadGivesTheSameSession() {
              QFileInfo(QString::fromStdString(demo)).canonicalFilePath());
     QCOMPARE(back.modelSha256, saved.modelSha256);
     QVERIFY(back.sensitivityRequest.options == saved.sensitivityRequest.options);
-    QCOMPARE(back.sensitivityRequest.weightMethod, RangeMethod::Mse);
-    QCOMPARE(back.sensitivityRequest.batchSize, int64_t(128));
+    QCOMPARE(back.sensitivityRequest.quantizer.weightRange, RangeMethod::Mse);
+    QCOMPARE(back.sensitivityRequest.quantizer.batchSize, int64_t(128));
     QCOMPARE(back.budget.metric, CostMetric::Bops);
     QCOMPARE(back.budget.reference, CostReference::Int8);
     QCOMPARE(back.budget.costRatio, 0.375);

@@ -5,7 +5,7 @@
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/methods/bn_tuning.h"
-#include "core/methods/pipeline.h"
+#include "core/workflow/quantize.h"
 #include "core/model/model_card.h"
 #include "core/quant/quantized_model.h"
 #include "core/util/error.h"

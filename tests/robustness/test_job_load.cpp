@@ -53,7 +53,7 @@ void TestJobLoad::initTestCase() {
     model_ = ptq::loadModel(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
     QVERIFY(model_);
     request_.options = ptq::BitOption::parseList("w4a8,w2a8");
-    request_.batchSize = 32;
+    request_.quantizer.batchSize = 32;
 }
 
 JobRunner::Work TestJobLoad::measurement() const {

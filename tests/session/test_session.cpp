@@ -4,8 +4,8 @@
 #include "core/alloc/sensitivity_table.h"
 #include "core/graph/graph.h"
 #include "core/model/model_card.h"
-#include "core/session/allocation.h"
-#include "core/session/sensitivity_cache.h"
+#include "core/workflow/budget.h"
+#include "core/io/sensitivity_cache.h"
 #include "core/session/session.h"
 #include "core/util/runtime.h"
 

@@ -1,8 +1,8 @@
 // A hardware target applied to a sensitivity table (core/target/target_costs.h) and to the
-// integer program (core/session/allocation.h): the target's options restrict what the program
+// integer program (core/workflow/budget.h): the target's options restrict what the program
 // may choose, and shift-npu's latency is its lookup table's, checked against numbers computed
 // by hand from plugins/shift_npu/shift_npu_latency.json.
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 #include "core/target/target_costs.h"
 #include "core/util/error.h"
 

@@ -5,7 +5,7 @@
 /// class wires them: main_window.cpp builds, main_window_session.cpp reacts to the session,
 /// main_window_files.cpp opens models and data. UI thread only.
 
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 
 #include <QtCore/QSet>
 #include <QtCore/QString>

@@ -6,7 +6,7 @@
 /// MACs, quantizable layers and the FP32 accuracy from the model's card. UI thread only.
 
 #include "core/model/model_summary.h"
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 
 #include <QtCore/QAbstractTableModel>
 #include <QtCore/QString>

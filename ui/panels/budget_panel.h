@@ -5,7 +5,7 @@
 /// infeasible budget, and the figures of the current allocation (a BudgetModel). Moving a
 /// slider emits budgetChanged at once; coalescing the solves is the session controller's job.
 
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 
 #include <QtWidgets/QWidget>
 

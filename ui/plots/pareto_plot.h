@@ -4,7 +4,7 @@
 /// predicted degradation, the current allocation as a marker that moves with the sliders, and
 /// clicking a frontier point asks to adopt it. UI thread only.
 
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 
 #include <QtWidgets/QWidget>
 

@@ -8,7 +8,7 @@
 /// thread only.
 
 #include "core/analysis/sensitivity.h"
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 #include "core/session/session.h"
 
 #include <QtCore/QByteArray>

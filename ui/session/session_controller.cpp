@@ -1,6 +1,6 @@
 #include "ui/session/session_controller.h"
 
-#include "core/session/sensitivity_cache.h"
+#include "core/io/sensitivity_cache.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 

@@ -10,7 +10,7 @@
 
 #include "core/session/session.h"
 #include "core/methods/distill.h"
-#include "core/session/tuning.h"
+#include "core/workflow/tuned_model.h"
 #include "ui/session/job_runner.h"
 #include "ui/session/live_feed.h"
 

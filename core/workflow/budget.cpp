@@ -1,7 +1,6 @@
-#include "core/session/allocation.h"
+#include "core/workflow/budget.h"
 
 #include "core/alloc/pareto.h"
-#include "core/alloc/sensitivity_table.h"
 #include "core/alloc/solver.h"
 #include "core/util/error.h"
 
@@ -9,7 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 
 namespace ptq {
 
@@ -20,6 +18,7 @@ const char* costReferenceName(CostReference r) { return r == CostReference::Fp32
 
 struct BudgetProblem::Live {
     std::map<int, int> pins;
+    std::set<int> excluded;
     std::shared_ptr<const TargetCosts> target;
     bool targetCostRow = false;  ///< the BOPs row holds the target's cost
     std::unique_ptr<Allocator> allocator;
@@ -33,15 +32,16 @@ SensitivityTable asTable(const SensitivityResult& result) {
 }
 }  // namespace
 
-BudgetProblem::BudgetProblem(const SensitivityResult& table)
-    : options_(table.options), base_(problemFromTable(asTable(table), DegradationMeasure::DeltaLoss)),
+BudgetProblem::BudgetProblem(const SensitivityResult& table, DegradationMeasure measure)
+    : options_(table.options), measure_(measure), base_(problemFromTable(asTable(table), measure)),
       layers_(table.layers) {
     for (const auto& cells : table.cells) {
         std::vector<double> top1;
         for (const SensitivityCell& c : cells) top1.push_back(c.deltaTop1);
         top1_.push_back(std::move(top1));
     }
-    top1PerLoss_ = top1PerLoss(table);
+    // Through the loss only when the program counts the loss.
+    top1PerLoss_ = measure == DegradationMeasure::DeltaLoss ? ptq::top1PerLoss(table) : 0.0;
     baseLossOverFp32_ = table.baseLoss - table.fp32Loss;
     base_.validate();
 }
@@ -144,75 +144,113 @@ BudgetProblem::Limits BudgetProblem::limits(CostMetric metric, CostReference ref
     return out;
 }
 
-AllocationProblem BudgetProblem::pinned(const std::map<int, int>& pins, const TargetCosts* target,
-                                        CostMetric metric) const {
+AllocationProblem BudgetProblem::pinned(const BudgetRequest& request, const TargetCosts* target,
+                                        bool targetRow) const {
     AllocationProblem p = base_;
+    for (int o : request.excluded) {
+        if (o < 0 || o >= optionCount())
+            throw invalidInput("An excluded option (" + std::to_string(o) + ") is outside the sensitivity table.");
+        p.excluded[size_t(o)] = true;
+    }
     if (target) {
-        for (int o = 0; o < optionCount(); ++o) p.excluded[size_t(o)] = !target->allowed[size_t(o)];
-        if (metric == CostMetric::Target) {
+        for (int o = 0; o < optionCount(); ++o)
+            if (!target->allowed[size_t(o)]) p.excluded[size_t(o)] = true;
+        if (targetRow) {
             p.bops = target->cost;
             p.referenceBops = target->reference;
         }
     }
-    for (const auto& [layer, option] : pins) {
+    for (const auto& [layer, option] : request.pins) {
         if (layer < 0 || layer >= layerCount() || option < 0 || option >= optionCount())
             throw invalidInput("A pinned layer or option (" + std::to_string(layer) + ", " + std::to_string(option) +
                                ") is outside the sensitivity table.");
         // The target decides: a pin on an option it does not run waits until it is deselected.
         if (!target || target->allowed[size_t(option)]) p.pinned[size_t(layer)] = option;
     }
+    p.validate();
     return p;
+}
+
+std::string BudgetProblem::infeasibleMessage(const BudgetRequest& request, const AllocationResult& r,
+                                             const TargetCosts* target, bool targetRow) const {
+    char text[320];
+    if (r.tightBudget == "degradation") {
+        std::snprintf(text, sizeof text,
+                      "The degradation budget of %.4g is too tight: the least predicted degradation the allowed options "
+                      "and pins reach %s is %.4g; raise the budget to at least that, or unpin layers.",
+                      request.kind == BudgetKind::Degradation ? request.maxDegradation : *request.alsoMaxDegradation,
+                      request.alsoMaxSizeRatio || request.alsoMaxBopsRatio || request.kind == BudgetKind::Cost
+                          ? "under the cost budgets"
+                          : "",
+                      r.nearestFeasible);
+        return text;
+    }
+    // A cost row: size (bits in core/alloc), BOPs, or the target's cost in the BOPs row.
+    const bool size = r.tightBudget == "size";
+    const CostMetric metric = size ? CostMetric::Size : targetRow ? CostMetric::Target : CostMetric::Bops;
+    const double reference = referenceCost(metric, request.reference) * (size ? 8.0 : 1.0);
+    double asked = request.costRatio;
+    if (request.kind != BudgetKind::Cost || request.metric != metric)
+        asked = size ? request.alsoMaxSizeRatio.value_or(asked) : request.alsoMaxBopsRatio.value_or(asked);
+    const std::string what = metric == CostMetric::Target ? target->target + " " + target->unit
+                             : size                       ? std::string("weight size")
+                                                          : std::string("BOPs");
+    const std::string of = metric == CostMetric::Target ? "of every layer at the widest option"
+                           : request.reference == CostReference::Fp32 ? "of FP32"
+                                                                      : "of INT8";
+    std::snprintf(text, sizeof text,
+                  "The %s budget of %.2f %% %s is too tight: the smallest the allowed options and pins reach is "
+                  "%.2f %%; raise the budget to at least that, or unpin layers and allow smaller options.",
+                  what.c_str(), asked * 100, of.c_str(), r.nearestFeasible / reference * 100);
+    return text;
 }
 
 BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
     const auto start = std::chrono::steady_clock::now();
-    AllocationBudget budget;
-    const double reference = referenceCost(request.metric, request.reference);
     const auto target = targetCosts();
-    const bool targetRow = target && request.metric == CostMetric::Target;
+    const CostMetric minimised = request.minimise.value_or(request.metric);
+    const bool targetRow = target && (request.kind == BudgetKind::Cost ? request.metric : minimised) == CostMetric::Target;
+    if (request.kind == BudgetKind::Cost && request.metric == CostMetric::Target && !target)
+        throw invalidInput("No hardware target is selected, so there is no target cost to budget.");
+    if (targetRow && (request.alsoMaxBopsRatio || (request.kind == BudgetKind::Cost && request.metric == CostMetric::Bops)))
+        throw invalidInput("A target cost budget replaces the BOPs in the program: budget one of them, not both.");
+    // core/alloc counts size in bits; the target's cost sits in the BOPs row.
+    auto allowed = [&](CostMetric m, double ratio) {
+        return ratio * referenceCost(m, request.reference) * (m == CostMetric::Size ? 8.0 : 1.0);
+    };
+    AllocationBudget budget;
     if (request.kind == BudgetKind::Cost) {
-        // core/alloc counts size in bits.
-        const double allowed = request.costRatio * reference * (request.metric == CostMetric::Size ? 8.0 : 1.0);
-        if (request.metric == CostMetric::Size) budget.maxSize = allowed;
-        else budget.maxBops = allowed;
+        if (request.metric == CostMetric::Size) budget.maxSize = allowed(CostMetric::Size, request.costRatio);
+        else budget.maxBops = allowed(request.metric, request.costRatio);
     } else {
         budget.maxDegradation = request.maxDegradation;
-        budget.minimise = kind(request.metric);
+        budget.minimise = kind(minimised);
     }
+    if (request.alsoMaxSizeRatio) budget.maxSize = allowed(CostMetric::Size, *request.alsoMaxSizeRatio);
+    if (request.alsoMaxBopsRatio) budget.maxBops = allowed(CostMetric::Bops, *request.alsoMaxBopsRatio);
+    if (request.alsoMaxDegradation) budget.maxDegradation = *request.alsoMaxDegradation;
     AllocationResult r;
+    int columns = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!live_) live_ = std::make_unique<Live>();
         if (!live_->allocator) {
-            live_->allocator = std::make_unique<Allocator>(pinned(request.pins, target.get(), request.metric));
-        } else if (live_->pins != request.pins || live_->target != target || live_->targetCostRow != targetRow) {
-            live_->allocator->setProblem(pinned(request.pins, target.get(), request.metric));
+            live_->allocator = std::make_unique<Allocator>(pinned(request, target.get(), targetRow));
+        } else if (live_->pins != request.pins || live_->excluded != request.excluded || live_->target != target ||
+                   live_->targetCostRow != targetRow) {
+            live_->allocator->setProblem(pinned(request, target.get(), targetRow));
         }
         live_->pins = request.pins;
+        live_->excluded = request.excluded;
         live_->target = target;
         live_->targetCostRow = targetRow;
         r = live_->allocator->solve(budget);
+        columns = live_->allocator->columns();
     }
     BudgetAllocation out;
-    if (r.optimal()) {
-        out = evaluate(r.choice);
-    } else if (request.kind == BudgetKind::Cost) {
-        char text[200];
-        const std::string metricName = targetRow ? target->unit : costMetricName(request.metric);
-        std::snprintf(text, sizeof text, "No allocation fits %.1f %% of the %s %s; the smallest possible with these pins is %.1f %%.",
-                      request.costRatio * 100,
-                      targetRow ? ("widest " + target->target).c_str()
-                                : request.reference == CostReference::Fp32 ? "FP32" : "INT8",
-                      metricName.c_str(),
-                      r.nearestFeasible / (reference * (request.metric == CostMetric::Size ? 8.0 : 1.0)) * 100);
-        out.status = text;
-    } else {
-        char text[200];
-        std::snprintf(text, sizeof text,
-                      "No allocation keeps the predicted degradation within %.4g; the least possible with these pins is %.4g.",
-                      request.maxDegradation, r.nearestFeasible);
-        out.status = text;
-    }
+    if (r.optimal()) out = evaluate(r.choice);
+    else out.status = infeasibleMessage(request, r, target.get(), targetRow);
+    out.columns = columns;
     out.solverMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;
 }
@@ -221,45 +259,10 @@ std::vector<BudgetPoint> BudgetProblem::pareto(const BudgetRequest& request) con
     const double reference = referenceCost(request.metric, request.reference) * (request.metric == CostMetric::Size ? 8.0 : 1.0);
     std::vector<BudgetPoint> points;
     const auto target = targetCosts();
-    for (ParetoPoint& p : paretoFrontier(pinned(request.pins, target.get(), request.metric), kind(request.metric)))
+    const bool targetRow = target && request.metric == CostMetric::Target;
+    for (ParetoPoint& p : paretoFrontier(pinned(request, target.get(), targetRow), kind(request.metric)))
         points.push_back({p.cost / reference, p.degradation, std::move(p.choice)});
     return points;
-}
-
-SensitivityResult syntheticSensitivity(int layers, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    SensitivityResult r;
-    r.metric = "cross_entropy";
-    r.options = BitOption::defaults();
-    r.options.push_back({4, 8, 2});
-    r.options.push_back({2, 8, 2});
-    r.options.push_back({2, 4, 2});
-    int64_t channels = 16;
-    for (int l = 0; l < layers; ++l) {
-        if (l > 0 && l % (layers / 4 + 1) == 0) channels *= 2;
-        const int64_t spatial = std::max<int64_t>(1, 3136 >> (2 * (l * 4 / std::max(1, layers))));
-        SensitivityLayer layer;
-        layer.name = "layer" + std::to_string(l) + ".conv";
-        layer.kind = "conv2d";
-        layer.params = channels * channels * 9;
-        layer.macs = layer.params * spatial;
-        r.layers.push_back(layer);
-        const double scale = 0.002 + 0.02 * unit(rng) * unit(rng);
-        std::vector<SensitivityCell> cells;
-        for (const BitOption& o : r.options) {
-            const double w = std::pow(2.0, -double(o.weightBitsTotal())) * 256.0;
-            const double a = std::pow(2.0, -double(o.activationBits)) * 256.0;
-            SensitivityCell c;
-            c.deltaLoss = scale * (w + 0.5 * a) / 3.0 * (0.8 + 0.4 * unit(rng));
-            if (o.weightBitsTotal() >= 8 && o.activationBits >= 8) c.deltaLoss = 0;
-            c.deltaTop1 = -40.0 * c.deltaLoss;
-            c.localMse = c.deltaLoss * 0.1;
-            cells.push_back(c);
-        }
-        r.cells.push_back(std::move(cells));
-    }
-    return r;
 }
 
 }  // namespace ptq

@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// The bit-allocation problem as the GUI's budget sliders pose it, over a sensitivity table:
+/// The bit-allocation problem as the GUI's budget sliders and `ptq allocate` pose it, over a
+/// sensitivity table (the only path from a table to an allocation):
 /// one option per layer, minimise the predicted degradation (Σ max(0, ΔL), as core/alloc
 /// counts it) under a cost budget (size or BOPs as a fraction of the FP32 or INT8 model), or
 /// minimise the cost under a degradation budget; layers pinned by hand keep their option. Plus
@@ -10,6 +11,7 @@
 /// (the Allocator is used under a mutex).
 
 #include "core/alloc/problem.h"
+#include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
 #include "core/target/target_costs.h"
 
@@ -18,6 +20,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +45,13 @@ struct BudgetRequest {
     double costRatio = 0.25;       ///< Cost: allowed cost / reference cost
     double maxDegradation = 0.05;  ///< Degradation: allowed Σ ΔL (the table's metric)
     std::map<int, int> pins;       ///< layer -> option index, kept as given
+    std::set<int> excluded;        ///< options no unpinned layer may take
+    /// Limits that hold besides the kind's own (ptq allocate's combined budgets): cost ratios
+    /// of @ref reference, and a bound on the degradation.
+    std::optional<double> alsoMaxSizeRatio, alsoMaxBopsRatio, alsoMaxDegradation;
+    /// Degradation kind: what is minimised (CostMetric::Target: the target's cost).
+    /// Unset: @ref metric.
+    std::optional<CostMetric> minimise;
 };
 
 struct BudgetAllocation {
@@ -59,6 +70,7 @@ struct BudgetAllocation {
     double targetCost = 0;         ///< the selected target's cost (0 without a target)
     std::string targetUnit;        ///< its unit; empty without a target
     double solverMs = 0;
+    int columns = 0;               ///< the lp's columns after pruning (0: not solved)
 };
 
 struct BudgetPoint {
@@ -69,8 +81,10 @@ struct BudgetPoint {
 
 class BudgetProblem {
 public:
-    /// Takes the layers, options and ΔL / Δtop-1 of @p table (copied).
-    explicit BudgetProblem(const SensitivityResult& table);
+    /// Takes the layers, options and ΔL / Δtop-1 of @p table (copied). @p measure is what the
+    /// program counts as a layer's degradation (ΔL clamped at 0, or the top-1 drop); the top-1
+    /// prediction through the loss exists only for ΔL.
+    explicit BudgetProblem(const SensitivityResult& table, DegradationMeasure measure = DegradationMeasure::DeltaLoss);
     ~BudgetProblem();
 
     int layerCount() const { return int(base_.layerCount()); }
@@ -94,6 +108,11 @@ public:
     double referenceCost(CostMetric m, CostReference r) const;
     double costOf(CostMetric m, const std::vector<int>& choice) const;
     double deltaLossOf(const std::vector<int>& choice) const;
+    /// The degradation the program counts for @p layer at @p option (the measure's).
+    double degradation(int layer, int option) const { return base_.degradation.at(size_t(layer)).at(size_t(option)); }
+    /// The table's least-squares top-1 change per unit of loss; 0 when not known.
+    double top1PerLoss() const { return top1PerLoss_; }
+    DegradationMeasure measure() const { return measure_; }
 
     /// What the budget sliders span for @p metric and @p reference, pins ignored: the cost
     /// ratios of the cheapest and of the costliest allocation, and the predicted degradation of
@@ -113,16 +132,21 @@ public:
     std::vector<BudgetPoint> pareto(const BudgetRequest& request) const;
 
 private:
-    /// The problem with @p pins locked (core/alloc's form) and @p target's exclusions; for
-    /// CostMetric::Target the target's cost takes the place of the BOPs row, which is the cost
-    /// row the solver then budgets or minimises (the BOPs figures come back from evaluate()).
-    AllocationProblem pinned(const std::map<int, int>& pins, const TargetCosts* target, CostMetric metric) const;
+    /// The problem with @p request's pins locked (core/alloc's form), its exclusions and
+    /// @p target's; with @p targetRow the target's cost takes the place of the BOPs row, which
+    /// is the cost row the solver then budgets or minimises (the BOPs figures come back from
+    /// evaluate()).
+    AllocationProblem pinned(const BudgetRequest& request, const TargetCosts* target, bool targetRow) const;
+    /// The sentence for an infeasible @p request: which limit is too tight and how far.
+    std::string infeasibleMessage(const BudgetRequest& request, const AllocationResult& r, const TargetCosts* target,
+                                  bool targetRow) const;
     CostKind kind(CostMetric m) const { return m == CostMetric::Size ? CostKind::Size : CostKind::Bops; }
     bool allowedByTarget(const TargetCosts* target, int option) const {
         return !target || target->allowed[size_t(option)];
     }
 
     std::vector<BitOption> options_;
+    DegradationMeasure measure_ = DegradationMeasure::DeltaLoss;
     AllocationProblem base_;                 ///< degradation = max(0, ΔL); size in bits
     std::vector<std::vector<double>> top1_;  ///< [layer][option] Δtop-1 as measured
     double top1PerLoss_ = 0;                 ///< the table's fit; 0: no top-1 through the loss
@@ -134,9 +158,5 @@ private:
     mutable std::mutex mutex_;
     mutable std::unique_ptr<Live> live_;
 };
-
-/// A synthetic table of @p layers layers over BitOption::defaults() plus the multipoint
-/// options, deterministic in @p seed: for benchmarks and tests of the budget UI.
-SensitivityResult syntheticSensitivity(int layers, unsigned seed = 1);
 
 }  // namespace ptq

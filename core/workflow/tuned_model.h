@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// The quantized model of one allocation as the GUI's jobs build it up step by step: calibrate
-/// the ranges, then AdaQuant, BN tuning, bias correction or bias tuning on it, then measure its
-/// real top-1. Each call is long and synchronous (for a worker thread) and takes the core's
+/// the ranges, then AdaQuant, BN tuning, bias correction or bias tuning on it (the workflow's one
+/// step runner, core/workflow/quantize.h), then measure its real top-1. Each call is long and synchronous (for a worker thread) and takes the core's
 /// progress/cancel object. A step that fails or is cancelled leaves the model exactly as it
 /// was, so a session that holds it is unchanged.
 ///
@@ -14,6 +14,7 @@
 #include "core/methods/bias_tuning.h"
 #include "core/methods/bn_tuning.h"
 #include "core/session/session.h"
+#include "core/workflow/quantize.h"
 #include "core/util/progress.h"
 
 #include <functional>
@@ -29,9 +30,8 @@ struct TunedState {
     std::vector<int> choice;             ///< option index per layer of the table it was made from
     std::string calibrationSource;
     int64_t calibrationSamples = 0;
-    /// Steps in the order they ran: "calibrate", "adaquant-parallel", "adaquant-sequential",
-    /// "bn-tuning", "bias-correction", "bias-tuning".
-    std::vector<std::string> steps;
+    /// The tuning steps that ran after calibration, in order.
+    std::vector<TuningStep> steps;
     /// The newest AdaQuant run's per-layer output MSE before and after, execution order.
     std::vector<AdaQuantLayerResult> adaquantLayers;
     BiasTuningResult biasTuning;         ///< the newest bias tuning (iterations 0: none)
@@ -43,24 +43,9 @@ struct TunedState {
 struct AllocationSpec {
     std::shared_ptr<const LoadedModel> model;
     std::shared_ptr<const SensitivityResult> table;
-    SensitivityRequest settings;         ///< granularity and range methods
+    QuantizerSettings quantizer;         ///< the table's granularity, range methods and batch
     std::vector<int> choice;
     std::string calibrationSource;
-    int64_t batchSize = 256;
-};
-
-enum class TuningStep { AdaQuantParallel, AdaQuantSequential, BatchNorm, BiasCorrection, BiasTuning };
-/// "adaquant-parallel", "bn-tuning", ... (the names TunedState::steps uses).
-const char* tuningStepName(TuningStep step);
-
-/// Settings of the tuning steps and the live figures they report (called on the working thread;
-/// may be empty; must be cheap).
-struct TuningOptions {
-    /// Its onIteration feeds the AdaQuant loss plot, its onLayer the MSE before/after bars.
-    AdaQuantOptions adaquant;
-    BiasTuningOptions biasTuning;        ///< its onIteration feeds the bias-tuning plot
-    /// After each BatchNorm re-estimated.
-    std::function<void(const BatchNormTuneTick&)> onBatchNorm;
 };
 
 /// The FP model's figures on an evaluation set (to measure it once per set).
@@ -75,6 +60,8 @@ public:
     TunedModel& operator=(const TunedModel&) = delete;
     /// A copy of what it is and what ran on it.
     TunedState state() const;
+    /// The calibrated and tuned model, for exporters. Read it on the thread that owns this.
+    const QuantizedRun& run() const;
 
     struct Impl;
 
@@ -88,8 +75,8 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-/// Imports the model again, configures each layer at its chosen option and calibrates the ranges
-/// on spec.calibrationSource. Long; any thread. Throws ptq::Error (InvalidInput) for a choice
+/// Configures each layer of the open model at its chosen option and calibrates the ranges on
+/// spec.calibrationSource. Long; any thread. Throws ptq::Error (InvalidInput) for a choice
 /// that does not fit the table, a bad source or data of the wrong shape; ptq::Cancelled.
 std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec& spec, const Progress* progress = nullptr);
 

@@ -1,7 +1,9 @@
 #pragma once
 /// @file
-/// One quantization run as the command line's `ptq quantize` and the GUI's jobs start it:
-/// import, fold BatchNorm, configure, calibrate, evaluate FP32 and quantized.
+/// One quantization run as the command line's `ptq quantize`, `ptq evaluate` and `ptq export`
+/// and the GUI's allocation jobs start it: open the model (core/workflow/model.h), configure,
+/// calibrate, run the pipeline's tuning steps (one step runner for every caller), evaluate FP32
+/// and quantized.
 
 #include "core/analysis/layer_error.h"
 #include "core/analysis/sensitivity.h"
@@ -11,9 +13,13 @@
 #include "core/graph/graph.h"
 #include "core/quant/quant_config.h"
 #include "core/quant/quantized_model.h"
+#include "core/methods/bn_tuning.h"
 #include "core/util/progress.h"
+#include "core/workflow/model.h"
+#include "core/workflow/settings.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -23,9 +29,41 @@
 
 namespace ptq {
 
+/// Settings of the tuning steps and the live figures they report (called on the working thread;
+/// may be empty; must be cheap).
+struct TuningOptions {
+    /// Its onIteration feeds the AdaQuant loss plot, its onLayer the MSE before/after bars;
+    /// its sequential flag is set by the step that runs.
+    AdaQuantOptions adaquant;
+    BiasTuningOptions biasTuning;        ///< its onIteration feeds the bias-tuning plot
+    /// After each BatchNorm re-estimated.
+    std::function<void(const BatchNormTuneTick&)> onBatchNorm;
+    /// Throws ptq::Error (InvalidInput) for a bad setting of a step in @p steps.
+    void validateFor(const std::vector<TuningStep>& steps) const;
+};
+
+/// What one tuning step did.
+struct StepReport {
+    TuningStep step = TuningStep::BatchNorm;
+    std::string summary;                 ///< one line for the log
+    double seconds = 0;
+    AdaQuantReport adaquant;             ///< AdaQuant steps
+    int batchNormsTuned = 0;             ///< BN tuning
+    int biasesCorrected = 0;             ///< bias correction
+    BiasTuningResult biasTuning;         ///< bias tuning
+};
+
+/// Runs @p step on @p model with its calibration data @p calib: the one step runner of the
+/// command line's pipelines and the GUI's jobs. Parallel AdaQuant results also go into @p store
+/// when given (only when the step succeeds). On ptq::Cancelled or any error, @p model and
+/// @p store are left exactly as they were. Long; any one thread.
+StepReport runTuningStep(QuantizedModel& model, const Dataset& calib, TuningStep step, const TuningOptions& options,
+                         int64_t batchSize, AdaQuantStore* store = nullptr, const Progress* progress = nullptr);
+
 struct QuantizeRequest {
-    std::string modelPath;
-    std::vector<int64_t> inputShape;   ///< empty: from the model's sidecar
+    ModelRequest model;                ///< the file and what the user said about it
+    /// The model already open (the GUI's session): used instead of opening model again.
+    std::shared_ptr<const LoadedModel> opened;
     std::string calibSource;           ///< a data source name (core/data/data_source.h)
     /// Data-free (ZeroQ): calibrate on images distilled from the model's BatchNorm statistics
     /// (distillOptions) instead of calibSource, which must then be empty.
@@ -34,23 +72,17 @@ struct QuantizeRequest {
     std::string evalSource;
     int weightBits = 8;
     int activationBits = 8;
-    Granularity granularity = Granularity::PerChannel;
     /// Multipoint weights: points per channel on average for every layer quantized at
     /// weightBits (not the 8-bit first/last layers); 1 is plain quantization.
     int weightPoints = 1;
-    RangeMethod weightMethod = RangeMethod::MinMax;
-    RangeMethod activationMethod = RangeMethod::MinMax;
+    QuantizerSettings quantizer;
     bool keepFirstLast8bit = false;
-    bool bnTuning = false;        ///< re-estimate folded BatchNorms on the quantized model
-    bool biasCorrection = false;  ///< remove each layer's mean output shift
+    /// The tuning steps after range calibration, in the order they run (pipelineSteps()).
+    std::vector<TuningStep> steps;
+    TuningOptions tuning;
     bool layerErrors = false;     ///< measure each layer's local error on the calibration set
     bool evaluateFp32 = true;     ///< false: skip the FP32 pass (sweeps that know it already)
-    bool adaQuant = false;        ///< AdaQuant every layer (adaQuantOptions.sequential: which flavour)
-    bool biasTuning = false;      ///< train the biases against the FP model's logits (last step)
     bool evalEachStep = false;    ///< also measure top-1 after calibration and after each tuning step
-    AdaQuantOptions adaQuantOptions;
-    BiasTuningOptions biasTuningOptions;
-    int64_t batchSize = 256;
     /// Per-layer settings over the uniform weightBits/activationBits (a mixed allocation, e.g.
     /// from ptq allocate), by layer name; every name must be a quantizable layer of the model.
     std::map<std::string, LayerQuant> layerOverrides;
@@ -64,15 +96,18 @@ struct QuantizeRequest {
     std::optional<double> maxSizeRatio;
     std::vector<BitOption> mixedOptions = {{2, 8}, {3, 8}, {4, 8}, {5, 8}, {6, 8}, {8, 8}};
 
-    /// "none" (ranges only), "light" (ranges + BN tuning + bias correction, no backprop) or
-    /// "advanced" (ranges + AdaQuant + BN tuning + bias tuning). Order of the steps that run:
-    /// AdaQuant, BN tuning, bias correction, bias tuning.
-    void setPipeline(const std::string& name);
-    std::string pipelineName() const;
+    /// steps = pipelineSteps(@p kind), AdaQuant's flavour from tuning.adaquant.sequential.
+    void setPipeline(PipelineKind kind);
+    /// Adds one step at its place in the pipeline order (addTuningStep).
+    void addStep(TuningStep step) { addTuningStep(steps, step); }
+    bool runs(TuningStep step) const;
+    bool runsAdaQuant() const { return runs(TuningStep::AdaQuantParallel) || runs(TuningStep::AdaQuantSequential); }
+    std::string pipelineName() const { return ptq::pipelineName(steps); }
 };
 
 struct QuantizeResult {
     double fp32Top1 = 0, quantTop1 = 0;
+    int64_t quantCorrect = 0;        ///< evaluation samples the quantized model got right
     double fp32CrossEntropy = 0, quantCrossEntropy = 0;
     int64_t calibSamples = 0, evalSamples = 0;
     int layers = 0;
@@ -85,7 +120,7 @@ struct QuantizeResult {
     double allocatedSizeRatio = 0, predictedDegradation = 0;
     AdaQuantReport adaQuant;         ///< filled when AdaQuant ran
     /// With evalEachStep: top-1 after "calibration" and after each step that ran ("adaquant",
-    /// "bn-tuning", "bias-correction", "bias-tuning"), in order.
+    /// "bn-tuning", "bias-correction", "bias-tuning"; the names older scripts read), in order.
     std::vector<std::pair<std::string, double>> stepTop1;
     BiasTuningResult biasTuning;     ///< filled when bias tuning ran
     QuantConfig config;
@@ -93,22 +128,29 @@ struct QuantizeResult {
     double drop() const { return fp32Top1 - quantTop1; }
 };
 
-/// The model a request makes, for exporters and the GUI: the graph (BatchNorms folded), the
-/// calibrated and tuned QuantizedModel over it, the data it used, and the figures of the steps
-/// that ran. Not evaluated (quantTop1 and fp32Top1 stay 0). Move-only; the model refers to
-/// the graph, which lives as long as the run.
+/// The model a request makes, for exporters and the GUI: the opened model (BatchNorms folded),
+/// the calibrated and tuned QuantizedModel over its graph, the data it used, and the figures of
+/// the steps that ran. Not evaluated (quantTop1 and fp32Top1 stay 0). Move-only; the quantized
+/// model refers to the opened model's graph, which the run keeps alive.
 struct QuantizedRun {
-    std::unique_ptr<Graph> graph;
+    std::shared_ptr<const LoadedModel> source;
     std::unique_ptr<Dataset> calib, eval;  ///< eval only when request.evalSource was given
     std::unique_ptr<QuantizedModel> model;
     QuantizeResult result;
+    const Graph& graph() const { return source->graph(); }
 };
 
 /// Imports, calibrates and tunes as @p request says, without the final evaluations (evalSource
 /// may be empty unless evalEachStep). Same errors as quantizeAndEvaluate.
 QuantizedRun quantizeModel(const QuantizeRequest& request, const Progress* progress = nullptr);
 
-/// Runs @p request end to end. Long (tens of seconds); any one thread; progress and cancel
+/// Evaluates @p run (made from @p request) on its evaluation data: FP32 (unless
+/// request.evaluateFp32 is false) and quantized. Returns run's figures with the accuracies
+/// filled in. Long; any one thread. Throws ptq::Error (InvalidInput) when the run has no
+/// evaluation data, ptq::Cancelled.
+QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& request, const Progress* progress = nullptr);
+
+/// Runs @p request end to end (quantizeModel, then evaluateRun). Long (tens of seconds); any one thread; progress and cancel
 /// through @p progress. Throws ptq::Error (InvalidInput) for a bad model, data source, bits or
 /// data of the wrong shape; ptq::Cancelled when asked to stop.
 QuantizeResult quantizeAndEvaluate(const QuantizeRequest& request, const Progress* progress = nullptr);

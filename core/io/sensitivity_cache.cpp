@@ -1,4 +1,4 @@
-#include "core/session/sensitivity_cache.h"
+#include "core/io/sensitivity_cache.h"
 
 #include "core/util/error.h"
 #include "core/util/log.h"

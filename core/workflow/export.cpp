@@ -1,0 +1,70 @@
+#include "core/workflow/export.h"
+
+#include "core/io/layer_csv.h"
+#include "core/io/torchscript_export.h"
+#include "core/util/error.h"
+#include "core/workflow/quantize.h"
+
+namespace ptq {
+
+std::string exportQuantized(const QuantizedRun& run, const ExportRequest& r) {
+    if (r.path.empty()) throw invalidInput("Choose the file to export to.");
+    const QuantizedModel& model = *run.model;
+    switch (r.format) {
+    case ExportFormat::Json: {
+        ConfigProvenance prov = r.provenance;
+        if (prov.modelPath.empty()) prov.modelPath = run.source->path();
+        writeQuantConfig(r.path, model, prov);
+        return "configuration (ptq-config v1)";
+    }
+    case ExportFormat::Aimet:
+        writeAimetEncodings(r.path, model, r.aimetVersion);
+        return std::string("AIMET encodings (version ") +
+               (r.aimetVersion == AimetVersion::V0_6_1 ? "0.6.1" : "1.0.0") + ")";
+    case ExportFormat::Csv:
+        writeLayerCsv(r.path, model);
+        return "per-layer CSV";
+    case ExportFormat::TorchScript: {
+        const TorchScriptExportReport rep = exportQuantizedTorchScript(run.source->path(), model, r.path);
+        return "quantized TorchScript (" + std::to_string(rep.layers) + " layers' weights quantized, float activations)";
+    }
+    case ExportFormat::Html:
+        break;
+    }
+    throw invalidInput("The HTML report describes an allocation and its table: export it from an allocation.");
+}
+
+std::string exportAllocation(const AllocationExport& r, const Progress* progress) {
+    if (r.out.path.empty()) throw invalidInput("Choose the file to export to.");
+    if (r.layers.empty()) throw invalidInput("There is no allocation to export: wait for the first allocation.");
+    if (!r.model) throw invalidInput("Open a model first.");
+    QuantizeRequest req;
+    req.opened = r.model;
+    req.model.path = r.model->path();
+    req.calibSource = r.calibrationSource;
+    req.steps = r.steps;
+    req.tuning = r.tuning;
+    req.quantizer = r.quantizer;
+    for (const auto& [name, o] : r.layers)
+        req.layerOverrides[name] = LayerQuant{o.weightBits, o.activationBits, r.quantizer.granularity, o.weightPoints};
+    const QuantizedRun run = quantizeModel(req, progress);
+    if (progress) progress->throwIfCancelled();
+    ExportRequest out = r.out;
+    out.provenance.modelPath = r.model->path();
+    out.provenance.pipeline = req.pipelineName();
+    out.provenance.calibration = r.calibrationSource;
+    out.provenance.seed = r.tuning.adaquant.seed;
+    out.provenance.predictedTop1 = r.predictedTop1;
+    return "Wrote the " + exportQuantized(run, out) + " to " + out.path + ".";
+}
+
+std::string exportTuned(const TunedModel& tuned, const ExportRequest& request) {
+    ExportRequest out = request;
+    const TunedState state = tuned.state();
+    out.provenance.modelPath = tuned.run().source->path();
+    out.provenance.pipeline = pipelineName(state.steps);
+    out.provenance.calibration = state.calibrationSource;
+    return "Wrote the " + exportQuantized(tuned.run(), out) + " to " + out.path + ".";
+}
+
+}  // namespace ptq
