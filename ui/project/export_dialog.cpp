@@ -1,10 +1,10 @@
 #include "ui/project/export_dialog.h"
 
 #include "core/io/export_allocation.h"
+#include "core/io/html_report.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "ui/mainwindow/main_window.h"
-#include "ui/report/html_report.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QFileInfo>
@@ -92,7 +92,8 @@ bool ExportDialog::startExport() {
     const int format = format_->currentData().toInt();
     if (format == kHtml) {
         try {
-            writeHtmlReport(out.toStdString(), reportFromSession(s, controller_->budget(), controller_->sensitivityRequest()));
+            ptq::writeHtmlReport(out.toStdString(),
+                                 ptq::reportFromSession(s, controller_->budget(), controller_->sensitivityRequest()));
         } catch (const ptq::Error& e) {
             return fail(QString::fromStdString(e.what()));
         }
