@@ -263,6 +263,12 @@ void TestProjectGui::exportJsonCarriesTheAllocation() {
     const QJsonObject o = readJson(out);
     QCOMPARE(o["format"].toString(), QStringLiteral("ptq-config"));
     const ptq::Session& s = c->session();
+    // The recorded prediction is the one through the loss (never above FP32's), as ptq export's.
+    const QJsonObject metrics = o["metrics"].toObject();
+    QCOMPARE(metrics.contains("predicted_top1"), bool(std::isfinite(s.allocation.deltaTop1FromLoss)));
+    if (metrics.contains("predicted_top1"))
+        QCOMPARE(metrics["predicted_top1"].toDouble(),
+                 s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss));
     const QJsonArray layers = o["layers"].toArray();
     QCOMPARE(size_t(layers.size()), s.sensitivity->layers.size());
     for (const QJsonValue& v : layers) {

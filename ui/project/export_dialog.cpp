@@ -17,6 +17,9 @@
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPushButton>
 
+#include <algorithm>
+#include <cmath>
+
 namespace ptq::ui {
 
 namespace {
@@ -112,7 +115,10 @@ bool ExportDialog::startExport() {
     request.weightMethod = sr.weightMethod;
     request.activationMethod = sr.activationMethod;
     request.pipeline = pipeline_->currentData().toString().toStdString();
-    request.predictedTop1 = s.sensitivity->baseTop1 + s.allocation.deltaTop1;
+    // The prediction through the loss, as the budget panel and `ptq export` record it; none
+    // without the table's fit, and never above FP32's (no drop predicted is FP32's figure).
+    if (std::isfinite(s.allocation.deltaTop1FromLoss))
+        request.predictedTop1 = s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss);
     request.format = ptq::ExportFormat(format);
     request.out = out.toStdString();
     auto message = std::make_shared<std::string>();
