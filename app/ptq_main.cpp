@@ -13,7 +13,9 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-    const std::unique_ptr<QCoreApplication> app = ptq::cli::makeApplication(argc, argv);
+    // No QGuiApplication: nothing here needs a platform plugin (QImage, which `ptq distill
+    // --png` draws with, works without one), so ptq runs with no display.
+    QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("ptq");
     QCoreApplication::setOrganizationName("PTQ Studio");
     QCoreApplication::setApplicationVersion(PTQ_VERSION);

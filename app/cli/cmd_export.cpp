@@ -13,6 +13,8 @@
 #include "core/workflow/quantize.h"
 #include "core/util/error.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -71,7 +73,10 @@ int runExport(const std::vector<std::string>& argv) {
     prov.seed = req.adaQuantOptions.seed;
     if (alloc) {
         prov.allocation = a.value("alloc");
-        prov.predictedTop1 = alloc->predictedTop1();
+        // Through the loss (the summed per-layer Δtop-1 is no prediction); none without the fit,
+        // and never above FP32's: no drop predicted is FP32's figure.
+        if (std::isfinite(alloc->predictedTop1FromLoss()))
+            prov.predictedTop1 = std::min(alloc->fp32Top1, alloc->predictedTop1FromLoss());
     }
     std::optional<EvalResult> fp, quant;
     if (run.eval) {

@@ -2,11 +2,8 @@
 // The `ptq` sub-commands. Each returns the process exit code; errors are thrown as ptq::Error
 // and turned into one sentence on stderr by main().
 
-#include <memory>
 #include <string>
 #include <vector>
-
-class QCoreApplication;
 
 namespace ptq::cli {
 
@@ -25,11 +22,6 @@ int runTargets(const std::vector<std::string>& args);
 int runBenchIp(const std::vector<std::string>& args);
 /// `ptq bench adaquant` (cmd_bench_adaquant.cpp), reached through runBench's table.
 int runBenchAdaQuant(const std::vector<std::string>& args);
-
-/// The application object for @p argv: a QApplication (offscreen when there is no display) for
-/// `ptq export --format html`, whose plots are widgets; a QCoreApplication otherwise.
-/// (export_html.cpp)
-std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv);
 
 /// The usage text of `ptq --help`.
 std::string usage();

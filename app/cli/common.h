@@ -35,9 +35,8 @@ std::string modelArg(const Args& a, const std::string& command);
 /// --pipeline, --seed, --sequential, --adaquant-iters. Checks that the allocation was made for
 /// the model's content. (cmd_evaluate.cpp)
 AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req);
-/// Writes the self-contained HTML report (ui/report) of @p alloc, run as @p req says, with the
-/// measured top-1 of @p quant and @p fp when given; starts an offscreen QApplication for the
-/// plots when none runs. (export_html.cpp)
+/// Writes the self-contained HTML report (core/io/html_report.h) of @p alloc, run as @p req
+/// says, with the measured top-1 of @p quant and @p fp when given. (export_html.cpp)
 void writeHtmlAllocationReport(const std::string& path, const AllocationFile& alloc, const QuantizeRequest& req,
                                const EvalResult* quant, const EvalResult* fp);
 /// --input-shape C,H,W, or empty when absent.

@@ -1,6 +1,5 @@
-// ptq export --format html: the allocation file and its sensitivity table as the HTML report of
-// ui/report. The report's plots are QCustomPlot widgets drawn offscreen, so this part of `ptq`
-// needs a QApplication: made here, only for this format.
+// ptq export --format html: the allocation file and its sensitivity table as core/io's HTML
+// report (plain text with inline SVG plots: no widgets, no QGuiApplication).
 #include "cli/commands.h"
 #include "cli/common.h"
 
@@ -8,28 +7,11 @@
 #include "core/analysis/evaluate.h"
 #include "core/workflow/quantize.h"
 #include "core/util/error.h"
-#include "ui/report/html_report.h"
+#include "core/io/html_report.h"
 
-#include <QtWidgets/QApplication>
-
-#include <cstdlib>
-#include <memory>
+#include <cmath>
 
 namespace ptq::cli {
-
-std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv) {
-    bool html = false;
-    if (argc > 1 && std::string(argv[1]) == "export")
-        for (int i = 2; i < argc; ++i) {
-            const std::string a = argv[i];
-            if (a == "--format=html" || (a == "--format" && i + 1 < argc && std::string(argv[i + 1]) == "html")) html = true;
-        }
-    if (!html) return std::make_unique<QCoreApplication>(argc, argv);
-    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") &&
-        qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-    return std::make_unique<QApplication>(argc, argv);
-}
 
 void writeHtmlAllocationReport(const std::string& path, const AllocationFile& alloc, const QuantizeRequest& req,
                                const EvalResult* quant, const EvalResult* fp) {
@@ -37,8 +19,8 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
         throw invalidInput("The allocation does not name its sensitivity table, which the report plots: allocate "
                            "again with ptq allocate --table TABLE.");
     const SensitivityTable table = readSensitivityTable(alloc.tablePath);
-    ui::ReportData d;
-    d.modelPath = req.modelPath;
+    ReportData d;
+    d.modelPath = req.model.path;
     d.modelSha256 = alloc.modelSha256;
     d.table = table.result;
     // The allocation's layers by name onto the table's rows and options.
@@ -79,9 +61,9 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
                               req.pipelineName()});
     }
     if (fp) d.fp32Top1 = fp->top1();
-    if (!qobject_cast<QApplication*>(QCoreApplication::instance()))
-        throw failed("internal: the HTML report needs the QApplication that makeApplication makes for it");
-    ui::writeHtmlReport(path, d);
+    // The figure `ptq allocate` printed; older files without the fit leave it to the table.
+    if (std::isfinite(alloc.predictedTop1FromLoss())) d.predictedTop1FromLoss = alloc.predictedTop1FromLoss();
+    writeHtmlReport(path, d);
 }
 
 }  // namespace ptq::cli

@@ -22,6 +22,9 @@
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QMessageBox>
 
+#include <algorithm>
+#include <cmath>
+
 using namespace ptq::ui;
 
 namespace {
@@ -260,6 +263,12 @@ void TestProjectGui::exportJsonCarriesTheAllocation() {
     const QJsonObject o = readJson(out);
     QCOMPARE(o["format"].toString(), QStringLiteral("ptq-config"));
     const ptq::Session& s = c->session();
+    // The recorded prediction is the one through the loss (never above FP32's), as ptq export's.
+    const QJsonObject metrics = o["metrics"].toObject();
+    QCOMPARE(metrics.contains("predicted_top1"), bool(std::isfinite(s.allocation.deltaTop1FromLoss)));
+    if (metrics.contains("predicted_top1"))
+        QCOMPARE(metrics["predicted_top1"].toDouble(),
+                 s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss));
     const QJsonArray layers = o["layers"].toArray();
     QCOMPARE(size_t(layers.size()), s.sensitivity->layers.size());
     for (const QJsonValue& v : layers) {
@@ -286,8 +295,17 @@ void TestProjectGui::exportHtmlReport() {
     QFile f(out);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QString html = QString::fromUtf8(f.readAll());
-    QCOMPARE(html.count(QStringLiteral("src=\"data:image/png;base64,")), 2);
-    for (const auto& l : window_->controller()->session().sensitivity->layers)
+    // The core's report: two inline SVG plots, the prediction through the loss first.
+    QCOMPARE(html.count(QStringLiteral("<svg ")), 2);
+    QVERIFY(!html.contains(QStringLiteral("data:image/png")));
+    const ptq::Session& s = window_->controller()->session();
+    const qsizetype throughLoss = html.indexOf(QStringLiteral("predicted top-1, through the loss"));
+    QVERIFY(throughLoss > 0);
+    QVERIFY(throughLoss < html.indexOf(QStringLiteral("per-layer Δtop-1 summed")));
+    if (std::isfinite(s.allocation.deltaTop1FromLoss))
+        QVERIFY(html.contains(QStringLiteral("<span class=\"predicted-top1\">%1 %</span>")
+                                  .arg(s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss), 0, 'f', 2)));
+    for (const auto& l : s.sensitivity->layers)
         QVERIFY(html.contains(QString::fromStdString(l.name)));
 }
 

@@ -1,10 +1,10 @@
 #include "ui/project/export_dialog.h"
 
 #include "core/io/export_allocation.h"
+#include "core/io/html_report.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "ui/mainwindow/main_window.h"
-#include "ui/report/html_report.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QFileInfo>
@@ -16,6 +16,9 @@
 #include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPushButton>
+
+#include <algorithm>
+#include <cmath>
 
 namespace ptq::ui {
 
@@ -92,7 +95,8 @@ bool ExportDialog::startExport() {
     const int format = format_->currentData().toInt();
     if (format == kHtml) {
         try {
-            writeHtmlReport(out.toStdString(), reportFromSession(s, controller_->budget(), controller_->sensitivityRequest()));
+            ptq::writeHtmlReport(out.toStdString(),
+                                 ptq::reportFromSession(s, controller_->budget(), controller_->sensitivityRequest()));
         } catch (const ptq::Error& e) {
             return fail(QString::fromStdString(e.what()));
         }
@@ -111,7 +115,10 @@ bool ExportDialog::startExport() {
     request.weightMethod = sr.weightMethod;
     request.activationMethod = sr.activationMethod;
     request.pipeline = pipeline_->currentData().toString().toStdString();
-    request.predictedTop1 = s.sensitivity->baseTop1 + s.allocation.deltaTop1;
+    // The prediction through the loss, as the budget panel and `ptq export` record it; none
+    // without the table's fit, and never above FP32's (no drop predicted is FP32's figure).
+    if (std::isfinite(s.allocation.deltaTop1FromLoss))
+        request.predictedTop1 = s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss);
     request.format = ptq::ExportFormat(format);
     request.out = out.toStdString();
     auto message = std::make_shared<std::string>();

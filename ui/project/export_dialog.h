@@ -3,7 +3,8 @@
 /// File > Export…: the current allocation as PTQ Studio's JSON configuration, AIMET encodings
 /// (0.6.1 or 1.0.0), the per-layer CSV, the HTML report or quantized TorchScript. Formats that
 /// quantize the model run as a job on the SessionController's pool (the UI stays live); the
-/// HTML report draws its plots on the UI thread. Errors go to a dialog. UI thread only.
+/// HTML report (core/io/html_report.h, plain text) is written at once. Errors go to a dialog.
+/// UI thread only.
 
 #include <QtWidgets/QDialog>
 
