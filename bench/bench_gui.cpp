@@ -8,6 +8,7 @@
 // how much later than due a tick came), and how fast a running AdaQuant stops when cancelled.
 // Figures, never pass/fail. `ptq bench gui` runs this program.
 
+#include "bench/harness/synthetic.h"
 #include "core/model/model_card.h"
 #include "core/workflow/budget.h"
 #include "core/util/percentile.h"

@@ -1,9 +1,8 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
-#include "core/model/model_card.h"
-#include "core/quant/bench_quant.h"
-#include "core/runtime/bench_forward.h"
+#include "bench/harness/bench_quant.h"
+#include "bench/harness/bench_forward.h"
 #include "core/util/error.h"
 
 #include <QtCore/QJsonArray>
@@ -24,13 +23,11 @@ namespace {
 int runBenchForward(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "fold-bn"}, {"input-shape", "batch", "runs"}, "bench forward");
     const std::string path = modelArg(a, "bench forward");
-    std::vector<int64_t> shape = inputShapeArg(a);
-    if (shape.empty())
-        if (auto card = loadModelCard(path)) shape = card->inputShape;
     const long long batch = a.integer("batch", 8);
     const long long runs = a.integer("runs", 10);
     if (batch < 1 || runs < 1) throw invalidInput("--batch and --runs must be at least 1.");
-    const ForwardBenchResult r = benchForward(path, shape, batch, int(runs), a.flag("fold-bn"));
+    const ForwardBenchResult r = benchForward(path, inputShapeArg(a), batch, int(runs), a.flag("fold-bn"));
+    const std::vector<int64_t>& shape = r.inputShape;
     if (a.flag("json")) {
         QJsonObject o;
         o["benchmark"] = "forward";

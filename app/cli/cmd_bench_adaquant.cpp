@@ -1,7 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
-#include "core/methods/bench_adaquant.h"
+#include "bench/harness/bench_adaquant.h"
 #include "core/util/error.h"
 
 #include <QtCore/QJsonArray>

@@ -2,7 +2,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
-#include "core/alloc/bench_ip.h"
+#include "bench/harness/bench_ip.h"
 #include "core/util/error.h"
 
 #include <QtCore/QJsonArray>

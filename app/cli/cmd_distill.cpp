@@ -66,15 +66,11 @@ int runDistill(const std::vector<std::string>& argv) {
     const std::string png = a.value("png");
     if (!png.empty() && !(png.size() > 4 && png.compare(png.size() - 4, 4, ".png") == 0))
         throw invalidInput("--png takes a file name ending in .png; got " + png + ".");
-    std::vector<int64_t> shape = inputShapeArg(a);
-    const auto card = loadModelCard(path);
-    if (shape.empty() && card) shape = card->inputShape;
-    const Graph graph = importTorchScript(path, shape);
-    const DistillResult r = distillData(graph, graph.sampleShape(graph.inputValue()), o);
+    const auto model = openModel(modelRequestArg(a, "distill"));
+    const DistillResult r = distillData(model->unfoldedGraph(), model->inputShape(), o);
     saveDistilled(out, r, path);
     if (!png.empty()) {
-        const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-        if (!imageGrid(r, norm).save(QString::fromStdString(png), "PNG"))
+        if (!imageGrid(r, model->normalization()).save(QString::fromStdString(png), "PNG"))
             throw failed("Could not write " + png + "; check that its folder exists and is writable.");
     }
     if (a.flag("json")) {

@@ -23,7 +23,7 @@ namespace ptq::cli {
 
 int runInfo(const std::vector<std::string>& argv) {
     const Args a(argv, {"json"}, {"input-shape"}, "info");
-    const ModelSummary s = summarizeModel(modelArg(a, "info"), inputShapeArg(a));
+    const ModelSummary s = summarizeModel(modelRequestArg(a, "info"));
     if (a.flag("json")) {
         QJsonObject o;
         o["model"] = QString::fromStdString(s.name);
@@ -65,13 +65,13 @@ int runInfo(const std::vector<std::string>& argv) {
 
 int runGraph(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "verify", "fold-bn"}, {"input-shape", "batch", "seed"}, "graph");
-    const std::string path = modelArg(a, "graph");
-    std::vector<int64_t> shape = inputShapeArg(a);
-    if (shape.empty()) {
-        if (auto card = loadModelCard(path)) shape = card->inputShape;
-    }
-    Graph g = importTorchScript(path, shape);
-    const int folded = a.flag("fold-bn") ? foldBatchNorms(g) : 0;
+    const ModelRequest request = modelRequestArg(a, "graph");
+    const std::string& path = request.path;
+    const auto model = openModel(request);
+    // As imported unless --fold-bn: the folded graph is what quantization runs.
+    const Graph g = a.flag("fold-bn") ? model->graph().clone() : model->unfoldedGraph();
+    int folded = 0;
+    for (const Node& n : g.nodes()) folded += g.isFoldedBatchNorm(n) ? 1 : 0;
     const long long batch = a.integer("batch", 4);
     if (batch < 1) throw invalidInput("--batch must be at least 1.");
     QJsonObject o;

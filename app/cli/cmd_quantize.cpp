@@ -5,6 +5,7 @@
 #include "core/analysis/sensitivity.h"
 #include "core/workflow/export.h"
 #include "core/workflow/quantize.h"
+#include "core/quant/multipoint.h"
 #include "core/target/target_costs.h"
 #include "core/util/error.h"
 

@@ -2,7 +2,7 @@
 #include "core/alloc/brute_force.h"
 #include "core/alloc/pareto.h"
 #include "core/alloc/solver.h"
-#include "core/alloc/synthetic.h"
+#include "bench/harness/synthetic.h"
 
 #include <QtTest/QtTest>
 

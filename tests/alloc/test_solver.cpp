@@ -2,7 +2,7 @@
 // fresh solves, and the infeasible explanations.
 #include "core/alloc/brute_force.h"
 #include "core/alloc/solver.h"
-#include "core/alloc/synthetic.h"
+#include "bench/harness/synthetic.h"
 #include "core/util/error.h"
 
 #include <QtTest/QtTest>

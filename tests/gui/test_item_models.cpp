@@ -1,5 +1,6 @@
 #include "test_item_models.h"
 
+#include "bench/harness/synthetic.h"
 #include "core/model/model_summary.h"
 #include "ui/format.h"
 #include "core/workflow/budget.h"

@@ -6,7 +6,7 @@
 #include "../ptq_process.h"
 
 #include "core/io/html_report.h"
-#include "core/alloc/synthetic.h"
+#include "bench/harness/synthetic.h"
 #include "core/workflow/budget.h"
 #include "core/util/error.h"
 

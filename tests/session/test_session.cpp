@@ -1,5 +1,6 @@
 // core/session: what the GUI's session is made of, tested without a display.
 
+#include "bench/harness/synthetic.h"
 #include "core/alloc/allocation.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/graph/graph.h"

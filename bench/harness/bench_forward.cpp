@@ -1,6 +1,6 @@
-#include "core/runtime/bench_forward.h"
+#include "bench/harness/bench_forward.h"
 
-#include "core/graph/passes.h"
+#include "core/workflow/model.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
@@ -33,18 +33,20 @@ double timeMs(F&& f) {
 ForwardBenchResult benchForward(const std::string& path, const std::vector<int64_t>& sampleShape, int64_t batch,
                                 int runs, bool foldBn) {
     if (batch < 1 || runs < 1) throw invalidInput("The benchmark needs a batch and a run count of at least 1.");
-    Graph graph = importTorchScript(path, sampleShape);
-    if (foldBn) foldBatchNorms(graph);
+    const auto opened = openModel({path, sampleShape});
+    // The folded graph is what quantization runs; unfolded is the model as imported.
+    const Graph graph = foldBn ? opened->graph().clone() : opened->unfoldedGraph();
     torch::jit::Module module = loadTorchScriptModule(path);
     c10::InferenceMode guard;
     std::vector<int64_t> shape{batch};
-    shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+    shape.insert(shape.end(), opened->inputShape().begin(), opened->inputShape().end());
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(42);
     const at::Tensor input = at::normal(0.0, 1.0, shape, gen);
     const Executor executor(graph);
 
     ForwardBenchResult r;
     r.batch = batch;
+    r.inputShape = opened->inputShape();
     r.runs = runs;
     r.foldedBn = foldBn;
     r.threads = at::get_num_threads();

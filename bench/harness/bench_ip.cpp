@@ -1,10 +1,10 @@
-#include "core/alloc/bench_ip.h"
+#include "bench/harness/bench_ip.h"
 
 #include "core/util/percentile.h"
 
 #include "core/alloc/pareto.h"
 #include "core/alloc/solver.h"
-#include "core/alloc/synthetic.h"
+#include "bench/harness/synthetic.h"
 
 #include <algorithm>
 #include <chrono>

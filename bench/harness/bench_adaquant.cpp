@@ -1,9 +1,6 @@
-#include "core/methods/bench_adaquant.h"
+#include "bench/harness/bench_adaquant.h"
 
-#include "core/data/data_source.h"
-#include "core/graph/passes.h"
-#include "core/graph/torchscript_importer.h"
-#include "core/model/model_card.h"
+#include "core/workflow/model.h"
 #include "core/quant/quantized_model.h"
 #include "core/util/error.h"
 
@@ -60,13 +57,9 @@ AdaQuantBenchResult benchAdaQuant(const std::string& modelPath, const std::vecto
                                   const std::string& calibSource, int weightBits, int activationBits,
                                   AdaQuantOptions options, int maxLayers, const Progress* progress) {
     options.validate();
-    const auto card = loadModelCard(modelPath);
-    std::vector<int64_t> shape = sampleShape;
-    if (shape.empty() && card) shape = card->inputShape;
-    Graph graph = importTorchScript(modelPath, shape);
-    foldBatchNorms(graph);
-    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-    const auto calib = openDataSource(calibSource, norm, shape);
+    const auto opened = openModel({modelPath, sampleShape});
+    const Graph& graph = opened->graph();
+    const auto calib = opened->openData(calibSource);
     QuantConfig config = QuantConfig::uniform(graph, weightBits, activationBits, Granularity::PerChannel, true);
     if (maxLayers > 0) {
         // Layers past the first maxLayers stay in float, so AdaQuant skips them.

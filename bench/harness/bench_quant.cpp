@@ -1,10 +1,7 @@
-#include "core/quant/bench_quant.h"
+#include "bench/harness/bench_quant.h"
 
 #include "core/analysis/evaluate.h"
-#include "core/data/data_source.h"
-#include "core/graph/passes.h"
-#include "core/graph/torchscript_importer.h"
-#include "core/model/model_card.h"
+#include "core/workflow/model.h"
 #include "core/quant/quantized_model.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
@@ -27,14 +24,10 @@ double median(std::vector<double> v) {
 QuantEvalBenchResult benchQuantEval(const QuantEvalBenchRequest& req) {
     if (req.runs < 1) throw invalidInput("The benchmark needs at least one run (--runs 1 or more).");
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
-    const auto card = loadModelCard(req.modelPath);
-    std::vector<int64_t> shape = req.inputShape;
-    if (shape.empty() && card) shape = card->inputShape;
-    Graph graph = importTorchScript(req.modelPath, shape);
-    foldBatchNorms(graph);
-    const Normalization norm = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
-    const auto calib = openDataSource(req.calibSource, norm, graph.sampleShape(graph.inputValue()));
-    const auto eval = openDataSource(req.evalSource, norm, graph.sampleShape(graph.inputValue()));
+    const auto opened = openModel({req.modelPath, req.inputShape});
+    const Graph& graph = opened->graph();
+    const auto calib = opened->openData(req.calibSource);
+    const auto eval = opened->openData(req.evalSource);
     if (!eval->hasLabels())
         throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
                            "fmnist:test.");

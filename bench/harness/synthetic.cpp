@@ -1,4 +1,4 @@
-#include "core/alloc/synthetic.h"
+#include "bench/harness/synthetic.h"
 
 #include <cmath>
 #include <utility>

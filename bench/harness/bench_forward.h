@@ -10,6 +10,7 @@
 namespace ptq {
 
 struct ForwardBenchResult {
+    std::vector<int64_t> inputShape;  ///< one sample, as the model was opened
     int64_t batch = 0;
     int runs = 0;
     bool foldedBn = false;
