@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     }
     ptq::initRuntime();
     try {
-        const auto loaded = ptq::loadModel(model);
+        const auto loaded = ptq::openModel({model, {}});
         const ptq::DrawableGraph& g = loaded->drawing();
         ptq::ui::GraphLayoutInput input;
         input.edges = g.edges;

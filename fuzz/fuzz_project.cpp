@@ -9,7 +9,7 @@
 
 namespace {
 const std::shared_ptr<const ptq::LoadedModel>& tinyModel() {
-    static const std::shared_ptr<const ptq::LoadedModel> model = ptq::loadModel(PTQ_FUZZ_MODEL, {1, 28, 28});
+    static const std::shared_ptr<const ptq::LoadedModel> model = ptq::openModel({PTQ_FUZZ_MODEL, {1, 28, 28}});
     return model;
 }
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/graph/zip_check.h"
 #include "core/model/model_card.h"
 #include "core/model/model_summary.h"
+#include "core/workflow/model.h"
 #include "core/runtime/verify.h"
 #include "core/util/error.h"
 
@@ -59,7 +60,7 @@ void TestImporter::exactOnAllOps() {
 
 void TestImporter::layerNamesAndMacs() {
     for (const QString file : {fixture("basic", "allops_scripted.pt"), fixture("basic", "allops_traced.pt")}) {
-        const ModelSummary s = summarizeModel(file.toStdString(), {1, 28, 28});
+        const ModelSummary s = summarizeModel({file.toStdString(), {1, 28, 28}});
         QStringList names;
         for (const auto& l : s.layers) names << QString::fromStdString(l.name);
         QCOMPARE(names, QStringList({"conv", "dw", "pw", "fc1", "fc2"}));

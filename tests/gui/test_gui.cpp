@@ -9,6 +9,7 @@
 
 #include "core/model/model_card.h"
 #include "core/model/model_summary.h"
+#include "core/workflow/model.h"
 #include "core/util/log.h"
 #include "core/util/runtime.h"
 #include "core/graph/graph.h"
@@ -109,7 +110,7 @@ void TestMainWindow::initTestCase() {
     demoPath_ = QString::fromStdString(ptq::demoModelPath());
     QVERIFY2(!demoPath_.isEmpty(), "the demo model resources/models/resnet20_fmnist.pt is missing");
     // What the window should show, straight from the core.
-    expected_ = ptq::summarizeModel(demoPath_.toStdString());
+    expected_ = ptq::summarizeModel({demoPath_.toStdString(), {}});
     QVERIFY(!expected_.layers.empty());
 
     QVERIFY(cacheDir_.isValid());

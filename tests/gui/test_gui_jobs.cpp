@@ -135,7 +135,7 @@ void TestJobs::evaluateAddsMeasuredPoint() {
     QCOMPARE(pareto->measuredCount(), 1);
     // Evaluating created the allocation's tuned model (ranges only).
     QVERIFY(controller()->tunedState());
-    QCOMPARE(controller()->tunedState()->steps, std::vector<std::string>{"calibrate"});
+    QVERIFY(controller()->tunedState()->steps.empty());  // calibrated, no step yet
 }
 
 void TestJobs::adaQuantTunesWithLivePlots() {
@@ -148,7 +148,7 @@ void TestJobs::adaQuantTunesWithLivePlots() {
     QCOMPARE(adaquant.count(), 1);
     const ptq::TunedState* state = controller()->tunedState();
     QVERIFY(state);
-    QCOMPARE(state->steps, (std::vector<std::string>{"calibrate", "adaquant-parallel"}));
+    QCOMPARE(state->steps, (std::vector<ptq::TuningStep>{ptq::TuningStep::AdaQuantParallel}));
     const size_t layers = controller()->session().sensitivity->layers.size();
     QCOMPARE(state->adaquantLayers.size(), layers);
     QVERIFY(controller()->session().adaquant);
@@ -170,7 +170,7 @@ void TestJobs::cancelLeavesSessionUnchanged() {
     const auto tableBefore = s.sensitivity;
     const std::vector<int> choiceBefore = s.allocation.choice;
     const size_t measuredBefore = s.measured.size();
-    const std::vector<std::string> stepsBefore = controller()->tunedState()->steps;
+    const std::vector<ptq::TuningStep> stepsBefore = controller()->tunedState()->steps;
 
     // Long enough that it is surely still running when the cancel comes.
     ptq::TuningOptions slow = controller()->tuningOptions();
@@ -224,7 +224,7 @@ void TestJobs::queuedJobsRunInOrderAndCancelWhileQueued() {
     QVERIFY(order.indexOf(first) >= 0 && order.indexOf(first) < order.indexOf(second));
     QVERIFY(!order.contains(third));
     // The evaluation measured the model BN tuning left (it ran first).
-    QCOMPARE(controller()->tunedState()->steps.back(), std::string("bn-tuning"));
+    QCOMPARE(controller()->tunedState()->steps.back(), ptq::TuningStep::BatchNorm);
     // (the cancelled sequential AdaQuant left no trace in the steps)
     QCOMPARE(controller()->session().measured.back().pipeline, std::string("adaquant-parallel+bn-tuning"));
 }
@@ -238,7 +238,7 @@ void TestJobs::failingJobShowsErrorAndChangesNothing() {
     const std::vector<int> choiceBefore = s.allocation.choice;
     const auto adaquantBefore = s.adaquant;
     const size_t measuredBefore = s.measured.size();
-    const std::vector<std::string> stepsBefore = controller()->tunedState()->steps;
+    const std::vector<ptq::TuningStep> stepsBefore = controller()->tunedState()->steps;
 
     const int before = finished_->count();
     controller()->setCalibrationSource(QStringLiteral("npy:") + bad);
@@ -273,7 +273,7 @@ void TestJobs::lightPipelineMeasures() {
     QCOMPARE(m.pipeline, std::string("light"));
     QVERIFY(m.top1 > 50.0);
     QCOMPARE(controller()->tunedState()->steps,
-             (std::vector<std::string>{"calibrate", "bn-tuning", "bias-correction"}));
+             ptq::pipelineSteps(ptq::PipelineKind::Light));
     QCOMPARE(window_->plotsPanel()->paretoPlot()->measuredCount(), int(before + 1));
     QVERIFY(controller()->runPipeline(QStringLiteral("heavy")) < 0);  // refused with a sentence
 }

@@ -3,7 +3,7 @@
 // why; a changed model asks whether to measure again; an autosave newer than its project is
 // offered at start and restores its content; File > Export writes JSON whose layers carry the
 // allocation, and the HTML report. Choices that would be dialogs are injected.
-#include "core/io/export_allocation.h"
+#include "core/workflow/export.h"
 #include "core/io/project_file.h"
 #include "core/model/model_card.h"
 #include "core/util/runtime.h"

@@ -144,7 +144,7 @@ private:
 void TestProjectFile::initTestCase() {
     initRuntime();
     QVERIFY(dir_.isValid());
-    model_ = loadModel(demo);
+    model_ = openModel({demo, {}});
     project_ = ptqtest::sampleProject(layersOf(model_->summary()), demo, 7, 4);
     session_ = sessionFromProject(project_, model_);
     good_ = dir_.filePath("good.ptqproj");

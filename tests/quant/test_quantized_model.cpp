@@ -98,7 +98,7 @@ void TestQuantizedModel::badInputs() {
     QFETCH(int, wBits);
     QFETCH(QString, phrase);
     QuantizeRequest req;
-    req.modelPath = demo;
+    req.model.path = demo;
     req.calibSource = calib.toStdString();
     req.evalSource = "fmnist:test:10";
     req.weightBits = wBits;
@@ -150,19 +150,19 @@ void TestQuantizedModel::bnTuningKeepsAConsistentNetwork() {
 
 void TestQuantizedModel::lightPipelineRunsEveryStep() {
     QuantizeRequest req;
-    req.modelPath = demo;
+    req.model.path = demo;
     req.calibSource = "fmnist:train:200";
     req.evalSource = "fmnist:test:300";
     req.weightBits = 4;
-    req.granularity = Granularity::PerTensor;
+    req.quantizer.granularity = Granularity::PerTensor;
     req.keepFirstLast8bit = true;
-    req.setPipeline("light");
+    req.setPipeline(PipelineKind::Light);
     QCOMPARE(QString::fromStdString(req.pipelineName()), QString("light"));
     const QuantizeResult r = quantizeAndEvaluate(req);
     QCOMPARE(r.bnTuned, 21);
     QCOMPARE(r.biasesCorrected, 22);
     QVERIFY(r.quantTop1 > 80.0);
-    QVERIFY_THROWS_EXCEPTION(Error, req.setPipeline("heavy"));
+    QVERIFY_THROWS_EXCEPTION(Error, pipelineKindFromString("heavy"));
 }
 
 // Fewer bits, more local error: per layer, W4A8 has a lower SNR than W8A8, and W8A8 keeps

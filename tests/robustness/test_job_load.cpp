@@ -6,6 +6,7 @@
 // are already in the baseline; malloc_trim hands freed heap back to the system before each
 // reading, so the figure is live memory, not what the allocator keeps cached).
 #include "core/session/session.h"
+#include "core/workflow/sensitivity.h"
 #include "core/util/runtime.h"
 #include "ui/session/job_runner.h"
 
@@ -50,7 +51,7 @@ private:
 };
 
 void TestJobLoad::initTestCase() {
-    model_ = ptq::loadModel(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
+    model_ = ptq::openModel({PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt", {}});
     QVERIFY(model_);
     request_.options = ptq::BitOption::parseList("w4a8,w2a8");
     request_.quantizer.batchSize = 32;
@@ -60,8 +61,11 @@ JobRunner::Work TestJobLoad::measurement() const {
     const auto model = model_;
     const auto request = request_;
     return [model, request](const ptq::Progress& progress) -> JobRunner::Apply {
+        ptq::SensitivityJob job;
+        job.calibrationSource = "fmnist:train:96";
+        job.request = request;
         auto table = std::make_shared<ptq::SensitivityResult>(
-            ptq::computeSensitivity(*model, "fmnist:train:96", request, nullptr, &progress));
+            ptq::measureSensitivityTable(*model, job, {}, &progress).result);
         return [table] { QVERIFY(!table->layers.empty()); };
     };
 }

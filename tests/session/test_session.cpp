@@ -31,7 +31,7 @@ private Q_SLOTS:
 };
 
 void TestSession::drawableGraphHasEveryNode() {
-    const auto model = ptq::loadModel(ptq::demoModelPath());
+    const auto model = ptq::openModel({ptq::demoModelPath(), {}});
     const ptq::Graph& graph = model->graph();
     const ptq::DrawableGraph& d = model->drawing();
     QCOMPARE(d.nodes.size(), graph.nodes().size() + 1);

@@ -21,7 +21,7 @@ void MainWindow::applyTarget() {
         return;
     }
     try {
-        const std::string granularity = ptq::granularityName(controller_->sensitivityRequest().granularity);
+        const std::string granularity = ptq::granularityName(controller_->sensitivityRequest().quantizer.granularity);
         const std::string warning = s.problem->setTarget(registry.info(name), registry.target(name), granularity);
         budgetPanel_->setTargetMetric(name.isEmpty() ? QString() : registry.info(name)->costUnit,
                                       QString::fromStdString(warning));

@@ -1,6 +1,6 @@
 #include "ui/project/export_dialog.h"
 
-#include "core/io/export_allocation.h"
+#include "core/workflow/export.h"
 #include "core/io/html_report.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
@@ -19,11 +19,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <memory>
 
 namespace ptq::ui {
 
 namespace {
-constexpr int kHtml = -1;  // the formats' item data: ExportFormat, or kHtml
+// The formats' item data: an ExportFormat, or kAimet061 for AIMET's older encodings.
+constexpr int kHtml = int(ptq::ExportFormat::Html);
+constexpr int kAimet061 = -2;
+// The pipeline item that exports the session's tuned model as it was measured.
+const QString kTuned = QStringLiteral("tuned");
 }
 
 ExportDialog::ExportDialog(MainWindow* window, SessionController* controller)
@@ -32,11 +38,17 @@ ExportDialog::ExportDialog(MainWindow* window, SessionController* controller)
     setObjectName(QStringLiteral("exportDialog"));
     setWindowTitle(tr("Export the allocation"));
     format_->addItem(tr("PTQ Studio configuration (JSON)"), int(ptq::ExportFormat::Json));
-    format_->addItem(tr("AIMET encodings 1.0.0"), int(ptq::ExportFormat::Aimet100));
-    format_->addItem(tr("AIMET encodings 0.6.1"), int(ptq::ExportFormat::Aimet061));
+    format_->addItem(tr("AIMET encodings 1.0.0"), int(ptq::ExportFormat::Aimet));
+    format_->addItem(tr("AIMET encodings 0.6.1"), kAimet061);
     format_->addItem(tr("Per-layer CSV"), int(ptq::ExportFormat::Csv));
     format_->addItem(tr("HTML report"), kHtml);
     format_->addItem(tr("Quantized TorchScript"), int(ptq::ExportFormat::TorchScript));
+    // The tuned model the user measured comes first when it is this allocation's: exporting it
+    // writes what was measured, not a fresh run.
+    if (const ptq::TunedState* tuned = controller_->tunedState(); tuned && controller_->tunedMatchesAllocation())
+        pipeline_->addItem(tr("as measured: the session's tuned model (%1)")
+                               .arg(QString::fromStdString(ptq::pipelineName(tuned->steps))),
+                           kTuned);
     pipeline_->addItem(tr("none (ranges only)"), QStringLiteral("none"));
     pipeline_->addItem(tr("light (BN tuning, bias correction)"), QStringLiteral("light"));
     pipeline_->addItem(tr("advanced (AdaQuant, BN and bias tuning)"), QStringLiteral("advanced"));
@@ -105,28 +117,39 @@ bool ExportDialog::startExport() {
         Q_EMIT exportFinished(true, message);
         return true;
     }
-    ptq::AllocationExport request;
-    request.modelPath = s.model->summary().path;
-    request.calibrationSource = s.calibrationSource;
-    for (size_t i = 0; i < s.sensitivity->layers.size(); ++i)
-        request.layers[s.sensitivity->layers[i].name] = s.sensitivity->options[size_t(s.allocation.choice[i])];
-    const ptq::SensitivityRequest& sr = controller_->sensitivityRequest();
-    request.granularity = sr.granularity;
-    request.weightMethod = sr.weightMethod;
-    request.activationMethod = sr.activationMethod;
-    request.pipeline = pipeline_->currentData().toString().toStdString();
+    ptq::ExportRequest destination;
+    destination.path = file_->text().toStdString();
+    destination.format = format == kAimet061 ? ptq::ExportFormat::Aimet : ptq::ExportFormat(format);
+    destination.aimetVersion = format == kAimet061 ? ptq::AimetVersion::V0_6_1 : ptq::AimetVersion::V1_0_0;
     // The prediction through the loss, as the budget panel and `ptq export` record it; none
     // without the table's fit, and never above FP32's (no drop predicted is FP32's figure).
     if (std::isfinite(s.allocation.deltaTop1FromLoss))
-        request.predictedTop1 = s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss);
-    request.format = ptq::ExportFormat(format);
-    request.out = out.toStdString();
+        destination.provenance.predictedTop1 = s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss);
+    std::function<std::string(const ptq::Progress&)> work;
+    if (pipeline_->currentData().toString() == kTuned) {
+        const std::shared_ptr<const ptq::TunedModel> tuned = controller_->tunedModel();
+        if (!tuned || !controller_->tunedMatchesAllocation())
+            return fail(tr("The tuned model no longer matches the allocation: choose a pipeline to run."));
+        work = [tuned, destination](const ptq::Progress&) { return ptq::exportTuned(*tuned, destination); };
+    } else {
+        ptq::AllocationExport request;
+        request.model = s.model;
+        request.calibrationSource = s.calibrationSource;
+        for (size_t i = 0; i < s.sensitivity->layers.size(); ++i)
+            request.layers[s.sensitivity->layers[i].name] = s.sensitivity->options[size_t(s.allocation.choice[i])];
+        request.quantizer = controller_->sensitivityRequest().quantizer;
+        request.steps = ptq::pipelineSteps(ptq::pipelineKindFromString(pipeline_->currentData().toString().toStdString()));
+        request.tuning = controller_->tuningOptions();
+        request.predictedTop1 = destination.provenance.predictedTop1;
+        request.out = destination;
+        work = [request](const ptq::Progress& progress) { return ptq::exportAllocation(request, &progress); };
+    }
     auto message = std::make_shared<std::string>();
     // The controller outlives the job's callbacks; this dialog may be closed before the end.
     QPointer<ExportDialog> self(this);
     controller_->runJob(
         tr("Export %1").arg(QFileInfo(out).fileName()),
-        [request, message](const ptq::Progress& progress) { *message = ptq::exportAllocation(request, &progress); },
+        [work, message](const ptq::Progress& progress) { *message = work(progress); },
         [self, message](bool ok, const QString& error) {
             const QString text = ok ? QString::fromStdString(*message) : error;
             if (ok) ptq::logger()->info("{}", *message);

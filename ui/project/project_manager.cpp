@@ -201,7 +201,7 @@ void ProjectManager::load(const QString& file, const QString& projectPath, bool 
             loaded->project = readProject(path);
             progress.throwIfCancelled();
             loaded->modelChange = projectModelChange(loaded->project);
-            loaded->model = loadModel(loaded->project.modelPath);
+            loaded->model = openModel({loaded->project.modelPath, {}}, &progress);
         },
         [=](bool ok, const QString& message) {
             if (!ok) {

@@ -1,5 +1,7 @@
 #include "ui/session/session_controller.h"
 
+#include "core/workflow/sensitivity.h"
+
 #include "core/io/sensitivity_cache.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
@@ -50,8 +52,8 @@ void SessionController::openModel(const QString& path, const QString& calibratio
     jobs_->cancelAll();  // the newest model wins; jobs for the old one would change nothing
     const QString title = tr("Import %1").arg(QFileInfo(path).completeBaseName());
     const std::string file = path.toStdString();
-    const int id = jobs_->submit(title, [this, path, calibrationSource, file](const ptq::Progress&) -> JobRunner::Apply {
-        std::shared_ptr<const ptq::LoadedModel> model = ptq::loadModel(file);
+    const int id = jobs_->submit(title, [this, path, calibrationSource, file](const ptq::Progress& progress) -> JobRunner::Apply {
+        std::shared_ptr<const ptq::LoadedModel> model = ptq::openModel({file, {}}, &progress);
         return [this, model, calibrationSource] {
             const auto& summary = model->summary();
             ptq::logger()->info("Loaded {}: {} nodes, {} quantizable layers, {} params, {} MACs", summary.name,
@@ -95,9 +97,14 @@ int SessionController::startSensitivity(const std::string& source) {
     return jobs_->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
         std::optional<ptq::SensitivityCache> cache;
         if (!cacheDir.empty()) cache.emplace(cacheDir);
-        bool fromCache = false;
-        auto table = std::make_shared<const ptq::SensitivityResult>(
-            ptq::computeSensitivity(*model, source, request, cache ? &*cache : nullptr, &progress, &fromCache));
+        ptq::SensitivityJob job;
+        job.calibrationSource = source;
+        job.request = request;
+        ptq::SensitivityReuse reuse;
+        reuse.cache = cache ? &*cache : nullptr;
+        ptq::SensitivityOutcome outcome = ptq::sensitivityFor(*model, job, reuse, &progress);
+        const bool fromCache = outcome.reused;
+        auto table = std::make_shared<const ptq::SensitivityResult>(std::move(outcome.table.result));
         return [this, model, table, fromCache, source] {
             if (model != session_.model) return;  // a newer model came in meanwhile
             // The source becomes the session's only with its table: a bad one changes nothing.

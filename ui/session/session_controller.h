@@ -93,6 +93,9 @@ public:
     void setTuningOptions(const ptq::TuningOptions& options) { tuningOptions_ = options; }
     const ptq::TuningOptions& tuningOptions() const { return tuningOptions_; }
     void setDistillOptions(const ptq::DistillOptions& options) { distillOptions_ = options; }
+    /// The current tuned model (calibrated, with the steps that ran), for exporting what was
+    /// measured; null before the first quantization job. Use it on the job pool only.
+    std::shared_ptr<const ptq::TunedModel> tunedModel() const { return tuned_; }
     /// What was done to the current tuned model; nullptr before the first quantization job.
     const ptq::TunedState* tunedState() const { return tuned_ ? &tunedState_ : nullptr; }
     /// True when the tuned model quantizes the allocation shown now.

@@ -30,7 +30,7 @@ QString SessionController::allocationSpec(ptq::AllocationSpec& spec) const {
         return tr("There is no allocation yet: move a budget slider or click a Pareto point.");
     spec.model = session_.model;
     spec.table = session_.sensitivity;
-    spec.settings = sensitivityRequest_;
+    spec.quantizer = sensitivityRequest_.quantizer;
     spec.choice = session_.allocation.choice;
     spec.calibrationSource = session_.calibrationSource;
     return {};
@@ -142,6 +142,7 @@ int SessionController::runPipeline(const QString& name) {
     const bool advanced = name == QLatin1String("advanced");
     if (!advanced && name != QLatin1String("light"))
         return refuse(tr("Pipeline"), tr("Unknown pipeline \"%1\": choose light or advanced.").arg(name));
+    const ptq::PipelineKind kind = advanced ? ptq::PipelineKind::Advanced : ptq::PipelineKind::Light;
     const QString title = advanced ? tr("Advanced pipeline") : tr("Light pipeline");
     {
         ptq::AllocationSpec probe;
@@ -160,10 +161,7 @@ int SessionController::runPipeline(const QString& name) {
         if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
             feed->begin(title);
-            const std::vector<ptq::TuningStep> steps =
-                advanced ? std::vector<ptq::TuningStep>{ptq::TuningStep::AdaQuantParallel, ptq::TuningStep::BatchNorm,
-                                                        ptq::TuningStep::BiasTuning}
-                         : std::vector<ptq::TuningStep>{ptq::TuningStep::BatchNorm, ptq::TuningStep::BiasCorrection};
+            const std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(kind);
             // Rough shares of the time each part takes on the demo models.
             const double calibEnd = advanced ? 0.05 : 0.15, tuneEnd = advanced ? 0.85 : 0.5;
             std::shared_ptr<ptq::TunedModel> tuned;
@@ -176,8 +174,7 @@ int SessionController::runPipeline(const QString& name) {
                 const double a = calibEnd + (tuneEnd - calibEnd) * double(k) / double(steps.size());
                 const double b = calibEnd + (tuneEnd - calibEnd) * double(k + 1) / double(steps.size());
                 const ptq::ScaledProgress p(&progress, a, b);
-                ptq::applyTuningStep(*tuned, steps[k], options,
-                                     steps[k] == ptq::TuningStep::AdaQuantParallel ? found.get() : nullptr, p.get());
+                ptq::applyTuningStep(*tuned, steps[k], options, ptq::isAdaQuant(steps[k]) ? found.get() : nullptr, p.get());
             }
             const ptq::ScaledProgress p(&progress, tuneEnd, 1.0);
             ptq::MeasuredAllocation measured = ptq::measureTuned(*tuned, evalSource, fp32, p.get());
