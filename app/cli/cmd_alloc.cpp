@@ -64,7 +64,8 @@ AllocationSettings settingsArgs(const Args& a) {
     if (minimise == "size") s.minimise = CostMetric::Size;
     else if (minimise == "bops") s.minimise = CostMetric::Bops;
     else if (minimise == "cost") s.minimise = CostMetric::Target;
-    else throw invalidInput("--minimise takes size, bops or cost (a target's), not '" + minimise + "'.");
+    else throw invalidInput("Unknown cost '" + minimise + "'; --minimise takes size (weight bits), bops (bit "
+                            "operations) or cost (a hardware target's, with --target).");
     if ((s.maxTargetCostRatio || s.minimise == CostMetric::Target) && !s.target)
         throw invalidInput("--max-cost-ratio and --minimise cost count a hardware target's cost: add --target NAME "
                            "(ptq targets lists them).");
@@ -170,7 +171,8 @@ int runPareto(const std::vector<std::string>& argv) {
     const std::string costName = a.value("cost", target ? "target" : "size");
     if (costName == "target" && !target) throw invalidInput("--cost target needs --target NAME (ptq targets lists them).");
     if (costName != "target" && costName != "size" && costName != "bops")
-        throw invalidInput("--cost takes size, bops or target, not '" + costName + "'.");
+        throw invalidInput("Unknown cost '" + costName + "'; --cost takes size (weight bits), bops (bit operations) or "
+                           "target (a hardware target's cost, with --target).");
     request.metric = costName == "target" ? CostMetric::Target : costName == "bops" ? CostMetric::Bops : CostMetric::Size;
     request.reference = CostReference::Fp32;
     const auto t0 = std::chrono::steady_clock::now();

@@ -57,9 +57,9 @@ DistillResult distillData(const Graph& graph, const std::vector<int64_t>& sample
     }
     if (bnCount == 0)
         throw invalidInput("This model has no BatchNorm layer, and data-free quantization needs their running "
-                           "statistics to distil data from: give real calibration data with --calib instead.");
+                           "statistics to distil data from: calibrate on real data instead.");
     if (sampleShape.size() != 3)
-        throw invalidInput("Distillation needs the model's input shape as C,H,W (give --input-shape).");
+        throw invalidInput("Distillation needs the model's input shape (channels, height, width): give it with the model.");
 
     // Only the images learn: the graph's parameters are constants without gradients.
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
@@ -100,7 +100,7 @@ DistillResult distillData(const Graph& graph, const std::vector<int64_t>& sample
         adam.step();
         const double value = total.item<double>();
         if (!std::isfinite(value))
-            throw failed("Distillation diverged (the loss is not finite); try a smaller --lr.");
+            throw failed("Distillation diverged (the loss is not finite); try a smaller learning rate.");
         r.loss.push_back(value);
         if (o.onIteration) o.onIteration(it, o.iterations, value);
         // Reduce-on-plateau, as ZeroQ: after `patience` steps without a new best, lr / 10.

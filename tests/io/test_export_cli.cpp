@@ -26,6 +26,7 @@ class TestExportCli : public QObject {
 private Q_SLOTS:
     void exportThenImportGivesTheSameTop1();
     void csvAndTorchScript();
+    void quantizeWritesTheMeasuredModel();
     void badInput_data();
     void badInput();
 
@@ -46,6 +47,34 @@ void TestExportCli::exportThenImportGivesTheSameTop1() {
     QCOMPARE(json(i)["quant_top1"].toDouble(), exported);
     QCOMPARE(json(i)["recorded_top1"].toDouble(), exported);
     QVERIFY(!json(i)["model_changed"].toBool());
+}
+
+// ptq quantize -o writes the model it measured, tuning included: evaluating the file gives the
+// same correct count on the same images, and a format is taken from the extension.
+void TestExportCli::quantizeWritesTheMeasuredModel() {
+    const QString config = dir_.filePath("measured.json"), encodings = dir_.filePath("measured.encodings");
+    const Run q = ptq({"quantize", demo, "--calib", "fmnist:train:128", "--eval", "fmnist:test:400", "--w", "4", "--a",
+                       "8", "--pipeline", "advanced", "--adaquant-iters", "20", "--bias-iters", "20", "-o", config,
+                       "--json"});
+    QVERIFY2(q.exitCode == 0, qPrintable(q.err));
+    QCOMPARE(json(q)["out_format"].toString(), QString("json"));
+    QCOMPARE(json(q)["pipeline"].toString(), QString("advanced"));
+    const int correct = json(q)["quant_correct"].toInt();
+    QVERIFY(correct > 300);
+    const Run e = ptq({"evaluate", demo, "--config", config, "--eval", "fmnist:test:400", "--json"});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    QCOMPARE(json(e)["quant_correct"].toInt(), correct);
+    QCOMPARE(json(e)["recorded_top1"].toDouble(), json(q)["quant_top1"].toDouble());
+    // The configuration records what ran.
+    QFile f(config);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().contains("\"advanced\""));
+
+    const Run a = ptq({"quantize", demo, "--calib", "fmnist:train:64", "--eval", "fmnist:test:50", "-o", encodings,
+                       "--json"});
+    QVERIFY2(a.exitCode == 0, qPrintable(a.err));
+    QCOMPARE(json(a)["out_format"].toString(), QString("aimet"));
+    QVERIFY(QFileInfo(encodings).size() > 1000);
 }
 
 void TestExportCli::csvAndTorchScript() {
@@ -71,7 +100,16 @@ void TestExportCli::badInput_data() {
     QTest::addColumn<QString>("phrase");
     const QString out = dir_.filePath("x.json");
     QTest::newRow("format") << QStringList{"export", demo, "--calib", "fmnist:train:8", "--format", "onnx", "-o", out}
-                            << "--format json, aimet, torchscript, csv or html";
+                            << "the formats are json, aimet, torchscript, csv and html";
+    QTest::newRow("quantize out without format") << QStringList{"quantize", demo, "--calib", "fmnist:train:8", "--eval",
+                                                                "fmnist:test:8", "-o", dir_.filePath("x.txt")}
+                                                 << "does not say which format";
+    QTest::newRow("quantize format without out") << QStringList{"quantize", demo, "--calib", "fmnist:train:8", "--eval",
+                                                                "fmnist:test:8", "--format", "csv"}
+                                                 << "add -o FILE";
+    QTest::newRow("quantize html") << QStringList{"quantize", demo, "--calib", "fmnist:train:8", "--eval",
+                                                  "fmnist:test:8", "-o", dir_.filePath("r.html")}
+                                   << "ptq export --alloc";
     QTest::newRow("no out") << QStringList{"export", demo, "--calib", "fmnist:train:8", "--format", "json"} << "needs -o OUT";
     QTest::newRow("no calib") << QStringList{"export", demo, "--format", "json", "-o", out} << "needs --calib SRC";
     QTest::newRow("alloc and bits") << QStringList{"export", demo, "--alloc", out, "--w", "4", "--format", "json", "-o", out}
