@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(calibOption)) options.calibrationSource = parser.value(calibOption);
     ptq::ui::MainWindow window(options);
     if (screenshot) window.resize(ptq::ui::MainWindow::defaultSize());
-    if (parser.isSet(evalOption)) window.controller()->setEvaluationSource(parser.value(evalOption));
+    if (parser.isSet(evalOption)) window.controller()->tuning()->setEvaluationSource(parser.value(evalOption));
 
     auto log = ptq::logger();
     log->info("PTQ Studio {} starting: Qt {}, platform {}, {} compute threads", PTQ_VERSION, qVersion(),

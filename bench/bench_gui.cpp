@@ -86,7 +86,7 @@ Figures sweep(ptq::ui::MainWindow& window, const std::string& name, int position
         const int value = ptq::ui::BudgetPanel::kSteps - k * (ptq::ui::BudgetPanel::kSteps / std::max(1, positions / 2));
         bool shown = false, infeasible = false;
         auto c1 = QObject::connect(&window, &ptq::ui::MainWindow::allocationShown, [&] { shown = true; });
-        auto c2 = QObject::connect(window.controller(), &ptq::ui::SessionController::solveInfeasible,
+        auto c2 = QObject::connect(window.controller()->budgetState(), &ptq::ui::BudgetController::solveInfeasible,
                                    [&] { infeasible = true; });
         const int paintsBefore = counter.paints, graphBefore = counter.graphPaints;
         QElapsedTimer clock;
@@ -127,9 +127,9 @@ struct StallFigures {
 StallFigures stallDuringAdaQuant(ptq::ui::MainWindow& window, int iterations) {
     StallFigures f;
     ptq::ui::SessionController* controller = window.controller();
-    ptq::TuningOptions tuning = controller->tuningOptions();
+    ptq::TuningOptions tuning = controller->tuning()->tuningOptions();
     tuning.adaquant.iterations = iterations;
-    controller->setTuningOptions(tuning);
+    controller->tuning()->setTuningOptions(tuning);
     for (QDockWidget* dock : window.docks())
         if (dock->objectName() == QLatin1String("progressDock")) dock->raise();  // its plots redraw live
     const int redrawsBefore = window.progressPlots()->redraws();
@@ -158,7 +158,7 @@ StallFigures stallDuringAdaQuant(ptq::ui::MainWindow& window, int iterations) {
                               [&](int, const QString&, bool good) { done = true; ok = good; });
     QElapsedTimer job;
     job.start();
-    if (controller->runTuningStep(ptq::TuningStep::AdaQuantParallel) < 0) return f;
+    if (controller->tuning()->runTuningStep(ptq::TuningStep::AdaQuantParallel) < 0) return f;
     probe.start();
     drag.start();
     spinUntil([&] { return done; }, 3600000);
@@ -173,15 +173,15 @@ StallFigures stallDuringAdaQuant(ptq::ui::MainWindow& window, int iterations) {
     f.p99StallMs = ptq::percentile(stalls, 0.99);
     f.p50StallMs = ptq::percentile(stalls, 0.5);
     f.redraws = window.progressPlots()->redraws() - redrawsBefore;
-    f.layers = int(controller->tunedState() ? controller->tunedState()->adaquantLayers.size() : 0);
+    f.layers = int(controller->tuning()->tunedState() ? controller->tuning()->tunedState()->adaquantLayers.size() : 0);
 
     // Cancel: a long AdaQuant, cancelled once it has trained for a second.
     tuning.adaquant.iterations = 100000;
-    controller->setTuningOptions(tuning);
+    controller->tuning()->setTuningOptions(tuning);
     done = false;
     c = QObject::connect(controller->jobs(), &ptq::ui::JobRunner::jobFinished, [&] { done = true; });
-    const int id = controller->runTuningStep(ptq::TuningStep::AdaQuantParallel);
-    spinUntil([&] { return !controller->liveFeed()->figures().adaquantLoss.empty(); }, 600000);
+    const int id = controller->tuning()->runTuningStep(ptq::TuningStep::AdaQuantParallel);
+    spinUntil([&] { return !controller->tuning()->liveFeed()->figures().adaquantLoss.empty(); }, 600000);
     spinUntil([] { return false; }, 1000);
     QElapsedTimer ui;
     ui.start();

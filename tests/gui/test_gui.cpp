@@ -76,6 +76,7 @@ private Q_SLOTS:
     void compressionSliderChangesAllocationAndSummary();
     void accuracySliderKeepsWithinBudget();
     void solvesCoalesceToTheNewestBudget();
+    void budgetPanelIsAViewOfTheBudget();
     void bopsBudgetRedrawsTheFrontier();
     void targetSelectorRestrictsTheProgram();
     void infeasibleBudgetKeepsAllocation();
@@ -307,9 +308,35 @@ void TestMainWindow::failedOpenShowsErrorAndKeepsModel() {
              QStringLiteral("failed"));
 }
 
+// The budget lives in the BudgetController: one set from code shows on the panel's sliders and
+// combos, and a slider the user moves becomes the controller's budget (what projects save).
+void TestMainWindow::budgetPanelIsAViewOfTheBudget() {
+    BudgetController* budget = window_->controller()->budgetState();
+    BudgetPanel* panel = window_->budgetPanel();
+    ptq::BudgetRequest wanted = panel->request();
+    wanted.kind = ptq::BudgetKind::Degradation;
+    wanted.maxDegradation = panel->request().maxDegradation * 0.5 + 1e-3;
+    wanted.reference = ptq::CostReference::Int8;
+    QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
+    budget->requestBudget(wanted);
+    QCOMPARE(ptq::CostReference(panel->referenceCombo()->currentData().toInt()), ptq::CostReference::Int8);
+    QCOMPARE(panel->request().kind, ptq::BudgetKind::Degradation);
+    QVERIFY2(std::abs(panel->request().maxDegradation - wanted.maxDegradation) <= 0.01 * wanted.maxDegradation + 1e-6,
+             qPrintable(QString::number(panel->request().maxDegradation)));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle(), kLoadTimeoutMs);
+    // Back to FP32 through the panel: the controller's budget follows.
+    panel->referenceCombo()->setCurrentIndex(panel->referenceCombo()->findData(int(ptq::CostReference::Fp32)));
+    const int position = panel->compressionSlider()->value() == BudgetPanel::kSteps / 2 ? BudgetPanel::kSteps / 3
+                                                                                       : BudgetPanel::kSteps / 2;
+    QVERIFY(moveAndWait(panel->compressionSlider(), position));
+    QCOMPARE(budget->budget().kind, ptq::BudgetKind::Cost);
+    QCOMPARE(budget->budget().reference, ptq::CostReference::Fp32);
+    QVERIFY(std::abs(budget->budget().costRatio - panel->request().costRatio) < 1e-12);
+}
+
 bool TestMainWindow::moveAndWait(QSlider* slider, int value) {
     QSignalSpy shown(window_.get(), &MainWindow::allocationShown);
-    QSignalSpy infeasible(window_->controller(), &SessionController::solveInfeasible);
+    QSignalSpy infeasible(window_->controller()->budgetState(), &BudgetController::solveInfeasible);
     slider->setValue(value);
     return QTest::qWaitFor([&] { return (shown.count() > 0 || infeasible.count() > 0) && window_->controller()->isIdle(); },
                            kLoadTimeoutMs);
@@ -404,16 +431,16 @@ void TestMainWindow::accuracySliderKeepsWithinBudget() {
 void TestMainWindow::solvesCoalesceToTheNewestBudget() {
     SessionController* controller = window_->controller();
     QTRY_VERIFY_WITH_TIMEOUT(controller->isIdle(), kLoadTimeoutMs);
-    const int before = controller->solvesStarted();
+    const int before = controller->budgetState()->solvesStarted();
     ptq::BudgetRequest request = window_->budgetPanel()->request();
     request.kind = ptq::BudgetKind::Cost;
     // Twenty requests while the first solve runs: one solve now, then only the newest.
     for (int i = 0; i < 20; ++i) {
         request.costRatio = 0.07 + 0.005 * i;
-        controller->requestBudget(request);
+        controller->budgetState()->requestBudget(request);
     }
     QTRY_VERIFY_WITH_TIMEOUT(controller->isIdle(), kLoadTimeoutMs);
-    QCOMPARE(controller->solvesStarted() - before, 2);
+    QCOMPARE(controller->budgetState()->solvesStarted() - before, 2);
     const ptq::BudgetAllocation expected = controller->session().problem->solve([&] {
         ptq::BudgetRequest r = request;
         r.pins = controller->session().pins;
@@ -429,7 +456,7 @@ void TestMainWindow::bopsBudgetRedrawsTheFrontier() {
     QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle() &&
                                  pareto->plot()->xAxis->label().startsWith(QStringLiteral("BOPs")),
                              kLoadTimeoutMs);
-    QVERIFY(pareto->pointCount() > 1 && pareto->pointCount() <= SessionController::kMaxFrontierPoints);
+    QVERIFY(pareto->pointCount() > 1 && pareto->pointCount() <= BudgetController::kMaxFrontierPoints);
     QCOMPARE(budget->request().metric, ptq::CostMetric::Bops);
     const ptq::Session& s = window_->controller()->session();
     QVERIFY(s.allocation.bops <= budget->request().costRatio *
@@ -453,10 +480,10 @@ void TestMainWindow::infeasibleBudgetKeepsAllocation() {
             if (problem.layerCost(ptq::CostMetric::Size, l, o) > problem.layerCost(ptq::CostMetric::Size, l, costly)) costly = o;
         pins[l] = costly;
     }
-    window_->controller()->setPins(pins);
+    window_->controller()->budgetState()->setPins(pins);
     QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle(), kLoadTimeoutMs);
     const ptq::BudgetAllocation pinned = window_->controller()->session().allocation;
-    QSignalSpy infeasible(window_->controller(), &SessionController::solveInfeasible);
+    QSignalSpy infeasible(window_->controller()->budgetState(), &BudgetController::solveInfeasible);
     QVERIFY(moveAndWait(budget->compressionSlider(), 0));
     QCOMPARE(infeasible.count(), 1);
     QVERIFY(budget->messageLabel()->isVisible());
@@ -465,7 +492,7 @@ void TestMainWindow::infeasibleBudgetKeepsAllocation() {
     const QModelIndex status = window_->budgetModel()->index(window_->budgetModel()->rowOfKey(QStringLiteral("status")),
                                                              BudgetModel::ValueColumn);
     QCOMPARE(status.data().toString(), QStringLiteral("infeasible"));
-    window_->controller()->setPins({});
+    window_->controller()->budgetState()->setPins({});
     QVERIFY(moveAndWait(budget->compressionSlider(), BudgetPanel::kSteps));
     QVERIFY(!budget->messageLabel()->isVisible());
     QCOMPARE(window_->controller()->session().allocation.choice, before.choice);

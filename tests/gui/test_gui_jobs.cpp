@@ -91,12 +91,12 @@ void TestJobs::initTestCase() {
     QSignalSpy ready(window_.get(), &MainWindow::initialJobsFinished);
     window_->openModel(demo);
     QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kJobTimeoutMs);
-    controller()->setEvaluationSource(kEvaluation);
+    controller()->tuning()->setEvaluationSource(kEvaluation);
     ptq::TuningOptions tuning;
     tuning.adaquant.iterations = 30;
     tuning.adaquant.batchSize = 32;
     tuning.biasTuning.iterations = 20;
-    controller()->setTuningOptions(tuning);
+    controller()->tuning()->setTuningOptions(tuning);
 }
 
 std::pair<bool, bool> TestJobs::waitFor(int id) {
@@ -113,7 +113,7 @@ std::pair<bool, bool> TestJobs::waitFor(int id) {
 
 double TestJobs::evaluateTop1() {
     const size_t before = controller()->session().measured.size();
-    const int id = controller()->evaluateAllocation();
+    const int id = controller()->tuning()->evaluateAllocation();
     if (id <= 0 || !waitFor(id).first || controller()->session().measured.size() != before + 1) return -1;
     return controller()->session().measured.back().top1;
 }
@@ -121,7 +121,7 @@ double TestJobs::evaluateTop1() {
 void TestJobs::evaluateAddsMeasuredPoint() {
     ParetoPlot* pareto = window_->plotsPanel()->paretoPlot();
     QCOMPARE(pareto->measuredCount(), 0);
-    QSignalSpy measured(controller(), &SessionController::measuredChanged);
+    QSignalSpy measured(controller()->tuning(), &TuningJobs::measuredChanged);
     const double top1 = evaluateTop1();
     QVERIFY2(top1 > 50.0, qPrintable(QString::number(top1)));
     QVERIFY(measured.count() >= 1);
@@ -134,19 +134,19 @@ void TestJobs::evaluateAddsMeasuredPoint() {
     // Beside the predicted frontier, in its own style.
     QCOMPARE(pareto->measuredCount(), 1);
     // Evaluating created the allocation's tuned model (ranges only).
-    QVERIFY(controller()->tunedState());
-    QVERIFY(controller()->tunedState()->steps.empty());  // calibrated, no step yet
+    QVERIFY(controller()->tuning()->tunedState());
+    QVERIFY(controller()->tuning()->tunedState()->steps.empty());  // calibrated, no step yet
 }
 
 void TestJobs::adaQuantTunesWithLivePlots() {
     ProgressPlots* plots = window_->progressPlots();
     const int redrawsBefore = plots->redraws();
-    QSignalSpy adaquant(controller(), &SessionController::adaquantChanged);
-    const int id = controller()->runTuningStep(ptq::TuningStep::AdaQuantParallel);
+    QSignalSpy adaquant(controller()->tuning(), &TuningJobs::adaquantChanged);
+    const int id = controller()->tuning()->runTuningStep(ptq::TuningStep::AdaQuantParallel);
     QVERIFY(id > 0);
     QCOMPARE(waitFor(id), std::make_pair(true, false));
     QCOMPARE(adaquant.count(), 1);
-    const ptq::TunedState* state = controller()->tunedState();
+    const ptq::TunedState* state = controller()->tuning()->tunedState();
     QVERIFY(state);
     QCOMPARE(state->steps, (std::vector<ptq::TuningStep>{ptq::TuningStep::AdaQuantParallel}));
     const size_t layers = controller()->session().sensitivity->layers.size();
@@ -170,16 +170,16 @@ void TestJobs::cancelLeavesSessionUnchanged() {
     const auto tableBefore = s.sensitivity;
     const std::vector<int> choiceBefore = s.allocation.choice;
     const size_t measuredBefore = s.measured.size();
-    const std::vector<ptq::TuningStep> stepsBefore = controller()->tunedState()->steps;
+    const std::vector<ptq::TuningStep> stepsBefore = controller()->tuning()->tunedState()->steps;
 
     // Long enough that it is surely still running when the cancel comes.
-    ptq::TuningOptions slow = controller()->tuningOptions();
+    ptq::TuningOptions slow = controller()->tuning()->tuningOptions();
     slow.adaquant.iterations = 100000;
-    controller()->setTuningOptions(slow);
-    const int id = controller()->runTuningStep(ptq::TuningStep::AdaQuantSequential);
+    controller()->tuning()->setTuningOptions(slow);
+    const int id = controller()->tuning()->runTuningStep(ptq::TuningStep::AdaQuantSequential);
     QVERIFY(id > 0);
     // Cancel once it is training (the feed has loss figures), not while it starts.
-    QVERIFY(QTest::qWaitFor([&] { return !controller()->liveFeed()->figures().adaquantLoss.empty(); }, kJobTimeoutMs));
+    QVERIFY(QTest::qWaitFor([&] { return !controller()->tuning()->liveFeed()->figures().adaquantLoss.empty(); }, kJobTimeoutMs));
     QCOMPARE(controller()->jobs()->runningId(), id);
     QVERIFY(window_->jobModel()->rowCount() > 0);
     controller()->jobs()->cancel(id);
@@ -190,12 +190,12 @@ void TestJobs::cancelLeavesSessionUnchanged() {
 
     ptq::TuningOptions fast = slow;
     fast.adaquant.iterations = 30;
-    controller()->setTuningOptions(fast);
+    controller()->tuning()->setTuningOptions(fast);
     QCOMPARE(s.adaquant, adaquantBefore);
     QCOMPARE(s.sensitivity, tableBefore);
     QCOMPARE(s.allocation.choice, choiceBefore);
     QCOMPARE(s.measured.size(), measuredBefore);
-    QCOMPARE(controller()->tunedState()->steps, stepsBefore);
+    QCOMPARE(controller()->tuning()->tunedState()->steps, stepsBefore);
     // The tuned model itself is as it was: the same top-1 on the same images.
     QCOMPARE(evaluateTop1(), top1Before);
     // The job list says so.
@@ -209,9 +209,9 @@ void TestJobs::cancelLeavesSessionUnchanged() {
 
 void TestJobs::queuedJobsRunInOrderAndCancelWhileQueued() {
     QSignalSpy started(controller()->jobs(), &JobRunner::jobStarted);
-    const int first = controller()->runTuningStep(ptq::TuningStep::BatchNorm);
-    const int second = controller()->evaluateAllocation();
-    const int third = controller()->runTuningStep(ptq::TuningStep::BiasTuning);
+    const int first = controller()->tuning()->runTuningStep(ptq::TuningStep::BatchNorm);
+    const int second = controller()->tuning()->evaluateAllocation();
+    const int third = controller()->tuning()->runTuningStep(ptq::TuningStep::BiasTuning);
     QVERIFY(first > 0 && second > first && third > second);
     QCOMPARE(controller()->jobs()->queuedCount() + (controller()->jobs()->runningId() >= 0 ? 1 : 0), 3);
     controller()->jobs()->cancel(third);  // still queued: it never starts
@@ -224,7 +224,7 @@ void TestJobs::queuedJobsRunInOrderAndCancelWhileQueued() {
     QVERIFY(order.indexOf(first) >= 0 && order.indexOf(first) < order.indexOf(second));
     QVERIFY(!order.contains(third));
     // The evaluation measured the model BN tuning left (it ran first).
-    QCOMPARE(controller()->tunedState()->steps.back(), ptq::TuningStep::BatchNorm);
+    QCOMPARE(controller()->tuning()->tunedState()->steps.back(), ptq::TuningStep::BatchNorm);
     // (the cancelled sequential AdaQuant left no trace in the steps)
     QCOMPARE(controller()->session().measured.back().pipeline, std::string("adaquant-parallel+bn-tuning"));
 }
@@ -238,7 +238,7 @@ void TestJobs::failingJobShowsErrorAndChangesNothing() {
     const std::vector<int> choiceBefore = s.allocation.choice;
     const auto adaquantBefore = s.adaquant;
     const size_t measuredBefore = s.measured.size();
-    const std::vector<ptq::TuningStep> stepsBefore = controller()->tunedState()->steps;
+    const std::vector<ptq::TuningStep> stepsBefore = controller()->tuning()->tunedState()->steps;
 
     const int before = finished_->count();
     controller()->setCalibrationSource(QStringLiteral("npy:") + bad);
@@ -260,22 +260,22 @@ void TestJobs::failingJobShowsErrorAndChangesNothing() {
     QCOMPARE(s.allocation.choice, choiceBefore);
     QCOMPARE(s.adaquant, adaquantBefore);
     QCOMPARE(s.measured.size(), measuredBefore);
-    QCOMPARE(controller()->tunedState()->steps, stepsBefore);
+    QCOMPARE(controller()->tuning()->tunedState()->steps, stepsBefore);
 }
 
 void TestJobs::lightPipelineMeasures() {
     const size_t before = controller()->session().measured.size();
-    const int id = controller()->runPipeline(QStringLiteral("light"));
+    const int id = controller()->tuning()->runPipeline(QStringLiteral("light"));
     QVERIFY(id > 0);
     QCOMPARE(waitFor(id), std::make_pair(true, false));
     QCOMPARE(controller()->session().measured.size(), before + 1);
     const ptq::MeasuredAllocation& m = controller()->session().measured.back();
     QCOMPARE(m.pipeline, std::string("light"));
     QVERIFY(m.top1 > 50.0);
-    QCOMPARE(controller()->tunedState()->steps,
+    QCOMPARE(controller()->tuning()->tunedState()->steps,
              ptq::pipelineSteps(ptq::PipelineKind::Light));
     QCOMPARE(window_->plotsPanel()->paretoPlot()->measuredCount(), int(before + 1));
-    QVERIFY(controller()->runPipeline(QStringLiteral("heavy")) < 0);  // refused with a sentence
+    QVERIFY(controller()->tuning()->runPipeline(QStringLiteral("heavy")) < 0);  // refused with a sentence
 }
 
 void TestJobs::cleanupTestCase() {

@@ -109,15 +109,15 @@ void TestProjectGui::saveThenOpenGivesTheSameSession() {
     SessionController* c = window_->controller();
     ProjectManager* pm = window_->projectManager();
     // A pin, then a frontier point adopted as it is (not what the budget's solve would give).
-    c->setPin(1, 0);
+    c->budgetState()->setPin(1, 0);
     QVERIFY(waitIdle(window_.get()));
-    const auto frontier = c->session().problem->pareto(c->budget());
+    const auto frontier = c->session().problem->pareto(c->budgetState()->budget());
     QVERIFY(frontier.size() > 3);
-    c->adoptChoice(frontier[frontier.size() / 3].choice);
+    c->budgetState()->adoptChoice(frontier[frontier.size() / 3].choice);
     QVERIFY(pm->isDirty());
     savedChoice_ = c->session().allocation.choice;
     savedPins_ = c->session().pins;
-    const ptq::BudgetRequest budget = c->budget();
+    const ptq::BudgetRequest budget = c->budgetState()->budget();
     const auto table = c->session().sensitivity;
     saved_ = dir_.filePath("demo.ptqproj");
     QSignalSpy savedSpy(pm, &ProjectManager::projectSaved);
@@ -127,7 +127,7 @@ void TestProjectGui::saveThenOpenGivesTheSameSession() {
     QCOMPARE(pm->projectPath(), saved_);
 
     // Change the session, then open the project again.
-    c->setPins({});
+    c->budgetState()->setPins({});
     QVERIFY(waitIdle(window_.get()));
     QVERIFY(c->session().pins.empty());
     QSignalSpy opened(pm, &ProjectManager::projectOpened);
@@ -141,8 +141,8 @@ void TestProjectGui::saveThenOpenGivesTheSameSession() {
     for (size_t i = 0; i < table->layers.size(); ++i)
         for (size_t k = 0; k < table->options.size(); ++k)
             QCOMPARE(s.sensitivity->cells[i][k].deltaLoss, table->cells[i][k].deltaLoss);
-    QCOMPARE(c->budget().costRatio, budget.costRatio);
-    QCOMPARE(int(c->budget().metric), int(budget.metric));
+    QCOMPARE(c->budgetState()->budget().costRatio, budget.costRatio);
+    QCOMPARE(int(c->budgetState()->budget().metric), int(budget.metric));
     QVERIFY(!pm->isDirty());
     QCOMPARE(window_->modelName(), QStringLiteral("resnet20_fmnist"));
 }
@@ -214,7 +214,7 @@ void TestProjectGui::autosaveIsOfferedAndRestores() {
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, kTimeoutMs);
     QVERIFY(waitIdle(window_.get()));
     // Unsaved work: other pins, then an autosave (as the timer would), then a "crash".
-    c->setPins({{0, 1}, {3, 2}});
+    c->budgetState()->setPins({{0, 1}, {3, 2}});
     QVERIFY(waitIdle(window_.get()));
     const auto autosavedPins = c->session().pins;
     const auto autosavedChoice = c->session().allocation.choice;

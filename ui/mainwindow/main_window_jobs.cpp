@@ -42,35 +42,35 @@ void MainWindow::createJobActions() {
         a->setObjectName(name);
         return a;
     };
-    add(tr("&Calibrate ranges"), QStringLiteral("actionCalibrate"), [this] { controller_->calibrateRanges(); });
+    add(tr("&Calibrate ranges"), QStringLiteral("actionCalibrate"), [this] { controller_->tuning()->calibrateRanges(); });
     add(tr("Measure &sensitivity"), QStringLiteral("actionSensitivity"), [this] { controller_->measureSensitivity(); });
     quantizeMenu_->addSeparator();
     QAction* adaquant = add(tr("&AdaQuant (parallel)"), QStringLiteral("actionAdaQuantParallel"),
-                            [this, live] { live(controller_->runTuningStep(ptq::TuningStep::AdaQuantParallel)); });
+                            [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::AdaQuantParallel)); });
     add(tr("AdaQuant (se&quential)"), QStringLiteral("actionAdaQuantSequential"),
-        [this, live] { live(controller_->runTuningStep(ptq::TuningStep::AdaQuantSequential)); });
+        [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::AdaQuantSequential)); });
     add(tr("&BN tuning"), QStringLiteral("actionBnTuning"),
-        [this, live] { live(controller_->runTuningStep(ptq::TuningStep::BatchNorm)); });
+        [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::BatchNorm)); });
     add(tr("Bias c&orrection"), QStringLiteral("actionBiasCorrection"),
-        [this] { controller_->runTuningStep(ptq::TuningStep::BiasCorrection); });
+        [this] { controller_->tuning()->runTuningStep(ptq::TuningStep::BiasCorrection); });
     add(tr("Bias &tuning"), QStringLiteral("actionBiasTuning"),
-        [this, live] { live(controller_->runTuningStep(ptq::TuningStep::BiasTuning)); });
+        [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::BiasTuning)); });
     quantizeMenu_->addSeparator();
     add(tr("&Distil calibration data…"), QStringLiteral("actionDistill"), [this, live] {
         bool ok = false;
         const int count = QInputDialog::getInt(this, tr("Distil calibration data"),
                                                tr("Images to distil from the model's BatchNorm statistics:"), 32, 1,
                                                1024, 1, &ok);
-        if (ok) live(controller_->distillCalibration(count));
+        if (ok) live(controller_->tuning()->distillCalibration(count));
     });
     QAction* evaluate = add(tr("&Evaluate allocation"), QStringLiteral("actionEvaluate"),
-                            [this] { controller_->evaluateAllocation(); });
+                            [this] { controller_->tuning()->evaluateAllocation(); });
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     quantizeMenu_->addSeparator();
     QAction* light = add(tr("&Light pipeline"), QStringLiteral("actionLightPipeline"),
-                         [this, live] { live(controller_->runPipeline(QStringLiteral("light"))); });
+                         [this, live] { live(controller_->tuning()->runPipeline(QStringLiteral("light"))); });
     QAction* advanced = add(tr("Ad&vanced pipeline"), QStringLiteral("actionAdvancedPipeline"),
-                            [this, live] { live(controller_->runPipeline(QStringLiteral("advanced"))); });
+                            [this, live] { live(controller_->tuning()->runPipeline(QStringLiteral("advanced"))); });
     quantizeMenu_->addSeparator();
     add(tr("E&valuation data…"), QStringLiteral("actionEvaluationData"), [this] { chooseEvaluationData(); });
 
@@ -89,7 +89,7 @@ void MainWindow::chooseEvaluationData() {
     const QString source = QInputDialog::getText(
         this, tr("Evaluation data"),
         tr("Labelled data to measure allocations on (for example fmnist:test or fmnist:test:2000):"),
-        QLineEdit::Normal, controller_->evaluationSource(), &ok);
+        QLineEdit::Normal, controller_->tuning()->evaluationSource(), &ok);
     if (!ok || source.trimmed().isEmpty()) return;
     try {
         ptq::parseDataSource(source.trimmed().toStdString());
@@ -97,7 +97,7 @@ void MainWindow::chooseEvaluationData() {
         reportError(tr("Evaluation data"), QString::fromStdString(e.what()));
         return;  // the previous source stays
     }
-    controller_->setEvaluationSource(source.trimmed());
+    controller_->tuning()->setEvaluationSource(source.trimmed());
 }
 
 void MainWindow::connectJobs() {
@@ -111,11 +111,13 @@ void MainWindow::connectJobs() {
             });
     connect(jobsPanel_, &JobsPanel::cancelRequested, jobs, &JobRunner::cancel);
     connect(jobsPanel_, &JobsPanel::cancelAllRequested, jobs, &JobRunner::cancelAll);
-    connect(controller_, &SessionController::jobRefused, this, [this](const QString& title, const QString& message) {
+    const auto refused = [this](const QString& title, const QString& message) {
         reportError(tr("Cannot run %1").arg(title), message);
-    });
-    connect(controller_, &SessionController::measuredChanged, this, &MainWindow::refreshMeasured);
-    progressPlots_->setFeed(controller_->liveFeed());
+    };
+    connect(controller_, &SessionController::jobRefused, this, refused);
+    connect(controller_->tuning(), &TuningJobs::jobRefused, this, refused);
+    connect(controller_->tuning(), &TuningJobs::measuredChanged, this, &MainWindow::refreshMeasured);
+    progressPlots_->setFeed(controller_->tuning()->liveFeed());
 }
 
 void MainWindow::onJobQueued(int id, const QString& title) {

@@ -35,9 +35,9 @@ void MainWindow::connectSession() {
                 Q_EMIT modelLoadFailed(message, invalidInput);
             });
     connect(controller_, &SessionController::sensitivityReady, this, &MainWindow::onSensitivityReady);
-    connect(controller_, &SessionController::allocationChanged, this, &MainWindow::onAllocationChanged);
-    connect(controller_, &SessionController::solveInfeasible, this, &MainWindow::onSolveInfeasible);
-    connect(controller_, &SessionController::pinsChanged, this, [this] {
+    connect(controller_->budgetState(), &BudgetController::allocationChanged, this, &MainWindow::onAllocationChanged);
+    connect(controller_->budgetState(), &BudgetController::solveInfeasible, this, &MainWindow::onSolveInfeasible);
+    connect(controller_->budgetState(), &BudgetController::pinsChanged, this, [this] {
         layerModel_->setAllocation(controller_->session().allocation.choice, controller_->session().pins);
         refreshFrontier();
     });
@@ -47,20 +47,22 @@ void MainWindow::connectSession() {
             Q_EMIT initialJobsFinished();
         }
     });
-    connect(budgetPanel_, &BudgetPanel::budgetChanged, controller_, &SessionController::requestBudget);
+    connect(budgetPanel_, &BudgetPanel::budgetChanged, controller_->budgetState(), &BudgetController::requestBudget);
+    // The panel is a view of the budget: a budget set elsewhere (a project, a script) shows there.
+    connect(controller_->budgetState(), &BudgetController::budgetChanged, budgetPanel_, &BudgetPanel::showBudget);
     connect(budgetPanel_, &BudgetPanel::costMetricChanged, this, [this] {
         refreshFrontier();
-        controller_->requestBudget(budgetPanel_->request());
+        controller_->budgetState()->requestBudget(budgetPanel_->request());
     });
     connect(budgetPanel_, &BudgetPanel::targetChanged, this, [this] {
         applyTarget();
         refreshFrontier();
-        controller_->requestBudget(budgetPanel_->request());
+        controller_->budgetState()->requestBudget(budgetPanel_->request());
     });
     connect(layerModel_, &LayerTableModel::optionChosen, this, &MainWindow::pinLayer);
     connect(layerModel_, &LayerTableModel::unpinRequested, this, &MainWindow::unpinLayer);
     connect(plotsPanel_->paretoPlot(), &ParetoPlot::pointClicked, this, &MainWindow::onParetoPointClicked);
-    connect(controller_, &SessionController::frontierReady, this,
+    connect(controller_->budgetState(), &BudgetController::frontierReady, this,
             [this](const std::vector<ptq::BudgetPoint>& points, ptq::CostMetric metric, ptq::CostReference reference) {
                 frontier_ = points;
                 plotsPanel_->paretoPlot()->setFrontier(frontier_, metric, reference);
@@ -130,7 +132,7 @@ void MainWindow::onSensitivityReady(bool fromCache) {
     if (options_.initialSizeRatio && !initialDone_) {
         budgetPanel_->setCostRatio(*options_.initialSizeRatio);
     } else {
-        controller_->requestBudget(budgetPanel_->request());
+        controller_->budgetState()->requestBudget(budgetPanel_->request());
     }
 }
 
@@ -143,7 +145,7 @@ void MainWindow::refreshFrontier() {
     // impossible is shown as such instead of vanishing from the range.
     const auto limits = s.problem->limits(request.metric, request.reference);
     budgetPanel_->setLimits(limits.maxDegradation, limits.minRatio, limits.maxRatio);
-    controller_->requestFrontier(request);  // off the UI thread; frontierReady plots it
+    controller_->budgetState()->requestFrontier(request);  // off the UI thread; frontierReady plots it
 }
 
 void MainWindow::onAllocationChanged() {
@@ -169,7 +171,7 @@ void MainWindow::onSolveInfeasible(const QString& status) {
 
 void MainWindow::onParetoPointClicked(int index) {
     if (index < 0 || index >= int(frontier_.size())) return;
-    controller_->adoptChoice(frontier_[size_t(index)].choice);
+    controller_->budgetState()->adoptChoice(frontier_[size_t(index)].choice);
 }
 
 void MainWindow::pinLayer(int layer, int option) {

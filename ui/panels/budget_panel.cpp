@@ -1,5 +1,7 @@
 #include "ui/panels/budget_panel.h"
 
+#include <QtCore/QSignalBlocker>
+
 #include "ui/models/budget_model.h"
 
 #include <QtWidgets/QComboBox>
@@ -159,6 +161,17 @@ void BudgetPanel::setMaxDegradation(double degradation) {
     kind_ = ptq::BudgetKind::Degradation;
     if (accuracy_->value() == std::clamp(position, 0, kSteps)) emitBudget();
     accuracy_->setValue(std::clamp(position, 0, kSteps));
+}
+
+void BudgetPanel::showBudget(const ptq::BudgetRequest& budget) {
+    const QSignalBlocker blockPanel(this), blockMetric(metric_), blockReference(reference_);
+    const QSignalBlocker blockAccuracy(accuracy_), blockCompression(compression_);
+    if (const int m = metric_->findData(int(budget.metric)); m >= 0) metric_->setCurrentIndex(m);
+    if (const int r = reference_->findData(int(budget.reference)); r >= 0) reference_->setCurrentIndex(r);
+    compression_->setValue(std::clamp(int(std::lround((budget.costRatio - minRatio_) / (maxRatio_ - minRatio_) * kSteps)), 0, kSteps));
+    accuracy_->setValue(std::clamp(int(std::lround(std::sqrt(std::max(0.0, budget.maxDegradation) / maxDegradation_) * kSteps)), 0, kSteps));
+    kind_ = budget.kind;
+    updateLabels();
 }
 
 void BudgetPanel::emitBudget() {

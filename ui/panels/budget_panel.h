@@ -2,8 +2,9 @@
 /// @file
 /// The Budget dock: an accuracy budget slider (allowed predicted degradation) and a compression
 /// budget slider (size or BOPs as a fraction of FP32 or INT8), an inline message for an
-/// infeasible budget, and the figures of the current allocation (a BudgetModel). Moving a
-/// slider emits budgetChanged at once; coalescing the solves is the session controller's job.
+/// infeasible budget, and the figures of the current allocation (a BudgetModel). A view of the
+/// BudgetController, which holds the budget: moving a slider emits budgetChanged at once (the
+/// controller coalesces the solves), and showBudget() draws the controller's budget.
 
 #include "core/workflow/budget.h"
 
@@ -37,6 +38,9 @@ public:
     void setCostRatio(double ratio);
     /// Sets the accuracy slider to @p degradation and emits budgetChanged.
     void setMaxDegradation(double degradation);
+    /// Shows @p budget (the budget controller's) without emitting: metric, reference, which
+    /// slider is the active budget, and both sliders within the current limits.
+    void showBudget(const ptq::BudgetRequest& budget);
 
     QSlider* accuracySlider() const { return accuracy_; }
     QSlider* compressionSlider() const { return compression_; }

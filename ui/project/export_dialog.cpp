@@ -45,7 +45,7 @@ ExportDialog::ExportDialog(MainWindow* window, SessionController* controller)
     format_->addItem(tr("Quantized TorchScript"), int(ptq::ExportFormat::TorchScript));
     // The tuned model the user measured comes first when it is this allocation's: exporting it
     // writes what was measured, not a fresh run.
-    if (const ptq::TunedState* tuned = controller_->tunedState(); tuned && controller_->tunedMatchesAllocation())
+    if (const ptq::TunedState* tuned = controller_->tuning()->tunedState(); tuned && controller_->tuning()->tunedMatchesAllocation())
         pipeline_->addItem(tr("as measured: the session's tuned model (%1)")
                                .arg(QString::fromStdString(ptq::pipelineName(tuned->steps))),
                            kTuned);
@@ -108,7 +108,7 @@ bool ExportDialog::startExport() {
     if (format == kHtml) {
         try {
             ptq::writeHtmlReport(out.toStdString(),
-                                 ptq::reportFromSession(s, controller_->budget(), controller_->sensitivityRequest()));
+                                 ptq::reportFromSession(s, controller_->budgetState()->budget(), controller_->sensitivityRequest()));
         } catch (const ptq::Error& e) {
             return fail(QString::fromStdString(e.what()));
         }
@@ -127,8 +127,8 @@ bool ExportDialog::startExport() {
         destination.provenance.predictedTop1 = s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss);
     std::function<std::string(const ptq::Progress&)> work;
     if (pipeline_->currentData().toString() == kTuned) {
-        const std::shared_ptr<const ptq::TunedModel> tuned = controller_->tunedModel();
-        if (!tuned || !controller_->tunedMatchesAllocation())
+        const std::shared_ptr<const ptq::TunedModel> tuned = controller_->tuning()->tunedModel();
+        if (!tuned || !controller_->tuning()->tunedMatchesAllocation())
             return fail(tr("The tuned model no longer matches the allocation: choose a pipeline to run."));
         work = [tuned, destination](const ptq::Progress&) { return ptq::exportTuned(*tuned, destination); };
     } else {
@@ -139,7 +139,7 @@ bool ExportDialog::startExport() {
             request.layers[s.sensitivity->layers[i].name] = s.sensitivity->options[size_t(s.allocation.choice[i])];
         request.quantizer = controller_->sensitivityRequest().quantizer;
         request.steps = ptq::pipelineSteps(ptq::pipelineKindFromString(pipeline_->currentData().toString().toStdString()));
-        request.tuning = controller_->tuningOptions();
+        request.tuning = controller_->tuning()->tuningOptions();
         request.predictedTop1 = destination.provenance.predictedTop1;
         request.out = destination;
         work = [request](const ptq::Progress& progress) { return ptq::exportAllocation(request, &progress); };

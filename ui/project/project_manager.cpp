@@ -35,9 +35,9 @@ ProjectManager::ProjectManager(MainWindow* window, SessionController* controller
     // Screenshots and tests (no persistence) leave no autosave behind unless they ask for one.
     setAutosaveInterval(persistRecent_ ? 60 * 1000 : 0);
     // Anything the user changes in the session is unsaved work.
-    for (auto signal : {&SessionController::modelLoaded, &SessionController::allocationChanged,
-                        &SessionController::pinsChanged})
-        connect(controller_, signal, this, &ProjectManager::markDirty);
+    connect(controller_, &SessionController::modelLoaded, this, &ProjectManager::markDirty);
+    for (auto signal : {&BudgetController::allocationChanged, &BudgetController::pinsChanged})
+        connect(controller_->budgetState(), signal, this, &ProjectManager::markDirty);
     connect(controller_, &SessionController::sensitivityReady, this, &ProjectManager::markDirty);
 
     recoveryChooser_ = [this](const QString& autosave) {
@@ -105,7 +105,7 @@ void ProjectManager::markDirty() {
 }
 
 ptq::Project ProjectManager::currentProject() const {
-    return projectFromSession(controller_->session(), controller_->sensitivityRequest(), controller_->budget());
+    return projectFromSession(controller_->session(), controller_->sensitivityRequest(), controller_->budgetState()->budget());
 }
 
 bool ProjectManager::saveProject(const QString& path) {
@@ -232,27 +232,16 @@ void ProjectManager::install(const ptq::Project& project, std::shared_ptr<const 
     }
     installing_ = true;
     controller_->restoreSession(std::move(session), project.sensitivityRequest, project.budget);
-    // The budget dock shows the project's budget; its signals are held so the restored
-    // allocation is not re-solved away (it may be a Pareto point the user adopted).
+    // The budget dock shows the restored budget (the controller's) within the table's limits,
+    // without a new solve: the restored allocation may be a Pareto point the user adopted.
     BudgetPanel* panel = window_->budgetPanel();
-    {
-        const QSignalBlocker block(panel);
-        panel->metricCombo()->setCurrentIndex(panel->metricCombo()->findData(int(project.budget.metric)));
-        panel->referenceCombo()->setCurrentIndex(panel->referenceCombo()->findData(int(project.budget.reference)));
-        if (const auto& problem = controller_->session().problem) {
-            const auto limits = problem->limits(project.budget.metric, project.budget.reference);
-            panel->setLimits(limits.maxDegradation, limits.minRatio, limits.maxRatio);
-        }
-        if (project.budget.kind == ptq::BudgetKind::Cost) {
-            panel->setMaxDegradation(project.budget.maxDegradation);
-            panel->setCostRatio(project.budget.costRatio);
-        } else {
-            panel->setCostRatio(project.budget.costRatio);
-            panel->setMaxDegradation(project.budget.maxDegradation);
-        }
+    if (const auto& problem = controller_->session().problem) {
+        const auto limits = problem->limits(project.budget.metric, project.budget.reference);
+        panel->setLimits(limits.maxDegradation, limits.minRatio, limits.maxRatio);
     }
+    panel->showBudget(controller_->budgetState()->budget());
     ptq::BudgetRequest frontier = project.budget;
-    controller_->requestFrontier(frontier);
+    controller_->budgetState()->requestFrontier(frontier);
     installing_ = false;
     projectPath_ = projectPath;
     dirty_ = recovered;

@@ -6,35 +6,26 @@
 #include "core/util/error.h"
 #include "core/util/log.h"
 
-#include <QtConcurrent/QtConcurrentRun>
-#include <QtCore/QElapsedTimer>
 #include <QtCore/QFileInfo>
-#include <QtCore/QFutureWatcher>
-#include <QtCore/QPointer>
 
-#include <atomic>
-#include <mutex>
+#include <optional>
 
 namespace ptq::ui {
 
-SessionController::SessionController(QObject* parent) : QObject(parent), jobs_(new JobRunner(this)) {
-    solvePool_.setMaxThreadCount(1);
-    solvePool_.setObjectName(QStringLiteral("SessionSolves"));
-    frontierPool_.setMaxThreadCount(1);
-    frontierPool_.setObjectName(QStringLiteral("SessionFrontiers"));
+SessionController::SessionController(QObject* parent)
+    : QObject(parent), jobs_(new JobRunner(this)), budget_(new BudgetController(&session_, this)),
+      tuning_(new TuningJobs(&session_, this)) {
     cacheDirectory_ = QString::fromStdString(ptq::SensitivityCache::defaultDirectory());
     session_.evaluationSource = "fmnist:test";
-    // A cancel waits for the batch in flight: smaller model runs while AdaQuant caches layer
-    // inputs keep it short, at a small cost in caching speed.
-    tuningOptions_.adaquant.runBatchSize = 64;
     connectRunner();
+    connect(budget_, &BudgetController::becameIdle, this, &SessionController::checkIdle);
 }
 
 SessionController::~SessionController() {
     delete jobs_;  // cancels and waits for the running job before the session goes
     jobs_ = nullptr;
-    solvePool_.waitForDone();
-    frontierPool_.waitForDone();
+    delete budget_;  // waits for its solves
+    budget_ = nullptr;
 }
 
 void SessionController::connectRunner() {
@@ -63,13 +54,10 @@ void SessionController::openModel(const QString& path, const QString& calibratio
             session_.setSensitivity(nullptr);
             session_.measured.clear();
             session_.adaquant.reset();
-            tuned_.reset();
-            tunedState_ = {};
-            fp32_.clear();
+            tuning_->forgetModel();
             Q_EMIT modelLoaded();
-            Q_EMIT allocationChanged();
-            Q_EMIT tunedChanged();
-            Q_EMIT measuredChanged();
+            Q_EMIT budget_->allocationChanged();
+            Q_EMIT tuning_->measuredChanged();
             startSensitivity(calibrationSource.toStdString());
         };
     });
@@ -87,6 +75,16 @@ void SessionController::openModel(const QString& path, const QString& calibratio
 void SessionController::setCalibrationSource(const QString& source) {
     if (!session_.model) return;
     startSensitivity(source.toStdString());
+}
+
+int SessionController::measureSensitivity() {
+    if (!session_.model) {
+        const QString title = tr("Sensitivity"), why = tr("Open a model first (File > Open model).");
+        ptq::logger()->warn("{}: {}", title.toStdString(), why.toStdString());
+        Q_EMIT jobRefused(title, why);
+        return -1;
+    }
+    return startSensitivity(session_.calibrationSource);
 }
 
 int SessionController::startSensitivity(const std::string& source) {
@@ -110,47 +108,38 @@ int SessionController::startSensitivity(const std::string& source) {
             // The source becomes the session's only with its table: a bad one changes nothing.
             session_.calibrationSource = source;
             session_.setSensitivity(table);
-            tuned_.reset();  // its choice indexes the old table
-            tunedState_ = {};
-            Q_EMIT tunedChanged();
-            Q_EMIT measuredChanged();
+            tuning_->forgetTuned();  // its choice indexes the old table
+            Q_EMIT tuning_->measuredChanged();
             Q_EMIT sensitivityReady(fromCache);
-            Q_EMIT pinsChanged();
-            resolveNow();
+            Q_EMIT budget_->pinsChanged();
+            budget_->resolve();
         };
     });
 }
 
 void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResult> table) {
     session_.setSensitivity(std::move(table));
-    tuned_.reset();
-    tunedState_ = {};
+    tuning_->forgetTuned();
     Q_EMIT sensitivityReady(false);
-    Q_EMIT pinsChanged();
-    resolveNow();
+    Q_EMIT budget_->pinsChanged();
+    budget_->resolve();
 }
 
 void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
                                        const ptq::BudgetRequest& budget) {
     jobs_->cancelAll();  // a running import or measurement would be stale
     session_ = std::move(session);
-    tuned_.reset();  // tuned models are not saved; AdaQuant results are (session_.adaquant)
-    tunedState_ = {};
-    fp32_.clear();
     sensitivityRequest_ = request;
-    budget_ = budget;
-    budget_.pins = session_.pins;
-    restoring_ = true;
+    budget_->setRestoring(true);
+    budget_->restore(budget);
     if (session_.model) Q_EMIT modelLoaded();
     if (session_.sensitivity) {
         Q_EMIT sensitivityReady(true);
-        Q_EMIT pinsChanged();
+        Q_EMIT budget_->pinsChanged();
     }
-    restoring_ = false;
-    Q_EMIT allocationChanged();
-    Q_EMIT tunedChanged();
-    Q_EMIT measuredChanged();
-    Q_EMIT adaquantChanged();
+    budget_->setRestoring(false);
+    Q_EMIT budget_->allocationChanged();
+    tuning_->restored();
     checkIdle();
 }
 
@@ -175,114 +164,6 @@ void SessionController::runJob(const QString& title, std::function<void(const pt
 
 void SessionController::cancelJob() {
     if (jobs_->runningId() >= 0) jobs_->cancel(jobs_->runningId());
-}
-
-void SessionController::requestBudget(const ptq::BudgetRequest& request) {
-    if (restoring_) return;  // the restored budget and allocation stand
-    budget_ = request;
-    budget_.pins = session_.pins;
-    resolveNow();
-}
-
-void SessionController::resolveNow() {
-    if (!session_.problem) return;
-    budget_.pins = session_.pins;
-    if (solveRunning_) {
-        pendingSolve_ = budget_;  // coalesce: only the newest waits
-        return;
-    }
-    startSolve(budget_);
-}
-
-void SessionController::startSolve(const ptq::BudgetRequest& request) {
-    solveRunning_ = true;
-    ++solvesStarted_;
-    const auto problem = session_.problem;
-    auto* watcher = new QFutureWatcher<ptq::BudgetAllocation>(this);
-    connect(watcher, &QFutureWatcher<ptq::BudgetAllocation>::finished, this, [=] {
-        watcher->deleteLater();
-        solveRunning_ = false;
-        onSolved(problem, watcher->result());
-        if (pendingSolve_) {
-            const ptq::BudgetRequest next = *pendingSolve_;
-            pendingSolve_.reset();
-            startSolve(next);
-        }
-        checkIdle();
-    });
-    watcher->setFuture(QtConcurrent::run(&solvePool_, [problem, request] {
-        try {
-            return problem->solve(request);
-        } catch (const std::exception& e) {
-            ptq::BudgetAllocation failed;
-            failed.status = e.what();
-            return failed;
-        }
-    }));
-}
-
-void SessionController::onSolved(const std::shared_ptr<const ptq::BudgetProblem>& problem,
-                                 const ptq::BudgetAllocation& result) {
-    if (problem != session_.problem) return;  // a table that is gone
-    if (!result.feasible) {
-        Q_EMIT solveInfeasible(QString::fromStdString(result.status));
-        return;
-    }
-    session_.allocation = result;
-    Q_EMIT allocationChanged();
-}
-
-void SessionController::setPin(int layer, int option) {
-    std::map<int, int> pins = session_.pins;
-    if (option < 0) pins.erase(layer);
-    else pins[layer] = option;
-    setPins(pins);
-}
-
-void SessionController::setPins(const std::map<int, int>& pins) {
-    if (pins == session_.pins) return;
-    session_.pins = pins;
-    Q_EMIT pinsChanged();
-    resolveNow();
-}
-
-void SessionController::adoptChoice(const std::vector<int>& choice) {
-    if (!session_.problem || int(choice.size()) != session_.problem->layerCount()) return;
-    session_.allocation = session_.problem->evaluate(choice);
-    Q_EMIT allocationChanged();
-}
-
-void SessionController::requestFrontier(const ptq::BudgetRequest& budget) {
-    if (!session_.problem) return;
-    ptq::BudgetRequest request = budget;
-    request.pins = session_.pins;
-    const int generation = ++frontierGeneration_;
-    ++frontiersInFlight_;
-    const auto problem = session_.problem;
-    using Points = std::vector<ptq::BudgetPoint>;
-    auto* watcher = new QFutureWatcher<Points>(this);
-    connect(watcher, &QFutureWatcher<Points>::finished, this, [=] {
-        watcher->deleteLater();
-        --frontiersInFlight_;
-        if (generation == frontierGeneration_ && problem == session_.problem)
-            Q_EMIT frontierReady(watcher->result(), request.metric, request.reference);
-        checkIdle();
-    });
-    watcher->setFuture(QtConcurrent::run(&frontierPool_, [problem, request] {
-        Points all;
-        try {
-            all = problem->pareto(request);
-        } catch (const std::exception& e) {
-            ptq::logger()->error("Pareto frontier: {}", e.what());
-            return all;
-        }
-        if (int(all.size()) <= kMaxFrontierPoints) return all;
-        // Evenly by index, both ends kept: a plot and a click target, not a table.
-        Points thinned;
-        for (int k = 0; k < kMaxFrontierPoints; ++k)
-            thinned.push_back(std::move(all[size_t(double(k) * double(all.size() - 1) / (kMaxFrontierPoints - 1) + 0.5)]));
-        return thinned;
-    }));
 }
 
 void SessionController::checkIdle() {

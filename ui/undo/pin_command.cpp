@@ -8,7 +8,7 @@ PinCommand::PinCommand(SessionController* controller, std::map<int, int> before,
                        const QString& text)
     : QUndoCommand(text), controller_(controller), before_(std::move(before)), after_(std::move(after)) {}
 
-void PinCommand::undo() { controller_->setPins(before_); }
-void PinCommand::redo() { controller_->setPins(after_); }
+void PinCommand::undo() { controller_->budgetState()->setPins(before_); }
+void PinCommand::redo() { controller_->budgetState()->setPins(after_); }
 
 }  // namespace ptq::ui

@@ -1,7 +1,9 @@
-// SessionController: the quantization jobs on the current allocation. Each job's work runs on
+// TuningJobs: the quantization jobs on the current allocation. Each job's work runs on
 // the job thread over values captured when it was queued; what it made is installed by its
 // apply step on the UI thread, only when the work ended well. A tuning step that runs on the
 // session's tuned model in place is undone by the core when it fails or is cancelled.
+
+#include "ui/session/tuning_jobs.h"
 
 #include "ui/session/session_controller.h"
 
@@ -17,26 +19,52 @@
 
 namespace ptq::ui {
 
-int SessionController::refuse(const QString& title, const QString& message) {
+TuningJobs::TuningJobs(ptq::Session* session, SessionController* owner) : QObject(owner), session_(session), owner_(owner) {
+    // A cancel waits for the batch in flight: smaller model runs while AdaQuant caches layer
+    // inputs keep it short, at a small cost in caching speed.
+    tuningOptions_.adaquant.runBatchSize = 64;
+}
+
+void TuningJobs::forgetTuned() {
+    tuned_.reset();
+    tunedState_ = {};
+    Q_EMIT tunedChanged();
+}
+
+void TuningJobs::forgetModel() {
+    fp32_.clear();
+    forgetTuned();
+}
+
+void TuningJobs::restored() {
+    tuned_.reset();  // tuned models are not saved; AdaQuant results are (the session's adaquant)
+    tunedState_ = {};
+    fp32_.clear();
+    Q_EMIT tunedChanged();
+    Q_EMIT measuredChanged();
+    Q_EMIT adaquantChanged();
+}
+
+int TuningJobs::refuse(const QString& title, const QString& message) {
     ptq::logger()->warn("{}: {}", title.toStdString(), message.toStdString());
     Q_EMIT jobRefused(title, message);
     return -1;
 }
 
-QString SessionController::allocationSpec(ptq::AllocationSpec& spec) const {
-    if (!session_.model) return tr("Open a model first (File > Open model).");
-    if (!session_.sensitivity) return tr("Wait for the sensitivity table, or measure it (Quantize > Measure sensitivity).");
-    if (session_.allocation.choice.empty())
+QString TuningJobs::allocationSpec(ptq::AllocationSpec& spec) const {
+    if (!session_->model) return tr("Open a model first (File > Open model).");
+    if (!session_->sensitivity) return tr("Wait for the sensitivity table, or measure it (Quantize > Measure sensitivity).");
+    if (session_->allocation.choice.empty())
         return tr("There is no allocation yet: move a budget slider or click a Pareto point.");
-    spec.model = session_.model;
-    spec.table = session_.sensitivity;
-    spec.quantizer = sensitivityRequest_.quantizer;
-    spec.choice = session_.allocation.choice;
-    spec.calibrationSource = session_.calibrationSource;
+    spec.model = session_->model;
+    spec.table = session_->sensitivity;
+    spec.quantizer = owner_->sensitivityRequest().quantizer;
+    spec.choice = session_->allocation.choice;
+    spec.calibrationSource = session_->calibrationSource;
     return {};
 }
 
-ptq::TuningOptions SessionController::liveTuningOptions() {
+ptq::TuningOptions TuningJobs::liveTuningOptions() {
     ptq::TuningOptions options = tuningOptions_;
     LiveFeed* feed = &feed_;
     options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
@@ -50,37 +78,32 @@ ptq::TuningOptions SessionController::liveTuningOptions() {
     return options;
 }
 
-bool SessionController::tunedMatchesAllocation() const {
-    return tuned_ && tunedState_.choice == session_.allocation.choice;
+bool TuningJobs::tunedMatchesAllocation() const {
+    return tuned_ && tunedState_.choice == session_->allocation.choice;
 }
 
-void SessionController::completeMeasurement(ptq::MeasuredAllocation& m) const {
-    if (!session_.problem || int(m.choice.size()) != session_.problem->layerCount()) return;
-    const ptq::BudgetAllocation predicted = session_.problem->evaluate(m.choice);
+void TuningJobs::completeMeasurement(ptq::MeasuredAllocation& m) const {
+    if (!session_->problem || int(m.choice.size()) != session_->problem->layerCount()) return;
+    const ptq::BudgetAllocation predicted = session_->problem->evaluate(m.choice);
     m.predictedDeltaTop1 = predicted.deltaTop1;
     m.sizeBytes = predicted.sizeBytes;
     m.bops = predicted.bops;
 }
 
-int SessionController::measureSensitivity() {
-    if (!session_.model) return refuse(tr("Sensitivity"), tr("Open a model first (File > Open model)."));
-    return startSensitivity(session_.calibrationSource);
-}
-
-int SessionController::calibrateRanges() {
+int TuningJobs::calibrateRanges() {
     const QString title = tr("Calibrate ranges");
     {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
-        const auto model = session_.model;
+        const auto model = session_->model;
         return [this, spec, model](const ptq::Progress& progress) -> JobRunner::Apply {
             std::shared_ptr<ptq::TunedModel> tuned = ptq::calibrateAllocation(spec, &progress);
             return [this, tuned, model] {
-                if (model != session_.model) return;
+                if (model != session_->model) return;
                 tuned_ = tuned;
                 tunedState_ = tuned->state();
                 Q_EMIT tunedChanged();
@@ -89,7 +112,7 @@ int SessionController::calibrateRanges() {
     });
 }
 
-int SessionController::runTuningStep(ptq::TuningStep step) {
+int TuningJobs::runTuningStep(ptq::TuningStep step) {
     static const std::map<ptq::TuningStep, const char*> titles{
         {ptq::TuningStep::AdaQuantParallel, "AdaQuant (parallel)"},
         {ptq::TuningStep::AdaQuantSequential, "AdaQuant (sequential)"},
@@ -101,16 +124,16 @@ int SessionController::runTuningStep(ptq::TuningStep step) {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
         // The session's tuned model when it is this allocation's, else a fresh one made in the job.
         const std::shared_ptr<ptq::TunedModel> existing = tunedMatchesAllocation() ? tuned_ : nullptr;
-        const auto model = session_.model;
+        const auto model = session_->model;
         const ptq::TuningOptions options = liveTuningOptions();
         LiveFeed* feed = &feed_;
         const bool parallel = step == ptq::TuningStep::AdaQuantParallel;
-        const auto store = session_.adaquant;
+        const auto store = session_->adaquant;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
             feed->begin(title);
             std::shared_ptr<ptq::TunedModel> tuned = existing;
@@ -125,12 +148,12 @@ int SessionController::runTuningStep(ptq::TuningStep step) {
             const std::string summary = ptq::applyTuningStep(*tuned, step, options, parallel ? found.get() : nullptr, p.get());
             const ptq::TunedState state = tuned->state();
             return [this, tuned, state, model, found, parallel] {
-                if (model != session_.model) return;
+                if (model != session_->model) return;
                 tuned_ = tuned;
                 tunedState_ = state;
                 Q_EMIT tunedChanged();
                 if (parallel) {
-                    session_.adaquant = found;
+                    session_->adaquant = found;
                     Q_EMIT adaquantChanged();
                 }
             };
@@ -138,7 +161,7 @@ int SessionController::runTuningStep(ptq::TuningStep step) {
     });
 }
 
-int SessionController::runPipeline(const QString& name) {
+int TuningJobs::runPipeline(const QString& name) {
     const bool advanced = name == QLatin1String("advanced");
     if (!advanced && name != QLatin1String("light"))
         return refuse(tr("Pipeline"), tr("Unknown pipeline \"%1\": choose light or advanced.").arg(name));
@@ -148,15 +171,15 @@ int SessionController::runPipeline(const QString& name) {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
-        const std::string evalSource = session_.evaluationSource;
+        const std::string evalSource = session_->evaluationSource;
         if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
-        const auto model = session_.model;
+        const auto model = session_->model;
         const ptq::TuningOptions options = liveTuningOptions();
         LiveFeed* feed = &feed_;
-        const auto store = session_.adaquant;
+        const auto store = session_->adaquant;
         std::optional<ptq::Fp32Figures> fp32;
         if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
@@ -180,13 +203,13 @@ int SessionController::runPipeline(const QString& name) {
             ptq::MeasuredAllocation measured = ptq::measureTuned(*tuned, evalSource, fp32, p.get());
             const ptq::TunedState state = tuned->state();
             return [this, tuned, state, model, found, advanced, measured, evalSource]() mutable {
-                if (model != session_.model) return;
+                if (model != session_->model) return;
                 tuned_ = tuned;
                 tunedState_ = state;
                 fp32_[evalSource] = {measured.fp32Top1, measured.fp32Loss};
                 completeMeasurement(measured);
-                session_.measured.push_back(measured);
-                if (advanced) session_.adaquant = found;
+                session_->measured.push_back(measured);
+                if (advanced) session_->adaquant = found;
                 ptq::logger()->info("{} pipeline: top-1 {:.2f} % (FP32 {:.2f} %) on {}", measured.pipeline, measured.top1,
                                     measured.fp32Top1, evalSource);
                 Q_EMIT tunedChanged();
@@ -197,19 +220,19 @@ int SessionController::runPipeline(const QString& name) {
     });
 }
 
-int SessionController::evaluateAllocation() {
+int TuningJobs::evaluateAllocation() {
     const QString title = tr("Evaluate allocation");
     {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return jobs_->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
-        const std::string evalSource = session_.evaluationSource;
+        const std::string evalSource = session_->evaluationSource;
         if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
         const std::shared_ptr<ptq::TunedModel> existing = tunedMatchesAllocation() ? tuned_ : nullptr;
-        const auto model = session_.model;
+        const auto model = session_->model;
         std::optional<ptq::Fp32Figures> fp32;
         if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
@@ -224,7 +247,7 @@ int SessionController::evaluateAllocation() {
             ptq::MeasuredAllocation measured = ptq::measureTuned(*tuned, evalSource, fp32, p.get());
             const ptq::TunedState state = tuned->state();
             return [this, tuned, state, model, measured, evalSource, fresh = !existing]() mutable {
-                if (model != session_.model) return;
+                if (model != session_->model) return;
                 if (fresh) {
                     tuned_ = tuned;
                     tunedState_ = state;
@@ -232,7 +255,7 @@ int SessionController::evaluateAllocation() {
                 }
                 fp32_[evalSource] = {measured.fp32Top1, measured.fp32Loss};
                 completeMeasurement(measured);
-                session_.measured.push_back(measured);
+                session_->measured.push_back(measured);
                 ptq::logger()->info("Measured allocation ({}): top-1 {:.2f} % (FP32 {:.2f} %, predicted {:+.2f} pt) on {}",
                                     measured.pipeline, measured.top1, measured.fp32Top1, measured.predictedDeltaTop1,
                                     evalSource);
@@ -242,22 +265,22 @@ int SessionController::evaluateAllocation() {
     });
 }
 
-int SessionController::distillCalibration(int count) {
+int TuningJobs::distillCalibration(int count) {
     const QString title = tr("Distil %1 images").arg(count);
-    if (!session_.model) return refuse(title, tr("Open a model first (File > Open model)."));
-    if (cacheDirectory_.isEmpty() && QDir::tempPath().isEmpty())
+    if (!session_->model) return refuse(title, tr("Open a model first (File > Open model)."));
+    if (owner_->cacheDirectory().isEmpty() && QDir::tempPath().isEmpty())
         return refuse(title, tr("There is no folder to keep the distilled images in."));
-    const auto model = session_.model;
+    const auto model = session_->model;
     ptq::DistillOptions options = distillOptions_;
     options.count = count;
     LiveFeed* feed = &feed_;
     options.onIteration = [feed](int, int, double loss) { feed->addDistillStep(loss); };
-    const QString folder = cacheDirectory_.isEmpty() ? QDir::tempPath() : cacheDirectory_;
+    const QString folder = owner_->cacheDirectory().isEmpty() ? QDir::tempPath() : owner_->cacheDirectory();
     const QString file = QDir(folder).filePath(
         QStringLiteral("distilled-%1-%2.pt")
             .arg(QString::fromStdString(model->summary().name))
             .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
-    return jobs_->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
+    return owner_->jobs()->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
         feed->begin(title);
         feed->setPhase(LiveFeed::Phase::Distill);
         QDir().mkpath(folder);
@@ -265,8 +288,8 @@ int SessionController::distillCalibration(int count) {
             ptq::distillData(model->graph(), model->summary().inputShape, options, &progress);
         ptq::saveDistilled(file.toStdString(), result, model->summary().path);
         return [this, model, file] {
-            if (model != session_.model) return;
-            setCalibrationSource(QStringLiteral("distilled:") + file);
+            if (model != session_->model) return;
+            owner_->setCalibrationSource(QStringLiteral("distilled:") + file);
         };
     });
 }
