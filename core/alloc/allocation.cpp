@@ -139,17 +139,17 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
 AllocationFile readAllocation(const std::string& path) {
     QFile file(q(path));
     if (!file.open(QIODevice::ReadOnly))
-        throw invalidInput("Cannot read the allocation " + path + ": check the path (ptq allocate --out FILE writes "
-                           "one).");
+        throw invalidInput("Cannot read the allocation " + path + ": check the path (ptq allocate writes "
+                           "allocation files).");
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
     if (err.error != QJsonParseError::NoError || !doc.isObject())
         throw invalidInput("The file " + path + " is not an allocation (not JSON: " + err.errorString().toStdString() +
-                           "); write one with ptq allocate --out.");
+                           "); write one with ptq allocate.");
     const QJsonObject o = doc.object();
     if (o["format"].toString() != "ptq-allocation")
         throw invalidInput("The file " + path + " is not an allocation (its format is not ptq-allocation); write one "
-                           "with ptq allocate --out.");
+                           "with ptq allocate.");
     if (o["version"].toInt() != 1)
         throw invalidInput("The allocation " + path + " has version " + std::to_string(o["version"].toInt()) +
                            "; this ptq reads version 1: allocate again with ptq allocate.");
