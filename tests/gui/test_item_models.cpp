@@ -13,6 +13,8 @@
 #include <QtCore/QSortFilterProxyModel>
 #include <QtTest/QtTest>
 
+#include <limits>
+
 using namespace ptq::ui;
 
 namespace {
@@ -197,15 +199,50 @@ void TestItemModels::budgetModel() {
              QString::fromUtf8("8× smaller than FP32"));
 
     // The allocation rows change in place (dataChanged, no reset) as the sliders move.
-    const ptq::BudgetProblem problem(someTable());
+    ptq::SensitivityResult table = someTable();
+    table.fp32Top1 = 90.0;
+    table.baseTop1 = 89.5;
+    const ptq::BudgetProblem problem(table);
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
-    model.setAllocation(problem.evaluate({1, 1, 1, 1}), problem);
+    model.setAllocation(problem.evaluate({1, 1, 1, 1}), problem, table);
     QCOMPARE(reset.count(), 0);
     QCOMPARE(value("size", BudgetModel::ValueRole).toDouble(), (9 + 2304 + 10 + 650) * 4 / 8.0);  // every layer at 4 bits
     QCOMPARE(value("status", Qt::DisplayRole).toString(), QStringLiteral("optimal"));
     model.setStatus(QStringLiteral("No allocation fits."), false);
     QCOMPARE(value("status", Qt::DisplayRole).toString(), QStringLiteral("infeasible"));
     QVERIFY(value("size", BudgetModel::ValueRole).isValid());  // the previous figures stay
+
+    // The summary leads with the top-1 predicted through the loss; the per-layer sum follows.
+    QCOMPARE(model.rowOfKey(QStringLiteral("top1_from_loss")), 0);
+    QCOMPARE(model.rowOfKey(QStringLiteral("delta_top1")), 1);
+    QCOMPARE(model.index(0, BudgetModel::FigureColumn).data().toString(), QStringLiteral("Predicted vs FP32"));
+    QVERIFY(model.index(1, BudgetModel::FigureColumn).data().toString().contains(QStringLiteral("summed")));
+    ptq::BudgetAllocation a = problem.evaluate({1, 1, 1, 1});
+    a.deltaTop1FromLoss = -1.25;
+    a.deltaTop1 = -2.0;
+    model.setAllocation(a, problem, table);
+    QCOMPARE(value("top1_from_loss", Qt::DisplayRole).toString(), QStringLiteral("-1.25 pt"));
+    QCOMPARE(value("top1_from_loss", BudgetModel::ValueRole).toDouble(), -1.25);
+    QCOMPARE(value("delta_top1", Qt::DisplayRole).toString(), QStringLiteral("-2.00 pt"));
+    // A fit above FP32 is no predicted gain: shown as no drop.
+    a.deltaTop1FromLoss = 0.4;
+    model.setAllocation(a, problem, table);
+    QCOMPARE(value("top1_from_loss", Qt::DisplayRole).toString(), QStringLiteral("0.00 pt"));
+    QCOMPARE(value("top1_from_loss", BudgetModel::ValueRole).toDouble(), 0.0);
+    QVERIFY(!value("top1_from_loss", Qt::DisplayRole).toString().contains(QLatin1Char('+')));
+    // Without a fit (no cell moved the loss) it says it is not available.
+    a.deltaTop1FromLoss = std::numeric_limits<double>::quiet_NaN();
+    model.setAllocation(a, problem, table);
+    QCOMPARE(value("top1_from_loss", Qt::DisplayRole).toString(), QStringLiteral("not available"));
+    QVERIFY(!value("top1_from_loss", BudgetModel::ValueRole).isValid());
+    // A per-layer sum above FP32 is said in words, never shown as a number to read as a prediction.
+    a.deltaTop1 = 0.8;  // 89.5 + 0.8 > 90
+    model.setAllocation(a, problem, table);
+    QCOMPARE(value("delta_top1", Qt::DisplayRole).toString(), QStringLiteral("above FP32"));
+    QCOMPARE(value("delta_top1", BudgetModel::ValueRole).toDouble(), 0.8);
+    a.deltaTop1 = 0.2;  // above the base, under FP32
+    model.setAllocation(a, problem, table);
+    QCOMPARE(value("delta_top1", Qt::DisplayRole).toString(), QStringLiteral("above the base"));
     model.clear();
     QCOMPARE(model.rowCount(), model.rowOfKey(QStringLiteral("solver_ms")) + 1);
 }

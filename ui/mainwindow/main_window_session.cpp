@@ -155,7 +155,7 @@ void MainWindow::onAllocationChanged() {
         plotsPanel_->paretoPlot()->setCurrent(-1, 0);
         return;
     }
-    budgetModel_->setAllocation(s.allocation, *s.problem);
+    budgetModel_->setAllocation(s.allocation, *s.problem, *s.sensitivity);
     budgetPanel_->setMessage({});
     const ptq::BudgetRequest request = budgetPanel_->request();
     const double ratio = s.problem->costOf(request.metric, s.allocation.choice) /

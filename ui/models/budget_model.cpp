@@ -13,22 +13,26 @@ std::vector<BudgetModel::Figure> allocationRows() {
     auto row = [](const char* key, const QString& label, const QString& tip) {
         return BudgetModel::Figure{QString::fromLatin1(key), label, QStringLiteral("—"), {}, tip, {}};
     };
+    // The prediction to read first is the top-1 through the loss; the per-layer sum is secondary.
     return {
-        row("status", BudgetModel::tr("Solver status"), BudgetModel::tr("What the last solve of the budget found")),
-        row("delta_top1", BudgetModel::tr("Predicted Δtop-1"),
-            BudgetModel::tr("Σ of the chosen options' measured Δtop-1 from the base (8/8) model (points; negative = worse)")),
         row("top1_from_loss", BudgetModel::tr("Predicted vs FP32"),
             BudgetModel::tr("Top-1 change from the FP32 model predicted through the loss: k × (the base model's "
                             "loss over FP32's + Σ ΔL), k the table's least-squares fit of Δtop-1 on Δloss over all "
                             "its cells. Counts the base model's own loss and averages over every sample, so it "
-                            "follows measured top-1 more closely than Σ Δtop-1 (docs/RESULTS.md). On unlabelled data (a KL "
-                            "table) both count agreement with the FP32 model's top-1")),
+                            "follows measured top-1 more closely than the per-layer sum (docs/RESULTS.md). A fit "
+                            "that lands above FP32 is no prediction of a gain: it shows as no drop. On unlabelled "
+                            "data (a KL table) top-1 means agreement with the FP32 model's top-1")),
+        row("delta_top1", BudgetModel::tr("Per-layer Δtop-1, summed"),
+            BudgetModel::tr("Secondary: Σ of the chosen options' measured Δtop-1, each layer alone against the base "
+                            "(8/8) model (points; negative = worse). Each counts a few flipped samples and they do "
+                            "not add up, so a sum above FP32 is said in words, not shown as a prediction")),
         row("delta_loss", BudgetModel::tr("Predicted Δloss"), BudgetModel::tr("Σ of the chosen options' measured Δloss")),
         row("size", BudgetModel::tr("Size"), BudgetModel::tr("Quantizable weights at the chosen bits")),
         row("compression", BudgetModel::tr("Compression"), BudgetModel::tr("FP32 size / size")),
         row("bops", BudgetModel::tr("BOPs per sample"), BudgetModel::tr("Σ MACs × weight bits × activation bits")),
         row("target_cost", BudgetModel::tr("Target cost"),
             BudgetModel::tr("The selected hardware target's cost model summed over the chosen options")),
+        row("status", BudgetModel::tr("Solver status"), BudgetModel::tr("What the last solve of the budget found")),
         row("solver_ms", BudgetModel::tr("Solver time"), BudgetModel::tr("Wall time of the last solve")),
     };
 }
@@ -47,18 +51,35 @@ void BudgetModel::setFigure(const QString& key, const QString& value, const QStr
     Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
 }
 
-void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::BudgetProblem& problem) {
+QString BudgetModel::points(double value) {
+    return QStringLiteral("%1%2 pt").arg(value > 0 ? QStringLiteral("+") : QString()).arg(value, 0, 'f', 2);
+}
+
+void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::BudgetProblem& problem,
+                                const ptq::SensitivityResult& table) {
     const double fp32 = problem.referenceCost(ptq::CostMetric::Size, ptq::CostReference::Fp32);
     const double int8Bops = problem.referenceCost(ptq::CostMetric::Bops, ptq::CostReference::Int8);
     setStatus(QString::fromStdString(a.status), a.feasible);
-    setFigure(QStringLiteral("delta_top1"), QStringLiteral("%1%2 pt").arg(a.deltaTop1 > 0 ? QStringLiteral("+") : QString()).arg(a.deltaTop1, 0, 'f', 2), {}, a.deltaTop1);
-    if (std::isfinite(a.deltaTop1FromLoss))
-        setFigure(QStringLiteral("top1_from_loss"),
-                  QStringLiteral("%1%2 pt").arg(a.deltaTop1FromLoss > 0 ? QStringLiteral("+") : QString())
-                      .arg(a.deltaTop1FromLoss, 0, 'f', 2),
-                  tr("top-1, through Δloss"), a.deltaTop1FromLoss);
+    if (!std::isfinite(a.deltaTop1FromLoss)) {
+        setFigure(QStringLiteral("top1_from_loss"), tr("not available"), tr("no cell of the table moved the loss"), {});
+    } else if (a.deltaTop1FromLoss > 0) {
+        // Above FP32 is what the fit gives, not what quantization can promise: capped at FP32.
+        setFigure(QStringLiteral("top1_from_loss"), points(0.0), tr("no drop predicted (the fit lands above FP32)"), 0.0);
+    } else {
+        setFigure(QStringLiteral("top1_from_loss"), points(a.deltaTop1FromLoss),
+                  table.fp32Top1 > 0 ? tr("%1 % (FP32 %2 %)")
+                                           .arg(table.fp32Top1 + a.deltaTop1FromLoss, 0, 'f', 2)
+                                           .arg(table.fp32Top1, 0, 'f', 2)
+                                     : tr("through Δloss"),
+                  a.deltaTop1FromLoss);
+    }
+    // A sum that comes out as a gain is the layers' noise adding up: said in words, not as a figure.
+    if (table.baseTop1 + a.deltaTop1 > table.fp32Top1)
+        setFigure(QStringLiteral("delta_top1"), tr("above FP32"), tr("not a prediction"), a.deltaTop1);
+    else if (a.deltaTop1 > 0)
+        setFigure(QStringLiteral("delta_top1"), tr("above the base"), tr("not a prediction"), a.deltaTop1);
     else
-        setFigure(QStringLiteral("top1_from_loss"), QStringLiteral("—"), tr("no cell of the table moved the loss"), {});
+        setFigure(QStringLiteral("delta_top1"), points(a.deltaTop1), tr("vs the 8/8 model; secondary"), a.deltaTop1);
     // core/alloc breaks ties with at most 1e-7 of local MSE; below 1e-6 the sum reads as 0.
     const double shownLoss = std::abs(a.deltaLoss) < 1e-6 ? 0.0 : a.deltaLoss;
     setFigure(QStringLiteral("delta_loss"), QString::number(shownLoss, 'g', 3), {}, a.deltaLoss);
