@@ -240,6 +240,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
             if (isBase) hooks.stopAfter = node.id;  // the deltas are 0 by definition; the local error is not
             Score s;
             for (size_t b = 0; b < cache.batches(); ++b) {
+                if (progress) progress->throwIfCancelled();  // a cell is a tail run over every sample
                 const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
                 if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
             }

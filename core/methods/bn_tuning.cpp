@@ -133,8 +133,10 @@ int tuneBatchNorms(QuantizedModel& model, const Dataset& calib, int64_t batchSiz
         upTo.stopAfter = order[k];
         if (cache) {
             cache->advanceTo(order[k], quantHooks, layerProgress.get());
-            for (size_t b = 0; b < cache->batches(); ++b)
+            for (size_t b = 0; b < cache->batches(); ++b) {
+                if (progress) progress->throwIfCancelled();
                 collect(executor.runFrom(order[k], cache->values(b), cache->count(b), upTo).at(0));
+            }
         } else {
             executor.runDataset(calib, batchSize,
                                 [&](const Batch&, const std::vector<at::Tensor>& outs) { collect(outs.at(0)); },
