@@ -1,5 +1,6 @@
 // ptq: PTQ Studio's command line. Thin: parses the sub-command and hands over to app/cli.
 #include "cli/commands.h"
+#include "cli/terminal_progress.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "core/util/runtime.h"
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
     try {
         return it->second(rest);
     } catch (const ptq::Error& e) {
+        // 130, as a shell reports a program stopped by Ctrl-C: scripts tell a cancel from a failure.
+        if (e.kind() == ptq::Error::Kind::Cancelled) {
+            std::fprintf(stderr, "ptq: %s\n", ptq::cli::cancelledMessage().c_str());
+            return 130;
+        }
         std::fprintf(stderr, "ptq: %s\n", e.what());
         return e.kind() == ptq::Error::Kind::InvalidInput ? 2 : 1;
     } catch (const std::exception& e) {

@@ -3,12 +3,14 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/terminal_progress.h"
 #include "core/data/dataset.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/methods/distill.h"
 #include "core/model/model_card.h"
 #include "core/util/error.h"
 
+#include <QtCore/QSaveFile>
 #include <QtGui/QImage>
 
 #include <algorithm>
@@ -52,6 +54,7 @@ QImage imageGrid(const DistillResult& r, const Normalization& normalization) {
 
 int runDistill(const std::vector<std::string>& argv) {
     const Args a(argv, {"json"}, {"count", "iters", "lr", "seed", "out", "png", "input-shape"}, "distill");
+    TerminalProgress progress(a.flag("json"));
     const std::string path = modelArg(a, "distill");
     const std::string out = a.value("out");
     if (out.empty())
@@ -66,11 +69,15 @@ int runDistill(const std::vector<std::string>& argv) {
     const std::string png = a.value("png");
     if (!png.empty() && !(png.size() > 4 && png.compare(png.size() - 4, 4, ".png") == 0))
         throw invalidInput("--png takes a file name ending in .png; got " + png + ".");
-    const auto model = openModel(modelRequestArg(a, "distill"));
-    const DistillResult r = distillData(model->unfoldedGraph(), model->inputShape(), o);
+    const auto model = openModel(modelRequestArg(a, "distill"), progress.get());
+    const DistillResult r = distillData(model->unfoldedGraph(), model->inputShape(), o, progress.get());
+    progress.finish();
     saveDistilled(out, r, path);
+    progress.wrote(out);
     if (!png.empty()) {
-        if (!imageGrid(r, model->normalization()).save(QString::fromStdString(png), "PNG"))
+        QSaveFile file(QString::fromStdString(png));
+        if (!file.open(QIODevice::WriteOnly) || !imageGrid(r, model->normalization()).save(&file, "PNG") ||
+            !file.commit())
             throw failed("Could not write " + png + "; check that its folder exists and is writable.");
     }
     if (a.flag("json")) {

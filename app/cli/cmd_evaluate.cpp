@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/terminal_progress.h"
 #include "core/alloc/allocation.h"
 #include "core/analysis/evaluate.h"
 #include "core/io/quant_config_file.h"
@@ -55,10 +56,10 @@ namespace {
 
 /// ptq evaluate MODEL --config C.json: the exported configuration run as it is (no data but the
 /// evaluation set), against the figures it recorded.
-int evaluateConfig(const Args& a, const ModelRequest& request) {
+int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress& progress) {
     if (a.has("alloc") || a.has("calib") || a.has("pipeline"))
         throw invalidInput("--config runs an exported configuration as it is: drop --alloc, --calib and --pipeline.");
-    const auto opened = openModel(request);
+    const auto opened = openModel(request, progress.get());
     const Graph& graph = opened->graph();
     const ImportedConfig imported = readQuantConfig(a.value("config"), graph);
     const std::string mismatch = modelMismatch(imported, request.path);
@@ -71,7 +72,11 @@ int evaluateConfig(const Args& a, const ModelRequest& request) {
     const Executor ex(graph);
     const int64_t batch = a.integer("batch", 256);
     if (batch < 1) throw invalidInput("--batch must be at least 1.");
-    const EvalResult fp = evaluate(ex, *eval, {}, batch), q = evaluate(ex, *eval, model->hooks(), batch);
+    const EvalResult fp = evaluate(ex, *eval, {}, batch,
+                                   ScaledProgress(progress.get(), 0.0, 0.42, "Evaluating the FP32 model").get()),
+                     q = evaluate(ex, *eval, model->hooks(), batch,
+                                  ScaledProgress(progress.get(), 0.42, 1.0, "Evaluating the quantized model").get());
+    progress.finish();
     const bool sameData = imported.provenance.evaluation == a.value("eval");
     const std::string& modelPath = request.path;
     if (a.flag("json")) {
@@ -102,14 +107,16 @@ int runEvaluate(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "sequential"},
                  {"alloc", "config", "eval", "calib", "pipeline", "batch", "input-shape", "seed", "adaquant-iters"},
                  "evaluate");
+    TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;
     req.model = modelRequestArg(a, "evaluate");
-    if (a.has("config") && a.has("eval")) return evaluateConfig(a, req.model);
+    if (a.has("config") && a.has("eval")) return evaluateConfig(a, req.model, progress);
     if (!a.has("alloc") || !a.has("eval"))
         throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) or --config FILE (from ptq export), "
                            "and --eval SRC (for example --eval fmnist:test).");
     const AllocationFile alloc = requestFromAllocation(a, req);
-    const QuantizeResult r = quantizeAndEvaluate(req);
+    const QuantizeResult r = quantizeAndEvaluate(req, progress.get());
+    progress.finish();
 
     // The table predicts changes against its own FP32 on its own samples; carried over to the
     // evaluation set as a drop from the measured FP32.

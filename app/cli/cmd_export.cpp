@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/terminal_progress.h"
 #include "cli/target_args.h"
 #include "core/alloc/allocation.h"
 #include "core/analysis/evaluate.h"
@@ -23,6 +24,7 @@ int runExport(const std::vector<std::string>& argv) {
                   "weight-range", "act-range", "batch", "input-shape", "seed", "adaquant-iters", "aimet-version",
                   "target"},
                  "export");
+    TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;
     req.model = modelRequestArg(a, "export");
     const std::string out = a.value("o", a.value("out"));
@@ -60,7 +62,8 @@ int runExport(const std::vector<std::string>& argv) {
         ada.seed = uint64_t(a.integer("seed", 0));
         req.tuning.biasTuning.seed = req.distillOptions.seed = ada.seed;
     }
-    const QuantizedRun run = quantizeModel(req);
+    EvaluationShares shares;
+    const QuantizedRun run = quantizeModel(req, progress.get(), shares);
 
     ConfigProvenance& prov = exportRequest.provenance;
     prov.modelPath = req.model.path;
@@ -76,12 +79,15 @@ int runExport(const std::vector<std::string>& argv) {
     std::optional<EvalResult> fp, quant;
     if (run.eval) {
         const Executor ex(run.graph());
-        fp = evaluate(ex, *run.eval, {}, req.quantizer.batchSize);
-        quant = evaluate(ex, *run.eval, run.model->hooks(), req.quantizer.batchSize);
+        fp = evaluate(ex, *run.eval, {}, req.quantizer.batchSize,
+                      ScaledProgress(progress.get(), shares.fp32From, shares.quantFrom, "Evaluating the FP32 model").get());
+        quant = evaluate(ex, *run.eval, run.model->hooks(), req.quantizer.batchSize,
+                         ScaledProgress(progress.get(), shares.quantFrom, 1.0, "Evaluating the quantized model").get());
         prov.evaluation = req.evalSource;
         prov.fp32Top1 = fp->top1();
         prov.quantTop1 = quant->top1();
     }
+    progress.finish();
     std::string what;
     if (format == ExportFormat::Html) {
         writeHtmlAllocationReport(out, *alloc, req, quant ? &*quant : nullptr, fp ? &*fp : nullptr);
@@ -89,6 +95,7 @@ int runExport(const std::vector<std::string>& argv) {
     } else {
         what = exportQuantized(run, exportRequest);
     }
+    progress.wrote(out);
     if (a.flag("json")) {
         QJsonObject o;
         o["model"] = QString::fromStdString(req.model.path);

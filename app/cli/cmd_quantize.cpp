@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/terminal_progress.h"
 #include "cli/target_args.h"
 #include "core/analysis/sensitivity.h"
 #include "core/workflow/export.h"
@@ -56,6 +57,7 @@ int runQuantize(const std::vector<std::string>& argv) {
                   "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options", "target", "o", "out",
                   "format", "aimet-version"},
                  "quantize");
+    TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;
     req.model = modelRequestArg(a, "quantize");
     req.dataFree = a.flag("data-free");
@@ -149,8 +151,10 @@ int runQuantize(const std::vector<std::string>& argv) {
     } else if (a.has("format") || a.has("aimet-version")) {
         throw invalidInput("--format and --aimet-version say how to write -o FILE: add -o FILE.");
     }
-    const QuantizedRun run = quantizeModel(req);
-    const QuantizeResult r = evaluateRun(run, req);
+    EvaluationShares shares;
+    const QuantizedRun run = quantizeModel(req, progress.get(), shares);
+    const QuantizeResult r = evaluateRun(run, req, progress.get(), &shares);
+    progress.finish();
     if (!out.empty()) {
         ConfigProvenance& prov = exportRequest.provenance;
         prov.modelPath = req.model.path;
@@ -161,6 +165,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         if (req.evaluateFp32) prov.fp32Top1 = r.fp32Top1;
         prov.quantTop1 = r.quantTop1;
         const std::string what = exportQuantized(run, exportRequest);
+        progress.wrote(out);
         std::fprintf(stderr, "ptq: wrote the %s of the measured model to %s\n", what.c_str(), out.c_str());
     }
     if (!layerCsv.empty()) writeLayerCsv(layerCsv, req, r);

@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/common.h"
+#include "cli/terminal_progress.h"
 #include "cli/target_args.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
@@ -20,6 +21,7 @@ int runSensitivity(const std::vector<std::string>& argv) {
                  {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed",
                   "target", "adaquant-iters"},
                  "sensitivity");
+    TerminalProgress progress(a.flag("json"));
     const ModelRequest model = modelRequestArg(a, "sensitivity");
     const std::string& path = model.path;
     if (!a.has("calib"))
@@ -60,7 +62,18 @@ int runSensitivity(const std::vector<std::string>& argv) {
     else if (!outcome.notReusedBecause.empty())
         std::fprintf(stderr, "ptq: measuring again, %s does not match: %s\n", reuse.file.c_str(),
                      outcome.notReusedBecause.c_str());
-    if (!outcome.reused) outcome.table = measureSensitivityTable(*openModel(model), job, reuse);
+    if (!outcome.reused) {
+        // Written after the cancel point: a cancelled run leaves an existing --out file as it was.
+        const std::string file = reuse.file;
+        reuse.file.clear();
+        outcome.table = measureSensitivityTable(*openModel(model, progress.get()), job, reuse, progress.get());
+        progress.finish();
+        reuse.file = file;
+        if (!file.empty()) {
+            writeSensitivityTable(file, outcome.table);
+            progress.wrote(file);
+        }
+    }
     const SensitivityTable& table = outcome.table;
     const bool reused = outcome.reused;
     const std::string& out = reuse.file;

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// Typed errors of the core. Every message is a sentence a user can act on: what was wrong and
-/// what to do. The command line maps the kind to its exit code (2 for bad input, 1 otherwise).
+/// what to do. The command line maps the kind to its exit code (2 bad input, 130 cancel, 1 otherwise).
 
 #include <stdexcept>
 #include <string>
@@ -13,7 +13,7 @@ public:
     enum class Kind {
         InvalidInput,  ///< the user's file, data or arguments are wrong (exit 2)
         Failed,        ///< something went wrong while running (exit 1)
-        Cancelled      ///< the user asked to stop (exit 1)
+        Cancelled      ///< the user asked to stop (exit 130, as for Ctrl-C)
     };
 
     Error(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}

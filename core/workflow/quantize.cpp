@@ -37,17 +37,56 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
 /// What evalEachStep calls each step (the names older scripts read).
 const char* stepTop1Name(TuningStep step) { return isAdaQuant(step) ? "adaquant" : tuningStepName(step); }
 
-/// A step's rough share of a pipeline's tuning time on the demo models, for progress.
-double stepWeight(TuningStep step) {
+// Rough costs of the steps, in FP32 forward passes of one sample, measured with the demo
+// ResNet-20 on 2 cores (one such pass took 0.31 ms). They only share out the progress: with
+// shares close to the steps' real times, an ETA drawn from the progress holds from one step to
+// the next (AdaQuant and bias tuning take most of an advanced run, the evaluations most of a
+// plain one).
+constexpr double kCalibrateCost = 2.6;       // per calibration sample (the range observers)
+constexpr double kDistillCost = 5.3;         // per image and step (forward and backward)
+constexpr double kSensitivityCost = 0.6;     // per option, layer and sample (the model's tail)
+constexpr double kAdaQuantCost = 0.32;       // per layer, step and mini-batch sample
+constexpr double kLayerCacheCost = 2.0;      // per calibration sample (AdaQuant's cache fill)
+constexpr double kBatchNormTuningCost = 5.0; // per calibration sample (and bias correction)
+constexpr double kBiasTuningCost = 5.5;      // per step and mini-batch sample (whole model, backward)
+constexpr double kFp32EvalCost = 1.0;        // per evaluation sample
+constexpr double kQuantEvalCost = 1.4;       // per evaluation sample (fake quantization)
+
+/// The planned cost of @p step on @p samples calibration samples of a model with @p layers layers.
+double stepCost(TuningStep step, const TuningOptions& o, double samples, double layers) {
     switch (step) {
     case TuningStep::AdaQuantParallel:
-    case TuningStep::AdaQuantSequential: return 0.45;
-    case TuningStep::BatchNorm: return 0.07;
-    case TuningStep::BiasCorrection: return 0.04;
-    case TuningStep::BiasTuning: return 0.14;
+    case TuningStep::AdaQuantSequential:
+        return kAdaQuantCost * layers * o.adaquant.iterations *
+                   double(std::min<int64_t>(o.adaquant.batchSize, int64_t(samples))) +
+               kLayerCacheCost * samples;
+    case TuningStep::BatchNorm:
+    case TuningStep::BiasCorrection: return kBatchNormTuningCost * samples;
+    case TuningStep::BiasTuning:
+        return kBiasTuningCost * o.biasTuning.iterations *
+                   double(std::min<int64_t>(o.biasTuning.batchSize, int64_t(samples))) +
+               (kFp32EvalCost + 2 * kQuantEvalCost) * samples;
     }
-    return 0.1;
+    return samples;
 }
+
+/// quantizeModel; with @p evaluation, the plan also covers the evaluations the caller runs next.
+QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progress, EvaluationShares* evaluation);
+
+/// Hands out consecutive shares of [0, 1] in proportion to the planned costs.
+class ProgressShares {
+public:
+    explicit ProgressShares(double total) : scale_(total > 0 ? 1.0 / total : 0.0) {}
+    /// The next step's [from, to].
+    std::pair<double, double> next(double cost) {
+        const double from = at_;
+        at_ += cost * scale_;
+        return {from, at_};
+    }
+
+private:
+    double scale_, at_ = 0.0;
+};
 }  // namespace
 
 StepReport runTuningStep(QuantizedModel& model, const Dataset& calib, TuningStep step, const TuningOptions& options,
@@ -100,6 +139,15 @@ StepReport runTuningStep(QuantizedModel& model, const Dataset& calib, TuningStep
 }
 
 QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress) {
+    return quantizeAndPlan(req, progress, nullptr);
+}
+
+QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress, EvaluationShares& evaluation) {
+    return quantizeAndPlan(req, progress, &evaluation);
+}
+
+namespace {
+QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progress, EvaluationShares* evaluation) {
     // Settings first: a typo should not cost an import and a data load.
     const QuantSpec w = QuantSpec::weights(req.weightBits, req.quantizer.granularity);
     const QuantSpec a = QuantSpec::activations(req.activationBits);
@@ -124,8 +172,41 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
     const std::string& modelPath = source.path();
     std::unique_ptr<Dataset>& calib = run.calib;
     QuantizeResult& r = run.result;
+    // The data before anything long: a bad evaluation source should not wait for a distillation.
+    if (!req.dataFree) calib = source.openData(req.calibSource);
+    if (!req.evalSource.empty()) run.eval = source.openData(req.evalSource);
+    const std::unique_ptr<Dataset>& eval = run.eval;
+    if (eval && !eval->hasLabels())
+        throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
+                           "fmnist:test.");
+
+    // The progress of every step that will run, planned before the first one.
+    const double samples = double(req.dataFree ? req.distillOptions.count : calib->size());
+    const double layers = double(graph.quantizableNodes().size());
+    const double evalSamples = eval ? double(eval->size()) : 0.0;
+    const double distillCost =
+        req.dataFree ? kDistillCost * double(req.distillOptions.count) * req.distillOptions.iterations : 0.0;
+    const double sensitivityCost =
+        req.maxSizeRatio ? kSensitivityCost * double(req.mixedOptions.size()) * layers * samples : 0.0;
+    std::vector<double> stepCosts;
+    for (TuningStep step : req.steps) stepCosts.push_back(stepCost(step, req.tuning, samples, layers));
+    const double stepEvalCost = req.evalEachStep ? kQuantEvalCost * evalSamples : 0.0;
+    const double layerErrorsCost = req.layerErrors ? 2.0 * kQuantEvalCost * samples : 0.0;
+    const double fp32EvalCost = evaluation && req.evaluateFp32 ? kFp32EvalCost * evalSamples : 0.0;
+    const double quantEvalCost = evaluation ? kQuantEvalCost * evalSamples : 0.0;
+    double total = distillCost + sensitivityCost + kCalibrateCost * samples + layerErrorsCost +
+                   double(req.steps.size() + 1) * stepEvalCost + fp32EvalCost + quantEvalCost;
+    for (double c : stepCosts) total += c;
+    ProgressShares shares(total);
+    if (evaluation) {
+        const double tuned = total - fp32EvalCost - quantEvalCost;
+        evaluation->fp32From = total > 0 ? tuned / total : 1.0;
+        evaluation->quantFrom = total > 0 ? (tuned + fp32EvalCost) / total : 1.0;
+    }
+
     if (req.dataFree) {
-        ScaledProgress p(progress, 0.0, 0.10, "Distilling data");
+        const auto [from, to] = shares.next(distillCost);
+        ScaledProgress p(progress, from, to, "Distilling data");
         const Graph unfolded = source.unfoldedGraph();
         const DistillResult d = distillData(unfolded, source.inputShape(), req.distillOptions, p.get());
         r.distillSeconds = d.seconds;
@@ -133,14 +214,7 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
         const std::vector<int64_t> sample(d.shape.begin() + 1, d.shape.end());
         calib = std::make_unique<InMemoryDataset>(sample, d.images, std::vector<int64_t>{},
                                                   std::vector<std::string>{}, "distilled data");
-    } else {
-        calib = source.openData(req.calibSource);
     }
-    if (!req.evalSource.empty()) run.eval = source.openData(req.evalSource);
-    const std::unique_ptr<Dataset>& eval = run.eval;
-    if (eval && !eval->hasLabels())
-        throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
-                           "fmnist:test.");
 
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.quantizer.granularity,
                                     req.keepFirstLast8bit);
@@ -153,7 +227,8 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
         SensitivityRequest sreq;
         sreq.options = req.mixedOptions;
         sreq.quantizer = req.quantizer;
-        ScaledProgress p(progress, 0.1, 0.2, "Sensitivity");
+        const auto [from, to] = shares.next(sensitivityCost);
+        ScaledProgress p(progress, from, to, "Sensitivity");
         SensitivityTable table;
         table.result = measureSensitivity(graph, *calib, sreq, p.get());
         r.sensitivitySeconds = secondsSince(ts);
@@ -197,7 +272,8 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
 
     run.model = std::make_unique<QuantizedModel>(graph, r.config);
     QuantizedModel& model = *run.model;
-    ScaledProgress calibProgress(progress, 0.0, 0.3);
+    const auto [calibFrom, calibTo] = shares.next(kCalibrateCost * samples + stepEvalCost);
+    ScaledProgress calibProgress(progress, calibFrom, calibTo, "Calibrating ranges");
     auto t0 = std::chrono::steady_clock::now();
     model.calibrate(*calib, batch, calibProgress.get());
     r.calibrateSeconds = secondsSince(t0);
@@ -208,13 +284,10 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
             r.stepTop1.emplace_back(step, evaluate(executor, *eval, model.hooks(), batch, nullptr).top1());
     };
     stepDone("calibration");
-    // Progress: calibration 0-0.3, then the tuning steps by their rough shares of the time.
-    double total = 0;
-    for (TuningStep s : req.steps) total += stepWeight(s);
-    double at = 0.3;
-    for (TuningStep step : req.steps) {
-        const double next = at + 0.7 * stepWeight(step) / total;
-        ScaledProgress p(progress, at, next);
+    for (size_t k = 0; k < req.steps.size(); ++k) {
+        const TuningStep step = req.steps[k];
+        const auto [from, to] = shares.next(stepCosts[k] + stepEvalCost);
+        ScaledProgress p(progress, from, to);
         const StepReport report = runTuningStep(model, *calib, step, req.tuning, batch, nullptr, p.get());
         logger()->info("{} ({:.1f} s)", report.summary, report.seconds);
         switch (step) {
@@ -234,21 +307,26 @@ QuantizedRun quantizeModel(const QuantizeRequest& req, const Progress* progress)
             break;
         }
         stepDone(stepTop1Name(step));
-        at = next;
     }
     r.tuneSeconds = secondsSince(t0);  // includes the step evaluations when asked for
-    if (req.layerErrors) r.layerErrors = layerErrors(model, *calib, batch, nullptr);
+    const auto [errorsFrom, errorsTo] = shares.next(layerErrorsCost);
+    if (req.layerErrors)
+        r.layerErrors = layerErrors(model, *calib, batch, ScaledProgress(progress, errorsFrom, errorsTo, "Layer errors").get());
     return run;
 }
+}  // namespace
 
-QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, const Progress* progress) {
+QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, const Progress* progress,
+                           const EvaluationShares* shares) {
     if (!run.eval) throw invalidInput("Evaluation needs labelled data (for example fmnist:test).");
     QuantizeResult r = run.result;
     const Executor executor(run.graph());
     const int64_t batch = req.quantizer.batchSize;
-    ScaledProgress fpProgress(progress, 0.0, 0.45, "Evaluating the FP32 model");
+    const EvaluationShares own{0.0, req.evaluateFp32 ? 0.42 : 0.0};
+    const EvaluationShares& at = shares ? *shares : own;
+    ScaledProgress fpProgress(progress, at.fp32From, at.quantFrom, "Evaluating the FP32 model");
     const EvalResult fp = req.evaluateFp32 ? evaluate(executor, *run.eval, {}, batch, fpProgress.get()) : EvalResult{};
-    ScaledProgress qProgress(progress, req.evaluateFp32 ? 0.45 : 0.0, 1.0, "Evaluating the quantized model");
+    ScaledProgress qProgress(progress, at.quantFrom, 1.0, "Evaluating the quantized model");
     const EvalResult q = evaluate(executor, *run.eval, run.model->hooks(), batch, qProgress.get());
     r.fp32Top1 = fp.top1();
     r.quantTop1 = q.top1();
@@ -262,10 +340,9 @@ QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, 
 
 QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* progress) {
     if (req.evalSource.empty()) throw invalidInput("Evaluation needs labelled data (for example fmnist:test).");
-    ScaledProgress tuneProgress(progress, 0.0, 0.45);
-    const QuantizedRun run = quantizeModel(req, tuneProgress.get());
-    ScaledProgress evalProgress(progress, 0.45, 1.0);
-    return evaluateRun(run, req, evalProgress.get());
+    EvaluationShares shares;
+    const QuantizedRun run = quantizeModel(req, progress, shares);
+    return evaluateRun(run, req, progress, &shares);
 }
 
 }  // namespace ptq

@@ -144,11 +144,24 @@ struct QuantizedRun {
 /// may be empty unless evalEachStep). Same errors as quantizeAndEvaluate.
 QuantizedRun quantizeModel(const QuantizeRequest& request, const Progress* progress = nullptr);
 
+/// Where the evaluations that follow a quantizeModel run begin on its progress (fractions of
+/// the whole): the FP32 one at fp32From, the quantized one at quantFrom; both end at 1.
+struct EvaluationShares {
+    double fp32From = 1.0, quantFrom = 1.0;
+};
+
+/// quantizeModel for a caller that evaluates run.eval next (evaluateRun): the progress plans
+/// those evaluations too, so quantizeModel's own reports end at @p evaluation.fp32From, and an
+/// ETA drawn from it holds through the evaluations.
+QuantizedRun quantizeModel(const QuantizeRequest& request, const Progress* progress, EvaluationShares& evaluation);
+
 /// Evaluates @p run (made from @p request) on its evaluation data: FP32 (unless
 /// request.evaluateFp32 is false) and quantized. Returns run's figures with the accuracies
-/// filled in. Long; any one thread. Throws ptq::Error (InvalidInput) when the run has no
+/// filled in. With @p shares (from quantizeModel) the reports continue the same progress; without,
+/// they span it. Long; any one thread. Throws ptq::Error (InvalidInput) when the run has no
 /// evaluation data, ptq::Cancelled.
-QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& request, const Progress* progress = nullptr);
+QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& request, const Progress* progress = nullptr,
+                           const EvaluationShares* shares = nullptr);
 
 /// Runs @p request end to end (quantizeModel, then evaluateRun). Long (tens of seconds); any one thread; progress and cancel
 /// through @p progress. Throws ptq::Error (InvalidInput) for a bad model, data source, bits or
