@@ -111,7 +111,8 @@ std::string usage() {
            "  --version   the version\n"
            "\n"
            "The input shape comes from the model's sidecar JSON (MODEL.json) unless given.\n"
-           "Exit codes: 0 done, 1 failed while running, 2 bad input or usage.\n";
+           "Long work draws a progress bar on stderr when it is a terminal (not with --json).\n"
+           "Exit codes: 0 done, 1 failed while running, 2 bad input or usage, 130 cancelled (Ctrl-C).\n";
 }
 
 }  // namespace ptq::cli

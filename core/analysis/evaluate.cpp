@@ -16,12 +16,20 @@ EvalResult run(const Executor& executor, const Dataset& data, const RunHooks& ho
         throw invalidInput("Accuracy needs labelled data; " + data.description() +
                            " has no labels: evaluate on a labelled set (e.g. fmnist:test).");
     c10::InferenceMode guard;
+    // A batch of a large model is a long stretch: the cancel flag is also looked at before
+    // every node, so a cancel stops the run within one layer.
+    RunHooks checked = hooks;
+    if (progress)
+        checked.beforeNode = [&hooks, progress](const Node& node, std::vector<at::Tensor>& inputs) {
+            progress->throwIfCancelled();
+            if (hooks.beforeNode) hooks.beforeNode(node, inputs);
+        };
     EvalResult r;
     double ceSum = 0.0, klSum = 0.0;
     const auto t0 = std::chrono::steady_clock::now();
     forEachBatch(data, batchSize, [&](const Batch& b) {
         const at::Tensor images = at::from_blob(const_cast<float*>(b.images), b.shape, at::kFloat);
-        const at::Tensor logits = executor.run(images, hooks).at(0);
+        const at::Tensor logits = executor.run(images, checked).at(0);
         const at::Tensor logp = at::log_softmax(logits, 1);
         if (b.labels) {
             const at::Tensor labels = at::from_blob(const_cast<int64_t*>(b.labels), {b.count}, at::kLong);

@@ -17,11 +17,17 @@ struct Progress {
     std::function<void(double fraction, const std::string& stage)> onProgress;
     /// Set from any thread to ask the work to stop; the work throws ptq::Cancelled soon after.
     std::atomic<bool> cancelRequested{false};
+    /// The run this object is one step of (ScaledProgress): a cancel of the run is this step's.
+    const Progress* parent = nullptr;
 
     void report(double fraction, const std::string& stage) const {
         if (onProgress) onProgress(fraction, stage);
     }
-    bool isCancelled() const { return cancelRequested.load(std::memory_order_relaxed); }
+    bool isCancelled() const {
+        for (const Progress* p = this; p; p = p->parent)
+            if (p->cancelRequested.load(std::memory_order_relaxed)) return true;
+        return false;
+    }
     /// Throws ptq::Cancelled when a cancel was requested.
     void throwIfCancelled() const {
         if (isCancelled()) throw Cancelled();
@@ -34,6 +40,7 @@ class ScaledProgress {
 public:
     ScaledProgress(const Progress* outer, double from, double to, std::string stage = {}) : outer_(outer) {
         if (!outer) return;
+        inner_.parent = outer;  // the step's own polls (throwIfCancelled) see the run's cancel
         inner_.onProgress = [outer, from, to, stage](double f, const std::string& own) {
             outer->throwIfCancelled();
             outer->report(from + (to - from) * f, stage.empty() ? own : stage);

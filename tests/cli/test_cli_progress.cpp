@@ -49,20 +49,21 @@ TerminalRun runOnTerminal(const QStringList& args, const QString& outFile,
     ws.ws_col = 80;
     std::vector<std::string> argv{PTQ_EXE};
     for (const QString& a : args) argv.push_back(a.toStdString());
-    const std::string out = outFile.toStdString();
+    std::vector<char*> cargv;
+    for (std::string& s : argv) cargv.push_back(s.data());
+    cargv.push_back(nullptr);
+    // Everything the child needs is made before the fork: after it, only exec-safe calls.
+    const int outFd = ::open(outFile.toLocal8Bit().constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (outFd < 0) qFatal("cannot open %s", qPrintable(outFile));
     int master = -1;
     const pid_t pid = forkpty(&master, nullptr, &tio, &ws);
     if (pid < 0) qFatal("forkpty failed");
     if (pid == 0) {
-        const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0) ::_exit(126);
-        ::dup2(fd, STDOUT_FILENO);
-        std::vector<char*> cargv;
-        for (std::string& s : argv) cargv.push_back(s.data());
-        cargv.push_back(nullptr);
+        ::dup2(outFd, STDOUT_FILENO);  // the duplicate does not inherit O_CLOEXEC
         ::execv(cargv[0], cargv.data());
         ::_exit(127);
     }
+    ::close(outFd);
     QByteArray seen;
     QElapsedTimer clock, sinceInterrupt;
     clock.start();

@@ -129,6 +129,19 @@ void TestData::cancelStopsBatching() {
     QCOMPARE(batches, 0);
 }
 
+void TestData::scaledProgressSharesTheCancel() {
+    // A step polls the object it was given; a cancel of the whole run must reach it through
+    // every level of ScaledProgress, not only through its reports.
+    Progress run;
+    const ScaledProgress step(&run, 0.2, 0.6, "Step");
+    const ScaledProgress part(step.get(), 0.0, 0.5);
+    QVERIFY(!part.get()->isCancelled());
+    run.cancelRequested = true;
+    QVERIFY(step.get()->isCancelled());
+    QVERIFY(part.get()->isCancelled());
+    QVERIFY_THROWS_EXCEPTION(Cancelled, part.get()->throwIfCancelled());
+}
+
 void TestData::readIsBoundsChecked() {
     const InMemoryDataset data = countingSet(10);
     std::vector<float> images(4 * 5);

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void batchesCoverEverySampleOnce();
     void batchProgressReachesOne();
     void cancelStopsBatching();
+    void scaledProgressSharesTheCancel();
     void readIsBoundsChecked();
     void subsetAndHead();
     void normalizationResolves();
