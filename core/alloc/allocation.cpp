@@ -20,43 +20,6 @@ std::string s(const QJsonValue& v) { return v.toString().toStdString(); }
 
 }  // namespace
 
-AllocationFile makeAllocationFile(const SensitivityTable& table, const std::string& tablePath,
-                                  const AllocationProblem& problem, const AllocationResult& result) {
-    AllocationFile a;
-    a.model = table.provenance.modelPath;
-    a.modelSha256 = table.provenance.modelSha256;
-    a.tablePath = tablePath;
-    a.table = table.provenance;
-    a.metric = table.result.metric;
-    a.fp32Top1 = table.result.fp32Top1;
-    a.baseTop1 = table.result.baseTop1;
-    a.top1PerLoss = top1PerLoss(table.result);
-    a.fp32Loss = table.result.fp32Loss;
-    a.baseLoss = table.result.baseLoss;
-    a.fp32SizeBits = problem.referenceSize;
-    a.fp32Bops = problem.referenceBops;
-    a.solveMs = result.solveMs;
-    for (size_t l = 0; l < problem.layerCount(); ++l) {
-        if (problem.pinned[l] >= 0) a.locks.emplace_back(problem.layers[l], problem.options[size_t(problem.pinned[l])]);
-        const size_t o = size_t(result.choice.at(l));
-        AllocatedLayer layer;
-        layer.name = problem.layers[l];
-        layer.option = table.result.options[o];
-        layer.degradation = problem.degradation[l][o];
-        layer.deltaTop1 = table.result.cells[l][o].deltaTop1;
-        layer.sizeBits = problem.size[l][o];
-        layer.bops = problem.bops[l][o];
-        a.degradation += layer.degradation;
-        a.sizeBits += layer.sizeBits;
-        a.bops += layer.bops;
-        a.deltaTop1 += layer.deltaTop1;
-        a.layers.push_back(layer);
-    }
-    for (size_t o = 0; o < problem.optionCount(); ++o)
-        if (problem.excluded[o]) a.excluded.push_back(problem.options[o]);
-    return a;
-}
-
 double AllocationFile::predictedTop1FromLoss() const {
     if (top1PerLoss == 0 || measure != "delta-loss") return std::numeric_limits<double>::quiet_NaN();
     return fp32Top1 + top1PerLoss * ((baseLoss - fp32Loss) + degradation);

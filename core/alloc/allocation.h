@@ -62,9 +62,7 @@ struct AllocationFile {
     double predictedTop1FromLoss() const;
 };
 
-/// The file for @p result (optimal) of @p problem made from @p table.
-AllocationFile makeAllocationFile(const SensitivityTable& table, const std::string& tablePath,
-                                  const AllocationProblem& problem, const AllocationResult& result);
+/// core/workflow/allocate.h makes the file of a solved budget (allocateTable, allocationFileFor).
 
 /// Writes atomically (QSaveFile); throws ptq::Error (Failed) when it cannot.
 void writeAllocation(const std::string& path, const AllocationFile& allocation);

@@ -1,6 +1,7 @@
 // The sensitivity table and allocation files: round trips, provenance, the table's problem, and
 // the errors for bad files.
 #include "core/alloc/allocation.h"
+#include "core/workflow/allocate.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/alloc/solver.h"
 #include "core/util/error.h"
@@ -125,22 +126,21 @@ void TestFiles::problemFromTheTable() {
 void TestFiles::allocationRoundTrip() {
     QTemporaryDir dir;
     const SensitivityTable t = sampleTable();
-    AllocationProblem p = problemFromTable(t, DegradationMeasure::DeltaLoss);
-    p.pin("fc", "w8a8");
-    AllocationBudget b;
-    b.maxSize = 0.3 * p.referenceSize;
-    const AllocationResult r = solveAllocation(p, b);
-    QVERIFY(r.optimal());
-    AllocationFile a = makeAllocationFile(t, "t.json", p, r);
-    a.maxSizeRatio = 0.3;
+    AllocationSettings settings;
+    settings.maxSizeRatio = 0.3;
+    settings.locks = {{"fc", "w8a8"}};
+    const AllocationOutcome outcome = allocateTable(t, "t.json", settings);
+    const AllocationFile& a = outcome.file;
+    QCOMPARE(a.locks.size(), size_t(1));
     const std::string path = (dir.path() + "/a.json").toStdString();
     writeAllocation(path, a);
     const AllocationFile back = readAllocation(path);
     QCOMPARE(back.layers.size(), size_t(2));
     QCOMPARE(back.layers[1].option.name(), std::string("w8a8"));
     QCOMPARE(back.layers[0].option.name(), a.layers[0].option.name());
-    QCOMPARE(back.sizeBits, r.size);
-    QCOMPARE(back.degradation, r.degradation);
+    QCOMPARE(back.sizeBits, a.sizeBits);
+    QCOMPARE(back.degradation, a.degradation);
+    QVERIFY(std::abs(a.degradation - outcome.allocation.deltaLoss) < 1e-12);
     QCOMPARE(back.deltaTop1, a.deltaTop1);
     QVERIFY(back.maxSizeRatio.has_value() && *back.maxSizeRatio == 0.3);
     QVERIFY(!back.maxDegradation.has_value());
@@ -152,7 +152,7 @@ void TestFiles::allocationRoundTrip() {
     QCOMPARE(back.top1PerLoss, top1PerLoss(t.result));
     QCOMPARE(back.fp32Loss, t.result.fp32Loss);
     QCOMPARE(back.baseLoss, t.result.baseLoss);
-    const double viaLoss = a.fp32Top1 + back.top1PerLoss * ((t.result.baseLoss - t.result.fp32Loss) + r.degradation);
+    const double viaLoss = a.fp32Top1 + back.top1PerLoss * ((t.result.baseLoss - t.result.fp32Loss) + a.degradation);
     QVERIFY(std::abs(back.predictedTop1FromLoss() - viaLoss) < 1e-12);
     // A file written before the fit existed: no prediction from the loss, the other one stays.
     QFile f(QString::fromStdString(path));

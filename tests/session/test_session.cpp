@@ -1,6 +1,7 @@
 // core/session: what the GUI's session is made of, tested without a display.
 
 #include "bench/harness/synthetic.h"
+#include "core/workflow/allocate.h"
 #include "core/alloc/allocation.h"
 #include "core/alloc/sensitivity_table.h"
 #include "core/graph/graph.h"
@@ -165,16 +166,13 @@ void TestSession::top1ThroughLossAsTheAllocationFile() {
     const ptq::BudgetProblem problem(table);
     ptq::SensitivityTable file;
     file.result = table;
-    const ptq::AllocationProblem lp = ptq::problemFromTable(file, ptq::DegradationMeasure::DeltaLoss);
     double previous = std::numeric_limits<double>::infinity();
     for (double ratio : {0.25, 0.12, 0.08}) {
         ptq::BudgetRequest request;
         request.costRatio = ratio;
         const ptq::BudgetAllocation a = problem.solve(request);
         QVERIFY(a.feasible);
-        ptq::AllocationResult solved;
-        solved.choice = a.choice;
-        const double expected = ptq::makeAllocationFile(file, {}, lp, solved).predictedTop1FromLoss() - 93.7;
+        const double expected = ptq::allocationFileFor(file, {}, problem, request, a).predictedTop1FromLoss() - 93.7;
         QVERIFY(std::isfinite(expected));
         QVERIFY2(std::abs(a.deltaTop1FromLoss - expected) < 1e-9,
                  qPrintable(QStringLiteral("%1 vs %2").arg(a.deltaTop1FromLoss, 0, 'g', 12).arg(expected, 0, 'g', 12)));
@@ -187,10 +185,11 @@ void TestSession::top1ThroughLossAsTheAllocationFile() {
     table.metric = "kl";
     table.fp32Loss = 0;
     file.result = table;
-    ptq::AllocationResult solved;
-    solved.choice = ptq::BudgetProblem(table).solve(ptq::BudgetRequest{}).choice;
-    QVERIFY(std::abs(ptq::BudgetProblem(table).evaluate(solved.choice).deltaTop1FromLoss -
-                     (ptq::makeAllocationFile(file, {}, lp, solved).predictedTop1FromLoss() - 93.7)) < 1e-9);
+    const ptq::BudgetProblem kl(table);
+    const ptq::BudgetAllocation solved = kl.solve(ptq::BudgetRequest{});
+    QVERIFY(std::abs(solved.deltaTop1FromLoss -
+                     (ptq::allocationFileFor(file, {}, kl, ptq::BudgetRequest{}, solved).predictedTop1FromLoss() - 93.7)) <
+            1e-9);
     for (auto& row : table.cells)
         for (ptq::SensitivityCell& c : row) c.deltaLoss = 0;
     QVERIFY(std::isnan(ptq::BudgetProblem(table).solve(ptq::BudgetRequest{}).deltaTop1FromLoss));
