@@ -79,7 +79,7 @@ void TestDistill::modelWithoutBatchNormIsRefused() {
         QFAIL("no error");
     } catch (const Error& e) {
         QCOMPARE(e.kind(), Error::Kind::InvalidInput);
-        QVERIFY2(QString(e.what()).contains("no BatchNorm layer") && QString(e.what()).contains("--calib"), e.what());
+        QVERIFY2(QString(e.what()).contains("no BatchNorm layer") && QString(e.what()).contains("calibrate on real data"), e.what());
     }
 }
 
