@@ -73,9 +73,9 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
     const int64_t batch = a.integer("batch", 256);
     if (batch < 1) throw invalidInput("--batch must be at least 1.");
     const EvalResult fp = evaluate(ex, *eval, {}, batch,
-                                   ScaledProgress(progress.get(), 0.0, 0.42, "Evaluating the FP32 model").get()),
+                                   ScaledProgress(progress.get(), 0.0, 0.42, "Evaluating FP32").get()),
                      q = evaluate(ex, *eval, model->hooks(), batch,
-                                  ScaledProgress(progress.get(), 0.42, 1.0, "Evaluating the quantized model").get());
+                                  ScaledProgress(progress.get(), 0.42, 1.0, "Evaluating quantized").get());
     progress.finish();
     const bool sameData = imported.provenance.evaluation == a.value("eval");
     const std::string& modelPath = request.path;

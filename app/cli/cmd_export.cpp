@@ -80,9 +80,9 @@ int runExport(const std::vector<std::string>& argv) {
     if (run.eval) {
         const Executor ex(run.graph());
         fp = evaluate(ex, *run.eval, {}, req.quantizer.batchSize,
-                      ScaledProgress(progress.get(), shares.fp32From, shares.quantFrom, "Evaluating the FP32 model").get());
+                      ScaledProgress(progress.get(), shares.fp32From, shares.quantFrom, "Evaluating FP32").get());
         quant = evaluate(ex, *run.eval, run.model->hooks(), req.quantizer.batchSize,
-                         ScaledProgress(progress.get(), shares.quantFrom, 1.0, "Evaluating the quantized model").get());
+                         ScaledProgress(progress.get(), shares.quantFrom, 1.0, "Evaluating quantized").get());
         prov.evaluation = req.evalSource;
         prov.fp32Top1 = fp->top1();
         prov.quantTop1 = quant->top1();

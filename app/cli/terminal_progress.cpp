@@ -98,14 +98,15 @@ void TerminalProgress::draw(double fraction, const std::string& stage) {
     const bool knowsEta = shown_ >= 0.01 && elapsed >= 1.0;
     const std::string eta = knowsEta ? clock(elapsed * (1.0 - shown_) / shown_) : "--:--";
     char tail[96];
-    std::snprintf(tail, sizeof tail, " %3d%%  %s elapsed, ETA %s", int(shown_ * 100.0), clock(elapsed).c_str(),
+    std::snprintf(tail, sizeof tail, " %3d%%  %s elapsed, ETA %-7s", int(shown_ * 100.0), clock(elapsed).c_str(),
                   eta.c_str());
 
     // One line that never wraps, with room left for the terminal's "^C" echo; the label gives way
     // first, and has a fixed width so that the bar does not jump between stages.
     const size_t width = terminalColumns() - 3;
+    // The tail keeps one width while times stay under ten minutes, so the bar does not shift.
     const size_t tailLength = std::string(tail).size();
-    const size_t minBar = 20;
+    const size_t minBar = 16;
     size_t labelRoom = width > tailLength + minBar + 3 ? width - tailLength - minBar - 3 : 0;
     labelRoom = std::min<size_t>(labelRoom, 32);
     std::string label = stage.substr(0, labelRoom);

@@ -66,7 +66,12 @@ BiasTuningResult tuneBiases(QuantizedModel& model, const Dataset& calib, const B
         params[key] = (p ? *p : g.param(key)).clone();
     }
     RunHooks hooks;
-    hooks.beforeNode = base.beforeNode;
+    // A step is a whole forward and backward pass: the cancel flag is also looked at before every
+    // node of the forward, so a cancel does not wait for the rest of it.
+    hooks.beforeNode = [before = base.beforeNode, progress](const Node& node, std::vector<at::Tensor>& inputs) {
+        if (progress) progress->throwIfCancelled();
+        if (before) before(node, inputs);
+    };
     hooks.afterNode = base.afterNode;
     hooks.paramOverride = [&params](const std::string& key) -> const at::Tensor* {
         auto it = params.find(key);

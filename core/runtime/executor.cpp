@@ -137,10 +137,18 @@ std::vector<at::Tensor> Executor::execute(int startNode, std::vector<at::Tensor>
 void Executor::runDataset(const Dataset& data, int64_t batchSize,
                           const std::function<void(const Batch&, const std::vector<at::Tensor>&)>& onBatch,
                           const Progress* progress, const RunHooks& hooks) const {
+    // A batch is a long stretch (the first one also sets up every kernel): the cancel flag is
+    // looked at before every node too, so a cancel stops the run within one layer.
+    RunHooks checked = hooks;
+    if (progress)
+        checked.beforeNode = [&hooks, progress](const Node& node, std::vector<at::Tensor>& inputs) {
+            progress->throwIfCancelled();
+            if (hooks.beforeNode) hooks.beforeNode(node, inputs);
+        };
     forEachBatch(data, batchSize, [&](const Batch& b) {
         // from_blob does not copy: the batch's memory outlives this call's use of it.
         const at::Tensor images = at::from_blob(const_cast<float*>(b.images), b.shape, at::kFloat);
-        onBatch(b, run(images, hooks));
+        onBatch(b, run(images, checked));
     }, progress, "Running the model");
 }
 

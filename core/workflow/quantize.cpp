@@ -324,9 +324,9 @@ QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, 
     const int64_t batch = req.quantizer.batchSize;
     const EvaluationShares own{0.0, req.evaluateFp32 ? 0.42 : 0.0};
     const EvaluationShares& at = shares ? *shares : own;
-    ScaledProgress fpProgress(progress, at.fp32From, at.quantFrom, "Evaluating the FP32 model");
+    ScaledProgress fpProgress(progress, at.fp32From, at.quantFrom, "Evaluating FP32");
     const EvalResult fp = req.evaluateFp32 ? evaluate(executor, *run.eval, {}, batch, fpProgress.get()) : EvalResult{};
-    ScaledProgress qProgress(progress, at.quantFrom, 1.0, "Evaluating the quantized model");
+    ScaledProgress qProgress(progress, at.quantFrom, 1.0, "Evaluating quantized");
     const EvalResult q = evaluate(executor, *run.eval, run.model->hooks(), batch, qProgress.get());
     r.fp32Top1 = fp.top1();
     r.quantTop1 = q.top1();

@@ -83,16 +83,16 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const std::string& eval
     if (fp32) {
         m.fp32Top1 = fp32->top1;
         m.fp32Loss = fp32->loss;
-        const ScaledProgress p(progress, 0.0, 1.0, "Evaluating the quantized model");
+        const ScaledProgress p(progress, 0.0, 1.0, "Evaluating quantized");
         const EvalResult q = evaluate(executor, *eval, d.run.model->hooks(), d.batchSize, p.get());
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
     } else {
-        const ScaledProgress fp(progress, 0.0, 0.5, "Evaluating the FP32 model");
+        const ScaledProgress fp(progress, 0.0, 0.5, "Evaluating FP32");
         const EvalResult f = evaluate(executor, *eval, {}, d.batchSize, fp.get());
         m.fp32Top1 = f.top1();
         m.fp32Loss = f.crossEntropy;
-        const ScaledProgress qp(progress, 0.5, 1.0, "Evaluating the quantized model");
+        const ScaledProgress qp(progress, 0.5, 1.0, "Evaluating quantized");
         const EvalResult q = evaluate(executor, *eval, d.run.model->hooks(), d.batchSize, qp.get());
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
