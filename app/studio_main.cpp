@@ -1,6 +1,7 @@
 // ptq-studio: the GUI. Thin on purpose: parse the command line, set up logging, open the
 // window on a model; everything else is in ptqui.
 
+#include "core/data/data_source.h"
 #include "core/model/model_card.h"
 #include "core/util/log.h"
 #include "core/util/runtime.h"
@@ -172,10 +173,21 @@ int main(int argc, char** argv) {
     ptq::ui::MainWindow::Options options;
     options.persistLayout = !screenshot;  // screenshots show the default layout
     options.initialSizeRatio = budgetSize;
-    if (parser.isSet(calibOption)) options.calibrationSource = parser.value(calibOption);
+    // The data source names are parsed here, once: a bad one stops before any window opens.
+    std::optional<ptq::DataSourceSpec> evaluation;
+    try {
+        if (parser.isSet(calibOption)) {
+            ptq::parseDataSource(parser.value(calibOption).toStdString());
+            options.calibrationSource = parser.value(calibOption);
+        }
+        if (parser.isSet(evalOption)) evaluation = ptq::parseDataSource(parser.value(evalOption).toStdString());
+    } catch (const ptq::Error& e) {
+        printError(QString::fromStdString(e.what()));
+        return BadInput;
+    }
     ptq::ui::MainWindow window(options);
     if (screenshot) window.resize(ptq::ui::MainWindow::defaultSize());
-    if (parser.isSet(evalOption)) window.controller()->tuning()->setEvaluationSource(parser.value(evalOption));
+    if (evaluation) window.controller()->tuning()->setEvaluationSource(*evaluation);
 
     auto log = ptq::logger();
     log->info("PTQ Studio {} starting: Qt {}, platform {}, {} compute threads", PTQ_VERSION, qVersion(),

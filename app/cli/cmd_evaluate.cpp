@@ -30,10 +30,10 @@ AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req) {
         throw invalidInput("The allocation " + a.value("alloc") + " was made for another model (" + alloc.model +
                            "): allocate again from a sensitivity table of " + req.model.path + ".");
     req.model.inputShape = inputShapeArg(a);
-    req.calibSource = a.value("calib", alloc.table.data);
-    if (req.calibSource.empty())
+    req.calibSource = dataSourceArg(a, "calib", alloc.table.data);
+    if (!req.calibSource.given())
         throw invalidInput("The allocation does not name its calibration data: give --calib SRC.");
-    req.evalSource = a.value("eval");
+    req.evalSource = dataSourceArg(a, "eval");
     // The table's quantizer settings; the batch is the command's.
     QuantizerSettings q;
     q.granularity = granularityFromString(alloc.table.granularity.empty() ? "per-channel" : alloc.table.granularity);
@@ -65,7 +65,7 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
     const std::string mismatch = modelMismatch(imported, request.path);
     if (!mismatch.empty()) std::fprintf(stderr, "ptq: warning: %s\n", mismatch.c_str());
     const auto model = restoreQuantizedModel(graph, imported);
-    const auto eval = opened->openData(a.value("eval"));
+    const auto eval = opened->openData(dataSourceArg(a, "eval"));
     if (!eval->hasLabels())
         throw invalidInput("The evaluation data " + a.value("eval") + " has no labels: give a labelled set such as "
                            "fmnist:test.");
@@ -129,8 +129,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
         o["model"] = QString::fromStdString(req.model.path);
         o["alloc"] = QString::fromStdString(a.value("alloc"));
         o["pipeline"] = QString::fromStdString(req.pipelineName());
-        o["calib"] = QString::fromStdString(req.calibSource);
-        o["eval"] = QString::fromStdString(req.evalSource);
+        o["calib"] = QString::fromStdString(req.calibSource.text);
+        o["eval"] = QString::fromStdString(req.evalSource.text);
         o["eval_samples"] = qint64(r.evalSamples);
         o["size_ratio"] = alloc.sizeRatio();
         o["bops_ratio"] = alloc.bopsRatio();
@@ -152,7 +152,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
     }
     std::printf("%s with %s (%zu layers, weights %.4f of FP32, BOPs %.4f of FP32), pipeline %s, calibrated on %s\n",
                 req.model.path.c_str(), a.value("alloc").c_str(), alloc.layers.size(), alloc.sizeRatio(),
-                alloc.bopsRatio(), req.pipelineName().c_str(), req.calibSource.c_str());
+                alloc.bopsRatio(), req.pipelineName().c_str(), req.calibSource.text.c_str());
     std::printf("  FP32 top-1       %6.2f %%\n", r.fp32Top1);
     std::printf("  measured top-1   %6.2f %%   drop %5.2f pt\n", r.quantTop1, r.drop());
     std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the table's summed per-layer changes)\n", predictedTop1,
@@ -161,7 +161,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
         std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the base's and the summed degradation's loss at "
                     "the table's top-1 per loss)\n",
                     r.fp32Top1 - predictedDropFromLoss, predictedDropFromLoss);
-    std::printf("  on %lld images of %s\n", (long long)r.evalSamples, req.evalSource.c_str());
+    std::printf("  on %lld images of %s\n", (long long)r.evalSamples, req.evalSource.text.c_str());
     return 0;
 }
 

@@ -50,10 +50,10 @@ int runExport(const std::vector<std::string>& argv) {
         ada.sequential = a.flag("sequential");
         req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
         req.dataFree = a.flag("data-free");
-        req.calibSource = a.value("calib");
-        if (req.calibSource.empty() && !req.dataFree)
+        req.calibSource = dataSourceArg(a, "calib");
+        if (!req.calibSource.given() && !req.dataFree)
             throw invalidInput("'ptq export' without --alloc needs --calib SRC (or --data-free) to calibrate on.");
-        req.evalSource = a.value("eval");
+        req.evalSource = dataSourceArg(a, "eval");
         req.weightBits = int(a.integer("w", 8));
         req.activationBits = int(a.integer("a", 8));
         req.weightPoints = int(a.integer("points", 1));
@@ -68,7 +68,7 @@ int runExport(const std::vector<std::string>& argv) {
     ConfigProvenance& prov = exportRequest.provenance;
     prov.modelPath = req.model.path;
     prov.pipeline = req.pipelineName();
-    prov.calibration = req.dataFree ? "distilled data" : req.calibSource;
+    prov.calibration = req.dataFree ? "distilled data" : req.calibSource.text;
     prov.seed = ada.seed;
     if (alloc) {
         prov.allocation = a.value("alloc");
@@ -83,7 +83,7 @@ int runExport(const std::vector<std::string>& argv) {
                       ScaledProgress(progress.get(), shares.fp32From, shares.quantFrom, "Evaluating FP32").get());
         quant = evaluate(ex, *run.eval, run.model->hooks(), req.quantizer.batchSize,
                          ScaledProgress(progress.get(), shares.quantFrom, 1.0, "Evaluating quantized").get());
-        prov.evaluation = req.evalSource;
+        prov.evaluation = req.evalSource.text;
         prov.fp32Top1 = fp->top1();
         prov.quantTop1 = quant->top1();
     }
@@ -111,7 +111,7 @@ int runExport(const std::vector<std::string>& argv) {
     std::printf("%s: wrote %s to %s (%d layers, pipeline %s)\n", req.model.path.c_str(), what.c_str(), out.c_str(),
                 run.result.layers, req.pipelineName().c_str());
     if (fp && quant)
-        std::printf("  top-1 on %s: FP32 %.2f %%, quantized %.2f %%\n", req.evalSource.c_str(), fp->top1(), quant->top1());
+        std::printf("  top-1 on %s: FP32 %.2f %%, quantized %.2f %%\n", req.evalSource.text.c_str(), fp->top1(), quant->top1());
     return 0;
 }
 

@@ -103,10 +103,10 @@ int runQuantize(const std::vector<std::string>& argv) {
     req.layerErrors = a.flag("layer-errors");
     req.evaluateFp32 = !a.flag("no-fp32");
     req.evalEachStep = a.flag("eval-each-step");
-    req.calibSource = req.dataFree ? "" : a.value("calib");
+    req.calibSource = req.dataFree ? DataSourceSpec{} : dataSourceArg(a, "calib");
     if (req.dataFree && a.has("calib"))
         throw invalidInput("Data-free quantization makes its own calibration data: drop --calib, or drop --data-free.");
-    req.evalSource = a.value("eval");
+    req.evalSource = dataSourceArg(a, "eval");
     req.weightBits = int(a.integer("w", 8));
     req.activationBits = int(a.integer("a", 8));
     req.quantizer = quantizerArgs(a);
@@ -159,9 +159,9 @@ int runQuantize(const std::vector<std::string>& argv) {
         ConfigProvenance& prov = exportRequest.provenance;
         prov.modelPath = req.model.path;
         prov.pipeline = req.pipelineName();
-        prov.calibration = req.dataFree ? "distilled data" : req.calibSource;
+        prov.calibration = req.dataFree ? "distilled data" : req.calibSource.text;
         prov.seed = ada.seed;
-        prov.evaluation = req.evalSource;
+        prov.evaluation = req.evalSource.text;
         if (req.evaluateFp32) prov.fp32Top1 = r.fp32Top1;
         prov.quantTop1 = r.quantTop1;
         const std::string what = exportQuantized(run, exportRequest);
@@ -205,8 +205,8 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["bn_tuned"] = r.bnTuned;
         o["biases_corrected"] = r.biasesCorrected;
         o["tune_seconds"] = r.tuneSeconds;
-        o["calib"] = QString::fromStdString(req.calibSource);
-        o["eval"] = QString::fromStdString(req.evalSource);
+        o["calib"] = QString::fromStdString(req.calibSource.text);
+        o["eval"] = QString::fromStdString(req.evalSource.text);
         o["calib_samples"] = qint64(r.calibSamples);
         o["eval_samples"] = qint64(r.evalSamples);
         o["layers"] = r.layers;
@@ -291,7 +291,7 @@ int runQuantize(const std::vector<std::string>& argv) {
                 req.model.path.c_str(), bits.c_str(), granularityName(req.quantizer.granularity),
                 rangeMethodName(req.quantizer.weightRange), rangeMethodName(req.quantizer.activationRange),
                 req.keepFirstLast8bit ? ", first/last layer 8-bit" : "", req.pipelineName().c_str(),
-                (long long)r.calibSamples, req.dataFree ? "distilled data" : req.calibSource.c_str());
+                (long long)r.calibSamples, req.dataFree ? "distilled data" : req.calibSource.text.c_str());
     if (req.maxSizeRatio)
         std::printf("  mixed precision: sensitivity %.1f s, integer program %.1f ms: %.3f of the FP32 weight size "
                     "(budget %.3f), predicted degradation %.4f\n",
@@ -328,10 +328,10 @@ int runQuantize(const std::vector<std::string>& argv) {
                 r.quantEvalSeconds);
     if (req.evaluateFp32)
         std::printf("  drop             %6.2f pt on %lld images of %s\n", r.drop(), (long long)r.evalSamples,
-                    req.evalSource.c_str());
+                    req.evalSource.text.c_str());
     else
         std::printf("  (FP32 not evaluated: --no-fp32) on %lld images of %s\n", (long long)r.evalSamples,
-                    req.evalSource.c_str());
+                    req.evalSource.text.c_str());
     if (req.layerErrors) {
         std::printf("\n  %-32s %12s %9s   (each layer on the FP input, on the calibration set)\n", "layer",
                     "output MSE", "SNR dB");

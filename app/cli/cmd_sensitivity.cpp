@@ -28,7 +28,7 @@ int runSensitivity(const std::vector<std::string>& argv) {
         throw invalidInput("'ptq sensitivity' needs --calib SRC, the data to measure on (for example "
                            "--calib fmnist:train:1000).");
     SensitivityJob job;
-    job.calibrationSource = a.value("calib");
+    job.calibrationSource = dataSourceArg(a, "calib");
     SensitivityRequest& req = job.request;
     if (a.has("options")) req.options = BitOption::parseList(a.value("options"));
     req.quantizer = quantizerArgs(a);

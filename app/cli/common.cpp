@@ -57,6 +57,11 @@ ModelRequest modelRequestArg(const Args& a, const std::string& command) {
     return r;
 }
 
+DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback) {
+    const std::string text = a.value(option, fallback);
+    return text.empty() ? DataSourceSpec{} : parseDataSource(text);
+}
+
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings q) {
     if (a.has("granularity")) q.granularity = granularityFromString(a.value("granularity"));
     if (a.has("weight-range")) q.weightRange = rangeMethodFromString(a.value("weight-range"));

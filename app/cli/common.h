@@ -43,6 +43,9 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
 std::vector<int64_t> inputShapeArg(const Args& a);
 /// The one positional MODEL and --input-shape, as the workflow's model request.
 ModelRequest modelRequestArg(const Args& a, const std::string& command);
+/// The data source named by --@p option (else @p fallback), parsed once here; a default spec
+/// (not given()) when neither names one.
+DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback = {});
 /// --granularity, --weight-range, --act-range and --batch (each optional; defaults as given).
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings defaults = {});
 

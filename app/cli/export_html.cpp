@@ -45,7 +45,7 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
     d.metric = alloc.maxBopsRatio ? CostMetric::Bops : CostMetric::Size;
     d.reference = alloc.reference == "int8" ? CostReference::Int8 : CostReference::Fp32;
     d.settings.push_back({"sensitivity table", alloc.tablePath});
-    d.settings.push_back({"calibration data", req.calibSource});
+    d.settings.push_back({"calibration data", req.calibSource.text});
     d.settings.push_back({"pipeline", req.pipelineName()});
     d.settings.push_back({"granularity", table.provenance.granularity});
     std::string budget;
@@ -56,7 +56,7 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
     d.settings.push_back({"budget", budget});
     if (quant) {
         d.measuredTop1 = quant->top1();
-        d.evaluationSource = req.evalSource + " (pipeline " + req.pipelineName() + ")";
+        d.evaluationSource = req.evalSource.text + " (pipeline " + req.pipelineName() + ")";
         d.measured.push_back({d.choice, quant->top1(), quant->crossEntropy, fp ? fp->crossEntropy : d.table.baseLoss,
                               req.pipelineName()});
     }

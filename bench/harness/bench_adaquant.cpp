@@ -59,7 +59,7 @@ AdaQuantBenchResult benchAdaQuant(const std::string& modelPath, const std::vecto
     options.validate();
     const auto opened = openModel({modelPath, sampleShape});
     const Graph& graph = opened->graph();
-    const auto calib = opened->openData(calibSource);
+    const auto calib = opened->openData(parseDataSource(calibSource));
     QuantConfig config = QuantConfig::uniform(graph, weightBits, activationBits, Granularity::PerChannel, true);
     if (maxLayers > 0) {
         // Layers past the first maxLayers stay in float, so AdaQuant skips them.

@@ -26,8 +26,8 @@ QuantEvalBenchResult benchQuantEval(const QuantEvalBenchRequest& req) {
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     const auto opened = openModel({req.modelPath, req.inputShape});
     const Graph& graph = opened->graph();
-    const auto calib = opened->openData(req.calibSource);
-    const auto eval = opened->openData(req.evalSource);
+    const auto calib = opened->openData(parseDataSource(req.calibSource));
+    const auto eval = opened->openData(parseDataSource(req.evalSource));
     if (!eval->hasLabels())
         throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
                            "fmnist:test.");

@@ -24,6 +24,9 @@ struct DataSourceSpec {
     int64_t limit = -1;      ///< fmnist: keep the first N samples; -1 keeps all
     std::string path;        ///< idx: the images file; folder: the folder; npy, tensor, distilled: the file
     std::string labelsPath;  ///< idx: the labels file, empty when none was given
+
+    /// False for a default-made spec: no data was named.
+    bool given() const { return !text.empty(); }
 };
 
 /// The valid forms, for usage text and error messages.

@@ -103,7 +103,7 @@ ReportData reportFromSession(const Session& session, const BudgetRequest& budget
     // The report knows no hardware target: a target's cost is plotted as the weight size.
     d.metric = budget.metric == CostMetric::Target ? CostMetric::Size : budget.metric;
     d.reference = budget.reference;
-    d.settings.push_back({"calibration data", session.calibrationSource});
+    d.settings.push_back({"calibration data", session.calibrationSource.text});
     std::string options;
     for (const BitOption& o : session.sensitivity->options) options += (options.empty() ? "" : ", ") + o.name();
     d.settings.push_back({"options", options});

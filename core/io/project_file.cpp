@@ -107,8 +107,8 @@ Project projectFromSession(const Session& session, const SensitivityRequest& req
     Project p;
     p.modelPath = QFileInfo(q(session.model->summary().path)).absoluteFilePath().toStdString();
     p.modelSha256 = fileSha256(p.modelPath);
-    p.calibrationSource = session.calibrationSource;
-    p.evaluationSource = session.evaluationSource;
+    p.calibrationSource = session.calibrationSource.text;
+    p.evaluationSource = session.evaluationSource.text;
     p.sensitivityRequest = request;
     p.sensitivity = session.sensitivity;
     p.budget = budget;

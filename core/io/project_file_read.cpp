@@ -3,6 +3,7 @@
 #include "core/io/project_file.h"
 
 #include "core/alloc/sensitivity_table.h"
+#include "core/data/data_source.h"
 #include "core/methods/adaquant.h"
 #include "core/quant/range_calibration.h"
 #include "core/util/error.h"
@@ -273,6 +274,14 @@ Project readProject(const std::string& path) {
     if (p.modelPath.empty()) r.fail("model.absolute_path", "is empty");
     p.calibrationSource = r.string(o, "", "calibration");
     p.evaluationSource = r.string(o, "", "evaluation");
+    for (const auto& [key, text] : {std::pair{"calibration", p.calibrationSource}, {"evaluation", p.evaluationSource}})
+        if (!text.empty()) try {
+                parseDataSource(text);
+            } catch (const Error& e) {
+                std::string why = e.what();
+                if (!why.empty() && why.back() == '.') why.pop_back();
+                r.fail(key, why);
+            }
     p.sensitivityRequest = readRequest(r, r.object(o, "", "sensitivity_request"));
     p.budget = readBudget(r, r.object(o, "", "budget"));
 
@@ -393,8 +402,9 @@ Session sessionFromProject(const Project& p, std::shared_ptr<const LoadedModel> 
     }
     Session s;
     s.model = std::move(model);
-    s.calibrationSource = p.calibrationSource;
-    s.evaluationSource = p.evaluationSource;
+    // readProject() checked both names.
+    if (!p.calibrationSource.empty()) s.calibrationSource = parseDataSource(p.calibrationSource);
+    if (!p.evaluationSource.empty()) s.evaluationSource = parseDataSource(p.evaluationSource);
     s.setSensitivity(p.sensitivity);
     s.allocation = p.allocation;
     s.pins = p.pins;

@@ -42,13 +42,13 @@ struct MeasuredAllocation {
 /// What the user works on. Plain data with a few helpers; one thread.
 struct Session {
     std::shared_ptr<const LoadedModel> model;
-    std::string calibrationSource;
+    DataSourceSpec calibrationSource;    ///< the table's calibration data; not given() before one
     std::shared_ptr<const SensitivityResult> sensitivity;
     /// Built from sensitivity: the costs and degradations the solver reads.
     std::shared_ptr<const BudgetProblem> problem;
     BudgetAllocation allocation;               ///< current; empty choice before the first solve
     std::map<int, int> pins;             ///< layer index -> option index chosen by hand
-    std::string evaluationSource;        ///< labelled set for measuring allocations
+    DataSourceSpec evaluationSource;     ///< labelled set for measuring allocations
     /// Parallel AdaQuant results by (layer, weight bits, activation bits); null before any run.
     std::shared_ptr<const AdaQuantStore> adaquant;
     /// Allocations measured on evaluationSource, oldest first.

@@ -52,7 +52,7 @@ std::string exportAllocation(const AllocationExport& r, const Progress* progress
     ExportRequest out = r.out;
     out.provenance.modelPath = r.model->path();
     out.provenance.pipeline = req.pipelineName();
-    out.provenance.calibration = r.calibrationSource;
+    out.provenance.calibration = r.calibrationSource.text;
     out.provenance.seed = r.tuning.adaquant.seed;
     out.provenance.predictedTop1 = r.predictedTop1;
     return "Wrote the " + exportQuantized(run, out) + " to " + out.path + ".";

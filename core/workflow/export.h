@@ -37,7 +37,7 @@ std::string exportQuantized(const QuantizedRun& run, const ExportRequest& reques
 /// An allocation held as values (a GUI session): the layers' options and how to quantize them.
 struct AllocationExport {
     std::shared_ptr<const LoadedModel> model;
-    std::string calibrationSource;
+    DataSourceSpec calibrationSource;
     std::map<std::string, BitOption> layers;  ///< every quantizable layer's option, by name
     QuantizerSettings quantizer;
     std::vector<TuningStep> steps;            ///< the pipeline run before writing

@@ -17,10 +17,6 @@ LoadedModel::LoadedModel() : impl_(std::make_unique<Impl>()) {}
 LoadedModel::~LoadedModel() = default;
 const Graph& LoadedModel::graph() const { return impl_->graph; }
 
-std::unique_ptr<Dataset> LoadedModel::openData(const std::string& source) const {
-    return openData(parseDataSource(source));
-}
-
 std::unique_ptr<Dataset> LoadedModel::openData(const DataSourceSpec& source) const {
     return openDataSource(source, normalization_, inputShape());
 }

@@ -9,6 +9,7 @@
 /// Threads: openModel() is a long synchronous call for a worker thread; a LoadedModel is
 /// immutable once made, so it can be shared between threads.
 
+#include "core/data/data_source.h"
 #include "core/data/dataset.h"
 #include "core/model/model_summary.h"
 #include "core/util/progress.h"
@@ -22,7 +23,6 @@
 namespace ptq {
 
 class Graph;
-struct DataSourceSpec;
 
 /// Which model to open and what the user said about it beyond the file and its sidecar.
 struct ModelRequest {
@@ -67,7 +67,6 @@ public:
 
     /// Opens the data source @p source with this model's normalization, checked against its
     /// input shape. Long; any thread. Throws ptq::Error (InvalidInput) as openDataSource does.
-    std::unique_ptr<Dataset> openData(const std::string& source) const;
     std::unique_ptr<Dataset> openData(const DataSourceSpec& source) const;
     /// A copy of the graph with its BatchNorms unfolded, as imported: what data-free
     /// distillation matches statistics on. Any thread.

@@ -158,11 +158,11 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         throw invalidInput("The number of weight points must be 1 to " + std::to_string(kMaxWeightPoints) + ", not " +
                            std::to_string(req.weightPoints) + ".");
     req.tuning.validateFor(req.steps);
-    if (req.dataFree && !req.calibSource.empty())
-        throw invalidInput("Data-free quantization makes its own calibration data: calibrate on " + req.calibSource +
+    if (req.dataFree && req.calibSource.given())
+        throw invalidInput("Data-free quantization makes its own calibration data: calibrate on " + req.calibSource.text +
                            " or data-free, not both.");
     if (req.dataFree) req.distillOptions.validate();
-    if (req.evalSource.empty() && req.evalEachStep)
+    if (!req.evalSource.given() && req.evalEachStep)
         throw invalidInput("Measuring top-1 after each step needs labelled evaluation data.");
     const int64_t batch = req.quantizer.batchSize;
     QuantizedRun run;
@@ -173,11 +173,14 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
     std::unique_ptr<Dataset>& calib = run.calib;
     QuantizeResult& r = run.result;
     // The data before anything long: a bad evaluation source should not wait for a distillation.
-    if (!req.dataFree) calib = source.openData(req.calibSource);
-    if (!req.evalSource.empty()) run.eval = source.openData(req.evalSource);
+    if (!req.dataFree) {
+        if (!req.calibSource.given()) throw invalidInput("Quantization needs calibration data, or data-free calibration.");
+        calib = source.openData(req.calibSource);
+    }
+    if (req.evalSource.given()) run.eval = source.openData(req.evalSource);
     const std::unique_ptr<Dataset>& eval = run.eval;
     if (eval && !eval->hasLabels())
-        throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
+        throw invalidInput("The evaluation data " + req.evalSource.text + " has no labels: give a labelled set such as "
                            "fmnist:test.");
 
     // The progress of every step that will run, planned before the first one.
@@ -339,7 +342,7 @@ QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, 
 }
 
 QuantizeResult quantizeAndEvaluate(const QuantizeRequest& req, const Progress* progress) {
-    if (req.evalSource.empty()) throw invalidInput("Evaluation needs labelled data (for example fmnist:test).");
+    if (!req.evalSource.given()) throw invalidInput("Evaluation needs labelled data (for example fmnist:test).");
     EvaluationShares shares;
     const QuantizedRun run = quantizeModel(req, progress, shares);
     return evaluateRun(run, req, progress, &shares);

@@ -64,12 +64,12 @@ struct QuantizeRequest {
     ModelRequest model;                ///< the file and what the user said about it
     /// The model already open (the GUI's session): used instead of opening model again.
     std::shared_ptr<const LoadedModel> opened;
-    std::string calibSource;           ///< a data source name (core/data/data_source.h)
+    DataSourceSpec calibSource;        ///< parsed where the user named it (parseDataSource)
     /// Data-free (ZeroQ): calibrate on images distilled from the model's BatchNorm statistics
     /// (distillOptions) instead of calibSource, which must then be empty.
     bool dataFree = false;
     DistillOptions distillOptions;
-    std::string evalSource;
+    DataSourceSpec evalSource;         ///< not given(): no evaluation
     int weightBits = 8;
     int activationBits = 8;
     /// Multipoint weights: points per channel on average for every layer quantized at

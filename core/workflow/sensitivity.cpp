@@ -11,20 +11,20 @@
 namespace ptq {
 
 TableProvenance sensitivityProvenance(const std::string& modelPath, const SensitivityJob& job) {
-    TableProvenance p = provenanceFor(modelPath, job.calibrationSource, job.request, job.seed);
+    TableProvenance p = provenanceFor(modelPath, job.calibrationSource.text, job.request, job.seed);
     if (job.adaquant) p.adaQuantIterations = job.adaquant->iterations;
     return p;
 }
 
 SensitivityOutcome reusableSensitivity(const std::string& modelPath, const SensitivityJob& job,
                                        const SensitivityReuse& reuse) {
-    parseDataSource(job.calibrationSource);  // a bad name is an error even when a stored table could match
+    if (!job.calibrationSource.given()) throw invalidInput("Measuring sensitivity needs calibration data.");
     SensitivityOutcome out;
     if (reuse.force || (!reuse.cache && reuse.file.empty())) return out;
     const TableProvenance wanted = sensitivityProvenance(modelPath, job);
     if (reuse.cache)
         if (auto stored = reuse.cache->load(wanted)) {
-            logger()->info("Sensitivity of {} on {} read from the cache", modelPath, job.calibrationSource);
+            logger()->info("Sensitivity of {} on {} read from the cache", modelPath, job.calibrationSource.text);
             out.table = {wanted, std::move(*stored)};
             out.reused = true;
             return out;

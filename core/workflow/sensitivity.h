@@ -8,6 +8,7 @@
 
 #include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
+#include "core/data/data_source.h"
 #include "core/methods/adaquant.h"
 #include "core/util/progress.h"
 
@@ -21,7 +22,7 @@ class SensitivityCache;
 
 /// What to measure.
 struct SensitivityJob {
-    std::string calibrationSource;       ///< a data source name (core/data/data_source.h)
+    DataSourceSpec calibrationSource;    ///< parsed where the user named it (parseDataSource)
     SensitivityRequest request;          ///< options and quantizer settings
     /// Tune every layer at every option with AdaQuant first, then measure each cell with it.
     std::optional<AdaQuantOptions> adaquant;

@@ -46,7 +46,7 @@ std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec& spec, cons
     impl->run = quantizeModel(req, progress);
     impl->batchSize = spec.quantizer.batchSize;
     impl->state.choice = spec.choice;
-    impl->state.calibrationSource = spec.calibrationSource;
+    impl->state.calibrationSource = spec.calibrationSource.text;
     impl->state.calibrationSamples = impl->run.calib->size();
     return std::unique_ptr<TunedModel>(new TunedModel(std::move(impl)));
 }
@@ -68,18 +68,18 @@ std::string applyTuningStep(TunedModel& tuned, TuningStep step, const TuningOpti
     return report.summary;
 }
 
-MeasuredAllocation measureTuned(const TunedModel& tuned, const std::string& evaluationSource,
+MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& evaluationSource,
                                 std::optional<Fp32Figures> fp32, const Progress* progress) {
     const TunedModel::Impl& d = *tuned.impl_;
     const auto t0 = std::chrono::steady_clock::now();
     const std::unique_ptr<Dataset> eval = d.run.source->openData(evaluationSource);
     if (!eval->hasLabels())
-        throw invalidInput("The evaluation data " + evaluationSource +
+        throw invalidInput("The evaluation data " + evaluationSource.text +
                            " has no labels: give a labelled set such as fmnist:test.");
     const Executor executor(d.run.graph());
     MeasuredAllocation m;
     m.choice = d.state.choice;
-    m.evaluationSource = evaluationSource;
+    m.evaluationSource = evaluationSource.text;
     if (fp32) {
         m.fp32Top1 = fp32->top1;
         m.fp32Loss = fp32->loss;

@@ -45,7 +45,7 @@ struct AllocationSpec {
     std::shared_ptr<const SensitivityResult> table;
     QuantizerSettings quantizer;         ///< the table's granularity, range methods and batch
     std::vector<int> choice;
-    std::string calibrationSource;
+    DataSourceSpec calibrationSource;
 };
 
 /// The FP model's figures on an evaluation set (to measure it once per set).
@@ -89,7 +89,7 @@ std::string applyTuningStep(TunedModel& model, TuningStep step, const TuningOpti
 /// Measures top-1 and cross-entropy of @p model on the labelled @p evaluationSource, and of the
 /// FP model unless @p fp32 is given. The result's choice is the model's; predicted figures
 /// and costs are left for the caller (it has the problem). Long; any thread.
-MeasuredAllocation measureTuned(const TunedModel& model, const std::string& evaluationSource,
+MeasuredAllocation measureTuned(const TunedModel& model, const DataSourceSpec& evaluationSource,
                                 std::optional<Fp32Figures> fp32 = std::nullopt, const Progress* progress = nullptr);
 
 }  // namespace ptq

@@ -91,7 +91,7 @@ void TestJobs::initTestCase() {
     QSignalSpy ready(window_.get(), &MainWindow::initialJobsFinished);
     window_->openModel(demo);
     QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kJobTimeoutMs);
-    controller()->tuning()->setEvaluationSource(kEvaluation);
+    controller()->tuning()->setEvaluationSource(ptq::parseDataSource(kEvaluation.toStdString()));
     ptq::TuningOptions tuning;
     tuning.adaquant.iterations = 30;
     tuning.adaquant.batchSize = 32;
@@ -220,7 +220,13 @@ void TestJobs::queuedJobsRunInOrderAndCancelWhileQueued() {
     QCOMPARE(waitFor(third), std::make_pair(false, true));
     QTRY_VERIFY_WITH_TIMEOUT(!controller()->jobs()->isBusy(), kJobTimeoutMs);
     QList<int> order;
-    for (const QList<QVariant>& args : started) order << args.at(0).toInt();
+    QHash<int, JobRunner::Kind> kinds;
+    for (const QList<QVariant>& args : started) {
+        order << args.at(0).toInt();
+        kinds.insert(args.at(0).toInt(), args.at(2).value<JobRunner::Kind>());
+    }
+    QCOMPARE(kinds.value(first), JobRunner::Kind::Tuning);  // the window reports by kind, not title
+    QCOMPARE(kinds.value(second), JobRunner::Kind::Evaluate);
     QVERIFY(order.indexOf(first) >= 0 && order.indexOf(first) < order.indexOf(second));
     QVERIFY(!order.contains(third));
     // The evaluation measured the model BN tuning left (it ran first).
@@ -233,7 +239,7 @@ void TestJobs::failingJobShowsErrorAndChangesNothing() {
     const QString bad = dir_.filePath(QStringLiteral("wrong-shape.npy"));
     QVERIFY(writeNpy(bad, {8, 3, 32, 32}));
     const ptq::Session& s = controller()->session();
-    const std::string sourceBefore = s.calibrationSource;
+    const std::string sourceBefore = s.calibrationSource.text;
     const auto tableBefore = s.sensitivity;
     const std::vector<int> choiceBefore = s.allocation.choice;
     const auto adaquantBefore = s.adaquant;
@@ -241,7 +247,7 @@ void TestJobs::failingJobShowsErrorAndChangesNothing() {
     const std::vector<ptq::TuningStep> stepsBefore = controller()->tuning()->tunedState()->steps;
 
     const int before = finished_->count();
-    controller()->setCalibrationSource(QStringLiteral("npy:") + bad);
+    controller()->setCalibrationSource(ptq::parseDataSource("npy:" + bad.toStdString()));
     QTRY_VERIFY_WITH_TIMEOUT(finished_->count() > before, kJobTimeoutMs);
     const QList<QVariant> args = finished_->last();
     QCOMPARE(args.at(2).toBool(), false);  // not ok
@@ -255,7 +261,7 @@ void TestJobs::failingJobShowsErrorAndChangesNothing() {
     QCOMPARE(box->text(), message);
     box->close();
     // Nothing changed.
-    QCOMPARE(s.calibrationSource, sourceBefore);
+    QCOMPARE(s.calibrationSource.text, sourceBefore);
     QCOMPARE(s.sensitivity, tableBefore);
     QCOMPARE(s.allocation.choice, choiceBefore);
     QCOMPARE(s.adaquant, adaquantBefore);

@@ -99,8 +99,8 @@ void TestQuantizedModel::badInputs() {
     QFETCH(QString, phrase);
     QuantizeRequest req;
     req.model.path = demo;
-    req.calibSource = calib.toStdString();
-    req.evalSource = "fmnist:test:10";
+    req.calibSource = parseDataSource(calib.toStdString());
+    req.evalSource = parseDataSource("fmnist:test:10");
     req.weightBits = wBits;
     try {
         quantizeAndEvaluate(req);
@@ -151,8 +151,8 @@ void TestQuantizedModel::bnTuningKeepsAConsistentNetwork() {
 void TestQuantizedModel::lightPipelineRunsEveryStep() {
     QuantizeRequest req;
     req.model.path = demo;
-    req.calibSource = "fmnist:train:200";
-    req.evalSource = "fmnist:test:300";
+    req.calibSource = parseDataSource("fmnist:train:200");
+    req.evalSource = parseDataSource("fmnist:test:300");
     req.weightBits = 4;
     req.quantizer.granularity = Granularity::PerTensor;
     req.keepFirstLast8bit = true;

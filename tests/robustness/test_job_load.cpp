@@ -62,7 +62,7 @@ JobRunner::Work TestJobLoad::measurement() const {
     const auto request = request_;
     return [model, request](const ptq::Progress& progress) -> JobRunner::Apply {
         ptq::SensitivityJob job;
-        job.calibrationSource = "fmnist:train:96";
+        job.calibrationSource = ptq::parseDataSource("fmnist:train:96");
         job.request = request;
         auto table = std::make_shared<ptq::SensitivityResult>(
             ptq::measureSensitivityTable(*model, job, {}, &progress).result);
@@ -79,7 +79,7 @@ void TestJobLoad::randomCancelsLoseNothingAndFreeMemory() {
             });
 
     // Warm-up: one job to the end, so thread pools, kernels and caches exist before the baseline.
-    const int warm = runner.submit(QStringLiteral("warm-up"), measurement());
+    const int warm = runner.submit(JobRunner::Kind::Sensitivity, QStringLiteral("warm-up"), measurement());
     QVERIFY(QTest::qWaitFor([&] { return !runner.isBusy(); }, kHangGuardMs));
     QCOMPARE(outcome[warm], QStringLiteral("ok"));
     const qint64 before = residentBytes();
@@ -89,7 +89,7 @@ void TestJobLoad::randomCancelsLoseNothingAndFreeMemory() {
     std::map<int, int> cancelAfterMs;  // for jobs to cancel once running
     std::vector<int> ids;
     for (int i = 0; i < kJobs; ++i) {
-        const int id = runner.submit(QStringLiteral("load %1").arg(i), measurement());
+        const int id = runner.submit(JobRunner::Kind::Sensitivity, QStringLiteral("load %1").arg(i), measurement());
         ids.push_back(id);
         if (i % 4 == 3)
             runner.cancel(id);  // cancelled while still queued

@@ -74,7 +74,7 @@ Snapshot TestRobustnessGui::snapshot() const {
     Snapshot snap;
     snap.modelName = window_->modelName();
     snap.title = window_->windowTitle();
-    snap.calibration = QString::fromStdString(s.calibrationSource);
+    snap.calibration = QString::fromStdString(s.calibrationSource.text);
     snap.rows = window_->layerModel()->rowCount();
     snap.hasTable = s.hasTable();
     for (auto c : s.allocation.choice) snap.choice.push_back(int(c));
@@ -166,7 +166,7 @@ void TestRobustnessGui::badCalibrationShowsDialogAndKeepsSession() {
     QFETCH(QString, source);
     QFETCH(QString, phrase);
     const Snapshot before = snapshot();
-    window_->controller()->setCalibrationSource(source);
+    window_->controller()->setCalibrationSource(ptq::parseDataSource(source.toStdString()));
     const QString text = takeModalError();
     QVERIFY2(text.contains(phrase), qPrintable("dialog says: " + text));
     QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle(), kTimeoutMs);

@@ -57,7 +57,7 @@ QString CalibrationDialog::source() const { return source_->currentText().trimme
 
 void CalibrationDialog::accept() {
     try {
-        ptq::parseDataSource(source().toStdString());
+        spec_ = ptq::parseDataSource(source().toStdString());
     } catch (const ptq::Error& e) {
         error_->setText(QString::fromStdString(e.what()));
         error_->show();

@@ -4,6 +4,8 @@
 /// (idx:, folder:, npy:), with a file/folder browser. The name is checked with the core's
 /// parser before the dialog accepts. UI thread only.
 
+#include "core/data/data_source.h"
+
 #include <QtWidgets/QDialog>
 
 class QComboBox;
@@ -17,6 +19,8 @@ public:
     explicit CalibrationDialog(const QString& current, QWidget* parent = nullptr);
 
     QString source() const;
+    /// The source as accept() parsed it; valid after the dialog was accepted.
+    const ptq::DataSourceSpec& spec() const { return spec_; }
 
     void accept() override;
 
@@ -26,6 +30,7 @@ private:
 
     QComboBox* source_;
     QLabel* error_;
+    ptq::DataSourceSpec spec_;
 };
 
 }  // namespace ptq::ui

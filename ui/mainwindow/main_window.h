@@ -6,6 +6,7 @@
 /// main_window_files.cpp opens models and data. UI thread only.
 
 #include "core/workflow/budget.h"
+#include "ui/session/job_runner.h"
 
 #include <QtCore/QSet>
 #include <QtCore/QString>
@@ -126,7 +127,8 @@ private:
     void onJobQueued(int id, const QString& title);
     void onJobStarted(int id, const QString& title);
     void onJobProgress(int id, double fraction, const QString& stage);
-    void onJobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message);
+    void onJobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message,
+                       JobRunner::Kind kind);
     /// Measured allocations onto the Pareto plot, under its current metric.
     void refreshMeasured();
 

@@ -2,6 +2,8 @@
 
 #include "ui/mainwindow/main_window.h"
 
+#include "core/data/data_source.h"
+#include "core/util/error.h"
 #include "ui/dialogs/calibration_dialog.h"
 #include "ui/session/session_controller.h"
 
@@ -36,8 +38,15 @@ void MainWindow::openModel(const QString& path, const QString& calibrationSource
     QString source = calibrationSource;
     if (source.isEmpty() && options_.persistLayout) source = QSettings().value(kCalibrationKey).toString();
     if (source.isEmpty()) source = options_.calibrationSource;
+    ptq::DataSourceSpec spec;
+    try {
+        spec = ptq::parseDataSource(source.toStdString());
+    } catch (const ptq::Error& e) {
+        reportError(tr("Calibration data"), QString::fromStdString(e.what()));
+        return;  // the current model stays
+    }
     pendingPath_ = absolute;
-    controller_->openModel(absolute, source);
+    controller_->openModel(absolute, spec);
 }
 
 bool MainWindow::isLoading() const { return controller_->isJobRunning(); }
@@ -53,12 +62,12 @@ void MainWindow::openModelDialog() {
 }
 
 void MainWindow::chooseCalibrationData() {
-    auto* dialog = new CalibrationDialog(QString::fromStdString(controller_->session().calibrationSource), this);
+    auto* dialog = new CalibrationDialog(QString::fromStdString(controller_->session().calibrationSource.text), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         const QString source = dialog->source();
         if (options_.persistLayout) QSettings().setValue(kCalibrationKey, source);
-        if (controller_->session().model) controller_->setCalibrationSource(source);
+        if (controller_->session().model) controller_->setCalibrationSource(dialog->spec());
     });
     dialog->open();
 }

@@ -92,12 +92,10 @@ void MainWindow::chooseEvaluationData() {
         QLineEdit::Normal, controller_->tuning()->evaluationSource(), &ok);
     if (!ok || source.trimmed().isEmpty()) return;
     try {
-        ptq::parseDataSource(source.trimmed().toStdString());
+        controller_->tuning()->setEvaluationSource(ptq::parseDataSource(source.trimmed().toStdString()));
     } catch (const ptq::Error& e) {
-        reportError(tr("Evaluation data"), QString::fromStdString(e.what()));
-        return;  // the previous source stays
+        reportError(tr("Evaluation data"), QString::fromStdString(e.what()));  // the previous source stays
     }
-    controller_->tuning()->setEvaluationSource(source.trimmed());
 }
 
 void MainWindow::connectJobs() {
@@ -106,9 +104,8 @@ void MainWindow::connectJobs() {
     connect(jobs, &JobRunner::jobStarted, this, &MainWindow::onJobStarted);
     connect(jobs, &JobRunner::jobProgress, this, &MainWindow::onJobProgress);
     connect(jobs, &JobRunner::jobFinished, this,
-            [this](int id, const QString& title, bool ok, bool cancelled, const QString& message, bool) {
-                onJobFinished(id, title, ok, cancelled, message);
-            });
+            [this](int id, const QString& title, bool ok, bool cancelled, const QString& message, bool,
+                   JobRunner::Kind kind) { onJobFinished(id, title, ok, cancelled, message, kind); });
     connect(jobsPanel_, &JobsPanel::cancelRequested, jobs, &JobRunner::cancel);
     connect(jobsPanel_, &JobsPanel::cancelAllRequested, jobs, &JobRunner::cancelAll);
     const auto refused = [this](const QString& title, const QString& message) {
@@ -144,7 +141,8 @@ void MainWindow::onJobProgress(int id, double fraction, const QString& stage) {
     jobModel_->setProgress(id, fraction);
 }
 
-void MainWindow::onJobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message) {
+void MainWindow::onJobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message,
+                               JobRunner::Kind kind) {
     jobModel_->setState(id, ok ? JobListModel::State::Finished
                                : cancelled ? JobListModel::State::Cancelled : JobListModel::State::Failed);
     liveJobs_.remove(id);
@@ -156,7 +154,7 @@ void MainWindow::onJobFinished(int id, const QString& title, bool ok, bool cance
         statusBar()->showMessage(tr("%1: done").arg(title), 4000);  // over the label, which the result set
     } else if (cancelled) {
         statusLabel_->setText(tr("%1: cancelled; nothing changed").arg(title));
-    } else if (!title.startsWith(tr("Import"))) {  // a failed import reports through modelLoadFailed
+    } else if (kind != JobRunner::Kind::Import) {  // a failed import reports through modelLoadFailed
         statusLabel_->setText(tr("%1 failed; nothing changed").arg(title));
         reportError(tr("%1 failed").arg(title), message);
     }

@@ -147,7 +147,7 @@ bool ExportDialog::startExport() {
     auto message = std::make_shared<std::string>();
     // The controller outlives the job's callbacks; this dialog may be closed before the end.
     QPointer<ExportDialog> self(this);
-    controller_->runJob(
+    controller_->runJob(JobRunner::Kind::Export,
         tr("Export %1").arg(QFileInfo(out).fileName()),
         [work, message](const ptq::Progress& progress) { *message = work(progress); },
         [self, message](bool ok, const QString& error) {

@@ -1,5 +1,6 @@
 #include "ui/project/project_manager.h"
 
+#include "core/data/data_source.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "ui/mainwindow/main_window.h"
@@ -195,7 +196,7 @@ void ProjectManager::load(const QString& file, const QString& projectPath, bool 
     };
     auto loaded = std::make_shared<Loaded>();
     const std::string path = file.toStdString();
-    controller_->runJob(
+    controller_->runJob(JobRunner::Kind::Project,
         tr("Open project %1").arg(QFileInfo(file).fileName()),
         [loaded, path](const ptq::Progress& progress) {
             loaded->project = readProject(path);
@@ -248,7 +249,7 @@ void ProjectManager::install(const ptq::Project& project, std::shared_ptr<const 
     if (!projectPath_.isEmpty()) addRecent(projectPath_);
     if (choice == ModelChange::Recompute) {
         dirty_ = true;
-        controller_->setCalibrationSource(q(project.calibrationSource));
+        controller_->setCalibrationSource(ptq::parseDataSource(project.calibrationSource));  // read checked it
     }
     ptq::logger()->info("Opened the project {}", projectPath_.toStdString());
     Q_EMIT projectOpened(projectPath_);

@@ -41,18 +41,19 @@ JobRunner::~JobRunner() {
     pool_.waitForDone();
 }
 
-int JobRunner::submit(const QString& title, Work work) {
-    return submitPrepared(title, [work = std::move(work)] { return work; });
+int JobRunner::submit(Kind kind, const QString& title, Work work) {
+    return submitPrepared(kind, title, [work = std::move(work)] { return work; });
 }
 
-int JobRunner::submitPrepared(const QString& title, Prepare prepare) {
+int JobRunner::submitPrepared(Kind kind, const QString& title, Prepare prepare) {
     auto job = std::make_shared<Job>();
     job->id = nextId_++;
+    job->kind = kind;
     job->title = title;
     job->prepare = std::move(prepare);
     job->progress = std::make_shared<ptq::Progress>();
     queue_.push_back(job);
-    Q_EMIT jobQueued(job->id, title);
+    Q_EMIT jobQueued(job->id, title, kind);
     if (!running_) startNext();
     return job->id;
 }
@@ -71,7 +72,7 @@ void JobRunner::cancel(int id) {
         if ((*it)->id != id) continue;
         const std::shared_ptr<Job> job = *it;
         queue_.erase(it);
-        Q_EMIT jobFinished(job->id, job->title, false, true, tr("Cancelled."), false);
+        Q_EMIT jobFinished(job->id, job->title, false, true, tr("Cancelled."), false, job->kind);
         if (!isBusy()) Q_EMIT idle();
         return;
     }
@@ -96,8 +97,8 @@ void JobRunner::startNext() {
         const auto* error = dynamic_cast<const ptq::Error*>(&e);
         const bool invalid = error && error->kind() == ptq::Error::Kind::InvalidInput;
         ptq::logger()->error("{}: {}", job->title.toStdString(), e.what());
-        Q_EMIT jobStarted(job->id, job->title);
-        Q_EMIT jobFinished(job->id, job->title, false, false, QString::fromStdString(e.what()), invalid);
+        Q_EMIT jobStarted(job->id, job->title, job->kind);
+        Q_EMIT jobFinished(job->id, job->title, false, false, QString::fromStdString(e.what()), invalid, job->kind);
         startNext();
         return;
     }
@@ -120,7 +121,7 @@ void JobRunner::startNext() {
             self.data(), [self, id, fraction, text] { if (self) Q_EMIT self->jobProgress(id, fraction, text); },
             Qt::QueuedConnection);
     };
-    Q_EMIT jobStarted(job->id, job->title);
+    Q_EMIT jobStarted(job->id, job->title, job->kind);
 
     auto* watcher = new QFutureWatcher<Outcome>(this);
     connect(watcher, &QFutureWatcher<Outcome>::finished, this, [this, watcher, job] {
@@ -141,7 +142,7 @@ void JobRunner::startNext() {
             }
         }
         if (!ok && !out.cancelled) ptq::logger()->error("{}: {}", job->title.toStdString(), error.toStdString());
-        Q_EMIT jobFinished(job->id, job->title, ok, out.cancelled, ok ? QString() : error, invalid);
+        Q_EMIT jobFinished(job->id, job->title, ok, out.cancelled, ok ? QString() : error, invalid, job->kind);
         startNext();
     });
     watcher->setFuture(QtConcurrent::run(&pool_, [job, work = std::move(work)] {

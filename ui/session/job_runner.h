@@ -28,6 +28,11 @@ public:
     /// Runs on the worker thread; throws ptq::Error, ptq::Cancelled or std::exception.
     using Work = std::function<Apply(const ptq::Progress& progress)>;
 
+    /// What a job does. The window reports by kind, not by title: an import's failure is
+    /// the model's, shown by the open-model path.
+    enum class Kind { Import, Sensitivity, Calibrate, Tuning, Pipeline, Evaluate, Distill, Export, Project };
+    Q_ENUM(Kind)
+
     explicit JobRunner(QObject* parent = nullptr);
     /// Cancels everything and waits for the running job (a cancelled core call stops soon).
     ~JobRunner() override;
@@ -37,9 +42,9 @@ public:
     using Prepare = std::function<Work()>;
 
     /// Queues @p work under @p title and returns its id; it starts when the jobs before it end.
-    int submit(const QString& title, Work work);
+    int submit(Kind kind, const QString& title, Work work);
     /// Queues a job whose work @p prepare makes when it starts.
-    int submitPrepared(const QString& title, Prepare prepare);
+    int submitPrepared(Kind kind, const QString& title, Prepare prepare);
     /// Cancels job @p id: a queued one ends at once, a running one is asked to stop.
     void cancel(int id);
     /// Cancels every queued and the running job.
@@ -53,19 +58,20 @@ public:
     double lastCancelLatencyMs() const { return lastCancelLatencyMs_; }
 
 Q_SIGNALS:
-    void jobQueued(int id, const QString& title);
-    void jobStarted(int id, const QString& title);
+    void jobQueued(int id, const QString& title, ptq::ui::JobRunner::Kind kind);
+    void jobStarted(int id, const QString& title, ptq::ui::JobRunner::Kind kind);
     /// At most about 20 a second per job.
     void jobProgress(int id, double fraction, const QString& stage);
     /// @p message is empty when it went well, else the sentence to show ("Cancelled." when
     /// cancelled). Emitted after apply ran.
     void jobFinished(int id, const QString& title, bool ok, bool cancelled, const QString& message,
-                     bool invalidInput);
+                     bool invalidInput, ptq::ui::JobRunner::Kind kind);
     void idle();
 
 private:
     struct Job {
         int id = 0;
+        Kind kind = Kind::Import;
         QString title;
         Prepare prepare;
         std::shared_ptr<ptq::Progress> progress;

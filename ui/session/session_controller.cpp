@@ -16,7 +16,7 @@ SessionController::SessionController(QObject* parent)
     : QObject(parent), jobs_(new JobRunner(this)), budget_(new BudgetController(&session_, this)),
       tuning_(new TuningJobs(&session_, this)) {
     cacheDirectory_ = QString::fromStdString(ptq::SensitivityCache::defaultDirectory());
-    session_.evaluationSource = "fmnist:test";
+    session_.evaluationSource = ptq::parseDataSource("fmnist:test");
     connectRunner();
     connect(budget_, &BudgetController::becameIdle, this, &SessionController::checkIdle);
 }
@@ -39,18 +39,18 @@ void SessionController::connectRunner() {
     connect(jobs_, &JobRunner::idle, this, &SessionController::checkIdle);
 }
 
-void SessionController::openModel(const QString& path, const QString& calibrationSource) {
+void SessionController::openModel(const QString& path, const ptq::DataSourceSpec& calibrationSource) {
     jobs_->cancelAll();  // the newest model wins; jobs for the old one would change nothing
     const QString title = tr("Import %1").arg(QFileInfo(path).completeBaseName());
     const std::string file = path.toStdString();
-    const int id = jobs_->submit(title, [this, path, calibrationSource, file](const ptq::Progress& progress) -> JobRunner::Apply {
+    const int id = jobs_->submit(JobRunner::Kind::Import, title, [this, path, calibrationSource, file](const ptq::Progress& progress) -> JobRunner::Apply {
         std::shared_ptr<const ptq::LoadedModel> model = ptq::openModel({file, {}}, &progress);
         return [this, model, calibrationSource] {
             const auto& summary = model->summary();
             ptq::logger()->info("Loaded {}: {} nodes, {} quantizable layers, {} params, {} MACs", summary.name,
                                 summary.nodeCount, summary.layers.size(), summary.totalParams, summary.totalMacs);
             session_.model = model;
-            session_.calibrationSource.clear();  // set when its table is in
+            session_.calibrationSource = {};  // set when its table is in
             session_.setSensitivity(nullptr);
             session_.measured.clear();
             session_.adaquant.reset();
@@ -58,7 +58,7 @@ void SessionController::openModel(const QString& path, const QString& calibratio
             Q_EMIT modelLoaded();
             Q_EMIT budget_->allocationChanged();
             Q_EMIT tuning_->measuredChanged();
-            startSensitivity(calibrationSource.toStdString());
+            startSensitivity(calibrationSource);
         };
     });
     // The import's failure is the model's: report it as such (the previous model stays).
@@ -72,9 +72,9 @@ void SessionController::openModel(const QString& path, const QString& calibratio
                           });
 }
 
-void SessionController::setCalibrationSource(const QString& source) {
+void SessionController::setCalibrationSource(const ptq::DataSourceSpec& source) {
     if (!session_.model) return;
-    startSensitivity(source.toStdString());
+    startSensitivity(source);
 }
 
 int SessionController::measureSensitivity() {
@@ -87,12 +87,12 @@ int SessionController::measureSensitivity() {
     return startSensitivity(session_.calibrationSource);
 }
 
-int SessionController::startSensitivity(const std::string& source) {
-    const QString title = tr("Sensitivity on %1").arg(QString::fromStdString(source));
+int SessionController::startSensitivity(const ptq::DataSourceSpec& source) {
+    const QString title = tr("Sensitivity on %1").arg(QString::fromStdString(source.text));
     const auto model = session_.model;
     const ptq::SensitivityRequest request = sensitivityRequest_;
     const std::string cacheDir = cacheDirectory_.toStdString();
-    return jobs_->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
+    return jobs_->submit(JobRunner::Kind::Sensitivity, title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
         std::optional<ptq::SensitivityCache> cache;
         if (!cacheDir.empty()) cache.emplace(cacheDir);
         ptq::SensitivityJob job;
@@ -143,9 +143,9 @@ void SessionController::restoreSession(ptq::Session session, const ptq::Sensitiv
     checkIdle();
 }
 
-void SessionController::runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
+void SessionController::runJob(JobRunner::Kind kind, const QString& title, std::function<void(const ptq::Progress&)> work,
                                std::function<void(bool ok, const QString& message)> done) {
-    const int id = jobs_->submit(title, [work, done](const ptq::Progress& progress) -> JobRunner::Apply {
+    const int id = jobs_->submit(kind, title, [work, done](const ptq::Progress& progress) -> JobRunner::Apply {
         work(progress);
         return [done] {
             if (done) done(true, {});

@@ -43,10 +43,10 @@ public:
 
     /// Imports @p path, then measures (or reads from the cache) its sensitivity on
     /// @p calibrationSource. The current model stays until the new one is in.
-    void openModel(const QString& path, const QString& calibrationSource);
+    void openModel(const QString& path, const ptq::DataSourceSpec& calibrationSource);
     /// Measures the open model's table again on another calibration source, which becomes the
     /// session's when the table is in (a source that fails changes nothing).
-    void setCalibrationSource(const QString& source);
+    void setCalibrationSource(const ptq::DataSourceSpec& source);
     /// Measures the sensitivity table again on the calibration source; -1 after jobRefused.
     int measureSensitivity();
     /// Installs @p table without a model or a measurement (benchmarks, tests, a table from
@@ -61,7 +61,7 @@ public:
                         const ptq::BudgetRequest& budget);
     /// Runs @p work on the job pool as a job named @p title, with jobStarted/jobProgress/
     /// jobFinished like the others; then @p done on the UI thread.
-    void runJob(const QString& title, std::function<void(const ptq::Progress&)> work,
+    void runJob(JobRunner::Kind kind, const QString& title, std::function<void(const ptq::Progress&)> work,
                 std::function<void(bool ok, const QString& message)> done);
     /// Asks the running job to stop; it ends with jobFinished(ok = false).
     void cancelJob();
@@ -85,7 +85,7 @@ Q_SIGNALS:
     void becameIdle();
 
 private:
-    int startSensitivity(const std::string& source);
+    int startSensitivity(const ptq::DataSourceSpec& source);
     /// Forwards the runner's signals as the id-less jobStarted/jobProgress/jobFinished.
     void connectRunner();
     void checkIdle();

@@ -96,7 +96,7 @@ int TuningJobs::calibrateRanges() {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(JobRunner::Kind::Calibrate, title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
         const auto model = session_->model;
@@ -124,7 +124,7 @@ int TuningJobs::runTuningStep(ptq::TuningStep step) {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(JobRunner::Kind::Tuning, title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
         // The session's tuned model when it is this allocation's, else a fresh one made in the job.
@@ -171,17 +171,17 @@ int TuningJobs::runPipeline(const QString& name) {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(JobRunner::Kind::Pipeline, title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
-        const std::string evalSource = session_->evaluationSource;
-        if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
+        const ptq::DataSourceSpec evalSource = session_->evaluationSource;
+        if (!evalSource.given()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
         const auto model = session_->model;
         const ptq::TuningOptions options = liveTuningOptions();
         LiveFeed* feed = &feed_;
         const auto store = session_->adaquant;
         std::optional<ptq::Fp32Figures> fp32;
-        if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
+        if (auto it = fp32_.find(evalSource.text); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
             feed->begin(title);
             const std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(kind);
@@ -206,12 +206,12 @@ int TuningJobs::runPipeline(const QString& name) {
                 if (model != session_->model) return;
                 tuned_ = tuned;
                 tunedState_ = state;
-                fp32_[evalSource] = {measured.fp32Top1, measured.fp32Loss};
+                fp32_[evalSource.text] = {measured.fp32Top1, measured.fp32Loss};
                 completeMeasurement(measured);
                 session_->measured.push_back(measured);
                 if (advanced) session_->adaquant = found;
                 ptq::logger()->info("{} pipeline: top-1 {:.2f} % (FP32 {:.2f} %) on {}", measured.pipeline, measured.top1,
-                                    measured.fp32Top1, evalSource);
+                                    measured.fp32Top1, evalSource.text);
                 Q_EMIT tunedChanged();
                 Q_EMIT measuredChanged();
                 if (advanced) Q_EMIT adaquantChanged();
@@ -226,15 +226,15 @@ int TuningJobs::evaluateAllocation() {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
     }
-    return owner_->jobs()->submitPrepared(title, [=]() -> JobRunner::Work {
+    return owner_->jobs()->submitPrepared(JobRunner::Kind::Evaluate, title, [=]() -> JobRunner::Work {
         ptq::AllocationSpec spec;
         if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
-        const std::string evalSource = session_->evaluationSource;
-        if (evalSource.empty()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
+        const ptq::DataSourceSpec evalSource = session_->evaluationSource;
+        if (!evalSource.given()) throw ptq::invalidInput(tr("Choose labelled evaluation data first (Quantize > Evaluation data).").toStdString());
         const std::shared_ptr<ptq::TunedModel> existing = tunedMatchesAllocation() ? tuned_ : nullptr;
         const auto model = session_->model;
         std::optional<ptq::Fp32Figures> fp32;
-        if (auto it = fp32_.find(evalSource); it != fp32_.end()) fp32 = it->second;
+        if (auto it = fp32_.find(evalSource.text); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
             std::shared_ptr<ptq::TunedModel> tuned = existing;
             double from = 0.0;
@@ -253,12 +253,12 @@ int TuningJobs::evaluateAllocation() {
                     tunedState_ = state;
                     Q_EMIT tunedChanged();
                 }
-                fp32_[evalSource] = {measured.fp32Top1, measured.fp32Loss};
+                fp32_[evalSource.text] = {measured.fp32Top1, measured.fp32Loss};
                 completeMeasurement(measured);
                 session_->measured.push_back(measured);
                 ptq::logger()->info("Measured allocation ({}): top-1 {:.2f} % (FP32 {:.2f} %, predicted {:+.2f} pt) on {}",
                                     measured.pipeline, measured.top1, measured.fp32Top1, measured.predictedDeltaTop1,
-                                    evalSource);
+                                    evalSource.text);
                 Q_EMIT measuredChanged();
             };
         };
@@ -280,7 +280,7 @@ int TuningJobs::distillCalibration(int count) {
         QStringLiteral("distilled-%1-%2.pt")
             .arg(QString::fromStdString(model->summary().name))
             .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
-    return owner_->jobs()->submit(title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
+    return owner_->jobs()->submit(JobRunner::Kind::Distill, title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
         feed->begin(title);
         feed->setPhase(LiveFeed::Phase::Distill);
         QDir().mkpath(folder);
@@ -289,7 +289,7 @@ int TuningJobs::distillCalibration(int count) {
         ptq::saveDistilled(file.toStdString(), result, model->summary().path);
         return [this, model, file] {
             if (model != session_->model) return;
-            owner_->setCalibrationSource(QStringLiteral("distilled:") + file);
+            owner_->setCalibrationSource(ptq::parseDataSource("distilled:" + file.toStdString()));
         };
     });
 }

@@ -45,8 +45,8 @@ public:
     /// makes them the calibration source (the table is measured again on them).
     int distillCalibration(int count = 32);
 
-    void setEvaluationSource(const QString& source) { session_->evaluationSource = source.toStdString(); }
-    QString evaluationSource() const { return QString::fromStdString(session_->evaluationSource); }
+    void setEvaluationSource(const ptq::DataSourceSpec& source) { session_->evaluationSource = source; }
+    QString evaluationSource() const { return QString::fromStdString(session_->evaluationSource.text); }
     /// Iterations, learning rates and seeds of the tuning steps (callbacks are this object's).
     void setTuningOptions(const ptq::TuningOptions& options) { tuningOptions_ = options; }
     const ptq::TuningOptions& tuningOptions() const { return tuningOptions_; }
