@@ -63,7 +63,10 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "ptq: %s\n", ptq::cli::cancelledMessage().c_str());
             return 130;
         }
-        std::fprintf(stderr, "ptq: %s\n", e.what());
+        std::string how;
+        if (e.setting() == "input shape")
+            how = " Give --input-shape C,H,W (for example 3,224,224), or a sidecar MODEL.json with input_shape.";
+        std::fprintf(stderr, "ptq: %s%s\n", e.what(), how.c_str());
         return e.kind() == ptq::Error::Kind::InvalidInput ? 2 : 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ptq: failed: %s\n", e.what());

@@ -12,6 +12,11 @@ if(NOT TEST make_fixtures_basic)
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/bad --set bad)
   add_test(NAME make_fixtures_torchvision
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/torchvision --set torchvision)
+  # Small models trained for seconds on Fashion-MNIST the way a user elsewhere would, saved
+  # without a sidecar, with PyTorch's own top-1 on them (tools/make_user_models.py).
+  add_test(NAME make_fixtures_user
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_user_models.py ${PTQ_FIXTURE_DIR}/user)
+  set_tests_properties(make_fixtures_user PROPERTIES FIXTURES_SETUP fixtures_user TIMEOUT 600)
   set_tests_properties(make_fixtures_basic PROPERTIES FIXTURES_SETUP fixtures_basic TIMEOUT 300)
   set_tests_properties(make_fixtures_bad PROPERTIES FIXTURES_SETUP fixtures_bad TIMEOUT 300)
   set_tests_properties(make_fixtures_torchvision PROPERTIES FIXTURES_SETUP fixtures_torchvision TIMEOUT 1200)

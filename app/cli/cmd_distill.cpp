@@ -53,7 +53,7 @@ QImage imageGrid(const DistillResult& r, const Normalization& normalization) {
 }  // namespace
 
 int runDistill(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json"}, {"count", "iters", "lr", "seed", "out", "png", "input-shape"}, "distill");
+    const Args a(argv, {"json"}, withModelCard({"count", "iters", "lr", "seed", "out", "png"}), "distill");
     TerminalProgress progress(a.flag("json"));
     const std::string path = modelArg(a, "distill");
     const std::string out = a.value("out");
@@ -69,7 +69,7 @@ int runDistill(const std::vector<std::string>& argv) {
     const std::string png = a.value("png");
     if (!png.empty() && !(png.size() > 4 && png.compare(png.size() - 4, 4, ".png") == 0))
         throw invalidInput("--png takes a file name ending in .png; got " + png + ".");
-    const auto model = openModel(modelRequestArg(a, "distill"), progress.get());
+    const auto model = openModel(modelRequestArg(a, "distill", ModelUse::Structure), progress.get());
     const DistillResult r = distillData(model->unfoldedGraph(), model->inputShape(), o, progress.get());
     progress.finish();
     saveDistilled(out, r, path);

@@ -29,7 +29,6 @@ AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req) {
     if (!alloc.modelSha256.empty() && sha != alloc.modelSha256)
         throw invalidInput("The allocation " + a.value("alloc") + " was made for another model (" + alloc.model +
                            "): allocate again from a sensitivity table of " + req.model.path + ".");
-    req.model.inputShape = inputShapeArg(a);
     req.calibSource = dataSourceArg(a, "calib", alloc.table.data);
     if (!req.calibSource.given())
         throw invalidInput("The allocation does not name its calibration data: give --calib SRC.");
@@ -105,7 +104,7 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
 
 int runEvaluate(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "sequential"},
-                 {"alloc", "config", "eval", "calib", "pipeline", "batch", "input-shape", "seed", "adaquant-iters"},
+                 withModelCard({"alloc", "config", "eval", "calib", "pipeline", "batch", "seed", "adaquant-iters"}),
                  "evaluate");
     TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;

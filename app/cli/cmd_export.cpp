@@ -20,9 +20,9 @@ namespace ptq::cli {
 
 int runExport(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential"},
-                 {"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points", "pipeline",
-                  "weight-range", "act-range", "batch", "input-shape", "seed", "adaquant-iters", "aimet-version",
-                  "target"},
+                 withModelCard({"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points",
+                                "pipeline", "weight-range", "act-range", "batch", "seed", "adaquant-iters",
+                                "aimet-version", "target"}),
                  "export");
     TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;

@@ -21,9 +21,28 @@
 
 namespace ptq::cli {
 
+namespace {
+std::string numbers(const std::vector<float>& values) {
+    std::string out;
+    for (float v : values) out += (out.empty() ? "" : ",") + QString::number(double(v)).toStdString();
+    return out;
+}
+
+/// "normalization mean 0.485,0.456,0.406 std 0.229,0.224,0.225 (imagenet) · crop ratio 0.875 · 1000 classes".
+std::string preprocessingText(const ModelCard& card) {
+    std::string text = card.hasNormalization()
+                           ? "normalization mean " + numbers(card.mean) + " std " + numbers(card.std) +
+                                 (card.preset.empty() ? "" : " (" + card.preset + ")")
+                           : "normalization: none known (pixels in [0,1])";
+    text += " · crop ratio " + QString::number(card.effectiveCropRatio()).toStdString();
+    if (!card.classNames.empty()) text += " · " + std::to_string(card.classNames.size()) + " class names";
+    return text;
+}
+}  // namespace
+
 int runInfo(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json"}, {"input-shape"}, "info");
-    const ModelSummary s = summarizeModel(modelRequestArg(a, "info"));
+    const Args a(argv, {"json"}, withModelCard({}), "info");
+    const ModelSummary s = summarizeModel(modelRequestArg(a, "info", ModelUse::Structure));
     if (a.flag("json")) {
         QJsonObject o;
         o["model"] = QString::fromStdString(s.name);
@@ -34,6 +53,20 @@ int runInfo(const std::vector<std::string>& argv) {
         o["quantizable_params"] = qint64(s.quantizableParams);
         o["total_macs"] = qint64(s.totalMacs);
         if (s.card && s.card->fp32Top1 >= 0) o["fp32_top1"] = s.card->fp32Top1;
+        if (s.card) {
+            QJsonObject pre;
+            QJsonArray mean, std;
+            for (float v : s.card->mean) mean.append(double(v));
+            for (float v : s.card->std) std.append(double(v));
+            pre["mean"] = mean;  // empty: none known, pixels go in as [0, 1]
+            pre["std"] = std;
+            if (!s.card->preset.empty()) pre["preset"] = QString::fromStdString(s.card->preset);
+            pre["crop_ratio"] = s.card->effectiveCropRatio();
+            o["preprocessing"] = pre;
+            QJsonArray names;
+            for (const std::string& n : s.card->classNames) names.append(QString::fromStdString(n));
+            if (!names.isEmpty()) o["class_names"] = names;
+        }
         QJsonArray layers;
         for (const LayerSummary& l : s.layers) {
             QJsonObject j;
@@ -55,7 +88,8 @@ int runInfo(const std::vector<std::string>& argv) {
                 shapeText(s.inputShape).c_str(), s.layers.size(), human(double(s.quantizableParams)).c_str(),
                 human(double(s.totalMacs)).c_str());
     if (s.card && s.card->fp32Top1 >= 0) std::printf(" · FP32 top-1 %.2f %%", s.card->fp32Top1);
-    std::printf("\n\n%-32s %-17s %-14s %-12s %10s %12s\n", "layer", "kind", "weight", "output", "params", "MACs");
+    std::printf("\n%s\n", preprocessingText(s.card.value_or(ModelCard{})).c_str());
+    std::printf("\n%-32s %-17s %-14s %-12s %10s %12s\n", "layer", "kind", "weight", "output", "params", "MACs");
     for (const LayerSummary& l : s.layers)
         std::printf("%-32s %-17s %-14s %-12s %10lld %12lld\n", l.name.c_str(), l.kind.c_str(),
                     shapeText(l.weightShape).c_str(), shapeText(l.outputShape).c_str(), (long long)l.params,
@@ -64,8 +98,8 @@ int runInfo(const std::vector<std::string>& argv) {
 }
 
 int runGraph(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "verify", "fold-bn"}, {"input-shape", "batch", "seed"}, "graph");
-    const ModelRequest request = modelRequestArg(a, "graph");
+    const Args a(argv, {"json", "verify", "fold-bn"}, withModelCard({"batch", "seed"}), "graph");
+    const ModelRequest request = modelRequestArg(a, "graph", ModelUse::Structure);
     const std::string& path = request.path;
     const auto model = openModel(request);
     // As imported unless --fold-bn: the folded graph is what quantization runs.

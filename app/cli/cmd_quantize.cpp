@@ -51,11 +51,11 @@ int runQuantize(const std::vector<std::string>& argv) {
     const Args a(argv,
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free"},
-                 {"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch", "input-shape",
-                  "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b", "adaquant-lr-a",
-                  "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr", "layer-csv", "seed", "points",
-                  "distill-count", "distill-iters", "distill-lr", "max-size-ratio", "options", "target", "o", "out",
-                  "format", "aimet-version"},
+                 withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
+                                "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
+                                "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
+                                "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr",
+                                "max-size-ratio", "options", "target", "o", "out", "format", "aimet-version"}),
                  "quantize");
     TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;

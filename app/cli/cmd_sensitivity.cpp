@@ -18,8 +18,8 @@ namespace ptq::cli {
 
 int runSensitivity(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "force", "adaquant"},
-                 {"calib", "options", "granularity", "weight-range", "act-range", "batch", "input-shape", "out", "seed",
-                  "target", "adaquant-iters"},
+                 withModelCard({"calib", "options", "granularity", "weight-range", "act-range", "batch", "out", "seed",
+                                "target", "adaquant-iters"}),
                  "sensitivity");
     TerminalProgress progress(a.flag("json"));
     const ModelRequest model = modelRequestArg(a, "sensitivity");

@@ -1,9 +1,11 @@
 #include "cli/common.h"
 
+#include "core/model/model_card.h"
 #include "core/util/error.h"
 
 #include <QtCore/QJsonDocument>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -50,10 +52,63 @@ std::vector<int64_t> inputShapeArg(const Args& a) {
     return shape;
 }
 
-ModelRequest modelRequestArg(const Args& a, const std::string& command) {
+std::set<std::string> withModelCard(std::set<std::string> keys) {
+    keys.insert({"input-shape", "mean", "std", "preset", "classes", "crop-ratio"});
+    return keys;
+}
+
+namespace {
+std::vector<float> floatsArg(const Args& a, const std::string& key) {
+    std::vector<float> out;
+    for (const std::string& part : a.all(key)) {
+        try {
+            size_t used = 0;
+            const double v = std::stod(part, &used);
+            if (used == part.size() && std::isfinite(v)) {
+                out.push_back(float(v));
+                continue;
+            }
+        } catch (const std::exception&) {
+        }
+        throw invalidInput("--" + key + " takes numbers separated by commas, one for every channel or one for all "
+                           "(e.g. 0.485,0.456,0.406), not '" + part + "'.");
+    }
+    return out;
+}
+}  // namespace
+
+ModelRequest modelRequestArg(const Args& a, const std::string& command, ModelUse use) {
     ModelRequest r;
     r.path = modelArg(a, command);
     r.inputShape = inputShapeArg(a);
+    for (int64_t d : r.inputShape)
+        if (d <= 0)
+            throw invalidInput("--input-shape takes positive channels,height,width (for example 3,224,224), not " +
+                               a.value("input-shape") + ".");
+    r.mean = floatsArg(a, "mean");
+    r.std = floatsArg(a, "std");
+    if (r.mean.empty() != r.std.empty())
+        throw invalidInput(std::string("--") + (r.mean.empty() ? "std" : "mean") + " needs --" +
+                           (r.mean.empty() ? "mean" : "std") + " too (or give --preset instead).");
+    r.preset = a.value("preset");
+    if (!r.preset.empty() && !r.mean.empty())
+        throw invalidInput("Give --preset or --mean/--std, not both.");
+    if (a.has("crop-ratio")) {
+        const double ratio = a.number("crop-ratio", 1.0);
+        if (!(ratio > 0 && ratio <= 1))
+            throw invalidInput("--crop-ratio takes a number in (0, 1] (1 keeps the whole shorter side, 0.875 is "
+                               "ImageNet's 224 of 256), not " + a.value("crop-ratio") + ".");
+        r.cropRatio = ratio;
+    }
+    if (a.has("classes")) r.classNames = readClassNames(a.value("classes"));
+    if (use == ModelUse::Data && !r.givesNormalization()) {
+        const std::optional<ModelCard> card = loadModelCard(r.path);
+        if (!card || !card->hasNormalization())
+            std::fprintf(stderr,
+                         "ptq: note: no normalization is known for %s, so pixels go in as [0,1]; give --preset "
+                         "imagenet (or none, fmnist, mnist, cifar10) or --mean/--std if it was trained otherwise.\n",
+                         r.path.c_str());
+    }
     return r;
 }
 

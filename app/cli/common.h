@@ -7,6 +7,7 @@
 #include <QtCore/QJsonObject>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,16 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
                                const EvalResult* quant, const EvalResult* fp);
 /// --input-shape C,H,W, or empty when absent.
 std::vector<int64_t> inputShapeArg(const Args& a);
-/// The one positional MODEL and --input-shape, as the workflow's model request.
-ModelRequest modelRequestArg(const Args& a, const std::string& command);
+/// @p keys with the model card's options every command that opens a model takes:
+/// --input-shape, --mean, --std, --preset, --classes and --crop-ratio.
+std::set<std::string> withModelCard(std::set<std::string> keys);
+/// What the command does with the model's data: a command that feeds it images says on
+/// stderr when no normalization is known (pixels go in as [0, 1]).
+enum class ModelUse { Structure, Data };
+/// The one positional MODEL and the model card's options, as the workflow's model request.
+/// For ModelUse::Data, prints one line on stderr when neither the options nor the sidecar
+/// give a normalization.
+ModelRequest modelRequestArg(const Args& a, const std::string& command, ModelUse use = ModelUse::Data);
 /// The data source named by --@p option (else @p fallback), parsed once here; a default spec
 /// (not given()) when neither names one.
 DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback = {});

@@ -110,7 +110,16 @@ std::string usage() {
            "  --help      this text\n"
            "  --version   the version\n"
            "\n"
-           "The input shape comes from the model's sidecar JSON (MODEL.json) unless given.\n"
+           "The model card, for every command that opens a model (info, graph, quantize, sensitivity,\n"
+           "distill, evaluate, export); each option wins over the model's sidecar JSON (MODEL.json):\n"
+           "  --input-shape C,H,W    one sample's shape\n"
+           "  --preset NAME          normalization preset: none (ToTensor's [0,1]), imagenet (also crop\n"
+           "                         ratio 0.875), fmnist, mnist, cifar10\n"
+           "  --mean M[,M,M] --std S[,S,S]   per-channel normalization after scaling pixels to [0,1]\n"
+           "  --crop-ratio R         images of another size: shorter side to max(H,W)/R, centre crop\n"
+           "  --classes FILE         class names, one a line\n"
+           "Without a normalization from the options or the sidecar, pixels go in as [0,1] and the\n"
+           "commands that feed the model data say so in one line on stderr.\n"
            "Long work draws a progress bar on stderr when it is a terminal (not with --json).\n"
            "Exit codes: 0 done, 1 failed while running, 2 bad input or usage, 130 cancelled (Ctrl-C).\n";
 }

@@ -28,12 +28,12 @@ Normalization Normalization::fashionMnist() { return {{0.2860f}, {0.3530f}}; }
 Normalization Normalization::none() { return {{0.0f}, {1.0f}}; }
 
 Normalization Normalization::fromModelCard(const ModelCard& card) {
-    if (card.mean.empty() || card.std.empty()) return fashionMnist();
+    if (!card.hasNormalization()) return none();
     return {card.mean, card.std};
 }
 
 Normalization Normalization::resolvedFor(int64_t channels) const {
-    const Normalization given = (mean.empty() && std.empty()) ? fashionMnist() : *this;
+    const Normalization given = (mean.empty() && std.empty()) ? none() : *this;
     auto expand = [&](const std::vector<float>& values, const char* what) {
         if (values.size() == 1) return std::vector<float>(size_t(channels), values[0]);
         if (int64_t(values.size()) == channels) return values;

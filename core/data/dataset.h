@@ -19,8 +19,8 @@ struct ModelCard;
 /// Per-channel normalization applied after scaling 8-bit pixels to [0, 1]:
 /// x = (pixel / 255 - mean[c]) / std[c]. Plain data; any thread.
 struct Normalization {
-    /// Empty means "the default" (Fashion-MNIST's training-set figures); one value applies to
-    /// every channel; otherwise one value per channel.
+    /// Empty means none(): pixels go in as [0, 1], never another model's figures. One value
+    /// applies to every channel; otherwise one value per channel.
     std::vector<float> mean;
     std::vector<float> std;
 
@@ -28,7 +28,7 @@ struct Normalization {
     static Normalization fashionMnist();
     /// Mean 0 and std 1: pixels end up in [0, 1].
     static Normalization none();
-    /// The model's sidecar figures, or fashionMnist() when the card gives none.
+    /// The model card's figures, or none() when the card gives none.
     static Normalization fromModelCard(const ModelCard& card);
 
     /// The mean and std for @p channels channels, defaults and broadcasting resolved.

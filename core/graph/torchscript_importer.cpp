@@ -165,12 +165,33 @@ torch::jit::Module loadTorchScriptModule(const std::string& path) {
     return module;
 }
 
+std::vector<int64_t> guessInputShape(const std::string& path) {
+    const torch::jit::Module module = loadTorchScriptModule(path);
+    for (const auto& p : module.named_parameters(/*recurse=*/true)) {
+        const at::Tensor& w = p.value;
+        if (w.dim() == 4) {
+            const int64_t c = w.size(1);
+            return c == 3 ? std::vector<int64_t>{3, 224, 224} : std::vector<int64_t>{c, 28, 28};
+        }
+        if (w.dim() == 2) {
+            const int64_t width = w.size(1);
+            for (int64_t c : {int64_t(1), int64_t(3)}) {
+                const auto k = int64_t(std::llround(std::sqrt(double(width / c))));
+                if (k > 1 && c * k * k == width) return {c, k, k};
+            }
+            return {};
+        }
+    }
+    return {};
+}
+
 Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sampleShape) {
     const auto start = std::chrono::steady_clock::now();
     torch::jit::Module module = loadTorchScriptModule(path);  // file problems first
     if (sampleShape.empty())
-        throw invalidInput("No input shape is known for '" + path + "': give one (for example --input-shape "
-                           "1,28,28) or put a sidecar JSON with input_shape next to the model.");
+        throw missingSetting("input shape", "No input shape is known for '" + path +
+                                                "': neither its model card nor the file says what one sample is "
+                                                "(channels, height, width).");
     for (auto d : sampleShape)
         if (d <= 0)
             throw invalidInput("The input shape has a dimension of " + std::to_string(d) +

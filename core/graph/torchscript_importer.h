@@ -26,6 +26,14 @@ namespace ptq {
 /// does not know (each named with where it stands and how often).
 Graph importTorchScript(const std::string& path, const std::vector<int64_t>& sampleShape);
 
+/// A guess at one input sample's shape (C x H x W) from the model's parameters, for a person to
+/// confirm: the first 4-dimensional weight gives the channels (its second dimension), with
+/// 224 x 224 for 3 channels and 28 x 28 otherwise; a first 2-dimensional weight whose input width
+/// is C x K x K for C of 1 or 3 gives C, K, K. Empty when nothing fits. TorchScript files saved
+/// by this LibTorch do not record the traced input's shape, so this is a suggestion only.
+/// Any thread. Throws ptq::Error (InvalidInput) as loadTorchScriptModule does.
+std::vector<int64_t> guessInputShape(const std::string& path);
+
 /// Loads a TorchScript module in eval mode with the same checks and error sentences as
 /// importTorchScript (core .cpp only: needs LibTorch's complete types).
 torch::jit::Module loadTorchScriptModule(const std::string& path);

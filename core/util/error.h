@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace ptq {
 
@@ -16,17 +17,26 @@ public:
         Cancelled      ///< the user asked to stop (exit 130, as for Ctrl-C)
     };
 
-    Error(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+    Error(Kind kind, const std::string& message, std::string setting = {})
+        : std::runtime_error(message), kind_(kind), setting_(std::move(setting)) {}
 
     Kind kind() const { return kind_; }
+    /// The setting the user must give when the error is that one is missing ("input shape");
+    /// empty otherwise. Each front end adds how its user gives it (a flag, a dialog).
+    const std::string& setting() const { return setting_; }
 
 private:
     Kind kind_;
+    std::string setting_;
 };
 
 /// Bad input: a file, a data source, an argument. Thread-safe to throw from any thread.
 inline Error invalidInput(const std::string& message) { return Error(Error::Kind::InvalidInput, message); }
 inline Error failed(const std::string& message) { return Error(Error::Kind::Failed, message); }
+/// Bad input because the setting @p setting is missing; @p message says what is not known.
+inline Error missingSetting(const std::string& setting, const std::string& message) {
+    return Error(Error::Kind::InvalidInput, message, setting);
+}
 
 class Cancelled : public Error {
 public:

@@ -65,36 +65,80 @@ DrawableGraph describeGraph(const Graph& graph) {
     return d;
 }
 
+ModelCard effectiveModelCard(const ModelRequest& request, NormalizationOrigin* origin) {
+    ModelCard card = loadModelCard(request.path).value_or(ModelCard{});
+    NormalizationOrigin from = card.hasNormalization() ? NormalizationOrigin::Sidecar : NormalizationOrigin::Default;
+    if (!request.inputShape.empty()) card.inputShape = request.inputShape;
+    if (!request.preset.empty()) {
+        if (!request.mean.empty() || !request.std.empty())
+            throw invalidInput("Give a normalization preset or a mean and std, not both.");
+        const NormalizationPreset& preset = normalizationPreset(request.preset);
+        card.mean = preset.mean;
+        card.std = preset.std;
+        card.preset = preset.name;
+        card.cropRatio = preset.cropRatio;
+        from = NormalizationOrigin::Request;
+    } else if (!request.mean.empty() || !request.std.empty()) {
+        if (request.mean.empty() || request.std.empty())
+            throw invalidInput(std::string("The normalization gives a ") + (request.mean.empty() ? "std" : "mean") +
+                               " without a " + (request.mean.empty() ? "mean" : "std") + ": give both, or a preset.");
+        card.mean = request.mean;
+        card.std = request.std;
+        card.preset.clear();
+        from = NormalizationOrigin::Request;
+    }
+    if (request.cropRatio) card.cropRatio = *request.cropRatio;
+    if (!request.classNames.empty()) card.classNames = request.classNames;
+    validateModelCard(card, "The model card of " + request.path);
+    if (origin) *origin = from;
+    return card;
+}
+
 namespace {
-/// The request's shape, else the card's (empty when neither says: the importer then reads the
-/// traced graph or asks for one).
-std::vector<int64_t> inputShapeFor(const ModelRequest& request, const std::optional<ModelCard>& card) {
-    if (!request.inputShape.empty()) return request.inputShape;
-    return card ? card->inputShape : std::vector<int64_t>{};
+/// Checks the card against the imported graph: the normalization's channel count and the
+/// class names' count against the output's width.
+void checkCardFits(const ModelCard& card, const Graph& graph, const std::string& path) {
+    const std::vector<int64_t> input = graph.sampleShape(graph.inputValue());
+    if (card.hasNormalization() && !input.empty()) Normalization{card.mean, card.std}.resolvedFor(input[0]);
+    if (card.classNames.empty() || graph.outputValues().empty()) return;
+    const std::vector<int64_t> out = graph.sampleShape(graph.outputValues()[0]);
+    if (out.size() == 1 && out[0] != int64_t(card.classNames.size()))
+        throw invalidInput("The class names list " + std::to_string(card.classNames.size()) + " classes but " + path +
+                           " has " + std::to_string(out[0]) + " outputs; give one name per output.");
 }
 }  // namespace
 
 std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const Progress* progress) {
     reportProgress(progress, 0.0, "Opening the model");
-    const std::optional<ModelCard> card = loadModelCard(request.path);
-    const std::vector<int64_t> shape = inputShapeFor(request, card);
+    NormalizationOrigin origin = NormalizationOrigin::Default;
+    ModelCard card = effectiveModelCard(request, &origin);
     std::shared_ptr<LoadedModel> model(new LoadedModel());
-    model->impl_->graph = importTorchScript(request.path, shape);
+    model->impl_->graph = importTorchScript(request.path, card.inputShape);
+    const Graph& graph = model->impl_->graph;
+    checkCardFits(card, graph, request.path);
+    card.inputShape = graph.sampleShape(graph.inputValue());
     reportProgress(progress, 0.7, "Folding BatchNorms");
-    model->summary_ = summarizeGraph(model->impl_->graph, request.path,
-                                     model->impl_->graph.sampleShape(model->impl_->graph.inputValue()));
-    model->normalization_ = card ? Normalization::fromModelCard(*card) : Normalization::fashionMnist();
+    model->summary_ = summarizeGraph(graph, request.path, card.inputShape);
+    model->summary_.card = card;
+    model->normalization_ = Normalization::fromModelCard(card);
+    model->origin_ = origin;
+    model->card_ = std::move(card);
     foldBatchNorms(model->impl_->graph);
     model->drawing_ = describeGraph(model->impl_->graph);
     reportProgress(progress, 1.0, "Opening the model");
     return model;
 }
 
+std::vector<int64_t> suggestInputShape(const std::string& path) { return guessInputShape(path); }
+
 ModelSummary summarizeModel(const ModelRequest& request) {
-    const std::optional<ModelCard> card = loadModelCard(request.path);
-    const std::vector<int64_t> shape = inputShapeFor(request, card);
-    const Graph graph = importTorchScript(request.path, shape);
-    return summarizeGraph(graph, request.path, graph.sampleShape(graph.inputValue()));
+    ModelCard card = effectiveModelCard(request);
+    const Graph graph = importTorchScript(request.path, card.inputShape);
+    checkCardFits(card, graph, request.path);
+    ModelSummary summary = summarizeGraph(graph, request.path, graph.sampleShape(graph.inputValue()));
+    card.inputShape = summary.inputShape;
+    summary.card = card;
+    return summary;
 }
 
 }  // namespace ptq

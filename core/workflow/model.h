@@ -11,11 +11,13 @@
 
 #include "core/data/data_source.h"
 #include "core/data/dataset.h"
+#include "core/model/model_card.h"
 #include "core/model/model_summary.h"
 #include "core/util/progress.h"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,11 +26,34 @@ namespace ptq {
 
 class Graph;
 
-/// Which model to open and what the user said about it beyond the file and its sidecar.
+/// Which model to open and what the user said about it beyond the file and its sidecar. What
+/// is given here wins over the sidecar, field by field. Plain data.
 struct ModelRequest {
     std::string path;                  ///< a TorchScript file
     std::vector<int64_t> inputShape;   ///< one sample, C x H x W; empty: from the sidecar
+    /// Per-channel normalization (one value applies to every channel); both or neither.
+    std::vector<float> mean, std;
+    /// A normalization preset (normalizationPresets()): its mean, std and crop ratio. Not
+    /// together with mean and std.
+    std::string preset;
+    std::optional<double> cropRatio;   ///< overrides the card's and the preset's
+    std::vector<std::string> classNames;
+
+    /// Whether the request itself says how pixels are normalized.
+    bool givesNormalization() const { return !preset.empty() || !mean.empty() || !std.empty(); }
 };
+
+/// Where a loaded model's normalization came from.
+enum class NormalizationOrigin {
+    Request,  ///< the user's request (mean/std or a preset)
+    Sidecar,  ///< the model card next to the file
+    Default   ///< neither said: pixels go in as [0, 1]
+};
+
+/// The model card that applies when @p request is opened: the sidecar's (when there is one)
+/// with the request's fields over it, checked (validateModelCard). Sets @p origin. Reads only
+/// the sidecar; any thread. Throws ptq::Error (InvalidInput) for a bad sidecar or request.
+ModelCard effectiveModelCard(const ModelRequest& request, NormalizationOrigin* origin = nullptr);
 
 /// One IR node as the graph view draws it.
 struct DrawableNode {
@@ -64,6 +89,10 @@ public:
     const std::vector<int64_t>& inputShape() const { return summary_.inputShape; }
     /// What 8-bit pixels of this model's data are normalized with (from the model card).
     const Normalization& normalization() const { return normalization_; }
+    NormalizationOrigin normalizationOrigin() const { return origin_; }
+    /// The model card in force: the sidecar's with the request's fields over it, the input
+    /// shape resolved. What the GUI's model card dialog shows and can save.
+    const ModelCard& card() const { return card_; }
 
     /// Opens the data source @p source with this model's normalization, checked against its
     /// input shape. Long; any thread. Throws ptq::Error (InvalidInput) as openDataSource does.
@@ -80,6 +109,8 @@ private:
     ModelSummary summary_;
     DrawableGraph drawing_;
     Normalization normalization_;
+    NormalizationOrigin origin_ = NormalizationOrigin::Default;
+    ModelCard card_;
 };
 
 /// Opens the model @p request names: its card, input shape (the request's, else the card's),
@@ -87,6 +118,12 @@ private:
 /// cancel between the stages. Throws ptq::Error (InvalidInput) with a sentence naming what is
 /// wrong with the file or the shape, ptq::Cancelled when asked to stop.
 std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const Progress* progress = nullptr);
+
+/// A guess at the input shape of the model file @p path for a person to confirm (the model
+/// card dialog): from its first layer's weight (core/graph/torchscript_importer.h,
+/// guessInputShape); empty when nothing fits. Long (loads the file); any thread. Throws
+/// ptq::Error (InvalidInput) for a file that does not load as TorchScript.
+std::vector<int64_t> suggestInputShape(const std::string& path);
 
 /// The summary of the model @p request names, without folding or drawing (ptq info).
 ModelSummary summarizeModel(const ModelRequest& request);

@@ -70,7 +70,7 @@ private:
     friend std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec&, const Progress*);
     friend std::string applyTuningStep(TunedModel&, TuningStep, const TuningOptions&, AdaQuantStore*,
                                        const Progress*);
-    friend MeasuredAllocation measureTuned(const TunedModel&, const std::string&, std::optional<Fp32Figures>,
+    friend MeasuredAllocation measureTuned(const TunedModel&, const DataSourceSpec&, std::optional<Fp32Figures>,
                                            const Progress*);
     std::unique_ptr<Impl> impl_;
 };

@@ -51,8 +51,8 @@ void compareParams(const QuantParams& a, const QuantParams& b) {
 /// Every field of two sessions (the model by path).
 void compareSessions(const Session& a, const Session& b) {
     QCOMPARE(a.model->summary().path, b.model->summary().path);
-    QCOMPARE(a.calibrationSource, b.calibrationSource);
-    QCOMPARE(a.evaluationSource, b.evaluationSource);
+    QCOMPARE(a.calibrationSource.text, b.calibrationSource.text);
+    QCOMPARE(a.evaluationSource.text, b.evaluationSource.text);
     QVERIFY(a.sensitivity && b.sensitivity);
     const SensitivityResult &ta = *a.sensitivity, &tb = *b.sensitivity;
     QCOMPARE(ta.metric, tb.metric);

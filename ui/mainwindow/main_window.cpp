@@ -152,6 +152,7 @@ void MainWindow::createMenus() {
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu(tr("Open &recent"));
     file->addAction(tr("&Calibration data…"), this, &MainWindow::chooseCalibrationData);
+    file->addAction(tr("&Model card…"), this, &MainWindow::editModelCard)->setObjectName(QStringLiteral("actionModelCard"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     projects_ = new ProjectManager(this, controller_, options_.persistLayout);  // ui/project

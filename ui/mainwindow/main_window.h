@@ -5,6 +5,7 @@
 /// class wires them: main_window.cpp builds, main_window_session.cpp reacts to the session,
 /// main_window_files.cpp opens models and data. UI thread only.
 
+#include "core/model/model_card.h"
 #include "core/workflow/budget.h"
 #include "ui/session/job_runner.h"
 
@@ -32,6 +33,7 @@ class JobsPanel;
 class LayerTableModel;
 class LayersPanel;
 class LogPanel;
+class ModelCardDialog;
 class PlotsPanel;
 class ProgressPlots;
 class ProjectManager;
@@ -57,8 +59,11 @@ public:
     ~MainWindow() override;
 
     /// Imports @p path off the UI thread, then measures its sensitivity (cached) on
-    /// @p calibrationSource (the default when empty); the current model stays until then.
+    /// @p calibrationSource (the default when empty); the current model stays until then. A
+    /// model without a sidecar is read first and the model card dialog asks what it needs.
     void openModel(const QString& path, const QString& calibrationSource = {});
+    /// The model card dialog now open (modelNeedsCard or File > Model card), else null.
+    ModelCardDialog* modelCardDialog() const { return cardDialog_; }
     bool isLoading() const;
     QString modelName() const { return modelName_; }
     QString modelPath() const { return modelPath_; }
@@ -86,6 +91,8 @@ public:
 public Q_SLOTS:
     void openModelDialog();
     void chooseCalibrationData();
+    /// File > Model card…: the open model's card, to change and reopen it with.
+    void editModelCard();
     /// Asks for the labelled data that Evaluate and the pipelines measure top-1 on.
     void chooseEvaluationData();
     void showAbout();
@@ -170,6 +177,11 @@ private:
     QProgressBar* progressBar_ = nullptr;
     QToolButton* cancelButton_ = nullptr;
     QString modelName_, modelPath_, pendingPath_;
+    QString pendingCalibration_;             ///< for the model whose card is being asked for
+    ModelCardDialog* cardDialog_ = nullptr;
+    /// Shows the model card dialog for @p path; on Open, opens it with what the dialog says.
+    void askModelCard(const QString& path, const ptq::ModelCard& card, const std::vector<int64_t>& suggestedShape,
+                      const QString& calibration);
     QStringList recentFiles_;
     bool initialDone_ = false;
     std::vector<ptq::BudgetPoint> frontier_;

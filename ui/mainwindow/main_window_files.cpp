@@ -5,6 +5,7 @@
 #include "core/data/data_source.h"
 #include "core/util/error.h"
 #include "ui/dialogs/calibration_dialog.h"
+#include "ui/dialogs/model_card_dialog.h"
 #include "ui/session/session_controller.h"
 
 #include <QtCore/QFileInfo>
@@ -13,6 +14,7 @@
 #include <QtGui/QDragEnterEvent>
 #include <QtGui/QDropEvent>
 #include <QtWidgets/QFileDialog>
+#include <QtWidgets/QLabel>
 #include <QtWidgets/QMenu>
 
 namespace ptq::ui {
@@ -46,7 +48,45 @@ void MainWindow::openModel(const QString& path, const QString& calibrationSource
         return;  // the current model stays
     }
     pendingPath_ = absolute;
-    controller_->openModel(absolute, spec);
+    if (!QFileInfo::exists(QString::fromStdString(ptq::modelCardPath(absolute.toStdString())))) {
+        pendingCalibration_ = source;
+        controller_->probeModel(absolute);  // modelNeedsCard, or modelLoadFailed
+        return;
+    }
+    controller_->openModel({absolute.toStdString(), {}}, spec);
+}
+
+void MainWindow::askModelCard(const QString& path, const ptq::ModelCard& card,
+                              const std::vector<int64_t>& suggestedShape, const QString& calibration) {
+    if (cardDialog_) cardDialog_->close();
+    cardDialog_ = new ModelCardDialog(path, card, suggestedShape, calibration, controller_->tuning()->evaluationSource(),
+                                      this);
+    cardDialog_->setAttribute(Qt::WA_DeleteOnClose);
+    ModelCardDialog* dialog = cardDialog_;
+    connect(dialog, &QObject::destroyed, this, [this, dialog] {
+        if (cardDialog_ == dialog) cardDialog_ = nullptr;
+    });
+    connect(dialog, &QDialog::accepted, this, [this, dialog, path] {
+        if (dialog->evaluation().given()) controller_->tuning()->setEvaluationSource(dialog->evaluation());
+        pendingPath_ = path;
+        controller_->openModel(dialog->request(), dialog->calibration());
+    });
+    connect(dialog, &QDialog::rejected, this, [this, path] {
+        statusLabel_->setText(modelName_.isEmpty() ? tr("%1 not opened: it needs a model card").arg(QFileInfo(path).fileName())
+                                                   : tr("%1 not opened; still showing %2")
+                                                         .arg(QFileInfo(path).fileName(), modelName_));
+    });
+    dialog->open();
+}
+
+void MainWindow::editModelCard() {
+    const auto& model = controller_->session().model;
+    if (!model) {
+        reportError(tr("Model card"), tr("Open a model first (File > Open model)."));
+        return;
+    }
+    askModelCard(QString::fromStdString(model->path()), model->card(), {},
+                 QString::fromStdString(controller_->session().calibrationSource.text));
 }
 
 bool MainWindow::isLoading() const { return controller_->isJobRunning(); }

@@ -34,6 +34,12 @@ void MainWindow::connectSession() {
                 reportError(tr("Cannot open model"), message);
                 Q_EMIT modelLoadFailed(message, invalidInput);
             });
+    connect(controller_, &SessionController::modelNeedsCard, this,
+            [this](const QString& path, const std::vector<int64_t>& suggestedShape) {
+                if (path != pendingPath_) return;  // another model was asked for meanwhile
+                statusLabel_->setText(tr("%1 has no model card: say what it needs").arg(QFileInfo(path).fileName()));
+                askModelCard(path, ptq::ModelCard{}, suggestedShape, pendingCalibration_);
+            });
     connect(controller_, &SessionController::sensitivityReady, this, &MainWindow::onSensitivityReady);
     connect(controller_->budgetState(), &BudgetController::allocationChanged, this, &MainWindow::onAllocationChanged);
     connect(controller_->budgetState(), &BudgetController::solveInfeasible, this, &MainWindow::onSolveInfeasible);
@@ -125,7 +131,7 @@ void MainWindow::onSensitivityReady(bool fromCache) {
     applyTarget();  // a new table: the selected target's costs are of its layers
     refreshFrontier();
     if (s.model) statusLabel_->setText(tr("%1 · sensitivity on %2 (%3 samples, %4)")
-                              .arg(modelName_, QString::fromStdString(s.calibrationSource))
+                              .arg(modelName_, QString::fromStdString(s.calibrationSource.text))
                               .arg(s.sensitivity->samples)
                               .arg(fromCache ? tr("from the cache")
                                              : tr("measured in %1 s").arg(s.sensitivity->seconds, 0, 'f', 1)));

@@ -39,12 +39,12 @@ void SessionController::connectRunner() {
     connect(jobs_, &JobRunner::idle, this, &SessionController::checkIdle);
 }
 
-void SessionController::openModel(const QString& path, const ptq::DataSourceSpec& calibrationSource) {
+void SessionController::openModel(const ptq::ModelRequest& request, const ptq::DataSourceSpec& calibrationSource) {
     jobs_->cancelAll();  // the newest model wins; jobs for the old one would change nothing
+    const QString path = QString::fromStdString(request.path);
     const QString title = tr("Import %1").arg(QFileInfo(path).completeBaseName());
-    const std::string file = path.toStdString();
-    const int id = jobs_->submit(JobRunner::Kind::Import, title, [this, path, calibrationSource, file](const ptq::Progress& progress) -> JobRunner::Apply {
-        std::shared_ptr<const ptq::LoadedModel> model = ptq::openModel({file, {}}, &progress);
+    const int id = jobs_->submit(JobRunner::Kind::Import, title, [this, request, calibrationSource](const ptq::Progress& progress) -> JobRunner::Apply {
+        std::shared_ptr<const ptq::LoadedModel> model = ptq::openModel(request, &progress);
         return [this, model, calibrationSource] {
             const auto& summary = model->summary();
             ptq::logger()->info("Loaded {}: {} nodes, {} quantizable layers, {} params, {} MACs", summary.name,
@@ -61,6 +61,20 @@ void SessionController::openModel(const QString& path, const ptq::DataSourceSpec
             startSensitivity(calibrationSource);
         };
     });
+    reportLoadFailure(id, path);
+}
+
+void SessionController::probeModel(const QString& path) {
+    const std::string file = path.toStdString();
+    const int id = jobs_->submit(JobRunner::Kind::Import, tr("Read %1").arg(QFileInfo(path).completeBaseName()),
+                                 [this, path, file](const ptq::Progress&) -> JobRunner::Apply {
+                                     const std::vector<int64_t> shape = ptq::suggestInputShape(file);
+                                     return [this, path, shape] { Q_EMIT modelNeedsCard(path, shape); };
+                                 });
+    reportLoadFailure(id, path);
+}
+
+void SessionController::reportLoadFailure(int id, const QString& path) {
     // The import's failure is the model's: report it as such (the previous model stays).
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = connect(jobs_, &JobRunner::jobFinished, this,

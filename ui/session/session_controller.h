@@ -41,9 +41,13 @@ public:
     /// The options and quantizer settings tables are measured with.
     const ptq::SensitivityRequest& sensitivityRequest() const { return sensitivityRequest_; }
 
-    /// Imports @p path, then measures (or reads from the cache) its sensitivity on
+    /// Imports the model @p request names (its file and what the user said of it over the
+    /// sidecar), then measures (or reads from the cache) its sensitivity on
     /// @p calibrationSource. The current model stays until the new one is in.
-    void openModel(const QString& path, const ptq::DataSourceSpec& calibrationSource);
+    void openModel(const ptq::ModelRequest& request, const ptq::DataSourceSpec& calibrationSource);
+    /// Reads @p path that has no model card: checks that it loads as TorchScript and guesses its
+    /// input shape, then emits modelNeedsCard. A file that does not load ends in modelLoadFailed.
+    void probeModel(const QString& path);
     /// Measures the open model's table again on another calibration source, which becomes the
     /// session's when the table is in (a source that fails changes nothing).
     void setCalibrationSource(const ptq::DataSourceSpec& source);
@@ -78,6 +82,8 @@ Q_SIGNALS:
     void modelLoaded();
     /// The import of @p path failed; the previous model stays.
     void modelLoadFailed(const QString& path, const QString& message, bool invalidInput);
+    /// probeModel's answer: @p path loads but no card says its input shape and normalization.
+    void modelNeedsCard(const QString& path, const std::vector<int64_t>& suggestedShape);
     void sensitivityReady(bool fromCache);
     /// A job of the model's could not start: @p message says why and what to do.
     void jobRefused(const QString& title, const QString& message);
@@ -86,6 +92,8 @@ Q_SIGNALS:
 
 private:
     int startSensitivity(const ptq::DataSourceSpec& source);
+    /// Reports job @p id's failure as @p path's modelLoadFailed (the previous model stays).
+    void reportLoadFailure(int id, const QString& path);
     /// Forwards the runner's signals as the id-less jobStarted/jobProgress/jobFinished.
     void connectRunner();
     void checkIdle();
