@@ -209,6 +209,8 @@ ModelCardDialog::ModelCardDialog(const QString& modelPath, const ptq::ModelCard&
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(help);
     layout->addLayout(form);
+    previewButton->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
+    previewStatus_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     layout->addWidget(row({previewButton, previewStatus_}));
     layout->addLayout(thumbs);
     layout->addWidget(save_);
@@ -236,7 +238,7 @@ ModelCardDialog::ModelCardDialog(const QString& modelPath, const ptq::ModelCard&
     connect(preset_, &QComboBox::currentIndexChanged, this, &ModelCardDialog::presetChanged);
     cropRatio_->setValue(card.effectiveCropRatio());
     classNames_ = card.classNames;
-    if (!classNames_.empty()) classesLabel_->setText(tr("%n name(s)", nullptr, int(classNames_.size())));
+    if (!classNames_.empty()) classesLabel_->setText(tr("%1 names").arg(classNames_.size()));
     // The first look at the data as the model will see it, without a click.
     if (!calibration.trimmed().isEmpty()) QTimer::singleShot(0, this, &ModelCardDialog::preview);
 }
@@ -261,7 +263,7 @@ void ModelCardDialog::browseClasses() {
     classesFile_->setText(file);
     try {
         classNames_ = ptq::readClassNames(file.toStdString());
-        classesLabel_->setText(tr("%n name(s)", nullptr, int(classNames_.size())));
+        classesLabel_->setText(tr("%1 names").arg(classNames_.size()));
     } catch (const ptq::Error& e) {
         showError(QString::fromStdString(e.what()));
     }
@@ -323,9 +325,10 @@ void ModelCardDialog::preview() {
                                                                 kThumbnail, kThumbnail, Qt::KeepAspectRatio,
                                                                 Qt::SmoothTransformation))
                                                           : QPixmap());
-        previewStatus_->setText(tr("%1: the first %n image(s) after resizing, cropping and normalization (undone "
-                                   "for display).", nullptr, int(r.images.size()))
-                                    .arg(r.description));
+        previewStatus_->setText(tr("%1: the first %2 as the model gets them (resized, cropped, normalized; the "
+                                   "normalization undone for display).")
+                                    .arg(r.description, r.images.size() == 1 ? tr("image")
+                                                                             : tr("%1 images").arg(r.images.size())));
         Q_EMIT previewFinished(int(r.images.size()), {});
     });
     watcher->setFuture(QtConcurrent::run(readPreview, source, card));
