@@ -107,6 +107,7 @@ Project projectFromSession(const Session& session, const SensitivityRequest& req
     Project p;
     p.modelPath = QFileInfo(q(session.model->summary().path)).absoluteFilePath().toStdString();
     p.modelSha256 = fileSha256(p.modelPath);
+    p.modelCard = session.model->card();
     p.calibrationSource = session.calibrationSource.text;
     p.evaluationSource = session.evaluationSource.text;
     p.sensitivityRequest = request;
@@ -125,9 +126,25 @@ void writeProject(const std::string& path, const Project& p) {
     QJsonObject o;
     o["format"] = kFormat;
     o["version"] = kVersion;
-    o["model"] = QJsonObject{{"path", info.absoluteDir().relativeFilePath(q(p.modelPath))},
-                             {"absolute_path", QFileInfo(q(p.modelPath)).absoluteFilePath()},
-                             {"sha256", q(p.modelSha256)}};
+    QJsonObject model{{"path", info.absoluteDir().relativeFilePath(q(p.modelPath))},
+                      {"absolute_path", QFileInfo(q(p.modelPath)).absoluteFilePath()},
+                      {"sha256", q(p.modelSha256)}};
+    if (p.modelCard) {
+        const auto numbers = [](const auto& values) {
+            QJsonArray a;
+            for (auto v : values) a.append(double(v));
+            return a;
+        };
+        QJsonArray names;
+        for (const std::string& n : p.modelCard->classNames) names.append(q(n));
+        model["card"] = QJsonObject{{"input_shape", numbers(p.modelCard->inputShape)},
+                                    {"mean", numbers(p.modelCard->mean)},
+                                    {"std", numbers(p.modelCard->std)},
+                                    {"preset", q(p.modelCard->preset)},
+                                    {"crop_ratio", p.modelCard->effectiveCropRatio()},
+                                    {"class_names", names}};
+    }
+    o["model"] = model;
     o["calibration"] = q(p.calibrationSource);
     o["evaluation"] = q(p.evaluationSource);
     o["sensitivity_request"] = requestJson(p.sensitivityRequest);

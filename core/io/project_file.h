@@ -15,6 +15,7 @@
 #include "core/session/session.h"
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ class AdaQuantStore;
 struct Project {
     std::string modelPath;        ///< absolute (resolved against the project's folder when read)
     std::string modelSha256;      ///< of the model file when the project was saved
+    /// The model card the model was opened with (model.card); absent in older projects, whose
+    /// model then opens with its sidecar.
+    std::optional<ModelCard> modelCard;
     std::string calibrationSource, evaluationSource;
     SensitivityRequest sensitivityRequest;
     std::shared_ptr<const SensitivityResult> sensitivity;  ///< null when none was measured

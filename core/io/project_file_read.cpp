@@ -272,6 +272,35 @@ Project readProject(const std::string& path) {
     p.modelPath = !relative.empty() && QFileInfo::exists(besideProject) ? QDir::cleanPath(besideProject).toStdString()
                                                                          : absolute;
     if (p.modelPath.empty()) r.fail("model.absolute_path", "is empty");
+    if (model.contains(QLatin1String("card"))) {
+        const QJsonObject c = r.object(model, "model", "card");
+        ModelCard card;
+        for (const QJsonValue v : r.array(c, "model.card", "input_shape")) {
+            if (!v.isDouble() || v.toDouble() != std::floor(v.toDouble()) || std::abs(v.toDouble()) > 1e9)
+                r.fail("model.card.input_shape", "holds something other than whole sizes");
+            card.inputShape.push_back(int64_t(v.toDouble()));
+        }
+        for (const char* key : {"mean", "std"})
+            for (const QJsonValue v : r.array(c, "model.card", key)) {
+                if (!v.isDouble() || !(std::abs(v.toDouble()) <= double(std::numeric_limits<float>::max())))
+                    r.fail(std::string("model.card.") + key, "holds something other than 32-bit float numbers");
+                (key[0] == 'm' ? card.mean : card.std).push_back(float(v.toDouble()));
+            }
+        card.preset = r.string(c, "model.card", "preset");
+        card.cropRatio = r.number(c, "model.card", "crop_ratio");
+        for (const QJsonValue v : r.array(c, "model.card", "class_names")) {
+            if (!v.isString()) r.fail("model.card.class_names", "holds something other than names");
+            card.classNames.push_back(v.toString().toStdString());
+        }
+        try {
+            validateModelCard(card, "model.card");
+        } catch (const Error& e) {
+            std::string why = e.what();
+            if (!why.empty() && why.back() == '.') why.pop_back();
+            r.fail("model.card", why.substr(std::string("model.card ").size()));
+        }
+        p.modelCard = card;
+    }
     p.calibrationSource = r.string(o, "", "calibration");
     p.evaluationSource = r.string(o, "", "evaluation");
     for (const auto& [key, text] : {std::pair{"calibration", p.calibrationSource}, {"evaluation", p.evaluationSource}})

@@ -65,6 +65,31 @@ DrawableGraph describeGraph(const Graph& graph) {
     return d;
 }
 
+ModelRequest requestWithCard(const std::string& path, const ModelCard& card) {
+    ModelRequest r;
+    r.path = path;
+    r.inputShape = card.inputShape;
+    if (card.hasNormalization()) {
+        r.mean = card.mean;
+        r.std = card.std;
+        // The preset by name when its figures are the card's (its name then shows again).
+        if (!card.preset.empty()) try {
+                const NormalizationPreset& p = normalizationPreset(card.preset);
+                if (p.mean == card.mean && p.std == card.std) {
+                    r.preset = p.name;
+                    r.mean.clear();
+                    r.std.clear();
+                }
+            } catch (const Error&) {
+            }
+    } else {
+        r.preset = "none";
+    }
+    r.cropRatio = card.effectiveCropRatio();
+    r.classNames = card.classNames;
+    return r;
+}
+
 ModelCard effectiveModelCard(const ModelRequest& request, NormalizationOrigin* origin) {
     ModelCard card = loadModelCard(request.path).value_or(ModelCard{});
     NormalizationOrigin from = card.hasNormalization() ? NormalizationOrigin::Sidecar : NormalizationOrigin::Default;

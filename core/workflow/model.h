@@ -43,6 +43,10 @@ struct ModelRequest {
     bool givesNormalization() const { return !preset.empty() || !mean.empty() || !std.empty(); }
 };
 
+/// A request that opens @p path with @p card whatever its sidecar says (a project's card, the
+/// model card dialog's): the shape, the preset (or mean and std), crop ratio and class names.
+ModelRequest requestWithCard(const std::string& path, const ModelCard& card);
+
 /// Where a loaded model's normalization came from.
 enum class NormalizationOrigin {
     Request,  ///< the user's request (mean/std or a preset)

@@ -161,6 +161,13 @@ void TestProjectFile::saveLoadGivesTheSameSession() {
     QCOMPARE(QFileInfo(QString::fromStdString(back.modelPath)).canonicalFilePath(),
              QFileInfo(QString::fromStdString(demo)).canonicalFilePath());
     QCOMPARE(back.modelSha256, saved.modelSha256);
+    // The card the model was opened with travels in the project (a card given only in the GUI too).
+    QVERIFY(saved.modelCard && back.modelCard);
+    QCOMPARE(back.modelCard->inputShape, (std::vector<int64_t>{1, 28, 28}));
+    QCOMPARE(back.modelCard->mean, saved.modelCard->mean);
+    QCOMPARE(back.modelCard->std, saved.modelCard->std);
+    QCOMPARE(back.modelCard->classNames, saved.modelCard->classNames);
+    QCOMPARE(back.modelCard->effectiveCropRatio(), 1.0);
     QVERIFY(back.sensitivityRequest.options == saved.sensitivityRequest.options);
     QCOMPARE(back.sensitivityRequest.quantizer.weightRange, RangeMethod::Mse);
     QCOMPARE(back.sensitivityRequest.quantizer.batchSize, int64_t(128));
@@ -252,6 +259,16 @@ void TestProjectFile::badFiles_data() {
                              << "version: 2 is not a version this PTQ Studio reads";
     QTest::newRow("no model") << QByteArray() << Edit([](QJsonObject& o) { o.remove("model"); })
                               << "model: is missing";
+    const auto card = [](const QJsonValue& cropRatio, const QJsonArray& mean) {
+        return Edit([=](QJsonObject& o) {
+            QJsonObject model = o["model"].toObject();
+            model["card"] = QJsonObject{{"input_shape", QJsonArray{1, 28, 28}}, {"mean", mean}, {"std", QJsonArray{0.5}},
+                                        {"preset", ""}, {"crop_ratio", cropRatio}, {"class_names", QJsonArray{}}};
+            o["model"] = model;
+        });
+    };
+    QTest::newRow("card crop ratio") << QByteArray() << card(2.0, {0.5}) << "model.card: gives a crop ratio of 2";
+    QTest::newRow("card mean") << QByteArray() << card(1.0, {"a"}) << "model.card.mean: holds something other";
     QTest::newRow("pin layer") << QByteArray()
                                << Edit([=](QJsonObject& o) {
                                       QJsonArray a = o["pins"].toArray();

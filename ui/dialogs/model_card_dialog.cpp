@@ -343,17 +343,7 @@ void ModelCardDialog::accept() {
         calibration_ = ptq::parseDataSource(calibrationField_->text().trimmed().toStdString());
         const QString evaluation = evaluationField_->text().trimmed();
         evaluation_ = evaluation.isEmpty() ? ptq::DataSourceSpec{} : ptq::parseDataSource(evaluation.toStdString());
-        request_ = {};
-        request_.path = modelPath_.toStdString();
-        request_.inputShape = card_.inputShape;
-        if (card_.preset.empty()) {
-            request_.mean = card_.mean;
-            request_.std = card_.std;
-        } else {
-            request_.preset = card_.preset;
-        }
-        request_.cropRatio = card_.cropRatio;
-        request_.classNames = card_.classNames;
+        request_ = ptq::requestWithCard(modelPath_.toStdString(), card_);
         if (save_->isChecked()) ptq::writeModelCard(request_.path, card_);
     } catch (const ptq::Error& e) {
         showError(QString::fromStdString(e.what()));

@@ -202,7 +202,10 @@ void ProjectManager::load(const QString& file, const QString& projectPath, bool 
             loaded->project = readProject(path);
             progress.throwIfCancelled();
             loaded->modelChange = projectModelChange(loaded->project);
-            loaded->model = openModel({loaded->project.modelPath, {}}, &progress);
+            const ptq::Project& project = loaded->project;
+            loaded->model = openModel(project.modelCard ? ptq::requestWithCard(project.modelPath, *project.modelCard)
+                                                        : ptq::ModelRequest{project.modelPath, {}},
+                                      &progress);
         },
         [=](bool ok, const QString& message) {
             if (!ok) {
