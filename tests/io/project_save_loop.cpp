@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
             layers.push_back({"block" + std::to_string(i) + ".conv", "conv2d", {128, 128, 3, 3}, 128 * 128 * 9 * 64});
         ptq::Project project = ptqtest::sampleProject(layers, argv[2], 3, 20);
         for (long n = std::atol(argv[3]);; ++n) {
-            project.evaluationSource = "fmnist:test:" + std::to_string(n);
+            // N + 1: a valid source name (a sample count of at least 1) that carries the iteration.
+            project.evaluationSource = "fmnist:test:" + std::to_string(n + 1);
             std::printf("saving %ld\n", n);
             std::fflush(stdout);
             ptq::writeProject(argv[1], project);

@@ -14,11 +14,11 @@ using namespace ptq;
 namespace {
 const std::string demo = PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt";
 
-/// The N of "fmnist:test:N", or -1.
+/// The iteration N of "fmnist:test:N+1", or -1.
 long iterationOf(const Project& p) {
     const std::string prefix = "fmnist:test:";
     if (p.evaluationSource.rfind(prefix, 0) != 0) return -1;
-    return std::atol(p.evaluationSource.c_str() + prefix.size());
+    return std::atol(p.evaluationSource.c_str() + prefix.size()) - 1;  // project_save_loop writes N + 1
 }
 }  // namespace
 
