@@ -9,7 +9,7 @@ folding and name resolution are exercised on distinct tensors.
 
 Sets:
   small        tiny models covering the importer's first ops (28x28 input)
-  user         ordinary user models (28x28 input): pytorch/examples' MNIST network, shape and
+  ops          ordinary user models (28x28 input): pytorch/examples' MNIST network, shape and
                indexing ops, element-wise math, norms and reductions, 1-d ops and embeddings,
                a 1-channel torchvision resnet18
   torchvision  resnet18, resnet50, mobilenet_v2, mobilenet_v3_small, efficientnet_b0, vgg11_bn,
@@ -266,7 +266,7 @@ def resnet18_gray():
     return Resnet18Gray()
 
 
-def make_user_models(out_dir):
+def make_op_models(out_dir):
     written = []
     for name, make in (("mnist_net", MnistNet), ("shape_ops", ShapeOps), ("math_ops", MathOps),
                        ("seq_ops", SeqOps), ("resnet18_gray", resnet18_gray)):
@@ -369,7 +369,7 @@ def make_bad(out_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
-    parser.add_argument("--set", default="all", choices=["small", "user", "torchvision", "bad", "all"])
+    parser.add_argument("--set", default="all", choices=["small", "ops", "torchvision", "bad", "all"])
     parser.add_argument("--models", default=",".join(TORCHVISION))
     parser.add_argument("--size", type=int, default=64, help="input height/width for torchvision models")
     args = parser.parse_args()
@@ -378,8 +378,8 @@ def main():
     written = []
     if args.set in ("small", "all"):
         written += make_small(args.out_dir)
-    if args.set in ("user", "all"):
-        written += make_user_models(args.out_dir)
+    if args.set in ("ops", "all"):
+        written += make_op_models(args.out_dir)
     if args.set in ("bad", "all"):
         written += make_bad(args.out_dir)
     if args.set in ("torchvision", "all"):

@@ -1,5 +1,5 @@
 // Ordinary user models (issue #21), each scripted and traced by real PyTorch at test time
-// (tools/make_fixture_models.py --set user): pytorch/examples' MNIST network, shape and indexing
+// (tools/make_fixture_models.py --set ops): pytorch/examples' MNIST network, shape and indexing
 // ops, element-wise math, norms and reductions, 1-d ops and embeddings, a 1-channel resnet18.
 // Each must import exactly: no difference at all from TorchScript's forward with BatchNorm
 // unfolded, 1e-4 relative with it folded; and run quantized at W8A8.
@@ -24,7 +24,7 @@ using namespace ptq;
 
 namespace {
 QString userModel(const QString& name, const QString& how) {
-    return QString(PTQ_FIXTURE_DIR "/user/%1_%2.pt").arg(name, how);
+    return QString(PTQ_FIXTURE_DIR "/ops/%1_%2.pt").arg(name, how);
 }
 const char* const kModels[] = {"mnist_net", "shape_ops", "math_ops", "seq_ops", "resnet18_gray"};
 
@@ -35,7 +35,7 @@ std::set<OpKind> kindsOf(const Graph& g) {
 }
 }  // namespace
 
-class TestUserModels : public QObject {
+class TestImportOps : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { initRuntime(); }
@@ -48,7 +48,7 @@ private Q_SLOTS:
     void computedEmbeddingIndicesAreRefused();
 };
 
-void TestUserModels::exact_data() {
+void TestImportOps::exact_data() {
     QTest::addColumn<QString>("file");
     QTest::addColumn<bool>("fold");
     for (const char* name : kModels)
@@ -58,7 +58,7 @@ void TestUserModels::exact_data() {
         }
 }
 
-void TestUserModels::exact() {
+void TestImportOps::exact() {
     QFETCH(QString, file);
     QFETCH(bool, fold);
     Graph g = importTorchScript(file.toStdString(), {1, 28, 28});
@@ -79,7 +79,7 @@ void TestUserModels::exact() {
 }
 
 // The fixtures between them reach every op kind this issue added, scripted and traced alike.
-void TestUserModels::everyNewOpIsExercised() {
+void TestImportOps::everyNewOpIsExercised() {
     const std::set<OpKind> wanted = {
         OpKind::LogSoftmax, OpKind::Conv1d, OpKind::ConvTranspose2d, OpKind::Upsample, OpKind::Pad,
         OpKind::Slice, OpKind::Select, OpKind::Index, OpKind::Unsqueeze, OpKind::Squeeze, OpKind::Expand,
@@ -108,7 +108,7 @@ void TestUserModels::everyNewOpIsExercised() {
 
 // Conv1d and ConvTranspose2d run in float: they are not offered for quantization, and the
 // model summary and MAC counts still see them right.
-void TestUserModels::floatLayersAreNotQuantizable() {
+void TestImportOps::floatLayersAreNotQuantizable() {
     for (const char* how : {"scripted", "traced"}) {
         const std::string file = userModel("seq_ops", how).toStdString();
         const Graph g = importTorchScript(file, {1, 28, 28});
@@ -128,7 +128,7 @@ void TestUserModels::floatLayersAreNotQuantizable() {
     }
 }
 
-void TestUserModels::quantizedRun_data() {
+void TestImportOps::quantizedRun_data() {
     QTest::addColumn<QString>("file");
     for (const char* name : kModels) QTest::newRow(name) << userModel(name, "scripted");
     QTest::newRow("seq_ops traced") << userModel("seq_ops", "traced");
@@ -136,7 +136,7 @@ void TestUserModels::quantizedRun_data() {
 
 // W8A8 per channel on real Fashion-MNIST: calibrates and evaluates; the quantized outputs are
 // finite and differ from FP32's, as quantized weights must.
-void TestUserModels::quantizedRun() {
+void TestImportOps::quantizedRun() {
     QFETCH(QString, file);
     Graph g = importTorchScript(file.toStdString(), {1, 28, 28});
     foldBatchNorms(g);
@@ -157,7 +157,7 @@ void TestUserModels::quantizedRun() {
     QVERIFY(!at::equal(q, fp));
 }
 
-void TestUserModels::computedEmbeddingIndicesAreRefused() {
+void TestImportOps::computedEmbeddingIndicesAreRefused() {
     try {
         importTorchScript(PTQ_FIXTURE_DIR "/bad/bad_embedding_indices.pt", {1, 8, 8});
         QFAIL("an embedding of computed indices was imported");
@@ -170,5 +170,5 @@ void TestUserModels::computedEmbeddingIndicesAreRefused() {
     }
 }
 
-QTEST_GUILESS_MAIN(TestUserModels)
-#include "test_user_models.moc"
+QTEST_GUILESS_MAIN(TestImportOps)
+#include "test_import_ops.moc"
