@@ -23,7 +23,7 @@
 using namespace ptq;
 
 namespace {
-QString userModel(const QString& name, const QString& how) {
+QString opModel(const QString& name, const QString& how) {
     return QString(PTQ_FIXTURE_DIR "/ops/%1_%2.pt").arg(name, how);
 }
 const char* const kModels[] = {"mnist_net", "shape_ops", "math_ops", "seq_ops", "resnet18_gray"};
@@ -53,8 +53,8 @@ void TestImportOps::exact_data() {
     QTest::addColumn<bool>("fold");
     for (const char* name : kModels)
         for (const char* how : {"scripted", "traced"}) {
-            QTest::newRow(qPrintable(QString("%1 %2").arg(name, how))) << userModel(name, how) << false;
-            QTest::newRow(qPrintable(QString("%1 %2 BN folded").arg(name, how))) << userModel(name, how) << true;
+            QTest::newRow(qPrintable(QString("%1 %2").arg(name, how))) << opModel(name, how) << false;
+            QTest::newRow(qPrintable(QString("%1 %2 BN folded").arg(name, how))) << opModel(name, how) << true;
         }
 }
 
@@ -91,7 +91,7 @@ void TestImportOps::everyNewOpIsExercised() {
     for (const char* how : {"scripted", "traced"}) {
         std::set<OpKind> seen;
         for (const char* name : kModels) {
-            const auto kinds = kindsOf(importTorchScript(userModel(name, how).toStdString(), {1, 28, 28}));
+            const auto kinds = kindsOf(importTorchScript(opModel(name, how).toStdString(), {1, 28, 28}));
             seen.insert(kinds.begin(), kinds.end());
         }
         QStringList missing;
@@ -100,7 +100,7 @@ void TestImportOps::everyNewOpIsExercised() {
         QVERIFY2(missing.isEmpty(), qPrintable(QString(how) + " fixtures lack: " + missing.join(", ")));
     }
     // Upsample's modes are told apart where the app shows ops.
-    const Graph g = importTorchScript(userModel("shape_ops", "scripted").toStdString(), {1, 28, 28});
+    const Graph g = importTorchScript(opModel("shape_ops", "scripted").toStdString(), {1, 28, 28});
     std::set<std::string> shown;
     for (const Node& n : g.nodes()) shown.insert(displayOp(n));
     QVERIFY(shown.count("upsample_nearest") && shown.count("upsample_bilinear"));
@@ -110,7 +110,7 @@ void TestImportOps::everyNewOpIsExercised() {
 // model summary and MAC counts still see them right.
 void TestImportOps::floatLayersAreNotQuantizable() {
     for (const char* how : {"scripted", "traced"}) {
-        const std::string file = userModel("seq_ops", how).toStdString();
+        const std::string file = opModel("seq_ops", how).toStdString();
         const Graph g = importTorchScript(file, {1, 28, 28});
         QStringList layers;
         for (int id : g.quantizableNodes()) layers << QString::fromStdString(g.node(id).name);
@@ -130,8 +130,8 @@ void TestImportOps::floatLayersAreNotQuantizable() {
 
 void TestImportOps::quantizedRun_data() {
     QTest::addColumn<QString>("file");
-    for (const char* name : kModels) QTest::newRow(name) << userModel(name, "scripted");
-    QTest::newRow("seq_ops traced") << userModel("seq_ops", "traced");
+    for (const char* name : kModels) QTest::newRow(name) << opModel(name, "scripted");
+    QTest::newRow("seq_ops traced") << opModel("seq_ops", "traced");
 }
 
 // W8A8 per channel on real Fashion-MNIST: calibrates and evaluates; the quantized outputs are
