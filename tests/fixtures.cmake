@@ -8,6 +8,8 @@ endif()
 if(NOT TEST make_fixtures_basic)
   add_test(NAME make_fixtures_basic
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/basic --set small)
+  add_test(NAME make_fixtures_ops
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/ops --set ops)
   add_test(NAME make_fixtures_bad
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/bad --set bad)
   add_test(NAME make_fixtures_torchvision
@@ -18,6 +20,7 @@ if(NOT TEST make_fixtures_basic)
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_user_models.py ${PTQ_FIXTURE_DIR}/user)
   set_tests_properties(make_fixtures_user PROPERTIES FIXTURES_SETUP fixtures_user TIMEOUT 600)
   set_tests_properties(make_fixtures_basic PROPERTIES FIXTURES_SETUP fixtures_basic TIMEOUT 300)
+  set_tests_properties(make_fixtures_ops PROPERTIES FIXTURES_SETUP fixtures_ops TIMEOUT 600)
   set_tests_properties(make_fixtures_bad PROPERTIES FIXTURES_SETUP fixtures_bad TIMEOUT 300)
   set_tests_properties(make_fixtures_torchvision PROPERTIES FIXTURES_SETUP fixtures_torchvision TIMEOUT 1200)
 endif()

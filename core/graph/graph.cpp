@@ -43,6 +43,43 @@ const char* opName(OpKind op) {
     case OpKind::AdaptiveMaxPool2d: return "adaptive_max_pool2d";
     case OpKind::Mean: return "mean";
     case OpKind::Softmax: return "softmax";
+    case OpKind::Conv1d: return "conv1d";
+    case OpKind::ConvTranspose2d: return "conv_transpose2d";
+    case OpKind::Embedding: return "embedding";
+    case OpKind::GroupNorm: return "group_norm";
+    case OpKind::InstanceNorm: return "instance_norm";
+    case OpKind::Prelu: return "prelu";
+    case OpKind::LeakyRelu: return "leaky_relu";
+    case OpKind::Elu: return "elu";
+    case OpKind::Mish: return "mish";
+    case OpKind::Softplus: return "softplus";
+    case OpKind::LogSoftmax: return "log_softmax";
+    case OpKind::Pow: return "pow";
+    case OpKind::Sqrt: return "sqrt";
+    case OpKind::Rsqrt: return "rsqrt";
+    case OpKind::Exp: return "exp";
+    case OpKind::Log: return "log";
+    case OpKind::Neg: return "neg";
+    case OpKind::Abs: return "abs";
+    case OpKind::Clamp: return "clamp";
+    case OpKind::Minimum: return "minimum";
+    case OpKind::Maximum: return "maximum";
+    case OpKind::Sum: return "sum";
+    case OpKind::Amax: return "amax";
+    case OpKind::Var: return "var";
+    case OpKind::Pad: return "pad";
+    case OpKind::Upsample: return "upsample";
+    case OpKind::Slice: return "slice";
+    case OpKind::Select: return "select";
+    case OpKind::Index: return "index";
+    case OpKind::Unsqueeze: return "unsqueeze";
+    case OpKind::Squeeze: return "squeeze";
+    case OpKind::Expand: return "expand";
+    case OpKind::Repeat: return "repeat";
+    case OpKind::ChannelShuffle: return "channel_shuffle";
+    case OpKind::MaxPool1d: return "max_pool1d";
+    case OpKind::AvgPool1d: return "avg_pool1d";
+    case OpKind::AdaptiveAvgPool1d: return "adaptive_avg_pool1d";
     }
     return "?";
 }
@@ -53,6 +90,7 @@ std::string displayOp(const Node& node) {
     if (node.op == OpKind::Conv2d && node.attrInt("groups", 1) > 1) {
         return "conv2d/g" + std::to_string(node.attrInt("groups", 1));
     }
+    if (node.op == OpKind::Upsample) return "upsample_" + node.attrString("mode");
     return opName(node.op);
 }
 
@@ -147,6 +185,13 @@ int64_t Graph::macs(const Node& node) const {
     case OpKind::Conv2d:
         // every output element costs (Cin / groups) * kH * kW multiply-accumulates
         return w.size() == 4 ? product(out) * w[1] * w[2] * w[3] : 0;
+    case OpKind::Conv1d:
+        return w.size() == 3 ? product(out) * w[1] * w[2] : 0;
+    case OpKind::ConvTranspose2d: {
+        // weight Cin x (Cout / groups) x kH x kW: every input element feeds (Cout / groups) * kH * kW outputs
+        const auto in = sampleShape(node.inputs[0]);
+        return w.size() == 4 ? product(in) * w[1] * w[2] * w[3] : 0;
+    }
     case OpKind::Linear:
         return w.size() == 2 ? product(out) * w[1] : 0;
     case OpKind::MatMul: {

@@ -19,12 +19,24 @@ class Tensor;
 
 namespace ptq {
 
+/// The operations of the IR. Conv2d and Linear are the quantizable layers (quantizableNodes);
+/// Conv1d, ConvTranspose2d and Embedding hold parameters too but run in float.
 enum class OpKind {
     Conv2d, Linear, MatMul, BatchNorm, LayerNorm,
     Relu, Hardtanh, Hardswish, Hardsigmoid, Silu, Sigmoid, Gelu, Tanh,
     Add, Sub, Mul, Div,
     Cat, Flatten, Reshape, Permute, Transpose, Chunk, Split,
     MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Mean, Softmax,
+    // layers run in float (not offered for quantization)
+    Conv1d, ConvTranspose2d, Embedding, GroupNorm, InstanceNorm, Prelu,
+    // activations and element-wise math
+    LeakyRelu, Elu, Mish, Softplus, LogSoftmax,
+    Pow, Sqrt, Rsqrt, Exp, Log, Neg, Abs, Clamp, Minimum, Maximum,
+    // reductions over given dimensions
+    Sum, Amax, Var,
+    // shapes, indexing, resampling
+    Pad, Upsample, Slice, Select, Index, Unsqueeze, Squeeze, Expand, Repeat, ChannelShuffle,
+    MaxPool1d, AvgPool1d, AdaptiveAvgPool1d,
 };
 
 /// Short lower-case name ("conv2d", "relu6" is a Hardtanh with 0..6: see displayOp).
@@ -91,7 +103,8 @@ public:
 
     /// Per-sample shape of a value (the batch dimension dropped).
     std::vector<int64_t> sampleShape(int valueId) const;
-    /// Multiply-accumulates of a conv/linear/matmul node for one sample; 0 for other ops.
+    /// Multiply-accumulates of a conv (2-d, 1-d, transposed), linear or matmul node for one
+    /// sample; 0 for other ops.
     int64_t macs(const Node& node) const;
     /// Elements of the learned parameters (weights, biases, BN affine); buffers such as BN
     /// running statistics and literals of the model's code are not counted.
@@ -133,7 +146,8 @@ private:
     std::unique_ptr<Params> params_;
 };
 
-/// "relu6" for a Hardtanh clamped to [0, 6], else opName.
+/// "relu6" for a Hardtanh clamped to [0, 6], "conv2d/g4" for a grouped conv, "upsample_bilinear"
+/// for an Upsample, else opName.
 std::string displayOp(const Node& node);
 
 }  // namespace ptq

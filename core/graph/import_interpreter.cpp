@@ -1,8 +1,11 @@
-// Why one file of ~760 lines: the interpreter's state (Sym, ImportContext) holds c10::IValue and
-// at::Tensor members, and no core header may include LibTorch (ui compiles core headers), so the
-// class and every method that touches its state live in this translation unit. Sections:
-// context and control flow, argument helpers, tensor-op mapping, entry point.
+// The interpreter's state (Sym, ImportContext) holds c10::IValue and at::Tensor members, and no
+// core header may include LibTorch (ui compiles core headers), so the class and every method
+// that touches its state live in this translation unit; the table of ATen ops is written against
+// OpArgs (import_ops.h) in import_ops_*.cpp. Sections: context and control flow, argument
+// helpers, the OpArgs view and the ops that need the interpreter's symbols, entry point.
 #include "core/graph/import_interpreter.h"
+
+#include "core/graph/import_ops.h"
 
 #include "core/runtime/ops.h"
 #include "core/util/error.h"
@@ -15,7 +18,6 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <sstream>
 
 namespace ptq {
 
@@ -40,12 +42,9 @@ struct Sym {
     }
 };
 
-struct UnknownOp {
-    int count = 0;
-    std::vector<std::string> scopes;
-};
-
 class ImportContext {
+    friend class NodeArgs;
+
 public:
     ImportContext(const jit::Module& module, std::vector<int64_t> sampleShape, std::string path);
 
@@ -59,7 +58,7 @@ public:
     Graph graph;
     std::vector<at::Tensor> probes;  ///< per IR value: its value on the zero sample
     std::unordered_map<const jit::Value*, Sym> syms;
-    std::map<std::string, UnknownOp> unknown;
+    std::map<std::string, UnsupportedOp> unknown;
     int constantCount = 0;
 
 private:
@@ -71,9 +70,9 @@ private:
     std::string scopeOf(const jit::Node* n) const;
     [[noreturn]] void fail(const jit::Node* n, const std::string& what) const;
     int paramValue(const std::string& key, const at::Tensor& t);
+    std::string layerName(int weightValue) const { return layerNameOf(graph, weightValue); }
     std::vector<int> addOp(const jit::Node* n, OpKind op, std::string name, std::vector<int> inputs,
                            Attributes attrs = {});
-    void alias(const jit::Node* n, int valueId);
 
     bool isSequence(const Sym& s) const;
     std::vector<Sym> itemsOf(const jit::Node* n, const Sym& s) const;
@@ -85,17 +84,13 @@ private:
     int tensorOf(const jit::Node* n, size_t i);
 };
 
-// ATen ops mapTensorOp turns into IR nodes (or answers at import time); in-place forms included.
-const std::set<std::string>& mappedOps() {
+// ATen ops mapTensorOp and the op table (import_ops.h) turn into IR nodes or answer at import
+// time; in-place forms included.
+bool isMappedOp(const std::string& op) {
     static const std::set<std::string> ops = {
-        "dim", "size", "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "contiguous", "detach",
-        "clone", "identity", "t", "conv2d", "_convolution", "linear", "addmm", "matmul", "mm", "batch_norm",
-        "layer_norm", "relu", "hardswish", "hardsigmoid", "silu", "sigmoid", "tanh", "relu6", "hardtanh", "gelu",
-        "add", "sub", "rsub", "mul", "div", "cat", "concat", "flatten", "reshape", "view", "permute", "transpose",
-        "chunk", "split", "split_with_sizes", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-        "adaptive_max_pool2d", "mean", "softmax", "__getitem__", "len", "append", "Int", "Float", "format", "warn",
-        "__is__", "__isnot__", "__not__", "eq", "ne", "lt", "le", "gt", "ge"};
-    return ops;
+        "dim", "size", "t", "addmm", "matmul", "mm", "__getitem__", "len", "append", "Int", "Float", "format", "warn", "__is__", "__isnot__", "__not__", "eq",
+        "ne", "lt", "le", "gt", "ge"};
+    return ops.count(op) || layerOpNames().count(op) || shapeOpNames().count(op);
 }
 
 std::string shapeText(const std::vector<int64_t>& s) {
@@ -341,7 +336,11 @@ void ImportContext::runNode(const jit::Node* n) {
         const std::string ns = kind.ns().toUnqualString();
         std::string base = kind.toUnqualString();
         if (base.size() > 1 && base.back() == '_') base.pop_back();
-        if (ns == "aten" && !mappedOps().count(base)) recordUnknown(n, "");
+        if (ns == "aten" && !isMappedOp(base)) recordUnknown(n, "");
+        // a lookup by indices an unsupported op computed: name the lookup too
+        else if (ns == "aten" && (base == "embedding" || base == "index") && n->inputs().size() > 1 &&
+                 sym(n->input(1)).kind == Sym::Unknown)
+            recordUnknown(n, "indices computed inside the model");
         for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
         return;
     }
@@ -473,12 +472,108 @@ int ImportContext::tensorOf(const jit::Node* n, size_t i) {
 
 // ------------------------------------------------------------------ tensor operations
 
-void ImportContext::alias(const jit::Node* n, int valueId) {
-    syms[n->output()] = makeTensor(valueId);
-}
+// The OpArgs view (import_ops.h) of one TorchScript node, over the interpreter's symbols.
+class NodeArgs final : public OpArgs {
+public:
+    NodeArgs(ImportContext& ctx, const jit::Node* n, std::string op, bool inplace)
+        : ctx_(ctx), n_(n), op_(std::move(op)), inplace_(inplace) {}
 
-// Maps an ATen tensor op to IR nodes. Returns false when the node is not a tensor op it knows
-// and has no tensor operand (a scalar computation, evaluated by the caller).
+    const std::string& op() const override { return op_; }
+    size_t size() const override { return n_->inputs().size(); }
+    bool isTensor(size_t i) override { return ctx_.isTensor(n_, i); }
+    bool isNone(size_t i) override { return ctx_.isNone(n_, i); }
+    bool isInt(size_t i) override { return i < size() && constant(i) && ctx_.sym(n_->input(i)).iv.isInt(); }
+    bool isString(size_t i) override { return i < size() && constant(i) && ctx_.sym(n_->input(i)).iv.isString(); }
+    bool isSequence(size_t i) override { return i < size() && ctx_.isSequence(ctx_.sym(n_->input(i))); }
+    int tensor(size_t i) override { return ctx_.tensorOf(n_, i); }
+    int64_t integer(size_t i) override { return ctx_.intOf(n_, i); }
+    double number(size_t i) override { return ctx_.numberOf(n_, i); }
+    std::vector<int64_t> ints(size_t i) override { return ctx_.intsOf(n_, i); }
+    std::vector<double> numbers(size_t i) override {
+        std::vector<double> out;
+        for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
+            if (item.kind != Sym::Const || !(item.iv.isDouble() || item.iv.isInt()))
+                ctx_.fail(n_, "argument " + std::to_string(i) + " must be a list of known numbers");
+            out.push_back(item.iv.isDouble() ? item.iv.toDouble() : double(item.iv.toInt()));
+        }
+        return out;
+    }
+    std::string text(size_t i) override {
+        if (!isString(i)) ctx_.fail(n_, "argument " + std::to_string(i) + " must be a known string");
+        return ctx_.sym(n_->input(i)).iv.toStringRef();
+    }
+    bool constantInts(size_t i, std::vector<int64_t>& values, std::vector<int64_t>& shape) override {
+        IndexArg arg;
+        if (i >= size() || !integers(ctx_.sym(n_->input(i)), false, arg)) return false;
+        values = std::move(arg.values), shape = std::move(arg.shape);
+        return true;
+    }
+    std::vector<IndexArg> indexList(size_t i) override {
+        std::vector<IndexArg> out;
+        for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
+            IndexArg arg;  // None, else integers (a 1-d mask: the positions it holds, as PyTorch does)
+            if (!(item.kind == Sym::Const && item.iv.isNone()) && !integers(item, true, arg))
+                arg.kind = IndexArg::Computed;
+            out.push_back(std::move(arg));
+        }
+        return out;
+    }
+
+    std::vector<int> tensorList(size_t i) override {
+        std::vector<int> out;
+        for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
+            if (item.kind != Sym::Tensor) ctx_.fail(n_, "a list of something other than tensors");
+            out.push_back(item.value);
+        }
+        return out;
+    }
+
+    const Graph& graph() const override { return ctx_.graph; }
+    std::vector<int> add(OpKind op, std::string name, std::vector<int> inputs, Attributes attrs) override {
+        return ctx_.addOp(n_, op, std::move(name), std::move(inputs), std::move(attrs));
+    }
+    void result(int value, size_t index) override {
+        ctx_.syms[n_->outputs().at(index)] = ctx_.makeTensor(value);
+        if (inplace_ && index == 0 && ctx_.isTensor(n_, 0)) ctx_.syms[n_->input(0)] = ctx_.makeTensor(value);
+    }
+    void listResult(const std::vector<int>& values) override {
+        Sym list;
+        list.kind = Sym::List;
+        list.items = std::make_shared<std::vector<Sym>>();
+        for (int v : values) list.items->push_back(ctx_.makeTensor(v));
+        ctx_.syms[n_->output()] = list;
+    }
+    void unusedResult(size_t index) override {
+        if (index < n_->outputs().size()) ctx_.syms[n_->outputs()[index]] = Sym{};
+    }
+    void unsupported(const std::string& why) override { ctx_.recordUnknown(n_, why); }
+    [[noreturn]] void fail(const std::string& what) override { ctx_.fail(n_, what); }
+
+private:
+    bool constant(size_t i) const { return ctx_.sym(n_->input(i)).kind == Sym::Const; }
+    // An integer tensor known at import time (a 1-d mask too when @p masks) into @p arg.
+    bool integers(const Sym& s, bool masks, IndexArg& arg) const {
+        if (s.kind != Sym::Const || !s.iv.isTensor() || !at::isIntegralType(s.iv.toTensor().scalar_type(), masks))
+            return false;
+        at::Tensor t = s.iv.toTensor();
+        if (t.scalar_type() == at::kBool && t.dim() != 1) ctx_.fail(n_, "an index by a mask of more than one dimension");
+        if (t.scalar_type() == at::kBool) t = t.nonzero().select(1, 0);
+        t = t.to(at::kLong).contiguous();
+        arg.kind = IndexArg::Constant;
+        arg.values.assign(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+        arg.shape = t.sizes().vec();
+        return true;
+    }
+
+    ImportContext& ctx_;
+    const jit::Node* n_;
+    std::string op_;
+    bool inplace_;
+};
+
+// Maps an ATen tensor op to IR nodes: shape queries and linear layers written as matrix products
+// here, every other op through the op table (import_ops.h). Returns false when the node is not a tensor op it knows and has no tensor
+// operand (a scalar computation, evaluated by the caller).
 bool ImportContext::mapTensorOp(const jit::Node* n) {
     std::string op = n->kind().toUnqualString();
     const std::string ns = n->kind().ns().toUnqualString();
@@ -491,13 +586,6 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
         if (inplace && isTensor(n, 0)) syms[n->input(0)] = makeTensor(outs[0]);
         return true;
     };
-    auto layerName = [&](int weightValue) {
-        std::string key = graph.value(weightValue).param;
-        const std::string suffix = ".weight";
-        if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
-            key.resize(key.size() - suffix.size());
-        return key;
-    };
 
     // Shape queries: answered from the probe, with the batch dimension kept symbolic.
     if (op == "dim" && isTensor(n, 0)) {
@@ -506,11 +594,12 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
     }
     if (op == "size" && isTensor(n, 0)) {
         const auto sizes = probes[size_t(tensorOf(n, 0))].sizes().vec();
+        const bool withBatch = graph.value(tensorOf(n, 0)).param.empty();  // a parameter's sizes are its own
         auto dimSym = [&](int64_t d) {
             if (d < 0) d += int64_t(sizes.size());
             if (d < 0 || d >= int64_t(sizes.size())) fail(n, "a size() of a dimension the tensor does not have");
             Sym s = Sym::constant(sizes[size_t(d)]);
-            if (d == 0) s.kind = Sym::Batch;
+            if (d == 0 && withBatch) s.kind = Sym::Batch;
             return s;
         };
         if (n->inputs().size() > 1) {
@@ -525,17 +614,6 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
         return true;
     }
 
-    // Pass-through ops: no IR node at all.
-    if ((op == "dropout" || op == "feature_dropout" || op == "alpha_dropout" || op == "feature_alpha_dropout") &&
-        isTensor(n, 0)) {
-        if (intOf(n, 2) != 0) fail(n, "dropout in training mode");
-        alias(n, tensorOf(n, 0));
-        return true;
-    }
-    if ((op == "contiguous" || op == "detach" || op == "clone" || op == "identity") && isTensor(n, 0)) {
-        alias(n, tensorOf(n, 0));
-        return true;
-    }
     if (op == "t" && isTensor(n, 0)) {
         const int v = tensorOf(n, 0);
         if (!graph.value(v).param.empty()) {  // W^T of a parameter: part of a linear layer
@@ -546,36 +624,6 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
             return true;
         }
         return finish(addOp(n, OpKind::Transpose, "", {v}, {{"dim0", int64_t(0)}, {"dim1", int64_t(1)}}));
-    }
-
-    if (op == "conv2d" || op == "_convolution") {
-        const int w = tensorOf(n, 1);
-        if (graph.value(w).shape.size() != 4) {
-            recordUnknown(n, std::to_string(graph.value(w).shape.size() - 2) + "-d convolution");
-            return true;
-        }
-        Attributes a{{"stride", intsOf(n, 3)}, {"dilation", intsOf(n, 5)}};
-        if (op == "_convolution") {
-            if (intOf(n, 6) != 0) {
-                recordUnknown(n, "transposed convolution");
-                return true;
-            }
-            a["groups"] = intOf(n, 8);
-        } else {
-            a["groups"] = intOf(n, 6);
-        }
-        const Sym& pad = sym(n->input(4));
-        if (pad.kind == Sym::Const && pad.iv.isString()) a["padding_mode"] = pad.iv.toStringRef();
-        else a["padding"] = intsOf(n, 4);
-        std::vector<int> in{tensorOf(n, 0), w};
-        if (!isNone(n, 2)) in.push_back(tensorOf(n, 2));
-        return finish(addOp(n, OpKind::Conv2d, layerName(w), in, a));
-    }
-    if (op == "linear") {
-        const int w = tensorOf(n, 1);
-        std::vector<int> in{tensorOf(n, 0), w};
-        if (!isNone(n, 2)) in.push_back(tensorOf(n, 2));
-        return finish(addOp(n, OpKind::Linear, layerName(w), in));
     }
     if (op == "addmm" || op == "matmul" || op == "mm") {
         const size_t x = op == "addmm" ? 1 : 0;
@@ -590,121 +638,8 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
         recordUnknown(n, "a general addmm");
         return true;
     }
-    if (op == "batch_norm") {
-        if (intOf(n, 5) != 0) fail(n, "batch norm in training mode");
-        const int x = tensorOf(n, 0);
-        std::vector<int> in{x, tensorOf(n, 3), tensorOf(n, 4)};
-        const bool affine = !isNone(n, 1) && !isNone(n, 2);
-        if (affine) {
-            in.push_back(tensorOf(n, 1));
-            in.push_back(tensorOf(n, 2));
-        }
-        const std::string name = affine ? layerName(tensorOf(n, 1)) : "";
-        return finish(addOp(n, OpKind::BatchNorm, name, in, {{"eps", numberOf(n, 7)}, {"affine", int64_t(affine)}}));
-    }
-    if (op == "layer_norm") {
-        std::vector<int> in{tensorOf(n, 0)};
-        if (!isNone(n, 2)) in.push_back(tensorOf(n, 2));
-        if (!isNone(n, 3)) in.push_back(tensorOf(n, 3));
-        return finish(addOp(n, OpKind::LayerNorm, "", in, {{"normalized_shape", intsOf(n, 1)}, {"eps", numberOf(n, 4)}}));
-    }
-
-    static const std::map<std::string, OpKind> unary = {
-        {"relu", OpKind::Relu},       {"hardswish", OpKind::Hardswish}, {"hardsigmoid", OpKind::Hardsigmoid},
-        {"silu", OpKind::Silu},       {"sigmoid", OpKind::Sigmoid},     {"tanh", OpKind::Tanh},
-    };
-    if (auto it = unary.find(op); it != unary.end() && isTensor(n, 0))
-        return finish(addOp(n, it->second, "", {tensorOf(n, 0)}));
-    if (op == "relu6" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Hardtanh, "", {tensorOf(n, 0)}, {{"min_val", 0.0}, {"max_val", 6.0}}));
-    if (op == "hardtanh" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Hardtanh, "", {tensorOf(n, 0)},
-                            {{"min_val", numberOf(n, 1)}, {"max_val", numberOf(n, 2)}}));
-    if (op == "gelu" && isTensor(n, 0)) {
-        Attributes a;
-        if (n->inputs().size() > 1 && sym(n->input(1)).kind == Sym::Const && sym(n->input(1)).iv.isString())
-            a["approximate"] = sym(n->input(1)).iv.toStringRef();
-        return finish(addOp(n, OpKind::Gelu, "", {tensorOf(n, 0)}, a));
-    }
-
-    static const std::map<std::string, OpKind> binaries = {
-        {"add", OpKind::Add}, {"sub", OpKind::Sub}, {"rsub", OpKind::Sub}, {"mul", OpKind::Mul}, {"div", OpKind::Div},
-    };
-    if (auto it = binaries.find(op); it != binaries.end() && (isTensor(n, 0) || isTensor(n, 1))) {
-        Attributes a;
-        if ((op == "add" || op == "sub" || op == "rsub") && n->inputs().size() > 2) a["alpha"] = numberOf(n, 2);
-        if (op == "div" && n->inputs().size() > 2 && !isNone(n, 2)) a["rounding_mode"] = sym(n->input(2)).iv.toStringRef();
-        if (isTensor(n, 0) && isTensor(n, 1)) {
-            if (op == "rsub") return finish(addOp(n, OpKind::Sub, "", {tensorOf(n, 1), tensorOf(n, 0)}, a));
-            return finish(addOp(n, it->second, "", {tensorOf(n, 0), tensorOf(n, 1)}, a));
-        }
-        const bool tensorFirst = isTensor(n, 0);
-        a["scalar"] = numberOf(n, tensorFirst ? 1 : 0);
-        // scalar - x and scalar / x need the reversed form; scalar + x and scalar * x commute.
-        if (op == "rsub" || (!tensorFirst && (op == "sub" || op == "div"))) a["reversed"] = int64_t(1);
-        return finish(addOp(n, it->second, "", {tensorOf(n, tensorFirst ? 0 : 1)}, a));
-    }
-
-    if ((op == "cat" || op == "concat") && isSequence(sym(n->input(0)))) {
-        std::vector<int> in;
-        for (const Sym& item : itemsOf(n, sym(n->input(0)))) {
-            if (item.kind != Sym::Tensor) fail(n, "a concatenation of something other than tensors");
-            in.push_back(item.value);
-        }
-        return finish(addOp(n, OpKind::Cat, "", in, {{"dim", intOf(n, 1)}}));
-    }
-    if (op == "flatten" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Flatten, "", {tensorOf(n, 0)}, {{"start_dim", intOf(n, 1)}, {"end_dim", intOf(n, 2)}}));
-    if ((op == "reshape" || op == "view") && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Reshape, "", {tensorOf(n, 0)}, {{"shape", intsOf(n, 1)}}));
-    if (op == "permute" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Permute, "", {tensorOf(n, 0)}, {{"dims", intsOf(n, 1)}}));
-    if (op == "transpose" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Transpose, "", {tensorOf(n, 0)}, {{"dim0", intOf(n, 1)}, {"dim1", intOf(n, 2)}}));
-    if ((op == "chunk" || op == "split" || op == "split_with_sizes") && isTensor(n, 0)) {
-        Attributes a{{"dim", intOf(n, 2)}};
-        OpKind kind = OpKind::Split;
-        if (op == "chunk") {
-            kind = OpKind::Chunk;
-            a["chunks"] = intOf(n, 1);
-        } else if (isSequence(sym(n->input(1)))) {
-            a["sizes"] = intsOf(n, 1);
-        } else {
-            a["split_size"] = intOf(n, 1);
-        }
-        const std::vector<int> outs = addOp(n, kind, "", {tensorOf(n, 0)}, a);
-        Sym list;
-        list.kind = Sym::List;
-        list.items = std::make_shared<std::vector<Sym>>();
-        for (int v : outs) list.items->push_back(makeTensor(v));
-        syms[n->output()] = list;
-        return true;
-    }
-    if (op == "max_pool2d" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::MaxPool2d, "", {tensorOf(n, 0)},
-                            {{"kernel", intsOf(n, 1)}, {"stride", intsOf(n, 2)}, {"padding", intsOf(n, 3)},
-                             {"dilation", intsOf(n, 4)}, {"ceil_mode", intOf(n, 5)}}));
-    if (op == "avg_pool2d" && isTensor(n, 0)) {
-        Attributes a{{"kernel", intsOf(n, 1)}, {"stride", intsOf(n, 2)}, {"padding", intsOf(n, 3)},
-                     {"ceil_mode", intOf(n, 4)}, {"count_include_pad", intOf(n, 5)}};
-        if (!isNone(n, 6)) a["divisor_override"] = intOf(n, 6);
-        return finish(addOp(n, OpKind::AvgPool2d, "", {tensorOf(n, 0)}, a));
-    }
-    if ((op == "adaptive_avg_pool2d" || op == "adaptive_max_pool2d") && isTensor(n, 0)) {
-        const bool isMax = op == "adaptive_max_pool2d";
-        const auto outs = addOp(n, isMax ? OpKind::AdaptiveMaxPool2d : OpKind::AdaptiveAvgPool2d, "",
-                                {tensorOf(n, 0)}, {{"output_size", intsOf(n, 1)}});
-        syms[n->outputs()[0]] = makeTensor(outs[0]);
-        if (isMax && n->outputs().size() > 1) syms[n->outputs()[1]] = Sym{};  // indices: unused by inference
-        return true;
-    }
-    if (op == "mean" && isTensor(n, 0)) {
-        const bool full = n->inputs().size() <= 2;  // mean(x, dtype)
-        Attributes a{{"dims", full ? std::vector<int64_t>{} : intsOf(n, 1)}, {"keepdim", full ? int64_t(0) : intOf(n, 2)}};
-        return finish(addOp(n, OpKind::Mean, "", {tensorOf(n, 0)}, a));
-    }
-    if (op == "softmax" && isTensor(n, 0))
-        return finish(addOp(n, OpKind::Softmax, "", {tensorOf(n, 0)}, {{"dim", intOf(n, 1)}}));
+    NodeArgs args(*this, n, op, inplace);
+    if ((layerOpNames().count(op) && mapLayerOp(args)) || mapShapeOp(args)) return true;
 
     for (const jit::Value* v : n->inputs()) {
         const auto k = sym(v).kind;
@@ -740,23 +675,7 @@ Graph interpretForward(jit::Graph& tsGraph, const jit::Module& module, const std
 
     ctx.runBlock(tsGraph.block());
 
-    if (!ctx.unknown.empty()) {
-        std::ostringstream msg;
-        msg << "'" << path << "' uses operations PTQ Studio does not support: ";
-        bool first = true;
-        for (const auto& [op, info] : ctx.unknown) {
-            msg << (first ? "" : ", ") << op << " x" << info.count;
-            if (!info.scopes.empty()) {
-                msg << " (in ";
-                for (size_t i = 0; i < info.scopes.size(); ++i) msg << (i ? ", " : "") << info.scopes[i];
-                msg << (info.count > int(info.scopes.size()) ? ", ...)" : ")");
-            }
-            first = false;
-        }
-        msg << ". The model was refused before any data went through it; replace those operations or export a "
-               "model without them.";
-        throw invalidInput(msg.str());
-    }
+    if (!ctx.unknown.empty()) throw invalidInput(unsupportedOpsSentence(path, ctx.unknown));
 
     std::vector<int> outputs;
     for (const jit::Value* out : tsGraph.outputs()) {

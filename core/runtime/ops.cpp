@@ -48,6 +48,142 @@ std::vector<int64_t> withBatch(std::vector<int64_t> shape, int64_t batch) {
     return shape;
 }
 
+// A scalar attribute with the type the model gave it (pow(x, 2) keeps an integer exponent).
+at::Scalar scalarOf(const Node& n, const std::string& key, double fallback) {
+    auto it = n.attrs.find(key);
+    if (it == n.attrs.end()) return at::Scalar(fallback);
+    if (auto i = std::get_if<int64_t>(&it->second)) return at::Scalar(*i);
+    return at::Scalar(n.attrDouble(key, fallback));
+}
+
+c10::optional<at::Scalar> optionalScalar(const Node& n, const std::string& key) {
+    if (!n.hasAttr(key)) return c10::nullopt;
+    return scalarOf(n, key, 0.0);
+}
+
+c10::optional<double> optionalDouble(const Node& n, const std::string& key) {
+    if (!n.hasAttr(key)) return c10::nullopt;
+    return n.attrDouble(key);
+}
+
+at::Tensor constantIndex(const Node& n, const std::string& key) {
+    const auto values = n.attrInts(key);
+    return at::tensor(values, at::kLong).reshape(n.attrInts(key + "_shape"));
+}
+
+// Float layers and ops beyond the quantizable set (see OpKind): the same ATen call the
+// TorchScript op makes, with the arguments it was given.
+at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t batch) {
+    switch (n.op) {
+    case OpKind::Conv1d: {
+        const at::Tensor bias = optionalInput(in, 2);
+        const std::string padMode = n.attrString("padding_mode");
+        if (!padMode.empty())
+            return at::conv1d(in[0], in[1], bias, n.attrInts("stride"), padMode, n.attrInts("dilation"), n.attrInt("groups", 1));
+        return at::conv1d(in[0], in[1], bias, n.attrInts("stride"), n.attrInts("padding"), n.attrInts("dilation"),
+                          n.attrInt("groups", 1));
+    }
+    case OpKind::ConvTranspose2d:
+        return at::conv_transpose2d(in[0], in[1], optionalInput(in, 2), n.attrInts("stride"), n.attrInts("padding"),
+                                    n.attrInts("output_padding"), n.attrInt("groups", 1), n.attrInts("dilation"));
+    case OpKind::Embedding: return at::embedding(in[0], constantIndex(n, "indices"));
+    case OpKind::GroupNorm: {
+        size_t i = 1;
+        const at::Tensor w = n.attrInt("has_weight") ? in.at(i++) : at::Tensor();
+        const at::Tensor b = n.attrInt("has_bias") ? in.at(i++) : at::Tensor();
+        return at::group_norm(in[0], n.attrInt("groups"), w, b, n.attrDouble("eps", 1e-5), false);
+    }
+    case OpKind::InstanceNorm: {
+        size_t i = 1;
+        const at::Tensor w = n.attrInt("has_weight") ? in.at(i++) : at::Tensor();
+        const at::Tensor b = n.attrInt("has_bias") ? in.at(i++) : at::Tensor();
+        at::Tensor mean = n.attrInt("has_stats") ? in.at(i++) : at::Tensor();
+        at::Tensor var = n.attrInt("has_stats") ? in.at(i++) : at::Tensor();
+        const bool inputStats = n.attrInt("use_input_stats") != 0;
+        // With input statistics ATen would also update running ones in place: not the graph's.
+        if (inputStats) mean = var = at::Tensor();
+        return at::instance_norm(in[0], w, b, mean, var, inputStats, n.attrDouble("momentum", 0.1),
+                                 n.attrDouble("eps", 1e-5), false);
+    }
+    case OpKind::Prelu: return at::prelu(in[0], in[1]);
+    case OpKind::LeakyRelu: return at::leaky_relu(in[0], scalarOf(n, "negative_slope", 0.01));
+    case OpKind::Elu:
+        return at::elu(in[0], scalarOf(n, "alpha", 1.0), scalarOf(n, "scale", 1.0), scalarOf(n, "input_scale", 1.0));
+    case OpKind::Mish: return at::mish(in[0]);
+    case OpKind::Softplus: return at::softplus(in[0], scalarOf(n, "beta", 1.0), scalarOf(n, "threshold", 20.0));
+    case OpKind::LogSoftmax: return at::log_softmax(in[0], n.attrInt("dim"));
+    case OpKind::Pow:
+        if (n.hasAttr("exponent")) return at::pow(in[0], scalarOf(n, "exponent", 1.0));
+        if (n.hasAttr("base")) return at::pow(scalarOf(n, "base", 1.0), in[0]);
+        return at::pow(in[0], in[1]);
+    case OpKind::Sqrt: return at::sqrt(in[0]);
+    case OpKind::Rsqrt: return at::rsqrt(in[0]);
+    case OpKind::Exp: return at::exp(in[0]);
+    case OpKind::Log: return at::log(in[0]);
+    case OpKind::Neg: return at::neg(in[0]);
+    case OpKind::Abs: return at::abs(in[0]);
+    case OpKind::Clamp: return at::clamp(in[0], optionalScalar(n, "min"), optionalScalar(n, "max"));
+    case OpKind::Minimum: return at::minimum(in[0], in[1]);
+    case OpKind::Maximum: return at::maximum(in[0], in[1]);
+    case OpKind::Sum:
+        if (n.attrInt("full")) return at::sum(in[0]);
+        return at::sum(in[0], n.attrInts("dims"), n.attrInt("keepdim") != 0);
+    case OpKind::Amax: return at::amax(in[0], n.attrInts("dims"), n.attrInt("keepdim") != 0);
+    case OpKind::Var: {
+        if (n.attrInt("full")) return at::var(in[0], n.attrInt("correction") != 0);
+        const std::vector<int64_t> dimList = n.attrInts("dims");  // outlives the call below
+        const at::OptionalIntArrayRef dims =
+            n.hasAttr("dims") ? at::OptionalIntArrayRef(dimList) : at::OptionalIntArrayRef(c10::nullopt);
+        return at::var(in[0], dims, c10::optional<int64_t>(n.attrInt("correction", 1)), n.attrInt("keepdim") != 0);
+    }
+    case OpKind::Pad:
+        return at::pad(in[0], n.attrInts("pad"), n.attrString("mode"), optionalDouble(n, "value"));
+    case OpKind::Upsample: {
+        const bool bilinear = n.attrString("mode") == "bilinear";
+        const bool corners = n.attrInt("align_corners") != 0;
+        if (!n.hasAttr("output_size")) {  // the size follows from the scale factors
+            const std::vector<double> scales{n.attrDouble("scale_h"), n.attrDouble("scale_w")};
+            if (bilinear) return at::upsample_bilinear2d(in[0], c10::nullopt, corners, at::ArrayRef<double>(scales));
+            return at::upsample_nearest2d(in[0], c10::nullopt, at::ArrayRef<double>(scales));
+        }
+        const auto size = n.attrInts("output_size");
+        if (bilinear)
+            return at::upsample_bilinear2d(in[0], size, corners, optionalDouble(n, "scale_h"), optionalDouble(n, "scale_w"));
+        return at::upsample_nearest2d(in[0], size, optionalDouble(n, "scale_h"), optionalDouble(n, "scale_w"));
+    }
+    case OpKind::Slice: {
+        const c10::optional<int64_t> start = n.hasAttr("start") ? c10::optional<int64_t>(n.attrInt("start")) : c10::nullopt;
+        const c10::optional<int64_t> end = n.hasAttr("end") ? c10::optional<int64_t>(n.attrInt("end")) : c10::nullopt;
+        return at::slice(in[0], n.attrInt("dim"), start, end, n.attrInt("step", 1));
+    }
+    case OpKind::Select: return at::select(in[0], n.attrInt("dim"), n.attrInt("index"));
+    case OpKind::Index: {
+        c10::List<c10::optional<at::Tensor>> indices;
+        for (int64_t d = 0; d < n.attrInt("index_count"); ++d) indices.push_back(c10::nullopt);
+        for (int64_t d : n.attrInts("index_dims")) indices.set(size_t(d), constantIndex(n, "index" + std::to_string(d)));
+        return at::index(in[0], indices);
+    }
+    case OpKind::Unsqueeze: return at::unsqueeze(in[0], n.attrInt("dim"));
+    case OpKind::Squeeze: {
+        at::Tensor x = in[0];
+        for (int64_t d : n.attrInts("dims")) x = at::squeeze(x, d);  // highest dimension first
+        return x;
+    }
+    case OpKind::Expand: return in[0].expand(withBatch(n.attrInts("sizes"), batch));
+    case OpKind::Repeat: return in[0].repeat(withBatch(n.attrInts("repeats"), batch));
+    case OpKind::ChannelShuffle: return at::channel_shuffle(in[0], n.attrInt("groups"));
+    case OpKind::MaxPool1d:
+        return at::max_pool1d(in[0], n.attrInts("kernel"), n.attrInts("stride"), n.attrInts("padding"),
+                              n.attrInts("dilation"), n.attrInt("ceil_mode") != 0);
+    case OpKind::AvgPool1d:
+        return at::avg_pool1d(in[0], n.attrInts("kernel"), n.attrInts("stride"), n.attrInts("padding"),
+                              n.attrInt("ceil_mode") != 0, n.attrInt("count_include_pad", 1) != 0);
+    case OpKind::AdaptiveAvgPool1d: return at::adaptive_avg_pool1d(in[0], n.attrInts("output_size"));
+    default: break;
+    }
+    throw failed(std::string("internal: no kernel for op ") + opName(n.op));
+}
+
 std::vector<at::Tensor> run(const Node& n, const std::vector<at::Tensor>& in, int64_t batch) {
     switch (n.op) {
     case OpKind::Conv2d: {
@@ -109,8 +245,8 @@ std::vector<at::Tensor> run(const Node& n, const std::vector<at::Tensor>& in, in
     case OpKind::AdaptiveMaxPool2d: return {std::get<0>(at::adaptive_max_pool2d(in[0], n.attrInts("output_size")))};
     case OpKind::Mean: return {at::mean(in[0], n.attrInts("dims"), n.attrInt("keepdim") != 0)};
     case OpKind::Softmax: return {at::softmax(in[0], n.attrInt("dim"))};
+    default: return {runMore(n, in, batch)};
     }
-    throw failed(std::string("internal: no kernel for op ") + opName(n.op));
 }
 
 }  // namespace
