@@ -85,8 +85,10 @@ ImageFileDataset::ImageFileDataset(ImageListing listing, const Normalization& no
         const ImageProbe& probe = probes[i];
         if (!probe.damage.empty()) {
             if (!options.skipBad)
-                throw invalidInput("The file " + listing.files[i].path + " in " + origin + " cannot be used: " +
-                                   probe.damage + "; remove it or replace it, or skip bad images.");
+                throw Error(Error::Kind::InvalidInput,
+                            "The file " + listing.files[i].path + " in " + origin + " cannot be used: " + probe.damage +
+                                "; remove it or replace it, or skip bad images.",
+                            "skip bad images");
             if (skipped_++ == 0) firstSkipped_ = listing.files[i].path;
             continue;
         }
