@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
         std::string how;
         if (e.setting() == "input shape")
             how = " Give --input-shape C,H,W (for example 3,224,224), or a sidecar MODEL.json with input_shape.";
+        else if (e.setting() == "skip bad images")
+            how = " Give --skip-bad to leave unreadable images out and count them.";
         std::fprintf(stderr, "ptq: %s%s\n", e.what(), how.c_str());
         return e.kind() == ptq::Error::Kind::InvalidInput ? 2 : 1;
     } catch (const std::exception& e) {

@@ -19,6 +19,11 @@ if(NOT TEST make_fixtures_basic)
   add_test(NAME make_fixtures_user
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_user_models.py ${PTQ_FIXTURE_DIR}/user)
   set_tests_properties(make_fixtures_user PROPERTIES FIXTURES_SETUP fixtures_user TIMEOUT 600)
+  # Mixed-size JPEG/PNG folders preprocessed by torchvision, and a CNN trained on them
+  # (tools/make_image_fixtures.py).
+  add_test(NAME make_fixtures_images
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_image_fixtures.py ${PTQ_FIXTURE_DIR}/images)
+  set_tests_properties(make_fixtures_images PROPERTIES FIXTURES_SETUP fixtures_images TIMEOUT 900)
   set_tests_properties(make_fixtures_basic PROPERTIES FIXTURES_SETUP fixtures_basic TIMEOUT 300)
   set_tests_properties(make_fixtures_ops PROPERTIES FIXTURES_SETUP fixtures_ops TIMEOUT 600)
   set_tests_properties(make_fixtures_bad PROPERTIES FIXTURES_SETUP fixtures_bad TIMEOUT 300)

@@ -76,6 +76,8 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
                      q = evaluate(ex, *eval, model->hooks(), batch,
                                   ScaledProgress(progress.get(), 0.42, 1.0, "Evaluating quantized").get());
     progress.finish();
+    const DataSourceSpec evalSpec = dataSourceArg(a, "eval");
+    reportSkipped(evalSpec, eval->skippedSamples());
     const bool sameData = imported.provenance.evaluation == a.value("eval");
     const std::string& modelPath = request.path;
     if (a.flag("json")) {
@@ -89,6 +91,7 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
                       {"drop", fp.top1() - q.top1()},
                       {"model_changed", !mismatch.empty()}};
         if (imported.provenance.quantTop1 && sameData) o["recorded_top1"] = *imported.provenance.quantTop1;
+        addSkipped(o, evalSpec, eval->skippedSamples(), "eval");
         printJson(o);
         return 0;
     }
@@ -103,7 +106,7 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
 }  // namespace
 
 int runEvaluate(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "sequential"},
+    const Args a(argv, {"json", "sequential", "skip-bad"},
                  withModelCard({"alloc", "config", "eval", "calib", "pipeline", "batch", "seed", "adaquant-iters"}),
                  "evaluate");
     TerminalProgress progress(a.flag("json"));
@@ -117,6 +120,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
     req.opened = openModelForData(req.model);
     const QuantizeResult r = quantizeAndEvaluate(req, progress.get());
     progress.finish();
+    reportSkipped(req.calibSource, r.calibSkipped);
+    reportSkipped(req.evalSource, r.evalSkipped);
 
     // The table predicts changes against its own FP32 on its own samples; carried over to the
     // evaluation set as a drop from the measured FP32.
@@ -128,6 +133,8 @@ int runEvaluate(const std::vector<std::string>& argv) {
         QJsonObject o;
         o["model"] = QString::fromStdString(req.model.path);
         o["alloc"] = QString::fromStdString(a.value("alloc"));
+        addSkipped(o, req.calibSource, r.calibSkipped, "calib");
+        addSkipped(o, req.evalSource, r.evalSkipped, "eval");
         o["pipeline"] = QString::fromStdString(req.pipelineName());
         o["calib"] = QString::fromStdString(req.calibSource.text);
         o["eval"] = QString::fromStdString(req.evalSource.text);

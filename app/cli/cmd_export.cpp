@@ -19,7 +19,7 @@
 namespace ptq::cli {
 
 int runExport(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential"},
+    const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad"},
                  withModelCard({"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points",
                                 "pipeline", "weight-range", "act-range", "batch", "seed", "adaquant-iters",
                                 "aimet-version", "target"}),
@@ -89,6 +89,8 @@ int runExport(const std::vector<std::string>& argv) {
         prov.quantTop1 = quant->top1();
     }
     progress.finish();
+    reportSkipped(req.calibSource, run.result.calibSkipped);
+    reportSkipped(req.evalSource, run.result.evalSkipped);
     std::string what;
     if (format == ExportFormat::Html) {
         writeHtmlAllocationReport(out, *alloc, req, quant ? &*quant : nullptr, fp ? &*fp : nullptr);
@@ -104,6 +106,8 @@ int runExport(const std::vector<std::string>& argv) {
         o["out"] = QString::fromStdString(out);
         o["pipeline"] = QString::fromStdString(req.pipelineName());
         o["layers"] = run.result.layers;
+        addSkipped(o, req.calibSource, run.result.calibSkipped, "calib");
+        addSkipped(o, req.evalSource, run.result.evalSkipped, "eval");
         if (fp) o["fp32_top1"] = fp->top1();
         if (quant) o["quant_top1"] = quant->top1();
         printJson(o);

@@ -50,7 +50,7 @@ void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const Qu
 int runQuantize(const std::vector<std::string>& argv) {
     const Args a(argv,
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
-                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free"},
+                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad"},
                  withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
                                 "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
                                 "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
@@ -156,6 +156,8 @@ int runQuantize(const std::vector<std::string>& argv) {
     const QuantizedRun run = quantizeModel(req, progress.get(), shares);
     const QuantizeResult r = evaluateRun(run, req, progress.get(), &shares);
     progress.finish();
+    reportSkipped(req.calibSource, r.calibSkipped);
+    reportSkipped(req.evalSource, r.evalSkipped);
     if (!out.empty()) {
         ConfigProvenance& prov = exportRequest.provenance;
         prov.modelPath = req.model.path;
@@ -210,6 +212,8 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["eval"] = QString::fromStdString(req.evalSource.text);
         o["calib_samples"] = qint64(r.calibSamples);
         o["eval_samples"] = qint64(r.evalSamples);
+        addSkipped(o, req.calibSource, r.calibSkipped, "calib");
+        addSkipped(o, req.evalSource, r.evalSkipped, "eval");
         o["layers"] = r.layers;
         const QJsonValue none(QJsonValue::Null);
         o["fp32_top1"] = req.evaluateFp32 ? QJsonValue(r.fp32Top1) : none;

@@ -17,7 +17,7 @@
 namespace ptq::cli {
 
 int runSensitivity(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "force", "adaquant"},
+    const Args a(argv, {"json", "force", "adaquant", "skip-bad"},
                  withModelCard({"calib", "options", "granularity", "weight-range", "act-range", "batch", "out", "seed",
                                 "target", "adaquant-iters"}),
                  "sensitivity");
@@ -78,6 +78,7 @@ int runSensitivity(const std::vector<std::string>& argv) {
     const bool reused = outcome.reused;
     const std::string& out = reuse.file;
     const SensitivityResult& r = table.result;
+    reportSkipped(job.calibrationSource, r.skippedSamples);
 
     if (a.flag("json")) {
         QJsonObject o;
@@ -86,6 +87,7 @@ int runSensitivity(const std::vector<std::string>& argv) {
         o["base"] = QString::fromStdString(r.base.name());
         addSensitivitySummary(o, r);
         o["reused"] = reused;
+        addSkipped(o, job.calibrationSource, r.skippedSamples, "calib");
         if (!out.empty()) o["out"] = QString::fromStdString(out);
         QJsonArray options;
         for (const BitOption& opt : r.options) options.append(QString::fromStdString(opt.name()));

@@ -106,7 +106,10 @@ ModelRequest modelRequestArg(const Args& a, const std::string& command) {
 
 DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback) {
     const std::string text = a.value(option, fallback);
-    return text.empty() ? DataSourceSpec{} : parseDataSource(text);
+    if (text.empty()) return DataSourceSpec{};
+    DataSourceSpec spec = parseDataSource(text);
+    spec.skipBad = a.flag("skip-bad");
+    return spec;
 }
 
 std::shared_ptr<const LoadedModel> openModelForData(const ModelRequest& request, const Progress* progress) {
@@ -117,6 +120,16 @@ std::shared_ptr<const LoadedModel> openModelForData(const ModelRequest& request,
                      "(or none, fmnist, mnist, cifar10) or --mean/--std if it was trained otherwise.\n",
                      request.path.c_str());
     return model;
+}
+
+void addSkipped(QJsonObject& json, const DataSourceSpec& source, int64_t skipped, const std::string& key) {
+    if (source.skipBad) json[QString::fromStdString(key + "_skipped")] = qint64(skipped);
+}
+
+void reportSkipped(const DataSourceSpec& source, int64_t skipped) {
+    if (skipped > 0)
+        std::fprintf(stderr, "ptq: left out %lld unreadable image%s of %s (--skip-bad).\n", (long long)skipped,
+                     skipped == 1 ? "" : "s", source.text.c_str());
 }
 
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings q) {

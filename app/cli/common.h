@@ -54,6 +54,10 @@ std::shared_ptr<const LoadedModel> openModelForData(const ModelRequest& request,
 /// The data source named by --@p option (else @p fallback), parsed once here; a default spec
 /// (not given()) when neither names one.
 DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback = {});
+/// When @p skipped images of @p source were left out (--skip-bad), says so in one line on stderr.
+void reportSkipped(const DataSourceSpec& source, int64_t skipped);
+/// With --skip-bad on @p source, @p json gets "KEY_skipped": @p skipped (KEY "calib" or "eval").
+void addSkipped(QJsonObject& json, const DataSourceSpec& source, int64_t skipped, const std::string& key);
 /// --granularity, --weight-range, --act-range and --batch (each optional; defaults as given).
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings defaults = {});
 

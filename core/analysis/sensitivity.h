@@ -85,6 +85,9 @@ struct SensitivityResult {
     double fp32Loss = 0, fp32Top1 = 0;               ///< the FP model (loss 0 for kl)
     double baseLoss = 0, baseTop1 = 0;               ///< every layer at the base option
     int64_t samples = 0;
+    /// Calibration images left out as unreadable when the data opened (bad images skipped);
+    /// for the front ends to report, not saved with the table.
+    int64_t skippedSamples = 0;
     double seconds = 0;
     /// Node executions over the data divided by the graph's node count: full-forward
     /// equivalents spent (what the suffix runs save shows against layers x options + 1).

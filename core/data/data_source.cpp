@@ -1,6 +1,7 @@
 #include "core/data/data_source.h"
 
 #include "core/data/idx.h"
+#include "core/data/image_dataset.h"
 #include "core/data/image_folder.h"
 #include "core/data/npy.h"
 #include "core/data/tensor_file.h"
@@ -72,7 +73,8 @@ std::unique_ptr<Dataset> openFashionMnist(const DataSourceSpec& spec, const Norm
 
 std::string dataSourceForms() {
     return "fmnist:train, fmnist:test, fmnist:train:N or fmnist:test:N (the first N), "
-           "idx:IMAGES[,LABELS], folder:DIR, npy:FILE.npy, tensor:FILE.pt and distilled:FILE.pt";
+           "idx:IMAGES[,LABELS], folder:DIR (a sub-folder per class, or flat and unlabelled), list:FILE (lines of "
+           "PATH [LABEL]), npy:FILE.npy, tensor:FILE.pt and distilled:FILE.pt";
 }
 
 DataSourceSpec parseDataSource(const std::string& text) {
@@ -102,7 +104,8 @@ DataSourceSpec parseDataSource(const std::string& text) {
         if (second != std::string::npos) spec.limit = parseSampleCount(text, rest.substr(second + 1));
         return spec;
     }
-    if (scheme != "idx" && scheme != "folder" && scheme != "npy" && scheme != "tensor" && scheme != "distilled")
+    if (scheme != "idx" && scheme != "folder" && scheme != "list" && scheme != "npy" && scheme != "tensor" &&
+        scheme != "distilled")
         malformed(text, "has the unknown scheme '" + scheme + ":'");
     if (rest.empty()) malformed(text, "gives no path after '" + scheme + ":'");
 
@@ -115,8 +118,8 @@ DataSourceSpec parseDataSource(const std::string& text) {
             if (spec.path.empty() || spec.labelsPath.empty())
                 malformed(text, "has an empty file name around its ','");
         }
-    } else if (scheme == "folder") {
-        spec.kind = DataSourceSpec::Kind::Folder;
+    } else if (scheme == "folder" || scheme == "list") {
+        spec.kind = scheme == "folder" ? DataSourceSpec::Kind::Folder : DataSourceSpec::Kind::List;
         spec.path = rest;
     } else {
         spec.kind = scheme == "npy"      ? DataSourceSpec::Kind::Npy
@@ -128,12 +131,14 @@ DataSourceSpec parseDataSource(const std::string& text) {
 }
 
 std::unique_ptr<Dataset> openDataSource(const std::string& text, const Normalization& normalization,
-                                        const std::vector<int64_t>& expectedSampleShape) {
-    return openDataSource(parseDataSource(text), normalization, expectedSampleShape);
+                                        const std::vector<int64_t>& expectedSampleShape,
+                                        const ImageTransform& transform) {
+    return openDataSource(parseDataSource(text), normalization, expectedSampleShape, transform);
 }
 
 std::unique_ptr<Dataset> openDataSource(const DataSourceSpec& spec, const Normalization& normalization,
-                                        const std::vector<int64_t>& expectedSampleShape) {
+                                        const std::vector<int64_t>& expectedSampleShape,
+                                        const ImageTransform& transform) {
     if (!expectedSampleShape.empty() && expectedSampleShape.size() != 3)
         throw invalidInput("The expected sample shape " + shapeToString(expectedSampleShape) +
                            " is not channels x height x width; check the model's input shape.");
@@ -149,9 +154,16 @@ std::unique_ptr<Dataset> openDataSource(const DataSourceSpec& spec, const Normal
         break;
     }
     case DataSourceSpec::Kind::Folder:
-        data = std::make_unique<InMemoryDataset>(loadImageFolder(
-            spec.path, normalization, expectedSampleShape.empty() ? 0 : expectedSampleShape[0]));
+    case DataSourceSpec::Kind::List: {
+        ImageSourceOptions options;
+        options.sampleShape = expectedSampleShape;
+        options.transform = transform;
+        options.skipBad = spec.skipBad;
+        data = std::make_unique<ImageFileDataset>(
+            spec.kind == DataSourceSpec::Kind::Folder ? listImageFolder(spec.path) : readImageList(spec.path),
+            normalization, options);
         break;
+    }
     case DataSourceSpec::Kind::Npy:
         data = std::make_unique<InMemoryDataset>(loadNpyDataset(spec.path, normalization));
         break;

@@ -59,6 +59,12 @@ public:
     /// Contiguous labels of the whole set when it lives in memory and has labels, else nullptr.
     virtual const int64_t* contiguousLabels() const { return nullptr; }
 
+    /// Samples left out when the source was opened because they were unreadable (image
+    /// sources opened with bad images skipped); 0 for every other source.
+    virtual int64_t skippedSamples() const { return 0; }
+    /// The path of the first sample skipped, empty when none was.
+    virtual std::string firstSkipped() const { return {}; }
+
     /// Floats in one sample (C * H * W).
     int64_t sampleElements() const;
 

@@ -1,34 +1,25 @@
 #include "core/data/image_folder.h"
 
-#include "core/data/idx.h"
+#include "core/data/image_decode.h"
 #include "core/util/error.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QDirIterator>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
-#include <QtGui/QImage>
-#include <QtGui/QImageReader>
-
-#include <zlib.h>
+#include <QtCore/QRegularExpression>
 
 #include <algorithm>
-#include <cstring>
+#include <utility>
 
 namespace ptq {
 
 namespace {
 
-struct ImageFile {
-    std::string path;
-    int64_t label = 0;
-};
+constexpr const char* kEndings = ".jpg, .jpeg, .png, .ppm, .bmp, .pgm, .tif, .tiff or .webp";
 
-std::string sizeText(const QSize& size) {
-    return std::to_string(size.width()) + "x" + std::to_string(size.height());
-}
-
-/// Entries of @p dir of the given kind, sorted by their bytes so the order (and so the class
-/// indices) is the same as torchvision's sorted() on any locale.
+/// Entries of @p dir of the given kind (hidden ones left out), sorted by their bytes so the
+/// order (and so the class indices) is the same as torchvision's sorted() on any locale.
 std::vector<std::string> sortedEntries(const QDir& dir, QDir::Filters kind) {
     std::vector<std::string> names;
     for (const QString& name : dir.entryList(kind | QDir::NoDotAndDotDot, QDir::NoSort))
@@ -37,141 +28,123 @@ std::vector<std::string> sortedEntries(const QDir& dir, QDir::Filters kind) {
     return names;
 }
 
-/// Why the PNG at @p path is damaged (it stops before its IEND chunk, or a chunk fails its CRC),
-/// or empty when its chunk structure is whole or it is not a PNG. Checked before decoding because
-/// libpng prints its own error line on stderr for such files, beside the sentence we give.
-std::string pngDamage(const QString& path) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) return {};
-    static const char signature[] = "\x89PNG\r\n\x1a\n";
-    if (file.read(8) != QByteArray(signature, 8)) return {};
-    const QByteArray bytes = file.readAll();
-    auto be32 = [&](qsizetype at) {
-        const auto* b = reinterpret_cast<const uchar*>(bytes.constData() + at);
-        return (quint32(b[0]) << 24) | (quint32(b[1]) << 16) | (quint32(b[2]) << 8) | quint32(b[3]);
-    };
-    qsizetype at = 0;
-    while (at + 12 <= bytes.size()) {
-        const quint32 length = be32(at);
-        if (length > quint32(bytes.size() - at - 12)) break;  // the chunk runs past the end
-        const QByteArray type = bytes.mid(at + 4, 4);
-        const auto* typeAndData = reinterpret_cast<const Bytef*>(bytes.constData() + at + 4);
-        if (crc32(0L, typeAndData, uInt(length + 4)) != be32(at + 8 + qsizetype(length)))
-            return "its " + type.toStdString() + " chunk fails its CRC check";
-        if (type == "IEND") return {};
-        at += 12 + qsizetype(length);
+/// The image files at any depth below @p dir, ordered as torchvision's make_dataset walks
+/// them: by folder path, then by name.
+std::vector<std::string> imagesBelow(const QString& dir) {
+    std::vector<std::pair<std::string, std::string>> found;  // folder, name
+    QDirIterator it(dir, QDir::Files, QDirIterator::Subdirectories | QDirIterator::FollowSymlinks);
+    while (it.hasNext()) {
+        const QFileInfo info(it.next());
+        const std::string name = info.fileName().toStdString();
+        if (!hasImageExtension(name)) continue;
+        // Hidden files, and files inside hidden folders, are left out.
+        const QString relative = QDir(dir).relativeFilePath(info.filePath());
+        if (relative.startsWith('.') || relative.contains(QLatin1String("/."))) continue;
+        found.emplace_back(info.path().toStdString(), name);
     }
-    return "it stops before its IEND chunk (truncated)";
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> paths;
+    paths.reserve(found.size());
+    for (const auto& [folder, name] : found) paths.push_back(folder + "/" + name);
+    return paths;
 }
 
-/// Copies a decoded image into planar C x H x W bytes.
-void appendPlanar(const QImage& image, int64_t channels, std::vector<uint8_t>& out) {
-    const int width = image.width(), height = image.height();
-    const size_t start = out.size();
-    out.resize(start + size_t(channels * width * height));
-    uint8_t* dst = out.data() + start;
-    if (channels == 1) {
-        const QImage grey = image.convertToFormat(QImage::Format_Grayscale8);
-        for (int y = 0; y < height; ++y)
-            std::memcpy(dst + size_t(y) * size_t(width), grey.constScanLine(y), size_t(width));
-        return;
-    }
-    const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
-    const size_t plane = size_t(width) * size_t(height);
-    for (int y = 0; y < height; ++y) {
-        const uchar* row = rgb.constScanLine(y);
-        for (int x = 0; x < width; ++x)
-            for (int c = 0; c < 3; ++c)
-                dst[size_t(c) * plane + size_t(y) * size_t(width) + size_t(x)] = row[3 * x + c];
-    }
+[[noreturn]] void badLine(const std::string& path, int line, const std::string& why) {
+    throw invalidInput("Line " + std::to_string(line) + " of the image list " + path + " " + why +
+                       "; write one PATH or PATH LABEL per line (LABEL a whole number from 0).");
 }
 
 }  // namespace
 
-InMemoryDataset loadImageFolder(const std::string& dirPath, const Normalization& normalization,
-                                int64_t channels) {
+ImageListing listImageFolder(const std::string& dirPath) {
     const QString qDirPath = QString::fromStdString(dirPath);
     const QFileInfo dirInfo(qDirPath);
     if (!dirInfo.exists())
         throw invalidInput("The image folder " + dirPath + " does not exist; check the path.");
     if (!dirInfo.isDir())
         throw invalidInput("The image folder " + dirPath +
-                           " is a file, not a folder; give a folder with one sub-folder per class.");
-    if (channels != 0 && channels != 1 && channels != 3)
-        throw invalidInput("Images from the folder " + dirPath + " cannot be given " +
-                           std::to_string(channels) +
-                           " channels; folder: sources make grey (1) or RGB (3) images.");
-
+                           " is a file, not a folder; give a folder of images, or one sub-folder of images per class.");
     const QDir dir(qDirPath);
+    ImageListing listing;
     const std::vector<std::string> classNames = sortedEntries(dir, QDir::Dirs);
     if (classNames.empty()) {
-        const bool hasFiles = !sortedEntries(dir, QDir::Files).empty();
-        throw invalidInput("The image folder " + dirPath +
-                           (hasFiles ? " has files but no class sub-folders"
-                                     : " is empty") +
-                           "; put each class's images in a sub-folder named after the class, "
-                           "like torchvision's ImageFolder.");
-    }
-
-    std::vector<ImageFile> files;
-    for (size_t label = 0; label < classNames.size(); ++label) {
-        const QDir classDir(dir.filePath(QString::fromStdString(classNames[label])));
-        for (const std::string& name : sortedEntries(classDir, QDir::Files))
-            files.push_back({classDir.filePath(QString::fromStdString(name)).toStdString(),
-                             int64_t(label)});
-    }
-    if (files.empty())
-        throw invalidInput("The image folder " + dirPath + " has " +
-                           std::to_string(classNames.size()) +
-                           " class sub-folders but no images in them (it is empty); put each "
-                           "class's images in its sub-folder.");
-
-    // Decode everything first: the channel count may depend on whether every image is grey.
-    std::vector<QImage> images;
-    images.reserve(files.size());
-    QSize firstSize;
-    bool allGrey = true;
-    for (const ImageFile& file : files) {
-        if (const std::string damage = pngDamage(QString::fromStdString(file.path)); !damage.empty())
-            throw invalidInput("The file " + file.path + " in the image folder " + dirPath + " is a damaged PNG (" +
-                               damage + "); remove it or export it again.");
-        QImageReader reader(QString::fromStdString(file.path));
-        QImage image = reader.read();
-        if (image.isNull())
-            throw invalidInput("The file " + file.path + " in the image folder " + dirPath +
-                               " is not an image Qt can read (" +
-                               reader.errorString().toStdString() +
-                               "); remove it or convert it to PNG.");
-        if (images.empty()) {
-            firstSize = image.size();
-        } else if (image.size() != firstSize) {
-            throw invalidInput("The image folder " + dirPath + " mixes image sizes: " +
-                               files.front().path + " is " + sizeText(firstSize) + " but " +
-                               file.path + " is " + sizeText(image.size()) +
-                               " (width x height); resize them all to one size.");
+        for (const std::string& name : sortedEntries(dir, QDir::Files))
+            if (hasImageExtension(name)) listing.files.push_back({dir.filePath(QString::fromStdString(name)).toStdString(), 0});
+        if (listing.files.empty()) {
+            const bool hasFiles = !sortedEntries(dir, QDir::Files).empty();
+            throw invalidInput("The image folder " + dirPath +
+                               (hasFiles ? " has no images (files ending " + std::string(kEndings) + ")" : " is empty") +
+                               "; put the images in it, or each class's images in a sub-folder named after the class.");
         }
-        if (channels == 0 && allGrey) allGrey = image.isGrayscale();
-        images.push_back(std::move(image));
+        listing.name = "folder " + dirPath;
+        listing.origin = "the image folder " + dirPath;
+        return listing;
     }
-    const int64_t outChannels = channels != 0 ? channels : (allGrey ? 1 : 3);
+    for (size_t label = 0; label < classNames.size(); ++label)
+        for (std::string& file : imagesBelow(dir.filePath(QString::fromStdString(classNames[label]))))
+            listing.files.push_back({std::move(file), int64_t(label)});
+    if (listing.files.empty())
+        throw invalidInput("The image folder " + dirPath + " has " + std::to_string(classNames.size()) +
+                           " class sub-folders but no images in them (files ending " + kEndings +
+                           "); put each class's images in its sub-folder.");
+    listing.labelled = true;
+    listing.classNames = classNames;
+    listing.name = "folder " + dirPath;
+    listing.origin = "the image folder " + dirPath;
+    return listing;
+}
 
-    std::vector<uint8_t> planar;
-    planar.reserve(size_t(outChannels) * size_t(firstSize.width()) * size_t(firstSize.height()) *
-                   images.size());
-    std::vector<int64_t> labels;
-    labels.reserve(files.size());
-    for (size_t i = 0; i < images.size(); ++i) {
-        appendPlanar(images[i], outChannels, planar);
-        images[i] = QImage();  // release as we go: the floats need the memory next
-        labels.push_back(files[i].label);
+ImageListing readImageList(const std::string& path) {
+    const QString qPath = QString::fromStdString(path);
+    const QFileInfo info(qPath);
+    if (!info.exists()) throw invalidInput("The image list " + path + " does not exist; check the path.");
+    if (info.isDir())
+        throw invalidInput("The image list " + path + " is a folder, not a file; give it as folder:" + path +
+                           " or give a text file of PATH [LABEL] lines.");
+    QFile file(qPath);
+    if (!file.open(QIODevice::ReadOnly))
+        throw invalidInput("The image list " + path + " cannot be read (" + file.errorString().toStdString() +
+                           "); check its permissions.");
+    const QDir base = info.absoluteDir();
+    ImageListing listing;
+    int line = 0, firstLine = 0;
+    while (!file.atEnd()) {
+        ++line;
+        const QString text = QString::fromUtf8(file.readLine()).trimmed();
+        if (text.isEmpty() || text.startsWith('#')) continue;
+        const QStringList fields = text.split(QRegularExpression(QStringLiteral("\\s+")));
+        if (fields.size() > 2) badLine(path, line, "has " + std::to_string(fields.size()) + " fields ('" + text.toStdString() + "')");
+        const bool labelled = fields.size() == 2;
+        if (firstLine == 0) {
+            firstLine = line;
+            listing.labelled = labelled;
+        } else if (labelled != listing.labelled) {
+            badLine(path, line,
+                    std::string(labelled ? "gives a label but line " : "gives no label but line ") +
+                        std::to_string(firstLine) + (labelled ? " gives none" : " gives one") +
+                        " (labels go on every line or on none)");
+        }
+        ImageFileEntry entry;
+        if (labelled) {
+            bool ok = false;
+            const qlonglong label = fields[1].toLongLong(&ok);
+            if (!ok || label < 0 || fields[1].startsWith('+'))
+                badLine(path, line, "has the label '" + fields[1].toStdString() + "', not a whole number from 0");
+            entry.label = label;
+        }
+        const QString file = QDir::cleanPath(base.filePath(fields[0]));
+        if (!QFileInfo(file).isFile())
+            throw invalidInput("Line " + std::to_string(line) + " of the image list " + path + " names " +
+                               file.toStdString() + (QFileInfo(file).isDir() ? ", which is a folder" : ", which does not exist") +
+                               "; fix the path (relative paths start at the list's folder) or remove the line.");
+        entry.path = file.toStdString();
+        listing.files.push_back(std::move(entry));
     }
-    const int64_t pixelsPerChannel = int64_t(firstSize.width()) * firstSize.height();
-    std::vector<float> pixels = normalizePixels(planar.data(), int64_t(files.size()), outChannels,
-                                                pixelsPerChannel, normalization);
-    std::string description = "folder " + dirPath + ", " + std::to_string(files.size()) +
-                              " images in " + std::to_string(classNames.size()) + " classes";
-    return InMemoryDataset({outChannels, firstSize.height(), firstSize.width()}, std::move(pixels),
-                           std::move(labels), classNames, std::move(description));
+    if (listing.files.empty())
+        throw invalidInput("The image list " + path + " names no images; write one PATH or PATH LABEL per line.");
+    listing.name = "list " + path;
+    listing.origin = "the image list " + path;
+    return listing;
 }
 
 }  // namespace ptq

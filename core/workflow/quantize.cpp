@@ -272,6 +272,8 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
     r.layers = int(r.config.layers.size());
     r.calibSamples = calib->size();
     r.evalSamples = eval ? eval->size() : 0;
+    r.calibSkipped = calib->skippedSamples();
+    r.evalSkipped = eval ? eval->skippedSamples() : 0;
 
     run.model = std::make_unique<QuantizedModel>(graph, r.config);
     QuantizedModel& model = *run.model;

@@ -110,6 +110,8 @@ struct QuantizeResult {
     int64_t quantCorrect = 0;        ///< evaluation samples the quantized model got right
     double fp32CrossEntropy = 0, quantCrossEntropy = 0;
     int64_t calibSamples = 0, evalSamples = 0;
+    /// Images left out as unreadable when the calibration / evaluation data opened (bad images skipped).
+    int64_t calibSkipped = 0, evalSkipped = 0;
     int layers = 0;
     int bnTuned = 0, biasesCorrected = 0;
     double calibrateSeconds = 0, tuneSeconds = 0, fp32EvalSeconds = 0, quantEvalSeconds = 0;

@@ -56,6 +56,7 @@ SensitivityTable measureSensitivityTable(const LoadedModel& model, const Sensiti
     } else {
         table.result = measureSensitivity(model.graph(), *data, job.request, progress);
     }
+    table.result.skippedSamples = data->skippedSamples();
     if (reuse.cache) reuse.cache->store(table.provenance, table.result);
     if (!reuse.file.empty()) writeSensitivityTable(reuse.file, table);
     return table;
