@@ -18,7 +18,7 @@ LoadedModel::~LoadedModel() = default;
 const Graph& LoadedModel::graph() const { return impl_->graph; }
 
 std::unique_ptr<Dataset> LoadedModel::openData(const DataSourceSpec& source) const {
-    return openDataSource(source, normalization_, inputShape(), ImageTransform{});
+    return openDataSource(source, normalization_, inputShape(), ImageTransform{card_.effectiveCropRatio()});
 }
 
 Graph LoadedModel::unfoldedGraph() const {

@@ -98,8 +98,9 @@ public:
     /// shape resolved. What the GUI's model card dialog shows and can save.
     const ModelCard& card() const { return card_; }
 
-    /// Opens the data source @p source with this model's normalization, checked against its
-    /// input shape. Long; any thread. Throws ptq::Error (InvalidInput) as openDataSource does.
+    /// Opens the data source @p source with this model's normalization and crop ratio (images of
+    /// another size are resized and centre-cropped), checked against its input shape. Long; any
+    /// thread. Throws ptq::Error (InvalidInput) as openDataSource does.
     std::unique_ptr<Dataset> openData(const DataSourceSpec& source) const;
     /// A copy of the graph with its BatchNorms unfolded, as imported: what data-free
     /// distillation matches statistics on. Any thread.

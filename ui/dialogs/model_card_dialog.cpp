@@ -68,7 +68,8 @@ PreviewResult readPreview(const ptq::DataSourceSpec& source, const ptq::ModelCar
     PreviewResult r;
     try {
         const ptq::Normalization norm = ptq::Normalization::fromModelCard(card).resolvedFor(card.inputShape[0]);
-        const std::unique_ptr<ptq::Dataset> data = ptq::openDataSource(source, norm, card.inputShape);
+        const std::unique_ptr<ptq::Dataset> data =
+            ptq::openDataSource(source, norm, card.inputShape, ptq::ImageTransform{card.effectiveCropRatio()});
         const int64_t n = std::min<int64_t>(kPreviewImages, data->size());
         const int64_t c = card.inputShape[0], h = card.inputShape[1], w = card.inputShape[2];
         std::vector<float> pixels(size_t(n * c * h * w));
