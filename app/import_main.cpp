@@ -5,8 +5,8 @@
 //   ptq-import guess MODEL            the suggested input shape as "C,H,W" (empty line: none)
 //
 // Exit 0 on success. On a ptq::Error: 2 (bad input) or 1, with "error: <sentence>" and, for a
-// missing setting, "setting: <name>" on standard error. Nothing else is written there: the
-// log's console output is off.
+// missing setting, "setting: <name>" on standard error (and "detail: <text>" lines for the
+// caller's log). Nothing else is written there: the log's console output is off.
 #include "core/graph/graph_io.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/util/error.h"
@@ -91,7 +91,9 @@ int main(int argc, char** argv) {
     } catch (const ptq::Error& e) {
         return report(e);
     } catch (const std::exception& e) {
-        return report(ptq::failed("Reading '" + args[1] + "' failed unexpectedly (" + e.what() +
-                                  "): export the model again, or report it if this repeats."));
+        // A library's own text is for the log (the caller logs "detail:" lines), not the sentence.
+        std::fprintf(stderr, "detail: %s\n", e.what());
+        return report(ptq::failed("Reading '" + args[1] + "' failed unexpectedly in the import helper: export the "
+                                  "model again, or report it if this repeats."));
     }
 }

@@ -105,6 +105,7 @@ QByteArray runHelper(const std::string& helper, const QStringList& args, const s
     for (const QByteArray& line : err.split('\n')) {
         if (line.startsWith("error: ") && message.empty()) message = line.mid(7).toStdString();
         if (line.startsWith("setting: ") && setting.empty()) setting = line.mid(9).toStdString();
+        if (line.startsWith("detail: ")) logger()->info("The import helper on {}: {}", path, line.mid(8).toStdString());
     }
     if (message.empty())
         message = "The import helper failed on '" + path + "' without saying why: open the model again, or "
