@@ -69,7 +69,7 @@ int runDistill(const std::vector<std::string>& argv) {
     const std::string png = a.value("png");
     if (!png.empty() && !(png.size() > 4 && png.compare(png.size() - 4, 4, ".png") == 0))
         throw invalidInput("--png takes a file name ending in .png; got " + png + ".");
-    const auto model = openModel(modelRequestArg(a, "distill", ModelUse::Structure), progress.get());
+    const auto model = openModel(modelRequestArg(a, "distill"), progress.get());
     const DistillResult r = distillData(model->unfoldedGraph(), model->inputShape(), o, progress.get());
     progress.finish();
     saveDistilled(out, r, path);

@@ -58,7 +58,7 @@ namespace {
 int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress& progress) {
     if (a.has("alloc") || a.has("calib") || a.has("pipeline"))
         throw invalidInput("--config runs an exported configuration as it is: drop --alloc, --calib and --pipeline.");
-    const auto opened = openModel(request, progress.get());
+    const auto opened = openModelForData(request, progress.get());
     const Graph& graph = opened->graph();
     const ImportedConfig imported = readQuantConfig(a.value("config"), graph);
     const std::string mismatch = modelMismatch(imported, request.path);
@@ -114,6 +114,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
         throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) or --config FILE (from ptq export), "
                            "and --eval SRC (for example --eval fmnist:test).");
     const AllocationFile alloc = requestFromAllocation(a, req);
+    req.opened = openModelForData(req.model);
     const QuantizeResult r = quantizeAndEvaluate(req, progress.get());
     progress.finish();
 

@@ -63,6 +63,7 @@ int runExport(const std::vector<std::string>& argv) {
         req.tuning.biasTuning.seed = req.distillOptions.seed = ada.seed;
     }
     EvaluationShares shares;
+    req.opened = openModelForData(req.model);
     const QuantizedRun run = quantizeModel(req, progress.get(), shares);
 
     ConfigProvenance& prov = exportRequest.provenance;

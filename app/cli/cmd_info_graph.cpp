@@ -42,7 +42,7 @@ std::string preprocessingText(const ModelCard& card) {
 
 int runInfo(const std::vector<std::string>& argv) {
     const Args a(argv, {"json"}, withModelCard({}), "info");
-    const ModelSummary s = summarizeModel(modelRequestArg(a, "info", ModelUse::Structure));
+    const ModelSummary s = summarizeModel(modelRequestArg(a, "info"));
     if (a.flag("json")) {
         QJsonObject o;
         o["model"] = QString::fromStdString(s.name);
@@ -99,7 +99,7 @@ int runInfo(const std::vector<std::string>& argv) {
 
 int runGraph(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "verify", "fold-bn"}, withModelCard({"batch", "seed"}), "graph");
-    const ModelRequest request = modelRequestArg(a, "graph", ModelUse::Structure);
+    const ModelRequest request = modelRequestArg(a, "graph");
     const std::string& path = request.path;
     const auto model = openModel(request);
     // As imported unless --fold-bn: the folded graph is what quantization runs.

@@ -152,6 +152,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         throw invalidInput("--format and --aimet-version say how to write -o FILE: add -o FILE.");
     }
     EvaluationShares shares;
+    req.opened = openModelForData(req.model);
     const QuantizedRun run = quantizeModel(req, progress.get(), shares);
     const QuantizeResult r = evaluateRun(run, req, progress.get(), &shares);
     progress.finish();

@@ -66,7 +66,7 @@ int runSensitivity(const std::vector<std::string>& argv) {
         // Written after the cancel point: a cancelled run leaves an existing --out file as it was.
         const std::string file = reuse.file;
         reuse.file.clear();
-        outcome.table = measureSensitivityTable(*openModel(model, progress.get()), job, reuse, progress.get());
+        outcome.table = measureSensitivityTable(*openModelForData(model, progress.get()), job, reuse, progress.get());
         progress.finish();
         reuse.file = file;
         if (!file.empty()) {

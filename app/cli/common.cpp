@@ -77,7 +77,7 @@ std::vector<float> floatsArg(const Args& a, const std::string& key) {
 }
 }  // namespace
 
-ModelRequest modelRequestArg(const Args& a, const std::string& command, ModelUse use) {
+ModelRequest modelRequestArg(const Args& a, const std::string& command) {
     ModelRequest r;
     r.path = modelArg(a, command);
     r.inputShape = inputShapeArg(a);
@@ -101,20 +101,22 @@ ModelRequest modelRequestArg(const Args& a, const std::string& command, ModelUse
         r.cropRatio = ratio;
     }
     if (a.has("classes")) r.classNames = readClassNames(a.value("classes"));
-    if (use == ModelUse::Data && !r.givesNormalization()) {
-        const std::optional<ModelCard> card = loadModelCard(r.path);
-        if (!card || !card->hasNormalization())
-            std::fprintf(stderr,
-                         "ptq: note: no normalization is known for %s, so pixels go in as [0,1]; give --preset "
-                         "imagenet (or none, fmnist, mnist, cifar10) or --mean/--std if it was trained otherwise.\n",
-                         r.path.c_str());
-    }
     return r;
 }
 
 DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback) {
     const std::string text = a.value(option, fallback);
     return text.empty() ? DataSourceSpec{} : parseDataSource(text);
+}
+
+std::shared_ptr<const LoadedModel> openModelForData(const ModelRequest& request, const Progress* progress) {
+    std::shared_ptr<const LoadedModel> model = openModel(request, progress);
+    if (model->normalizationOrigin() == NormalizationOrigin::Default)
+        std::fprintf(stderr,
+                     "ptq: note: no normalization is known for %s, so pixels go in as [0,1]; give --preset imagenet "
+                     "(or none, fmnist, mnist, cifar10) or --mean/--std if it was trained otherwise.\n",
+                     request.path.c_str());
+    return model;
 }
 
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings q) {

@@ -45,13 +45,12 @@ std::vector<int64_t> inputShapeArg(const Args& a);
 /// @p keys with the model card's options every command that opens a model takes:
 /// --input-shape, --mean, --std, --preset, --classes and --crop-ratio.
 std::set<std::string> withModelCard(std::set<std::string> keys);
-/// What the command does with the model's data: a command that feeds it images says on
-/// stderr when no normalization is known (pixels go in as [0, 1]).
-enum class ModelUse { Structure, Data };
 /// The one positional MODEL and the model card's options, as the workflow's model request.
-/// For ModelUse::Data, prints one line on stderr when neither the options nor the sidecar
-/// give a normalization.
-ModelRequest modelRequestArg(const Args& a, const std::string& command, ModelUse use = ModelUse::Data);
+ModelRequest modelRequestArg(const Args& a, const std::string& command);
+/// Opens @p request's model for a command that feeds it images; once it is open, says in one
+/// line on stderr when neither the options nor the sidecar gave a normalization (pixels go in
+/// as [0, 1]).
+std::shared_ptr<const LoadedModel> openModelForData(const ModelRequest& request, const Progress* progress = nullptr);
 /// The data source named by --@p option (else @p fallback), parsed once here; a default spec
 /// (not given()) when neither names one.
 DataSourceSpec dataSourceArg(const Args& a, const std::string& option, const std::string& fallback = {});

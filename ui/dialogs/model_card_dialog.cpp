@@ -5,6 +5,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <QtCore/QFileInfo>
 #include <QtCore/QFutureWatcher>
+#include <QtCore/QTimer>
 #include <QtGui/QImage>
 #include <QtGui/QPixmap>
 #include <QtWidgets/QCheckBox>
@@ -236,6 +237,8 @@ ModelCardDialog::ModelCardDialog(const QString& modelPath, const ptq::ModelCard&
     cropRatio_->setValue(card.effectiveCropRatio());
     classNames_ = card.classNames;
     if (!classNames_.empty()) classesLabel_->setText(tr("%n name(s)", nullptr, int(classNames_.size())));
+    // The first look at the data as the model will see it, without a click.
+    if (!calibration.trimmed().isEmpty()) QTimer::singleShot(0, this, &ModelCardDialog::preview);
 }
 
 void ModelCardDialog::presetChanged() {
