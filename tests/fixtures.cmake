@@ -18,6 +18,12 @@ if(NOT TEST make_fixtures_basic)
   # without a sidecar, with PyTorch's own top-1 on them (tools/make_user_models.py).
   add_test(NAME make_fixtures_user
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_user_models.py ${PTQ_FIXTURE_DIR}/user)
+  # A crafted file that crashes LibTorch's TorchScript reader (SIGSEGV) with every CRC-32 right;
+  # --check makes the fixture fail when torch.jit.load no longer crashes on it.
+  add_test(NAME make_fixtures_crashing
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_crashing_model.py
+      ${PROJECT_SOURCE_DIR}/tests/robustness/files/good_tiny.pt ${PTQ_FIXTURE_DIR}/crashing/crashing_reader.pt --check)
+  set_tests_properties(make_fixtures_crashing PROPERTIES FIXTURES_SETUP fixtures_crashing TIMEOUT 300)
   set_tests_properties(make_fixtures_user PROPERTIES FIXTURES_SETUP fixtures_user TIMEOUT 600)
   # Mixed-size JPEG/PNG folders preprocessed by torchvision, and a CNN trained on them
   # (tools/make_image_fixtures.py).

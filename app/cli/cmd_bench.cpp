@@ -3,7 +3,9 @@
 #include "cli/common.h"
 #include "bench/harness/bench_quant.h"
 #include "bench/harness/bench_forward.h"
+#include "bench/harness/bench_import.h"
 #include "core/util/error.h"
+#include "core/workflow/model.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
@@ -55,6 +57,40 @@ int runBenchForward(const std::vector<std::string>& argv) {
     std::printf("  ratio (executor / TorchScript, medians): %.3f\n", r.ratio());
     std::printf("  executor peak live intermediates %.1f MB of %.1f MB produced; process peak RSS %.0f MB\n",
                 r.peakLiveBytes / 1e6, r.producedBytes / 1e6, r.maxRssBytes / 1e6);
+    return 0;
+}
+
+int runBenchImport(const std::vector<std::string>& argv) {
+    const Args a(argv, {"json"}, {"input-shape", "runs"}, "bench import");
+    const std::string path = modelArg(a, "bench import");
+    const long long runs = a.integer("runs", 5);
+    if (runs < 1) throw invalidInput("--runs must be at least 1.");
+    std::vector<int64_t> shape = inputShapeArg(a);
+    if (shape.empty()) shape = effectiveModelCard({path, {}}).inputShape;
+    const ImportBenchResult r = benchImport(path, shape, int(runs));
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["benchmark"] = "import";
+        o["model"] = QString::fromStdString(path);
+        o["helper"] = QString::fromStdString(r.helper);
+        o["input_shape"] = jsonInts(r.inputShape);
+        o["runs"] = r.runs;
+        o["nodes"] = qint64(r.nodes);
+        o["parameters"] = qint64(r.parameters);
+        o["in_process_median_ms"] = r.inProcessMedianMs;
+        o["helper_median_ms"] = r.helperMedianMs;
+        o["in_process_min_ms"] = r.inProcessMinMs;
+        o["helper_min_ms"] = r.helperMinMs;
+        o["ratio"] = r.ratio();
+        printJson(o);
+        return 0;
+    }
+    std::printf("import of %s for %s (%zu nodes, %lld parameters), %d alternated runs each\n", path.c_str(),
+                shapeText(r.inputShape).c_str(), r.nodes, (long long)r.parameters, r.runs);
+    std::printf("  in this process     median %8.1f ms   min %8.1f ms\n", r.inProcessMedianMs, r.inProcessMinMs);
+    std::printf("  in the helper       median %8.1f ms   min %8.1f ms   (%s)\n", r.helperMedianMs, r.helperMinMs,
+                r.helper.c_str());
+    std::printf("  ratio (helper / in process, medians): %.3f\n", r.ratio());
     return 0;
 }
 
@@ -131,6 +167,7 @@ int runBench(const std::vector<std::string>& argv) {
     // One entry a benchmark; each parses its own options.
     const std::map<std::string, int (*)(const std::vector<std::string>&)> benches = {
         {"forward", runBenchForward},
+        {"import", runBenchImport},
         {"quant", runBenchQuant},
         {"adaquant", runBenchAdaQuant},
         {"ip", runBenchIp},

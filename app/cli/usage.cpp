@@ -92,6 +92,8 @@ std::string usage() {
            "      predicted through the loss), per-layer table, Pareto and sensitivity plots (SVG)\n"
            "  bench forward MODEL [--input-shape C,H,W] [--batch N] [--runs R] [--fold-bn] [--json]\n"
            "      executor vs TorchScript forward: median time of R alternating runs, peak memory\n"
+           "  bench import MODEL [--input-shape C,H,W] [--runs R] [--json]\n"
+           "      import in this process vs in the import helper: median time of R alternating runs\n"
            "  bench quant MODEL [--eval SRC] [--calib SRC] [--w BITS] [--a BITS] [--per-tensor]\n"
            "              [--batch N] [--runs R] [--json]\n"
            "      a whole evaluation pass, FP32 executor vs fake-quantized: medians of R alternated runs\n"

@@ -211,6 +211,8 @@ int64_t Graph::parameterCount() const {
 
 void Graph::markBuffer(const std::string& key) { params_->buffers.insert(key); }
 
+std::vector<std::string> Graph::bufferKeys() const { return {params_->buffers.begin(), params_->buffers.end()}; }
+
 const at::Tensor& Graph::param(const std::string& key) const {
     auto it = params_->tensors.find(key);
     if (it == params_->tensors.end()) throw failed("The graph has no parameter named '" + key + "'.");

@@ -111,6 +111,8 @@ public:
     int64_t parameterCount() const;
     /// Marks a parameter key as a buffer (not learned): BN statistics, constants.
     void markBuffer(const std::string& key);
+    /// The keys marked with markBuffer, sorted (a key may be marked before its tensor is set).
+    std::vector<std::string> bufferKeys() const;
 
     // ---- parameters (core .cpp only: these need LibTorch's complete at::Tensor) ----
     const at::Tensor& param(const std::string& key) const;
@@ -138,6 +140,7 @@ public:
     void uniquifyNames();
 
 private:
+    friend class GraphReader;  // core/graph/graph_io.cpp: rebuilds a graph from its stream
     struct Params;
     std::vector<Node> nodes_;
     std::vector<Value> values_;

@@ -2,8 +2,8 @@
 
 #include "core/data/data_source.h"
 #include "core/graph/graph.h"
+#include "core/graph/import_process.h"
 #include "core/graph/passes.h"
-#include "core/graph/torchscript_importer.h"
 #include "core/model/model_card.h"
 #include "core/util/error.h"
 
@@ -138,7 +138,7 @@ std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const 
     NormalizationOrigin origin = NormalizationOrigin::Default;
     ModelCard card = effectiveModelCard(request, &origin);
     std::shared_ptr<LoadedModel> model(new LoadedModel());
-    model->impl_->graph = importTorchScript(request.path, card.inputShape);
+    model->impl_->graph = importTorchScriptIsolated(request.path, card.inputShape, progress);
     const Graph& graph = model->impl_->graph;
     checkCardFits(card, graph, request.path);
     card.inputShape = graph.sampleShape(graph.inputValue());
@@ -154,11 +154,11 @@ std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const 
     return model;
 }
 
-std::vector<int64_t> suggestInputShape(const std::string& path) { return guessInputShape(path); }
+std::vector<int64_t> suggestInputShape(const std::string& path) { return guessInputShapeIsolated(path); }
 
 ModelSummary summarizeModel(const ModelRequest& request) {
     ModelCard card = effectiveModelCard(request);
-    const Graph graph = importTorchScript(request.path, card.inputShape);
+    const Graph graph = importTorchScriptIsolated(request.path, card.inputShape);
     checkCardFits(card, graph, request.path);
     ModelSummary summary = summarizeGraph(graph, request.path, graph.sampleShape(graph.inputValue()));
     card.inputShape = summary.inputShape;

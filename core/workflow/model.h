@@ -6,6 +6,10 @@
 /// drawing. The command line's sub-commands, the GUI, the benchmarks and the tests all open
 /// models here, so a rule about models (a default, a check, a notice) is written once.
 ///
+/// The file is read in the import helper, a child process (core/graph/import_process.h): a file
+/// that crashes LibTorch's TorchScript reader is a ptq::Error here, not the end of the program.
+/// When the helper is not found, the import runs in this process and the log warns.
+///
 /// Threads: openModel() is a long synchronous call for a worker thread; a LoadedModel is
 /// immutable once made, so it can be shared between threads.
 
@@ -120,7 +124,7 @@ private:
 
 /// Opens the model @p request names: its card, input shape (the request's, else the card's),
 /// import, summary, BatchNorm folding and drawing. Long; any thread; @p progress is checked for
-/// cancel between the stages. Throws ptq::Error (InvalidInput) with a sentence naming what is
+/// cancel between the stages and every 50 ms while the helper imports (a cancel kills it). Throws ptq::Error (InvalidInput) with a sentence naming what is
 /// wrong with the file or the shape, ptq::Cancelled when asked to stop.
 std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const Progress* progress = nullptr);
 

@@ -153,6 +153,7 @@ expect_files() {
   return $missing
 }
 check installed-files expect_files /usr/bin/ptq /usr/bin/ptq-studio /usr/bin/ptq-bench-gui \
+  /usr/lib/ptq-studio/ptq-import \
   $models/resnet20_fmnist.pt $models/resnet20_fmnist.json \
   $models/mobilenetv2_fmnist.pt $models/mobilenetv2_fmnist.json \
   /usr/share/applications/org.ptqstudio.PTQStudio.desktop \
@@ -164,7 +165,7 @@ check installed-files expect_files /usr/bin/ptq /usr/bin/ptq-studio /usr/bin/ptq
 # The installed programs find every library, and none looks into the build tree.
 libraries_resolve() {
   local f rc=0
-  for f in /usr/bin/ptq /usr/bin/ptq-studio /usr/bin/ptq-bench-gui; do
+  for f in /usr/bin/ptq /usr/bin/ptq-studio /usr/bin/ptq-bench-gui /usr/lib/ptq-studio/ptq-import; do
     if ldd "$f" | grep 'not found'; then rc=1; fi
     if readelf -d "$f" | grep -E 'R(UN)?PATH' | grep -F "$build_dir"; then rc=1; fi
     readelf -d "$f" | grep -E 'R(UN)?PATH' | sed "s|^|$f: |"
@@ -217,6 +218,19 @@ quantize() {
   grep -qi 'top-1' <<<"$out"
 }
 check ptq-quantize quantize && grep -i 'top-1\|drop' "$work/ptq-quantize.log" | sed 's/^/  /'
+
+# The installed ptq imports in the installed helper (/usr/lib/ptq-studio/ptq-import): a file
+# crafted to crash LibTorch's reader is an error sentence (exit 2), not a crash of ptq.
+crash_is_an_error() {
+  local out rc
+  /usr/bin/python3 "$source_dir/tools/make_crashing_model.py" "$source_dir/tests/robustness/files/good_tiny.pt" \
+    "$work/crashing_reader.pt" >/dev/null || return 1
+  out=$(PTQ_IMPORT_HELPER= /usr/bin/ptq info "$work/crashing_reader.pt" --input-shape 1,28,28 2>&1)
+  rc=$?
+  echo "exit $rc: $out"
+  [ $rc -eq 2 ] && grep -q 'crashed the TorchScript reader' <<<"$out"
+}
+check ptq-import-helper crash_is_an_error && sed 's/^/  /' "$work/ptq-import-helper.log"
 
 # The window on the bundled demo (found next to /usr/bin), rendered offscreen: this loads
 # Graphviz's dot plugin, the Qt platform plugin and the demo's default Fashion-MNIST data.

@@ -203,6 +203,13 @@ void TestRobustness::modelRows() {
     // A memo index in a debug record damaged to 1.85e9 with the CRCs made to match (written by
     // zipfile): LibTorch's unpickler would grow its memo to 29.6 GB; the pickle walk refuses it.
     model("model: damaged pickle memo index", kFiles + "damaged_pickle.pt", "holds a memo index of 1852776549");
+    // Crafted code with the CRCs made to match (tools/make_crashing_model.py, at test time):
+    // LibTorch's reader dies of SIGSEGV on it; it runs in the import helper, so ptq says so.
+    const QString crashing = QStringLiteral(PTQ_FIXTURE_DIR "/crashing/crashing_reader.pt");
+    model("model: crafted code that crashes LibTorch's reader", crashing,
+          "crashed the TorchScript reader (signal 11, segmentation fault)");
+    row("model: crafted code that crashes LibTorch's reader (info)", crashing,
+        {"info", "{IN}", "--input-shape", "1,28,28"}, "crashed the TorchScript reader (signal 11, segmentation fault)");
     model("model: state_dict", kFiles + "state_dict.pt", "state_dict");
     model("model: two-input forward", kFiles + "two_inputs.pt", "forward with 2 inputs");
     model("model: unknown op", kFiles + "unknown_op.pt", "aten::cumsum");

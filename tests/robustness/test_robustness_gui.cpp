@@ -123,6 +123,10 @@ void TestRobustnessGui::badModelShowsDialogAndKeepsSession_data() {
     QTest::newRow("two-input forward") << kFiles + "two_inputs.pt" << "forward with 2 inputs";
     QTest::newRow("unknown op") << kFiles + "unknown_op.pt" << "aten::cumsum";
     QTest::newRow("NaN weight") << kFiles + "nan_weight.pt" << "in parameter '3.weight'";
+    // Crafted so that LibTorch's reader crashes (tools/make_crashing_model.py): the import
+    // helper dies, the window does not.
+    QTest::newRow("crashes LibTorch's reader") << PTQ_FIXTURE_DIR "/crashing/crashing_reader.pt"
+                                              << "crashed the TorchScript reader (signal 11, segmentation fault)";
     QTest::newRow("zero-size layer") << kFiles + "zero_size_layer.pt" << "'conv.weight' has shape 0x1x3x3";
 }
 
