@@ -132,16 +132,6 @@ void reportSkipped(const DataSourceSpec& source, int64_t skipped) {
                      skipped == 1 ? "" : "s", source.text.c_str());
 }
 
-std::shared_ptr<const LoadedModel> openModelForData(const ModelRequest& request, const Progress* progress) {
-    std::shared_ptr<const LoadedModel> model = openModel(request, progress);
-    if (model->normalizationOrigin() == NormalizationOrigin::Default)
-        std::fprintf(stderr,
-                     "ptq: note: no normalization is known for %s, so pixels go in as [0,1]; give --preset imagenet "
-                     "(or none, fmnist, mnist, cifar10) or --mean/--std if it was trained otherwise.\n",
-                     request.path.c_str());
-    return model;
-}
-
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings q) {
     if (a.has("granularity")) q.granularity = granularityFromString(a.value("granularity"));
     if (a.has("weight-range")) q.weightRange = rangeMethodFromString(a.value("weight-range"));

@@ -13,6 +13,7 @@
 #include "core/runtime/executor.h"
 #include "core/runtime/verify.h"
 #include "core/util/error.h"
+#include "core/workflow/model.h"
 #include "core/util/runtime.h"
 
 #include <QtTest/QtTest>
