@@ -1,8 +1,7 @@
-// The interpreter's state (Sym, ImportContext) holds c10::IValue and at::Tensor members, and no
-// core header may include LibTorch (ui compiles core headers), so the class and every method
-// that touches its state live in this translation unit; the table of ATen ops is written against
-// OpArgs (import_ops.h) in import_ops_*.cpp. Sections: context and control flow, argument
-// helpers, the OpArgs view and the ops that need the interpreter's symbols, entry point.
+// The interpreter's state (Sym, ImportContext) holds c10::IValue and at::Tensor members and no core
+// header may include LibTorch (ui compiles core headers), so it lives in this translation unit; the
+// table of ATen ops is written against OpArgs (import_ops.h) in import_ops_*.cpp. Sections: control
+// flow, argument helpers, the OpArgs view and the ops that need the symbols, entry point.
 #include "core/graph/import_interpreter.h"
 
 #include "core/graph/import_ops.h"
@@ -14,6 +13,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/script.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -27,19 +27,23 @@ namespace {
 
 /// What the interpreter knows of a TorchScript value at import time.
 struct Sym {
-    enum Kind { Unknown, Const, Tensor, Module, Batch, List, Tuple, TransposedParam };
+    // Derived: a number computed from the batch size (its value at the probe's batch of 1 is
+    // not the model's), fine in a check the model makes on itself, refused where it sizes a tensor.
+    enum Kind { Unknown, Const, Tensor, Module, Batch, Derived, List, Tuple, TransposedParam };
     Kind kind = Unknown;
     c10::IValue iv;           ///< Const: the value; Module: the module object
     int value = -1;           ///< Tensor / TransposedParam: the IR value id
     std::string path;         ///< Module: its path; Tensor from an attribute: the parameter key
     std::shared_ptr<std::vector<Sym>> items;  ///< List / Tuple (shared: lists are mutable)
 
-    static Sym constant(c10::IValue v) {
+    static Sym of(Kind kind, int value = -1) {  // a Tensor / TransposedParam, or an empty List / Tuple
         Sym s;
-        s.kind = Const;
-        s.iv = std::move(v);
+        s.kind = kind;
+        s.value = value;
+        if (kind == List || kind == Tuple) s.items = std::make_shared<std::vector<Sym>>();
         return s;
     }
+    static Sym constant(c10::IValue v) { Sym s = of(Const); s.iv = std::move(v); return s; }
 };
 
 class ImportContext {
@@ -84,13 +88,20 @@ private:
     int tensorOf(const jit::Node* n, size_t i);
 };
 
-// ATen ops mapTensorOp and the op table (import_ops.h) turn into IR nodes or answer at import
-// time; in-place forms included.
-bool isMappedOp(const std::string& op) {
-    static const std::set<std::string> ops = {
-        "dim", "size", "t", "addmm", "matmul", "mm", "__getitem__", "len", "append", "Int", "Float", "format", "warn", "__is__", "__isnot__", "__not__", "eq",
-        "ne", "lt", "le", "gt", "ge"};
-    return ops.count(op) || layerOpNames().count(op) || shapeOpNames().count(op);
+const std::string kBatchArithmetic = "the batch size is used in arithmetic; PTQ Studio keeps the batch dimension free";
+
+// Whether @p s is the batch size, made from it, or a list holding it (x.size(), so x.size()[2:] too).
+bool fromBatch(const Sym& s) {
+    if (s.kind == Sym::Batch || s.kind == Sym::Derived) return true;
+    return s.items && std::any_of(s.items->begin(), s.items->end(), [](const Sym& i) { return fromBatch(i); });
+}
+
+// Whether @p n was inlined from a function of that name (F.group_norm's _verify_batch_size).
+bool inFunction(const jit::Node* n, const char* name) {
+    if (auto cs = n->callstack())
+        for (const auto& entry : (*cs)->vec())
+            if (std::get<0>(entry) && std::get<0>(entry)->name() == name) return true;
+    return false;
 }
 
 std::string shapeText(const std::vector<int64_t>& s) {
@@ -128,12 +139,7 @@ Sym& ImportContext::sym(const jit::Value* v) {
     return it->second;
 }
 
-Sym ImportContext::makeTensor(int valueId) {
-    Sym s;
-    s.kind = Sym::Tensor;
-    s.value = valueId;
-    return s;
-}
+Sym ImportContext::makeTensor(int valueId) { return Sym::of(Sym::Tensor, valueId); }
 
 int ImportContext::paramValue(const std::string& key, const at::Tensor& t) {
     if (!t.is_floating_point())
@@ -194,14 +200,17 @@ bool ImportContext::anyUnknown(const jit::Node* n) {
 
 void ImportContext::runNode(const jit::Node* n) {
     const auto kind = n->kind();
-    const std::string kindName = kind.toQualString();
+    if (kind != c10::prim::Constant && inFunction(n, "_verify_batch_size")) {  // F.group_norm's batch check
+        for (const jit::Value* out : n->outputs()) syms[out] = Sym::constant(c10::IValue());
+        return;
+    }
 
     if (kind == c10::prim::Constant) {
         Sym s;
         if (n->output()->type()->kind() == c10::TypeKind::FunctionType) {
             s.kind = Sym::Const;  // a function reference; only its calls (already inlined) mattered
         } else if (auto iv = jit::toIValue(n->output())) {
-            if (iv->isTensor()) {
+            if (iv->isTensor() && iv->toTensor().numel() != 1) {  // one element: a number (traced 2 ** x)
                 const std::string key = "constant." + std::to_string(constantCount++);
                 const int id = paramValue(key, iv->toTensor());
                 if (id >= 0) graph.markBuffer(key);
@@ -238,6 +247,8 @@ void ImportContext::runNode(const jit::Node* n) {
     }
     if (kind == c10::prim::If) {
         const Sym& cond = sym(n->input(0));
+        if (cond.kind == Sym::Derived) fail(n, kBatchArithmetic);
+        if (cond.kind == Sym::Const && cond.iv.isNone()) return;  // a skipped _verify_batch_size
         if (cond.kind != Sym::Const || !cond.iv.isBool()) {
             if (!unknown.empty()) {  // the real problem is an unsupported op upstream
                 for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
@@ -266,6 +277,10 @@ void ImportContext::runNode(const jit::Node* n) {
         return;
     }
     if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct) {
+        if (!unknown.empty() && anyUnknown(n)) {  // downstream of an unsupported op
+            syms[n->output()] = Sym{};
+            return;
+        }
         bool allConst = true;
         for (const jit::Value* v : n->inputs()) allConst = allConst && sym(v).kind == Sym::Const;
         if (allConst) {  // a constant list/tuple: scalar ops (`mode in [...]`) can evaluate it
@@ -280,9 +295,7 @@ void ImportContext::runNode(const jit::Node* n) {
             }
             return;
         }
-        Sym s;
-        s.kind = kind == c10::prim::ListConstruct ? Sym::List : Sym::Tuple;
-        s.items = std::make_shared<std::vector<Sym>>();
+        Sym s = Sym::of(kind == c10::prim::ListConstruct ? Sym::List : Sym::Tuple);
         for (const jit::Value* v : n->inputs()) s.items->push_back(sym(v));
         syms[n->output()] = s;
         return;
@@ -366,8 +379,10 @@ void ImportContext::runNode(const jit::Node* n) {
         return;
     }
     for (const jit::Value* v : n->inputs())
-        if (sym(v).kind == Sym::Batch && !tensorOut)
-            fail(n, "the batch size is used in arithmetic; PTQ Studio keeps the batch dimension free");
+        if (fromBatch(sym(v)) && !tensorOut) {
+            for (const jit::Value* out : n->outputs()) syms[out].kind = Sym::Derived;
+            return;
+        }
     recordUnknown(n, "");
 }
 
@@ -419,7 +434,7 @@ int64_t ImportContext::intOf(const jit::Node* n, size_t i) {
     if (s.kind == Sym::Const && s.iv.isDouble() && std::abs(s.iv.toDouble()) < 9e18) return int64_t(s.iv.toDouble());
     if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1 : 0;
     if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<int64_t>();
-    fail(n, "argument " + std::to_string(i) + " must be a known integer");
+    fail(n, s.kind == Sym::Derived ? kBatchArithmetic : "argument " + std::to_string(i) + " must be a known integer");
 }
 
 double ImportContext::numberOf(const jit::Node* n, size_t i) {
@@ -428,7 +443,7 @@ double ImportContext::numberOf(const jit::Node* n, size_t i) {
     if (s.kind == Sym::Const && s.iv.isInt()) return double(s.iv.toInt());
     if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1.0 : 0.0;
     if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<double>();
-    fail(n, "argument " + std::to_string(i) + " must be a known number");
+    fail(n, s.kind == Sym::Derived ? kBatchArithmetic : "argument " + std::to_string(i) + " must be a known number");
 }
 
 std::vector<int64_t> ImportContext::intsOf(const jit::Node* n, size_t i) {
@@ -439,7 +454,7 @@ std::vector<int64_t> ImportContext::intsOf(const jit::Node* n, size_t i) {
     for (const Sym& item : itemsOf(n, s)) {
         if (item.kind == Sym::Batch) out.push_back(kBatchDim);
         else if (item.kind == Sym::Const && item.iv.isInt()) out.push_back(item.iv.toInt());
-        else fail(n, "argument " + std::to_string(i) + " must be a list of known integers");
+        else fail(n, item.kind == Sym::Derived ? kBatchArithmetic : "argument " + std::to_string(i) + " must be a list of known integers");
     }
     return out;
 }
@@ -518,7 +533,6 @@ public:
         }
         return out;
     }
-
     std::vector<int> tensorList(size_t i) override {
         std::vector<int> out;
         for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
@@ -537,9 +551,7 @@ public:
         if (inplace_ && index == 0 && ctx_.isTensor(n_, 0)) ctx_.syms[n_->input(0)] = ctx_.makeTensor(value);
     }
     void listResult(const std::vector<int>& values) override {
-        Sym list;
-        list.kind = Sym::List;
-        list.items = std::make_shared<std::vector<Sym>>();
+        Sym list = Sym::of(Sym::List);
         for (int v : values) list.items->push_back(ctx_.makeTensor(v));
         ctx_.syms[n_->output()] = list;
     }
@@ -572,8 +584,8 @@ private:
 };
 
 // Maps an ATen tensor op to IR nodes: shape queries and linear layers written as matrix products
-// here, every other op through the op table (import_ops.h). Returns false when the node is not a tensor op it knows and has no tensor
-// operand (a scalar computation, evaluated by the caller).
+// here, every other op through the op table (import_ops.h). Returns false when the node is not a
+// tensor op it knows and has no tensor operand (a scalar computation, evaluated by the caller).
 bool ImportContext::mapTensorOp(const jit::Node* n) {
     std::string op = n->kind().toUnqualString();
     const std::string ns = n->kind().ns().toUnqualString();
@@ -605,9 +617,7 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
         if (n->inputs().size() > 1) {
             syms[n->output()] = dimSym(intOf(n, 1));
         } else {
-            Sym list;
-            list.kind = Sym::List;
-            list.items = std::make_shared<std::vector<Sym>>();
+            Sym list = Sym::of(Sym::List);
             for (int64_t d = 0; d < int64_t(sizes.size()); ++d) list.items->push_back(dimSym(d));
             syms[n->output()] = list;
         }
@@ -617,10 +627,7 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
     if (op == "t" && isTensor(n, 0)) {
         const int v = tensorOf(n, 0);
         if (!graph.value(v).param.empty()) {  // W^T of a parameter: part of a linear layer
-            Sym s;
-            s.kind = Sym::TransposedParam;
-            s.value = v;
-            syms[n->output()] = s;
+            syms[n->output()] = Sym::of(Sym::TransposedParam, v);
             return true;
         }
         return finish(addOp(n, OpKind::Transpose, "", {v}, {{"dim0", int64_t(0)}, {"dim1", int64_t(1)}}));

@@ -97,6 +97,9 @@ bool mapShapeOp(OpArgs& a);
 /// The ATen names the two tables map (in-place forms included by dropping their '_').
 const std::set<std::string>& layerOpNames();
 const std::set<std::string>& shapeOpNames();
+/// Whether the importer maps the ATen op @p op: one of the tables' or one the interpreter answers
+/// itself (shape queries, linear layers as matrix products, list and scalar ops).
+bool isMappedOp(const std::string& op);
 
 /// A scalar attribute keeping the operand's type (int or float): pow(x, 2) stays integral.
 inline AttrValue scalarAttr(OpArgs& a, size_t i) {

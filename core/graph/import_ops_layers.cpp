@@ -216,7 +216,7 @@ bool mapEmbedding(OpArgs& a) {
     const int64_t rows = a.graph().value(w).shape[0];
     for (int64_t i : indices)
         if (i < -rows || i >= rows) a.fail("an embedding index out of the table's " + std::to_string(rows) + " rows");
-    return a.emit(OpKind::Embedding, {w}, {{"indices", indices}, {"index_shape", shape}}, a.layerName(w));
+    return a.emit(OpKind::Embedding, {w}, {{"indices", indices}, {"indices_shape", shape}}, a.layerName(w));
 }
 
 }  // namespace
@@ -255,6 +255,13 @@ const std::set<std::string>& layerOpNames() {
         "softplus", "prelu", "softmax", "log_softmax", "add", "sub", "rsub", "mul", "div", "pow", "minimum",
         "maximum", "clamp", "clip", "clamp_min", "clamp_max", "mean", "sum", "amax", "var"};
     return names;
+}
+
+bool isMappedOp(const std::string& op) {
+    static const std::set<std::string> interpreter = {
+        "dim", "size", "t", "addmm", "matmul", "mm", "__getitem__", "len", "append", "Int", "Float", "format", "warn",
+        "__is__", "__isnot__", "__not__", "eq", "ne", "lt", "le", "gt", "ge"};
+    return interpreter.count(op) || layerOpNames().count(op) || shapeOpNames().count(op);
 }
 
 bool mapLayerOp(OpArgs& a) {

@@ -42,6 +42,7 @@ int64_t checkedDim(OpArgs& a, int value, int64_t dim, const char* batchWhat) {
 
 bool mapSlicing(OpArgs& a) {
     const std::string& op = a.op();
+    if (op != "slice" && op != "select" && op != "index") return false;
     const int x = a.tensor(0);
     if (op == "slice") {  // slice(x, dim, start?, end?, step)
         const int64_t rank = rankOf(a, x);
@@ -153,6 +154,7 @@ bool mapReshaping(OpArgs& a) {
 
 bool mapResampling(OpArgs& a) {
     const std::string& op = a.op();
+    if (op != "pad" && op != "constant_pad_nd" && op.rfind("upsample_", 0) != 0) return false;
     const int x = a.tensor(0);
     if (op == "pad" || op == "constant_pad_nd") {
         // pad(x, pad, mode, value?) and the traced constant_pad_nd(x, pad, value)
@@ -190,6 +192,7 @@ bool mapResampling(OpArgs& a) {
 
 bool mapPooling(OpArgs& a) {
     const std::string& op = a.op();
+    if (op.find("pool") == std::string::npos) return false;
     const int x = a.tensor(0);
     const bool withIndices = op == "max_pool2d_with_indices" || op == "max_pool1d_with_indices";
     if (op == "max_pool2d" || op == "max_pool1d" || withIndices) {

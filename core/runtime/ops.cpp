@@ -86,7 +86,7 @@ at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t bat
     case OpKind::ConvTranspose2d:
         return at::conv_transpose2d(in[0], in[1], optionalInput(in, 2), n.attrInts("stride"), n.attrInts("padding"),
                                     n.attrInts("output_padding"), n.attrInt("groups", 1), n.attrInts("dilation"));
-    case OpKind::Embedding: return at::embedding(in[0], constantIndex(n, "indices"));
+    case OpKind::Embedding: return at::embedding(in[0], constantIndex(n, "indices"));  // indices, indices_shape
     case OpKind::GroupNorm: {
         size_t i = 1;
         const at::Tensor w = n.attrInt("has_weight") ? in.at(i++) : at::Tensor();
