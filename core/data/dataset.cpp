@@ -168,6 +168,20 @@ void forEachBatch(const Dataset& dataset, int64_t batchSize,
     reportProgress(progress, 1.0, stage);
 }
 
+InMemoryDataset inMemoryCopy(const Dataset& data, int64_t batchSize, const Progress* progress) {
+    const int64_t perSample = data.sampleElements();
+    std::vector<float> images;
+    images.reserve(size_t(data.size() * perSample));
+    std::vector<int64_t> labels;
+    if (data.hasLabels()) labels.reserve(size_t(data.size()));
+    forEachBatch(data, batchSize, [&](const Batch& b) {
+        images.insert(images.end(), b.images, b.images + b.count * perSample);
+        if (b.labels) labels.insert(labels.end(), b.labels, b.labels + b.count);
+    }, progress, "Reading data");
+    return InMemoryDataset(data.sampleShape(), std::move(images), std::move(labels), data.classNames(),
+                           data.description());
+}
+
 std::string shapeToString(const std::vector<int64_t>& shape) {
     std::string text;
     for (size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);

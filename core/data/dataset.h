@@ -142,6 +142,11 @@ void forEachBatch(const Dataset& dataset, int64_t batchSize,
                   const Progress* progress = nullptr,
                   const std::string& stage = "Reading data");
 
+/// The whole of @p data in memory, read in batches of @p batchSize through forEachBatch
+/// (progress and cancel through @p progress): for an algorithm that reads a streamed source
+/// many times or at random, bounded by that source's size. Labels and class names are kept.
+InMemoryDataset inMemoryCopy(const Dataset& data, int64_t batchSize = 256, const Progress* progress = nullptr);
+
 /// "1x28x28" for a shape; used in messages.
 std::string shapeToString(const std::vector<int64_t>& shape);
 

@@ -142,12 +142,14 @@ ImageProbe probeImage(const std::string& path) {
     probe.grey = format == QImage::Format_Grayscale8 || format == QImage::Format_Grayscale16 ||
                  format == QImage::Format_Mono || format == QImage::Format_MonoLSB;
     if (!jpegEnds) {
-        // No end marker in the tail: decode it to tell a cut file from a long trailer.
+        // No end marker in the tail: decode it to tell a cut file from a long trailer. Qt's
+        // reader ends a cut file with a made-up end marker, which libjpeg reports as "premature
+        // end of data segment" (or the file does not decode at all).
         file.seek(0);
         QImageReader full(&file);
         configured(full);
         const QImage image = full.read();
-        if (image.isNull() || quiet.text.find("Premature end") != std::string::npos)
+        if (image.isNull() || !quiet.text.empty())
             probe.damage = "it is a damaged JPEG: it stops before its end marker (truncated)";
     }
     return probe;

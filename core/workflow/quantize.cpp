@@ -42,6 +42,7 @@ const char* stepTop1Name(TuningStep step) { return isAdaQuant(step) ? "adaquant"
 // shares close to the steps' real times, an ETA drawn from the progress holds from one step to
 // the next (AdaQuant and bias tuning take most of an advanced run, the evaluations most of a
 // plain one).
+constexpr double kCalibrationInMemoryBytes = 1024.0 * 1024 * 1024;  // a streamed calibration set held in memory up to this
 constexpr double kCalibrateCost = 2.6;       // per calibration sample (the range observers)
 constexpr double kDistillCost = 5.3;         // per image and step (forward and backward)
 constexpr double kSensitivityCost = 0.6;     // per option, layer and sample (the model's tail)
@@ -176,6 +177,15 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
     if (!req.dataFree) {
         if (!req.calibSource.given()) throw invalidInput("Quantization needs calibration data, or data-free calibration.");
         calib = source.openData(req.calibSource);
+        run.result.calibSkipped = calib->skippedSamples();
+        // Calibration and the tuning steps read the calibration set many times (and AdaQuant's
+        // and bias tuning's caches at random): a streamed source is decoded once into memory
+        // when it fits the bound, else streamed on every pass.
+        const double bytes = double(calib->size()) * double(calib->sampleElements()) * sizeof(float);
+        if (!calib->contiguousImages() && bytes <= kCalibrationInMemoryBytes) {
+            const ScaledProgress reading(progress, 0.0, 0.0, "Reading calibration data");
+            calib = std::make_unique<InMemoryDataset>(inMemoryCopy(*calib, batch, reading.get()));
+        }
     }
     if (req.evalSource.given()) run.eval = source.openData(req.evalSource);
     const std::unique_ptr<Dataset>& eval = run.eval;
@@ -272,7 +282,6 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
     r.layers = int(r.config.layers.size());
     r.calibSamples = calib->size();
     r.evalSamples = eval ? eval->size() : 0;
-    r.calibSkipped = calib->skippedSamples();
     r.evalSkipped = eval ? eval->skippedSamples() : 0;
 
     run.model = std::make_unique<QuantizedModel>(graph, r.config);

@@ -323,7 +323,8 @@ void TestImageSources::badFilesRefused_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("phrase");
     QTest::newRow("zero-byte PNG") << "empty" << "is empty (0 bytes)";
-    QTest::newRow("truncated JPEG") << "cut-jpeg" << "damaged JPEG";
+    QTest::newRow("truncated JPEG (in its header)") << "cut-jpeg-header" << "damaged JPEG";
+    QTest::newRow("truncated JPEG (in its scan)") << "cut-jpeg" << "damaged JPEG";
     QTest::newRow("JPEG with a damaged header") << "bad-jpeg" << "not an image Qt can read";
     QTest::newRow("truncated PNG") << "cut-png" << "damaged PNG";
     QTest::newRow("text named .png") << "text" << "not an image Qt can read";
@@ -336,11 +337,15 @@ void TestImageSources::badFilesRefused() {
     QTemporaryDir tmp;
     const QString dir = tmp.filePath("calib");
     const QString good = dir + "/good.jpg";
-    save(gradient(40, 30), good, "JPEG", 90);
+    save(gradient(160, 120), good, "JPEG", 90);
     const QByteArray jpeg = readBytes(good);
     QString bad = dir + "/bad.png";
     if (kind == "empty") writeBytes(bad, {});
-    if (kind == "cut-jpeg") writeBytes(bad = dir + "/bad.jpg", jpeg.left(jpeg.size() / 2));
+    if (kind == "cut-jpeg-header") writeBytes(bad = dir + "/bad.jpg", jpeg.left(300));
+    if (kind == "cut-jpeg") {
+        QVERIFY(jpeg.size() > 4000);  // the cut falls well inside the compressed scan
+        writeBytes(bad = dir + "/bad.jpg", jpeg.left(jpeg.size() / 2));
+    }
     if (kind == "bad-jpeg") {
         QByteArray b = jpeg;
         for (int i = 2; i < 200 && i < b.size(); ++i) b[i] = char(0x5a);

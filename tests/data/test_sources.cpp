@@ -181,10 +181,11 @@ void TestData::folderErrors_data() {
     QTest::newRow("missing") << "missing" << "does not exist" << "";
     QTest::newRow("a file") << "file" << "is a file, not a folder" << "";
     QTest::newRow("empty folder") << "empty" << "is empty" << "";
-    QTest::newRow("images without class folders") << "flat" << "no class sub-folders" << "";
+    // A flat folder of images is an unlabelled source now, and mixed sizes are resized
+    // (test_image_sources); a flat folder without images is refused.
+    QTest::newRow("files but no images") << "flat" << "has no images" << "";
     QTest::newRow("class folders without images") << "hollow" << "no images in them" << "";
-    QTest::newRow("mixed sizes") << "mixed" << "a/x.png is 8x6 but" << "b/y.png is 9x6";
-    QTest::newRow("non-image file") << "text" << "a/notes.txt in the image folder" << "is not an image";
+    QTest::newRow("non-image file") << "text" << "a/notes.png in the image folder" << "is not an image";
 }
 
 void TestData::folderErrors() {
@@ -195,10 +196,9 @@ void TestData::folderErrors() {
     const QString dir = tmp.filePath("calib");
     if (layout == "file") writeBytes(dir, "x");
     if (layout != "missing" && layout != "file") QDir().mkpath(dir);
-    if (layout == "flat") writeGreyPng(dir + "/x.png", 8, 6, 1);
+    if (layout == "flat") writeBytes(dir + "/notes.txt", "hello");
     if (layout == "hollow") QDir().mkpath(dir + "/a"), QDir().mkpath(dir + "/b");
-    if (layout == "mixed") writeGreyPng(dir + "/a/x.png", 8, 6, 1), writeGreyPng(dir + "/b/y.png", 9, 6, 1);
-    if (layout == "text") writeGreyPng(dir + "/a/x.png", 8, 6, 1), writeBytes(dir + "/a/notes.txt", "hello");
+    if (layout == "text") writeGreyPng(dir + "/a/x.png", 8, 6, 1), writeBytes(dir + "/a/notes.png", "hello");
     const std::string spec = "folder:" + dir.toStdString();
     PTQ_EXPECT_INVALID_INPUT([&] { openDataSource(spec, {}); }, dir, phrase);
     if (!secondPhrase.isEmpty())

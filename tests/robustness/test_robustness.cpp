@@ -270,16 +270,10 @@ void TestRobustness::dataRows() {
     QDir().mkpath(path("folder_no_images/shoe"));
     calib("folder: classes without images", path("folder_no_images"), "folder:" + path("folder_no_images"),
           "no images");
-    writeAll(path("folder_flat/a.png"), {});
-    QImage(28, 28, QImage::Format_Grayscale8).save(path("folder_flat/a.png"));
-    calib("folder: no class folders", path("folder_flat"), "folder:" + path("folder_flat"), "no class sub-folders");
-    QDir().mkpath(path("folder_mixed/shirt"));
-    QDir().mkpath(path("folder_mixed/shoe"));
-    QImage small(28, 28, QImage::Format_Grayscale8), large(32, 32, QImage::Format_Grayscale8);
+    writeAll(path("folder_flat/notes.txt"), "photos to come\n");
+    calib("folder: no images", path("folder_flat"), "folder:" + path("folder_flat"), "has no images");
+    QImage small(28, 28, QImage::Format_Grayscale8);
     small.fill(40);
-    large.fill(200);
-    QVERIFY(small.save(path("folder_mixed/shirt/0.png")) && large.save(path("folder_mixed/shoe/0.png")));
-    calib("folder: mixed sizes", path("folder_mixed"), "folder:" + path("folder_mixed"), "mixes image sizes");
     QDir().mkpath(path("folder_text/shirt"));
     QVERIFY(small.save(path("folder_text/shirt/0.png")));
     writeAll(path("folder_text/shirt/1.png"), "not a picture\n");
@@ -293,10 +287,30 @@ void TestRobustness::dataRows() {
     png[png.size() - 20] = char(png[png.size() - 20] ^ 0x55);  // inside the last IDAT chunk's data
     writeAll(path("folder_crc/shirt/0.png"), png);
     calib("folder: a PNG with a bad CRC", path("folder_crc"), "folder:" + path("folder_crc"), "fails its CRC check");
-    QDir().mkpath(path("folder_large/shoe"));
-    QVERIFY(large.save(path("folder_large/shoe/0.png")));
-    calib("folder: images of another size than the model's input", path("folder_large"),
-          "folder:" + path("folder_large"), "shape");
+    // Bad images of any kind, as users have them (mixed sizes are resized, not refused).
+    QImage photo(120, 90, QImage::Format_RGB888);
+    for (int y = 0; y < 90; ++y)
+        for (int x = 0; x < 120; ++x) photo.setPixel(x, y, qRgb(2 * x, 2 * y, (x * y) % 256));
+    QDir().mkpath(path("folder_jpeg/shirt"));
+    QVERIFY(photo.save(path("folder_jpeg/shirt/0.jpg"), "JPEG", 90));
+    const QByteArray jpeg = readAll(path("folder_jpeg/shirt/0.jpg"));
+    writeAll(path("folder_jpeg/shirt/1.jpg"), jpeg.left(jpeg.size() / 2));
+    calib("folder: a corrupt (truncated) JPEG", path("folder_jpeg/shirt/1.jpg"), "folder:" + path("folder_jpeg"),
+          "damaged JPEG");
+    QDir().mkpath(path("folder_zero/shirt"));
+    QVERIFY(photo.save(path("folder_zero/shirt/0.png")));
+    writeAll(path("folder_zero/shirt/1.png"), {});
+    calib("folder: a zero-byte PNG", path("folder_zero/shirt/1.png"), "folder:" + path("folder_zero"), "is empty (0 bytes)");
+    // Image lists: a missing file and a malformed line, each with its line number.
+    QDir().mkpath(path("list_missing/img"));
+    QVERIFY(photo.save(path("list_missing/img/a.png")));
+    writeAll(path("list_missing/calib.txt"), "# calibration\nimg/a.png\nimg/gone.png\n");
+    calib("list: names a missing file", path("list_missing/calib.txt"), "list:" + path("list_missing/calib.txt"),
+          "Line 3 of the image list");
+    QDir().mkpath(path("list_bad/img"));
+    QVERIFY(photo.save(path("list_bad/img/a.png")));
+    writeAll(path("list_bad/calib.txt"), "img/a.png 0\nimg/a.png zero one\n");
+    calib("list: a malformed line", path("list_bad/calib.txt"), "list:" + path("list_bad/calib.txt"), "Line 2 of");
 }
 
 void TestRobustness::configRows() {

@@ -155,13 +155,13 @@ void TestRobustnessGui::badCalibrationShowsDialogAndKeepsSession_data() {
     QTest::newRow("IDX wrong magic") << "idx:" + dir_.filePath("wrong_magic.idx") << "wrong magic";
     QTest::newRow("IDX label count mismatch")
         << "idx:" + fashion + "t10k-images-idx3-ubyte.gz," + fashion + "train-labels-idx1-ubyte.gz" << "60000";
-    QDir().mkpath(dir_.filePath("mixed/a"));
-    QImage small(28, 28, QImage::Format_Grayscale8), large(30, 30, QImage::Format_Grayscale8);
+    // Mixed sizes are resized now; a zero-byte image among good ones is what stops a folder.
+    QDir().mkpath(dir_.filePath("zero/a"));
+    QImage small(28, 28, QImage::Format_Grayscale8);
     small.fill(10);
-    large.fill(90);
-    small.save(dir_.filePath("mixed/a/0.png"));
-    large.save(dir_.filePath("mixed/a/1.png"));
-    QTest::newRow("folder of mixed sizes") << "folder:" + dir_.filePath("mixed") << "mixes image sizes";
+    small.save(dir_.filePath("zero/a/0.png"));
+    writeAll(dir_.filePath("zero/a/1.png"), {});
+    QTest::newRow("folder with a zero-byte PNG") << "folder:" + dir_.filePath("zero") << "is empty (0 bytes)";
     QDir().mkpath(dir_.filePath("empty_folder"));
     QTest::newRow("empty folder") << "folder:" + dir_.filePath("empty_folder") << "is empty";
 }

@@ -42,7 +42,8 @@ CalibrationDialog::CalibrationDialog(const QString& current, QWidget* parent)
     browse->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     auto* help = new QLabel(tr("The data the sensitivity table is measured on: a data source name such as "
-                               "<tt>fmnist:train:256</tt>, <tt>idx:IMAGES[,LABELS]</tt>, <tt>folder:DIR</tt> or "
+                               "<tt>fmnist:train:256</tt>, <tt>idx:IMAGES[,LABELS]</tt>, <tt>folder:DIR</tt> (images of any "
+                               "size, a sub-folder per class or flat), <tt>list:FILE</tt> (lines of PATH [LABEL]) or "
                                "<tt>npy:FILE.npy</tt>. Fewer samples measure faster."),
                             this);
     help->setWordWrap(true);
