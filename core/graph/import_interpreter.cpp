@@ -1,7 +1,5 @@
-// The interpreter's state (Sym, ImportContext) holds c10::IValue and at::Tensor members and no core
-// header may include LibTorch (ui compiles core headers), so it lives in this translation unit; the
-// table of ATen ops is written against OpArgs (import_ops.h) in import_ops_*.cpp. Sections: control
-// flow, argument helpers, the OpArgs view and the ops that need the symbols, entry point.
+// The interpreter's LibTorch state lives here (core headers stay LibTorch-free); the ATen op table is
+// in import_ops_*.cpp behind OpArgs. Sections: control flow, arguments, OpArgs, symbol ops, entry.
 #include "core/graph/import_interpreter.h"
 
 #include "core/graph/import_ops.h"
