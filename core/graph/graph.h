@@ -38,6 +38,8 @@ enum class OpKind {
     Pad, Upsample, Slice, Select, Index, Unsqueeze, Squeeze, Expand, Repeat, ChannelShuffle,
     MaxPool1d, AvgPool1d, AdaptiveAvgPool1d,
 };
+/// How many OpKinds there are: keep it after the enum's last entry when adding one.
+constexpr int kOpKindCount = int(OpKind::AdaptiveAvgPool1d) + 1;
 
 /// Short lower-case name ("conv2d", "relu6" is a Hardtanh with 0..6: see displayOp).
 const char* opName(OpKind op);

@@ -13,7 +13,6 @@ namespace {
 
 constexpr char kMagic[8] = {'P', 'T', 'Q', 'G', 'R', 'A', 'P', 'H'};
 constexpr uint32_t kVersion = 1;
-constexpr int kOpCount = int(OpKind::Softmax) + 1;
 constexpr uint32_t kMaxDims = 32;           // LibTorch's tensors have at most 25
 constexpr int64_t kMaxElements = int64_t(1) << 40;
 
@@ -226,7 +225,7 @@ private:
             Node& node = g.nodes_[i];
             node.id = int(i);
             const uint32_t op = u32();
-            if (op >= uint32_t(kOpCount)) bad("node " + std::to_string(i) + " has the unknown op " + std::to_string(op));
+            if (op >= uint32_t(kOpKindCount)) bad("node " + std::to_string(i) + " has the unknown op " + std::to_string(op));
             node.op = OpKind(op);
             node.name = str();
             node.scope = str();

@@ -67,7 +67,7 @@ void TestCli::usageErrors_data() {
         << QStringList{"quantize", demo, "--calib", "folder:" + emptyDir.path(), "--eval", "fmnist:test:20"}
         << "is empty";
     QTest::newRow("bench quant bits") << QStringList{"bench", "quant", demo, "--w", "17"} << "allowed bit-widths";
-    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "adaquant, forward, gui, ip, quant";
+    QTest::newRow("bench unknown") << QStringList{"bench", "speed"} << "adaquant, forward, gui, import, ip, quant";
 }
 
 void TestCli::usageErrors() {
