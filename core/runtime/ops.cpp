@@ -100,8 +100,16 @@ at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t bat
         at::Tensor mean = n.attrInt("has_stats") ? in.at(i++) : at::Tensor();
         at::Tensor var = n.attrInt("has_stats") ? in.at(i++) : at::Tensor();
         const bool inputStats = n.attrInt("use_input_stats") != 0;
-        // With input statistics ATen would also update running ones in place: not the graph's.
+        // ATen's instance_norm writes the batch mean of its repeated running statistics back
+        // into them, even in evaluation: with input statistics that would train them, and
+        // without, the mean of b equal copies can land one rounding away (b = 5, say), so the
+        // next run would see other figures. The graph's parameters are never written: with
+        // input statistics none are passed, without them copies are.
         if (inputStats) mean = var = at::Tensor();
+        else if (mean.defined()) {
+            mean = mean.clone();
+            var = var.clone();
+        }
         return at::instance_norm(in[0], w, b, mean, var, inputStats, n.attrDouble("momentum", 0.1),
                                  n.attrDouble("eps", 1e-5), false);
     }
