@@ -110,6 +110,8 @@ Project projectFromSession(const Session& session, const SensitivityRequest& req
     p.modelCard = session.model->card();
     p.calibrationSource = session.calibrationSource.text;
     p.evaluationSource = session.evaluationSource.text;
+    p.calibrationSkipBad = session.calibrationSource.skipBad;
+    p.evaluationSkipBad = session.evaluationSource.skipBad;
     p.sensitivityRequest = request;
     p.sensitivity = session.sensitivity;
     p.budget = budget;
@@ -147,6 +149,8 @@ void writeProject(const std::string& path, const Project& p) {
     o["model"] = model;
     o["calibration"] = q(p.calibrationSource);
     o["evaluation"] = q(p.evaluationSource);
+    if (p.calibrationSkipBad) o["calibration_skip_bad"] = true;
+    if (p.evaluationSkipBad) o["evaluation_skip_bad"] = true;
     o["sensitivity_request"] = requestJson(p.sensitivityRequest);
     o["budget"] = budgetJson(p.budget);
     if (p.sensitivity) {

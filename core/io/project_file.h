@@ -32,6 +32,8 @@ struct Project {
     /// model then opens with its sidecar.
     std::optional<ModelCard> modelCard;
     std::string calibrationSource, evaluationSource;
+    /// The sources leave unreadable images out (DataSourceSpec::skipBad); written only when set.
+    bool calibrationSkipBad = false, evaluationSkipBad = false;
     SensitivityRequest sensitivityRequest;
     std::shared_ptr<const SensitivityResult> sensitivity;  ///< null when none was measured
     BudgetRequest budget;         ///< its pins are left empty: see pins

@@ -303,6 +303,8 @@ Project readProject(const std::string& path) {
     }
     p.calibrationSource = r.string(o, "", "calibration");
     p.evaluationSource = r.string(o, "", "evaluation");
+    if (o.contains(QStringLiteral("calibration_skip_bad"))) p.calibrationSkipBad = r.boolean(o, "", "calibration_skip_bad");
+    if (o.contains(QStringLiteral("evaluation_skip_bad"))) p.evaluationSkipBad = r.boolean(o, "", "evaluation_skip_bad");
     for (const auto& [key, text] : {std::pair{"calibration", p.calibrationSource}, {"evaluation", p.evaluationSource}})
         if (!text.empty()) try {
                 parseDataSource(text);
@@ -434,6 +436,8 @@ Session sessionFromProject(const Project& p, std::shared_ptr<const LoadedModel> 
     // readProject() checked both names.
     if (!p.calibrationSource.empty()) s.calibrationSource = parseDataSource(p.calibrationSource);
     if (!p.evaluationSource.empty()) s.evaluationSource = parseDataSource(p.evaluationSource);
+    s.calibrationSource.skipBad = p.calibrationSkipBad && s.calibrationSource.given();
+    s.evaluationSource.skipBad = p.evaluationSkipBad && s.evaluationSource.given();
     s.setSensitivity(p.sensitivity);
     s.allocation = p.allocation;
     s.pins = p.pins;

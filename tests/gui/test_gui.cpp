@@ -343,7 +343,7 @@ void TestMainWindow::droppedModelOpensAndIsRecent() {
 }
 
 void TestMainWindow::calibrationDialogRefusesBadSources() {
-    CalibrationDialog dialog(kCalibration);
+    CalibrationDialog dialog(ptq::parseDataSource(kCalibration.toStdString()));
     QCOMPARE(dialog.source(), kCalibration);
     auto* combo = dialog.findChild<QComboBox*>(QStringLiteral("calibrationSource"));
     QVERIFY(combo);

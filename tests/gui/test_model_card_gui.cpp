@@ -3,15 +3,20 @@
 // a bad field is said under the fields and keeps the dialog open; the preview shows the first
 // calibration images; Open opens the model with what the dialog says and writes the sidecar,
 // which then reopens the model without asking. File > Model card edits the open model's card.
+// File > Calibration data and Evaluation data leave a damaged image out when told to (and the
+// status says how many), and refuse the folder naming the file when not.
 
 #include "core/model/model_card.h"
 #include "core/util/runtime.h"
 #include "core/workflow/model.h"
+#include "ui/dialogs/calibration_dialog.h"
 #include "ui/dialogs/model_card_dialog.h"
 #include "ui/mainwindow/main_window.h"
 #include "ui/session/session_controller.h"
 
+#include <QtCore/QDir>
 #include <QtCore/QFile>
+#include <QtGui/QImage>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
@@ -19,6 +24,7 @@
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
+#include <QtWidgets/QMessageBox>
 #include <QtWidgets/QSpinBox>
 
 #include <memory>
@@ -36,6 +42,7 @@ private Q_SLOTS:
     void noSidecarShowsTheDialogAndFillingItOpens();
     void theWrittenSidecarReopensWithoutAsking();
     void menuEditsTheOpenModelsCard();
+    void unreadableImagesAreLeftOutWhenAsked();
 
 private:
     template <typename T>
@@ -146,6 +153,66 @@ void TestModelCardGui::menuEditsTheOpenModelsCard() {
     QCOMPARE(window_->controller()->session().model->normalization().mean, std::vector<float>{0.0f});
     QCOMPARE(ptq::loadModelCard(model_.toStdString())->mean, std::vector<float>{0.2860f});
     QVERIFY(waitIdle());
+}
+
+// A folder of eight 28 x 28 grey PNGs (two classes) and one damaged JPEG.
+void TestModelCardGui::unreadableImagesAreLeftOutWhenAsked() {
+    const QString root = dir_.filePath(QStringLiteral("photos"));
+    for (int c = 0; c < 2; ++c) {
+        const QString cls = root + QStringLiteral("/class%1").arg(c);
+        QVERIFY(QDir().mkpath(cls));
+        for (int i = 0; i < 4; ++i) {
+            QImage image(28, 28, QImage::Format_Grayscale8);
+            image.fill(uint(40 * i + 100 * c));
+            QVERIFY(image.save(cls + QStringLiteral("/%1.png").arg(i)));
+        }
+    }
+    QFile bad(root + QStringLiteral("/class1/damaged.jpg"));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("\xff\xd8\xff\xe0 not a JPEG past its first bytes");
+    bad.close();
+    const QString source = QStringLiteral("folder:") + root;
+
+    auto chooseCalibration = [&](bool skip) -> CalibrationDialog* {
+        window_->chooseCalibrationData();
+        auto* dialog = window_->findChild<CalibrationDialog*>(QStringLiteral("calibrationDialog"));
+        if (!dialog) return nullptr;
+        dialog->findChild<QComboBox*>(QStringLiteral("calibrationSource"))->setCurrentText(source);
+        dialog->findChild<QCheckBox*>(QStringLiteral("skipBadImages"))->setChecked(skip);
+        dialog->accept();
+        return dialog;
+    };
+    // Not asked: the sensitivity job refuses the folder, naming the damaged file; nothing changes.
+    const std::string before = window_->controller()->session().calibrationSource.text;
+    QVERIFY(chooseCalibration(false));
+    QVERIFY(QTest::qWaitFor([&] { return window_->findChild<QMessageBox*>(QStringLiteral("errorDialog")); }, kTimeoutMs));
+    auto* box = window_->findChild<QMessageBox*>(QStringLiteral("errorDialog"));
+    QVERIFY2(box->text().contains(QStringLiteral("damaged.jpg")), qPrintable(box->text()));
+    box->close();
+    QVERIFY(waitIdle());
+    QCOMPARE(window_->controller()->session().calibrationSource.text, before);
+
+    // Asked: the table is measured on the eight good images and the status counts the one left out.
+    QTRY_VERIFY(!window_->findChild<CalibrationDialog*>(QStringLiteral("calibrationDialog")));
+    QVERIFY(chooseCalibration(true));
+    QVERIFY(waitIdle());
+    const auto& session = window_->controller()->session();
+    QCOMPARE(session.calibrationSource.text, source.toStdString());
+    QVERIFY(session.calibrationSource.skipBad);
+    QCOMPARE(session.sensitivity->samples, int64_t(8));
+    auto* status = window_->findChild<QLabel*>(QStringLiteral("statusLabel"));
+    QVERIFY(status);
+    QVERIFY2(status->text().contains(QStringLiteral("1 unreadable image(s) left out")), qPrintable(status->text()));
+
+    // The evaluation data dialog carries the choice too.
+    window_->chooseEvaluationData();
+    auto* eval = window_->findChild<CalibrationDialog*>(QStringLiteral("evaluationDialog"));
+    QVERIFY(eval);
+    eval->findChild<QComboBox*>(QStringLiteral("calibrationSource"))->setCurrentText(source);
+    eval->findChild<QCheckBox*>(QStringLiteral("skipBadImages"))->setChecked(true);
+    eval->accept();
+    QCOMPARE(session.evaluationSource.text, source.toStdString());
+    QVERIFY(session.evaluationSource.skipBad);
 }
 
 int main(int argc, char** argv) {

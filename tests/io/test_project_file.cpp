@@ -179,6 +179,17 @@ void TestProjectFile::saveLoadGivesTheSameSession() {
     compareSessions(session_, loaded);
     // The file's AdaQuant weights are base64, not decimal arrays.
     const QJsonObject json = readJson(path);
+    QVERIFY(!json.contains("calibration_skip_bad"));  // written only when set
+
+    // A calibration source that leaves unreadable images out keeps doing so when reopened.
+    Session skipping = session_;
+    skipping.calibrationSource.skipBad = true;
+    const QString skipPath = dir_.filePath("skipbad.ptqproj");
+    writeProject(skipPath.toStdString(), projectFromSession(skipping, project_.sensitivityRequest, project_.budget));
+    QCOMPARE(readJson(skipPath)["calibration_skip_bad"].toBool(), true);
+    const Project skipBack = readProject(skipPath.toStdString());
+    QVERIFY(skipBack.calibrationSkipBad && !skipBack.evaluationSkipBad);
+    QVERIFY(sessionFromProject(skipBack, model_).calibrationSource.skipBad);
     QVERIFY(json["adaquant"].toArray()[0].toObject()["weight"].isString());
     QCOMPARE(json["pins"].toArray().size(), 2);
 }
@@ -257,6 +268,8 @@ void TestProjectFile::badFiles_data() {
                             << R"(format: "ptq-config" is not "ptq-project")";
     QTest::newRow("version") << QByteArray() << Edit([](QJsonObject& o) { o["version"] = 2; })
                              << "version: 2 is not a version this PTQ Studio reads";
+    QTest::newRow("skip bad") << QByteArray() << Edit([](QJsonObject& o) { o["calibration_skip_bad"] = "yes"; })
+                              << "calibration_skip_bad: is not true or false";
     QTest::newRow("no model") << QByteArray() << Edit([](QJsonObject& o) { o.remove("model"); })
                               << "model: is missing";
     const auto card = [](const QJsonValue& cropRatio, const QJsonArray& mean) {

@@ -3,6 +3,7 @@
 #include "core/data/data_source.h"
 #include "core/util/error.h"
 
+#include <QtWidgets/QCheckBox>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QDialogButtonBox>
 #include <QtWidgets/QFileDialog>
@@ -14,16 +15,24 @@
 
 namespace ptq::ui {
 
-CalibrationDialog::CalibrationDialog(const QString& current, QWidget* parent)
-    : QDialog(parent), source_(new QComboBox(this)), error_(new QLabel(this)) {
-    setObjectName(QStringLiteral("calibrationDialog"));
-    setWindowTitle(tr("Calibration data"));
+CalibrationDialog::CalibrationDialog(const ptq::DataSourceSpec& current, QWidget* parent, Purpose purpose)
+    : QDialog(parent), source_(new QComboBox(this)), skipBad_(new QCheckBox(this)), error_(new QLabel(this)) {
+    const bool calibration = purpose == Purpose::Calibration;
+    setObjectName(calibration ? QStringLiteral("calibrationDialog") : QStringLiteral("evaluationDialog"));
+    setWindowTitle(calibration ? tr("Calibration data") : tr("Evaluation data"));
     source_->setObjectName(QStringLiteral("calibrationSource"));
     source_->setEditable(true);
-    source_->addItems({QStringLiteral("fmnist:train:256"), QStringLiteral("fmnist:train:512"),
-                       QStringLiteral("fmnist:train:1000"), QStringLiteral("fmnist:test:1000")});
-    source_->setCurrentText(current);
+    if (calibration)
+        source_->addItems({QStringLiteral("fmnist:train:256"), QStringLiteral("fmnist:train:512"),
+                           QStringLiteral("fmnist:train:1000"), QStringLiteral("fmnist:test:1000")});
+    else
+        source_->addItems({QStringLiteral("fmnist:test"), QStringLiteral("fmnist:test:2000")});
+    source_->setCurrentText(QString::fromStdString(current.text));
     source_->setMinimumWidth(360);
+    skipBad_->setObjectName(QStringLiteral("skipBadImages"));
+    skipBad_->setText(tr("Leave out unreadable images and count them (folder: and list: sources)"));
+    skipBad_->setToolTip(tr("Without this, a damaged or unreadable image refuses the whole source, naming the file."));
+    skipBad_->setChecked(current.skipBad);
     error_->setStyleSheet(QStringLiteral("color: #c62828;"));
     error_->setWordWrap(true);
     error_->hide();
@@ -41,15 +50,18 @@ CalibrationDialog::CalibrationDialog(const QString& current, QWidget* parent)
     browse->addWidget(file);
     browse->addStretch(1);
     auto* layout = new QVBoxLayout(this);
-    auto* help = new QLabel(tr("The data the sensitivity table is measured on: a data source name such as "
-                               "<tt>fmnist:train:256</tt>, <tt>idx:IMAGES[,LABELS]</tt>, <tt>folder:DIR</tt> (images of any "
-                               "size, a sub-folder per class or flat), <tt>list:FILE</tt> (lines of PATH [LABEL]) or "
-                               "<tt>npy:FILE.npy</tt>. Fewer samples measure faster."),
+    const QString forms = tr("<tt>idx:IMAGES[,LABELS]</tt>, <tt>folder:DIR</tt> (images of any size, a sub-folder per "
+                             "class or flat), <tt>list:FILE</tt> (lines of PATH [LABEL]) or <tt>npy:FILE.npy</tt>.");
+    auto* help = new QLabel(calibration ? tr("The data the sensitivity table is measured on: a data source name such as "
+                                             "<tt>fmnist:train:256</tt>, %1 Fewer samples measure faster.").arg(forms)
+                                        : tr("Labelled data to measure allocations on: a data source name such as "
+                                             "<tt>fmnist:test</tt>, <tt>fmnist:test:2000</tt>, %1").arg(forms),
                             this);
     help->setWordWrap(true);
     layout->addWidget(help);
     layout->addWidget(source_);
     layout->addLayout(browse);
+    layout->addWidget(skipBad_);
     layout->addWidget(error_);
     layout->addWidget(buttons);
 }
@@ -59,6 +71,7 @@ QString CalibrationDialog::source() const { return source_->currentText().trimme
 void CalibrationDialog::accept() {
     try {
         spec_ = ptq::parseDataSource(source().toStdString());
+        spec_.skipBad = skipBad_->isChecked();
     } catch (const ptq::Error& e) {
         error_->setText(QString::fromStdString(e.what()));
         error_->show();

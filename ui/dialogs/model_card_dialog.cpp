@@ -75,6 +75,8 @@ PreviewResult readPreview(const ptq::DataSourceSpec& source, const ptq::ModelCar
         std::vector<float> pixels(size_t(n * c * h * w));
         data->read(0, n, pixels.data(), nullptr);
         r.description = QString::fromStdString(data->description());
+        if (data->skippedSamples() > 0)
+            r.description += QObject::tr(" (%n unreadable image(s) left out)", nullptr, int(data->skippedSamples()));
         for (int64_t i = 0; i < n; ++i) {
             QImage image(int(w), int(h), c == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
             for (int64_t y = 0; y < h; ++y) {
@@ -175,6 +177,10 @@ ModelCardDialog::ModelCardDialog(const QString& modelPath, const ptq::ModelCard&
                           this);
     save_->setObjectName(QStringLiteral("cardSave"));
     save_->setChecked(true);
+    skipBad_ = new QCheckBox(tr("Leave out unreadable images and count them"), this);
+    skipBad_->setObjectName(QStringLiteral("cardSkipBad"));
+    skipBad_->setToolTip(tr("Without this, a damaged or unreadable image in a folder or list refuses the data, "
+                            "naming the file."));
     error_ = new QLabel(this);
     error_->setObjectName(QStringLiteral("cardError"));
     error_->setStyleSheet(QStringLiteral("color: #c62828;"));
@@ -203,6 +209,7 @@ ModelCardDialog::ModelCardDialog(const QString& modelPath, const ptq::ModelCard&
     form->addRow(tr("Class names"), row({classesFile_, classesBrowse, classesLabel_}));
     form->addRow(tr("Calibration data"), row({calibrationField_, calibrationBrowse}));
     form->addRow(tr("Evaluation data"), row({evaluationField_, evaluationBrowse}));
+    form->addRow(QString(), skipBad_);
     auto* help = new QLabel(tr("What the file alone cannot say. Pixels are scaled to [0, 1], then (x − mean) / std "
                                "per channel: choose the preset the model was trained with (none for ToTensor alone)."),
                             this);
@@ -305,6 +312,7 @@ void ModelCardDialog::preview() {
         if (calibrationField_->text().trimmed().isEmpty())
             throw ptq::invalidInput(tr("Name the calibration data to preview it.").toStdString());
         source = ptq::parseDataSource(calibrationField_->text().trimmed().toStdString());
+        source.skipBad = skipBad_->isChecked();
     } catch (const ptq::Error& e) {
         previewStatus_->setText(QString::fromStdString(e.what()));
         Q_EMIT previewFinished(0, previewStatus_->text());
@@ -344,6 +352,8 @@ void ModelCardDialog::accept() {
         calibration_ = ptq::parseDataSource(calibrationField_->text().trimmed().toStdString());
         const QString evaluation = evaluationField_->text().trimmed();
         evaluation_ = evaluation.isEmpty() ? ptq::DataSourceSpec{} : ptq::parseDataSource(evaluation.toStdString());
+        calibration_.skipBad = skipBad_->isChecked();
+        if (evaluation_.given()) evaluation_.skipBad = skipBad_->isChecked();
         request_ = ptq::requestWithCard(modelPath_.toStdString(), card_);
         if (save_->isChecked()) ptq::writeModelCard(request_.path, card_);
     } catch (const ptq::Error& e) {

@@ -73,6 +73,7 @@ private:
     std::vector<std::string> classNames_;
     QLineEdit *calibrationField_, *evaluationField_;
     QCheckBox* save_;
+    QCheckBox* skipBad_;  ///< both data sources leave out unreadable images
     QLabel* shapeHint_;
     QLabel* error_;
     QLabel* previewStatus_;

@@ -102,7 +102,7 @@ void MainWindow::openModelDialog() {
 }
 
 void MainWindow::chooseCalibrationData() {
-    auto* dialog = new CalibrationDialog(QString::fromStdString(controller_->session().calibrationSource.text), this);
+    auto* dialog = new CalibrationDialog(controller_->session().calibrationSource, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         const QString source = dialog->source();

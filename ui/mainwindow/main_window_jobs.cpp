@@ -4,6 +4,8 @@
 
 #include "ui/mainwindow/main_window.h"
 
+#include "ui/dialogs/calibration_dialog.h"
+
 #include "core/data/data_source.h"
 #include "core/util/error.h"
 #include "ui/models/job_list_model.h"
@@ -85,17 +87,13 @@ void MainWindow::createJobActions() {
 }
 
 void MainWindow::chooseEvaluationData() {
-    bool ok = false;
-    const QString source = QInputDialog::getText(
-        this, tr("Evaluation data"),
-        tr("Labelled data to measure allocations on (for example fmnist:test or fmnist:test:2000):"),
-        QLineEdit::Normal, controller_->tuning()->evaluationSource(), &ok);
-    if (!ok || source.trimmed().isEmpty()) return;
-    try {
-        controller_->tuning()->setEvaluationSource(ptq::parseDataSource(source.trimmed().toStdString()));
-    } catch (const ptq::Error& e) {
-        reportError(tr("Evaluation data"), QString::fromStdString(e.what()));  // the previous source stays
-    }
+    auto* dialog = new CalibrationDialog(controller_->session().evaluationSource, this,
+                                         CalibrationDialog::Purpose::Evaluation);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    // The dialog parsed the name before it accepted: the previous source stays on a bad one.
+    connect(dialog, &QDialog::accepted, this,
+            [this, dialog] { controller_->tuning()->setEvaluationSource(dialog->spec()); });
+    dialog->open();
 }
 
 void MainWindow::connectJobs() {

@@ -134,7 +134,10 @@ void MainWindow::onSensitivityReady(bool fromCache) {
                               .arg(modelName_, QString::fromStdString(s.calibrationSource.text))
                               .arg(s.sensitivity->samples)
                               .arg(fromCache ? tr("from the cache")
-                                             : tr("measured in %1 s").arg(s.sensitivity->seconds, 0, 'f', 1)));
+                                             : tr("measured in %1 s").arg(s.sensitivity->seconds, 0, 'f', 1)) +
+                          (s.sensitivity->skippedSamples > 0
+                               ? tr(" · %n unreadable image(s) left out", nullptr, int(s.sensitivity->skippedSamples))
+                               : QString()));
     if (options_.initialSizeRatio && !initialDone_) {
         budgetPanel_->setCostRatio(*options_.initialSizeRatio);
     } else {

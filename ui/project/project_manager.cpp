@@ -252,7 +252,9 @@ void ProjectManager::install(const ptq::Project& project, std::shared_ptr<const 
     if (!projectPath_.isEmpty()) addRecent(projectPath_);
     if (choice == ModelChange::Recompute) {
         dirty_ = true;
-        controller_->setCalibrationSource(ptq::parseDataSource(project.calibrationSource));  // read checked it
+        ptq::DataSourceSpec source = ptq::parseDataSource(project.calibrationSource);  // read checked it
+        source.skipBad = project.calibrationSkipBad;
+        controller_->setCalibrationSource(source);
     }
     ptq::logger()->info("Opened the project {}", projectPath_.toStdString());
     Q_EMIT projectOpened(projectPath_);
