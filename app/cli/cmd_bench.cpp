@@ -100,8 +100,8 @@ int runBenchQuant(const std::vector<std::string>& argv) {
     QuantEvalBenchRequest req;
     req.modelPath = modelArg(a, "bench quant");
     req.inputShape = inputShapeArg(a);
-    req.evalSource = a.value("eval", req.evalSource);
-    req.calibSource = a.value("calib", req.calibSource);
+    req.evalSource = dataSourceArg(a, "eval", req.evalSource.text);
+    req.calibSource = dataSourceArg(a, "calib", req.calibSource.text);
     req.weightBits = int(a.integer("w", 8));
     req.activationBits = int(a.integer("a", 8));
     req.perChannel = !a.flag("per-tensor");
@@ -112,7 +112,7 @@ int runBenchQuant(const std::vector<std::string>& argv) {
         QJsonObject o;
         o["benchmark"] = "quant";
         o["model"] = QString::fromStdString(req.modelPath);
-        o["eval"] = QString::fromStdString(req.evalSource);
+        o["eval"] = QString::fromStdString(req.evalSource.text);
         o["samples"] = qint64(r.samples);
         o["w_bits"] = req.weightBits;
         o["a_bits"] = req.activationBits;
@@ -131,7 +131,7 @@ int runBenchQuant(const std::vector<std::string>& argv) {
         return 0;
     }
     std::printf("evaluation pass of %lld images of %s, W%dA%d %s, batch %lld, %d alternated runs each, %d threads\n",
-                (long long)r.samples, req.evalSource.c_str(), req.weightBits, req.activationBits,
+                (long long)r.samples, req.evalSource.text.c_str(), req.weightBits, req.activationBits,
                 req.perChannel ? "per-channel" : "per-tensor", (long long)req.batchSize, r.runs, r.threads);
     std::printf("  FP32 executor   median %7.2f s   min %7.2f s   %8.0f images/s   top-1 %.2f %%\n",
                 r.fp32MedianSeconds, r.fp32MinSeconds, r.samples / r.fp32MedianSeconds, r.fp32Top1);

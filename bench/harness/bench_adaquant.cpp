@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 namespace ptq {
 
@@ -53,13 +55,47 @@ double measureConvGemmGflops(int64_t n, int repeats) {
     return best;
 }
 
+double measureLinearGflops(int64_t tokens, int64_t in, int64_t out, int repeats) {
+    const c10::InferenceMode guard;
+    const at::Tensor x = at::randn({tokens, in}), w = at::randn({out, in}), b = at::randn({out});
+    at::linear(x, w, b);  // warm-up
+    double best = 0;
+    for (int i = 0; i < repeats; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        at::linear(x, w, b);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, 2.0 * double(tokens) * double(in) * double(out) / s / 1e9);
+    }
+    return best;
+}
+
+std::string loadedBlasLibrary() {
+    // libtorch asks for libblas.so.3 by name, and that library's symbols win: report where it
+    // points (Debian's alternatives symlink names the implementation). OpenBLAS or MKL mapped
+    // under their own names (through LAPACK, say) count only when no libblas is.
+    std::ifstream maps("/proc/self/maps");
+    std::string line, other;
+    while (std::getline(maps, line)) {
+        const auto slash = line.find('/');
+        if (slash == std::string::npos) continue;
+        const std::string path = line.substr(slash);
+        const std::string file = path.substr(path.rfind('/') + 1);
+        std::error_code ec;
+        const auto real = std::filesystem::canonical(path, ec);
+        const std::string resolved = ec ? path : real.string();
+        if (file.rfind("libblas.so", 0) == 0) return resolved;
+        if (other.empty() && (file.rfind("libopenblas", 0) == 0 || file.rfind("libmkl_rt", 0) == 0)) other = resolved;
+    }
+    return other;
+}
+
 AdaQuantBenchResult benchAdaQuant(const std::string& modelPath, const std::vector<int64_t>& sampleShape,
-                                  const std::string& calibSource, int weightBits, int activationBits,
+                                  const DataSourceSpec& calibSource, int weightBits, int activationBits,
                                   AdaQuantOptions options, int maxLayers, const Progress* progress) {
     options.validate();
     const auto opened = openModel({modelPath, sampleShape});
     const Graph& graph = opened->graph();
-    const auto calib = opened->openData(parseDataSource(calibSource));
+    const auto calib = opened->openData(calibSource);
     QuantConfig config = QuantConfig::uniform(graph, weightBits, activationBits, Granularity::PerChannel, true);
     if (maxLayers > 0) {
         // Layers past the first maxLayers stay in float, so AdaQuant skips them.
@@ -75,6 +111,8 @@ AdaQuantBenchResult benchAdaQuant(const std::string& modelPath, const std::vecto
     r.mmGflops = measureSgemmGflops();
     r.convGemmGflops = measureConvGemmGflops();
     r.sgemmGflops = std::max(r.mmGflops, r.convGemmGflops);
+    r.linearGflops = measureLinearGflops();
+    r.blasLibrary = loadedBlasLibrary();
     options.sequential = false;
     const AdaQuantReport report = adaQuant(model, *calib, options, progress);
     r.iterations = options.iterations;

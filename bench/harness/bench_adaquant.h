@@ -4,6 +4,7 @@
 /// of the layer's training, against the sgemm GFLOP/s this machine reaches in the same program
 /// (the peak a conv or linear layer could hope for). Figures only; never a pass/fail.
 
+#include "core/data/data_source.h"
 #include "core/methods/adaquant.h"
 
 #include <cstdint>
@@ -27,6 +28,12 @@ struct AdaQuantBenchResult {
     /// generic BLAS).
     double sgemmGflops = 0;
     double mmGflops = 0, convGemmGflops = 0;
+    /// A transformer-shaped Linear layer through at::linear (the BLAS, not oneDNN): ViT-B's MLP,
+    /// 8 x 197 tokens of 768 features into 3072.
+    double linearGflops = 0;
+    /// The BLAS library LibTorch's at::mm runs on in this process (its path), or "" when none
+    /// is mapped: the reference BLAS and OpenBLAS differ by more than ten times.
+    std::string blasLibrary;
     int iterations = 0;
     int64_t batch = 0, samples = 0;
     double cacheSeconds = 0;
@@ -42,6 +49,11 @@ double measureSgemmGflops(int64_t n = 1024, int repeats = 8);
 /// GFLOP/s of a (64 * 16 * 16) x n by n x n float GEMM run as a 1 x 1 convolution: best of
 /// @p repeats.
 double measureConvGemmGflops(int64_t n = 512, int repeats = 8);
+/// GFLOP/s of at::linear on @p tokens x @p in inputs into @p out features: best of @p repeats.
+double measureLinearGflops(int64_t tokens = 8 * 197, int64_t in = 768, int64_t out = 3072, int repeats = 8);
+/// The path of the BLAS shared library mapped into this process (read from /proc/self/maps),
+/// "" when none is.
+std::string loadedBlasLibrary();
 
 /// Imports @p modelPath (input @p sampleShape, BN folded), quantizes it uniformly at
 /// @p weightBits / @p activationBits per channel (first and last layer 8-bit), calibrates on
@@ -50,7 +62,7 @@ double measureConvGemmGflops(int64_t n = 512, int repeats = 8);
 /// gradient, weight gradient) and 2 x MACs per sample for each of the two MSE passes. Long;
 /// any one thread; cancel through @p progress.
 AdaQuantBenchResult benchAdaQuant(const std::string& modelPath, const std::vector<int64_t>& sampleShape,
-                                  const std::string& calibSource, int weightBits, int activationBits,
+                                  const DataSourceSpec& calibSource, int weightBits, int activationBits,
                                   AdaQuantOptions options, int maxLayers = 0, const Progress* progress = nullptr);
 
 }  // namespace ptq

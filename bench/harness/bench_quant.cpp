@@ -26,10 +26,10 @@ QuantEvalBenchResult benchQuantEval(const QuantEvalBenchRequest& req) {
     if (req.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     const auto opened = openModel({req.modelPath, req.inputShape});
     const Graph& graph = opened->graph();
-    const auto calib = opened->openData(parseDataSource(req.calibSource));
-    const auto eval = opened->openData(parseDataSource(req.evalSource));
+    const auto calib = opened->openData(req.calibSource);
+    const auto eval = opened->openData(req.evalSource);
     if (!eval->hasLabels())
-        throw invalidInput("The evaluation data " + req.evalSource + " has no labels: give a labelled set such as "
+        throw invalidInput("The evaluation data " + req.evalSource.text + " has no labels: give a labelled set such as "
                            "fmnist:test.");
     const QuantConfig config = QuantConfig::uniform(graph, req.weightBits, req.activationBits,
                                                     req.perChannel ? Granularity::PerChannel : Granularity::PerTensor,

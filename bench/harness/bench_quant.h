@@ -4,6 +4,8 @@
 /// executor, FP32 against fake-quantized (weights quantized once, activations quantized at every
 /// quantizable layer's input). Figures only; never a pass/fail.
 
+#include "core/data/data_source.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,8 +15,8 @@ namespace ptq {
 struct QuantEvalBenchRequest {
     std::string modelPath;
     std::vector<int64_t> inputShape;  ///< empty: from the model's sidecar
-    std::string evalSource = "fmnist:test";
-    std::string calibSource = "fmnist:train:1000";
+    DataSourceSpec evalSource = parseDataSource("fmnist:test");  ///< parsed where the user named it
+    DataSourceSpec calibSource = parseDataSource("fmnist:train:1000");
     int weightBits = 8, activationBits = 8;
     bool perChannel = true;
     int64_t batchSize = 256;
