@@ -32,7 +32,9 @@ set(CPACK_STRIP_FILES TRUE)
 # is linked statically). Added by hand what no ELF file names: the Qt platform plugins a
 # window needs, and Fashion-MNIST, the demo models' data and the default calibration source.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, dataset-fashion-mnist")
+# libopenblas0-pthread: libtorch links libblas.so.3, which is the reference BLAS unless a fast one
+# provides the alternative; every Linear layer is a GEMM through it.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, dataset-fashion-mnist, libopenblas0-pthread")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "hicolor-icon-theme")  # the theme index the PNG icons sit in
 
 include(CPack)

@@ -20,7 +20,7 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
     options.batchSize = a.integer("adaquant-batch", options.batchSize);
     const long long layers = a.integer("layers", 0);
     if (layers < 0) throw invalidInput("--layers must be 0 (all) or more.");
-    const std::string calib = a.value("calib", "fmnist:train:1000");
+    const DataSourceSpec calib = dataSourceArg(a, "calib", "fmnist:train:1000");
     const int w = int(a.integer("w", 4)), act = int(a.integer("a", 4));
     const AdaQuantBenchResult r =
         benchAdaQuant(path, inputShapeArg(a), calib, w, act, options, int(layers), nullptr);
@@ -28,7 +28,7 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
         QJsonObject o;
         o["benchmark"] = "adaquant";
         o["model"] = QString::fromStdString(path);
-        o["calib"] = QString::fromStdString(calib);
+        o["calib"] = QString::fromStdString(calib.text);
         o["w_bits"] = w;
         o["a_bits"] = act;
         o["threads"] = r.threads;
@@ -38,6 +38,8 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
         o["sgemm_gflops"] = r.sgemmGflops;
         o["mm_gflops"] = r.mmGflops;
         o["conv_gemm_gflops"] = r.convGemmGflops;
+        o["linear_gflops"] = r.linearGflops;
+        o["blas"] = QString::fromStdString(r.blasLibrary);
         o["cache_seconds"] = r.cacheSeconds;
         o["seconds"] = r.seconds();
         o["gflop"] = r.gflop();
@@ -59,10 +61,12 @@ int runBenchAdaQuant(const std::vector<std::string>& argv) {
         return 0;
     }
     std::printf("adaquant, W%dA%d, %d iterations x batch %lld on %lld samples of %s, %d threads\n", w, act,
-                r.iterations, (long long)r.batch, (long long)r.samples, calib.c_str(), r.threads);
+                r.iterations, (long long)r.batch, (long long)r.samples, calib.text.c_str(), r.threads);
     std::printf("  sgemm: at::mm 1024 x 1024 %.1f GFLOP/s, 16384x512x512 GEMM as a 1x1 conv (oneDNN) %.1f GFLOP/s;"
-                " peak taken %.1f GFLOP/s\n\n",
+                " peak taken %.1f GFLOP/s\n",
                 r.mmGflops, r.convGemmGflops, r.sgemmGflops);
+    std::printf("  a ViT-B MLP Linear (1576 x 768 into 3072, at::linear) %.1f GFLOP/s; BLAS: %s\n\n", r.linearGflops,
+                r.blasLibrary.empty() ? "none mapped" : r.blasLibrary.c_str());
     std::printf("  %-28s %10s %9s %9s %8s\n", "layer", "MACs/img", "seconds", "GFLOP/s", "of peak");
     for (const AdaQuantBenchLayer& l : r.layers)
         std::printf("  %-28s %10s %9.2f %9.2f %7.1f%%\n", l.layer.c_str(), human(double(l.macsPerSample)).c_str(),

@@ -97,7 +97,7 @@ fresh_machine_resolves() {
   grep -E 'newly installed' "$work/fresh-simulation.txt"
   local p missing=0
   for p in ptq-studio libtorch1.13 libqt6widgets6 libqcustomplot2.1-qt6 libgvc6 libspdlog1.10 \
-           qt6-qpa-plugins dataset-fashion-mnist; do
+           qt6-qpa-plugins dataset-fashion-mnist libopenblas0-pthread; do
     grep -q "^Inst $p " "$work/fresh-simulation.txt" || { echo "not pulled: $p"; missing=1; }
   done
   return $missing
