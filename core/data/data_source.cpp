@@ -7,6 +7,7 @@
 #include "core/data/tensor_file.h"
 #include "core/util/error.h"
 
+#include <exception>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -142,6 +143,34 @@ std::unique_ptr<Dataset> openDataSource(const DataSourceSpec& spec, const Normal
     if (!expectedSampleShape.empty() && expectedSampleShape.size() != 3)
         throw invalidInput("The expected sample shape " + shapeToString(expectedSampleShape) +
                            " is not channels x height x width; check the model's input shape.");
+    auto shapeRefusal = [&](const Dataset& data) {
+        return invalidInput("The data source '" + spec.text + "' gives samples of shape " +
+                            shapeToString(data.sampleShape()) + " but the model expects " +
+                            shapeToString(expectedSampleShape) +
+                            " (channels x height x width); give data of the model's input shape.");
+    };
+    const bool arrays = spec.kind != DataSourceSpec::Kind::Folder && spec.kind != DataSourceSpec::Kind::List;
+    if (arrays && !expectedSampleShape.empty()) {
+        // Array data is normalized as it loads, so a model of other channels would be refused for
+        // its normalization ("3 mean values for data with 1 channel"); the shape is the real cause.
+        std::unique_ptr<Dataset> data;
+        try {
+            data = openDataSource(spec, normalization, {}, transform);
+        } catch (const Error& e) {
+            if (e.kind() != Error::Kind::InvalidInput) throw;
+            const std::exception_ptr refusal = std::current_exception();
+            std::unique_ptr<Dataset> plain;
+            try {
+                plain = openDataSource(spec, Normalization::none(), {}, transform);
+            } catch (const Error&) {
+                std::rethrow_exception(refusal);
+            }
+            if (plain->sampleShape() != expectedSampleShape) throw shapeRefusal(*plain);
+            throw;
+        }
+        if (data->sampleShape() != expectedSampleShape) throw shapeRefusal(*data);
+        return data;
+    }
     std::unique_ptr<Dataset> data;
     switch (spec.kind) {
     case DataSourceSpec::Kind::FashionMnist:
@@ -173,11 +202,7 @@ std::unique_ptr<Dataset> openDataSource(const DataSourceSpec& spec, const Normal
             loadTensorDataset(spec.path, normalization, spec.kind == DataSourceSpec::Kind::Tensor));
         break;
     }
-    if (!expectedSampleShape.empty() && data->sampleShape() != expectedSampleShape)
-        throw invalidInput("The data source '" + spec.text + "' gives samples of shape " +
-                           shapeToString(data->sampleShape()) + " but the model expects " +
-                           shapeToString(expectedSampleShape) +
-                           " (channels x height x width); give data of the model's input shape.");
+    if (!expectedSampleShape.empty() && data->sampleShape() != expectedSampleShape) throw shapeRefusal(*data);
     return data;
 }
 

@@ -250,6 +250,14 @@ void TestData::expectedShapeMismatch() {
     PTQ_EXPECT_INVALID_INPUT([] { openDataSource("fmnist:test:10", {}, {3, 32, 32}); }, "fmnist:test:10",
                              "samples of shape 1x28x28 but the model expects 3x32x32");
     QCOMPARE(openDataSource("fmnist:test:10", {}, {1, 28, 28})->size(), int64_t(10));
+    // A 3-channel model's per-channel normalization on 1-channel data: the shape is the cause
+    // named, not the normalization's count of values.
+    const Normalization imagenet{{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
+    PTQ_EXPECT_INVALID_INPUT([&] { openDataSource("fmnist:test:10", imagenet, {3, 224, 224}); }, "fmnist:test:10",
+                             "samples of shape 1x28x28 but the model expects 3x224x224");
+    // Where the shape is right, a wrong normalization is still said as such.
+    PTQ_EXPECT_INVALID_INPUT([&] { openDataSource("fmnist:test:10", imagenet, {1, 28, 28}); }, "3 mean values",
+                             "data with 1 channel");
 }
 
 QTEST_GUILESS_MAIN(TestData)
