@@ -67,6 +67,7 @@ private:
     void runNode(const jit::Node* n);
     void runLoop(const jit::Node* n);
     bool mapTensorOp(const jit::Node* n);
+    std::string attentionMatMulName(const jit::Node* n);
     bool anyUnknown(const jit::Node* n);
     void recordUnknown(const jit::Node* n, const std::string& why);
     std::string scopeOf(const jit::Node* n) const;
@@ -95,6 +96,9 @@ private:
 };
 
 extern const std::string kBatchArithmetic;
+
+/// Whether @p n was inlined from a function of that name (F.group_norm's _verify_batch_size).
+bool inFunction(const jit::Node* n, const char* name);
 
 // Whether @p s is the batch size, made from it, or a list holding it (x.size(), so x.size()[2:] too).
 inline bool fromBatch(const Sym& s) {

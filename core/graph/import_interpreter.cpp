@@ -37,14 +37,6 @@ bool isMetadataQuery(c10::Symbol kind) {
     return queries.count(kind.toQualString()) != 0;
 }
 
-// Whether @p n was inlined from a function of that name (F.group_norm's _verify_batch_size).
-bool inFunction(const jit::Node* n, const char* name) {
-    if (auto cs = n->callstack())
-        for (const auto& entry : (*cs)->vec())
-            if (std::get<0>(entry) && std::get<0>(entry)->name() == name) return true;
-    return false;
-}
-
 std::string shapeText(const std::vector<int64_t>& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
@@ -52,6 +44,13 @@ std::string shapeText(const std::vector<int64_t>& s) {
 }
 
 }  // namespace
+
+bool inFunction(const jit::Node* n, const char* name) {
+    if (auto cs = n->callstack())
+        for (const auto& entry : (*cs)->vec())
+            if (std::get<0>(entry) && std::get<0>(entry)->name() == name) return true;
+    return false;
+}
 
 ImportContext::ImportContext(const jit::Module& m, std::vector<int64_t> shape, std::string p)
     : module(m), sampleShape(std::move(shape)), path(std::move(p)) {}
@@ -136,7 +135,11 @@ int64_t ImportContext::batchScale(int value, int64_t dim) const {
 
 void ImportContext::recordUnknown(const jit::Node* n, const std::string& why) {
     std::string key = n->kind().toQualString();
+    const std::string op = n->kind().toQualString();
     if (!why.empty()) key += " (" + why + ")";
+    else if (op == "aten::_nested_tensor_from_mask_left_aligned" || op == "aten::_nested_tensor_from_mask")
+        key += " (nn.TransformerEncoder's nested-tensor path, which depends on the padding of each batch: build "
+               "the encoder with enable_nested_tensor=False)";
     else if (inFunction(n, "multi_head_attention_forward"))  // bias_k/bias_v, add_zero_attn, static keys...
         key += " (in nn.MultiheadAttention's explicit path: an attention variant PTQ Studio does not import)";
     auto& entry = unknown[key];
@@ -344,7 +347,7 @@ void ImportContext::runNode(const jit::Node* n) {
         // Downstream of an unsupported op: no shapes to probe, but still name unsupported ops.
         const std::string ns = kind.ns().toUnqualString();
         std::string base = kind.toUnqualString();
-        if (base.size() > 1 && base.back() == '_') base.pop_back();
+        if (base.size() > 1 && base.back() == '_' && base[base.size() - 2] != '_') base.pop_back();  // not __not__
         if (ns == "aten" && !isMappedOp(base)) recordUnknown(n, "");
         // a lookup by indices an unsupported op computed: name the lookup too
         else if (ns == "aten" && (base == "embedding" || base == "index") && n->inputs().size() > 1 &&

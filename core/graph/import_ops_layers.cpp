@@ -227,9 +227,12 @@ bool mapEmbedding(OpArgs& a) {
 
 std::string layerNameOf(const Graph& graph, int weightValue) {
     std::string key = graph.value(weightValue).param;
-    const std::string suffix = ".weight";
-    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
-        key.resize(key.size() - suffix.size());
+    // "fc.weight" -> "fc"; nn.MultiheadAttention's "self_attn.in_proj_weight" -> "self_attn.in_proj"
+    for (const std::string suffix : {".weight", "_weight"})
+        if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            key.resize(key.size() - suffix.size());
+            break;
+        }
     return key;
 }
 

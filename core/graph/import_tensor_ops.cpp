@@ -196,6 +196,16 @@ private:
 // Maps an ATen tensor op to IR nodes: shape queries and linear layers written as matrix products
 // here, every other op through the op table (import_ops.h). Returns false when the node is not a
 // tensor op it knows and has no tensor operand (a scalar computation, evaluated by the caller).
+// In nn.MultiheadAttention's explicit path, "<scope>.qk" for the scores and "<scope>.pv" for the
+// product of the probabilities (a softmax's output) with the values; "" (the default) elsewhere.
+std::string ImportContext::attentionMatMulName(const jit::Node* n) {
+    if (!inFunction(n, "multi_head_attention_forward")) return "";
+    const bool pv = n->kind() == c10::aten::bmm && sym(n->input(0)).kind == Sym::Tensor &&
+                    graph.value(sym(n->input(0)).value).producer >= 0 &&
+                    graph.node(graph.value(sym(n->input(0)).value).producer).op == OpKind::Softmax;
+    return scopeOf(n) + (pv ? ".pv" : ".qk");
+}
+
 bool ImportContext::mapTensorOp(const jit::Node* n) {
     std::string op = n->kind().toUnqualString();
     const std::string ns = n->kind().ns().toUnqualString();
@@ -251,7 +261,7 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
             if (op == "addmm") in.push_back(tensorOf(n, 0));
             return finish(addOp(n, OpKind::Linear, layerName(rhs.value), in));
         }
-        if (op != "addmm") return finish(addOp(n, OpKind::MatMul, "", {tensorOf(n, 0), tensorOf(n, 1)}));
+        if (op != "addmm") return finish(addOp(n, OpKind::MatMul, attentionMatMulName(n), {tensorOf(n, 0), tensorOf(n, 1)}));
         recordUnknown(n, "a general addmm");
         return true;
     }
@@ -261,7 +271,7 @@ bool ImportContext::mapTensorOp(const jit::Node* n) {
             recordUnknown(n, "with beta or alpha other than 1");
             return true;
         }
-        const int product = addOp(n, OpKind::MatMul, "", {tensorOf(n, 1), tensorOf(n, 2)}).at(0);
+        const int product = addOp(n, OpKind::MatMul, attentionMatMulName(n), {tensorOf(n, 1), tensorOf(n, 2)}).at(0);
         return finish(addOp(n, OpKind::Add, "", {product, tensorOf(n, 0)}));
     }
     NodeArgs args(*this, n, op, inplace);

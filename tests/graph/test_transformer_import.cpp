@@ -51,6 +51,7 @@ private Q_SLOTS:
 #ifndef PTQ_TRANSFORMERS_FULL
     void attentionIsVisible();
     void tokenInput();
+    void uncoveredAttentionIsRefused_data();
     void uncoveredAttentionIsRefused();
 #endif
 };
@@ -118,9 +119,19 @@ void TestTransformerImport::attentionIsVisible() {
     for (const char* name : {"text_mean_scripted", "text_fused_scripted"}) {
         const Graph text = importTorchScript(fixture(name).toStdString(), {16});
         QCOMPARE(countOf(text, OpKind::Softmax) + countOf(text, OpKind::MaskedSoftmax), 2);
-        int linears = 0;  // in_proj, out_proj, two feed-forward layers per block, the classifier
-        for (int id : text.quantizableNodes()) linears += text.node(id).op == OpKind::Linear;
-        QCOMPARE(linears, 2 * 4 + 1);
+        QStringList linears;  // in_proj, out_proj, two feed-forward layers per block, the classifier
+        for (int id : text.quantizableNodes())
+            if (text.node(id).op == OpKind::Linear) linears << QString::fromStdString(text.node(id).name);
+        QCOMPARE(linears.size(), 2 * 4 + 1);
+        QVERIFY2(linears.contains("encoder.layers.0.self_attn.in_proj"), qPrintable(linears.join(", ")));
+        QVERIFY2(linears.contains("encoder.layers.1.self_attn.out_proj"), qPrintable(linears.join(", ")));
+    }
+    // The explicit path's matmuls are named for what they compute.
+    const Graph text = importTorchScript(fixture("text_mean_scripted").toStdString(), {16});
+    for (const char* name : {"encoder.0.self_attn.qk", "encoder.0.self_attn.pv"}) {
+        const int id = text.findNode(name);
+        QVERIFY2(id >= 0, name);
+        QCOMPARE(text.node(id).op, OpKind::MatMul);
     }
 }
 
@@ -134,17 +145,33 @@ void TestTransformerImport::tokenInput() {
     QCOMPARE(vit.inputKind(), InputKind::Float);
 }
 
-// nn.MultiheadAttention with bias_k/bias_v and add_zero_attn is refused with a sentence naming the
-// op and where it stands; no LibTorch text reaches the user.
+// Attention variants the importer does not cover are refused with a sentence naming the op and
+// where it stands; no LibTorch text reaches the user. nn.MultiheadAttention with bias_k/bias_v and
+// add_zero_attn (its explicit path), and nn.TransformerEncoder's nested-tensor path (it depends on
+// each batch's padding), which the sentence says how to turn off.
+void TestTransformerImport::uncoveredAttentionIsRefused_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QList<qlonglong>>("shape");
+    QTest::addColumn<QStringList>("phrases");
+    QTest::newRow("bias_kv, add_zero_attn") << "attention_bias_kv_scripted" << QList<qlonglong>{3, 4, 3}
+                                            << QStringList{"aten::zeros", "explicit path", "(in attn"};
+    QTest::newRow("nested tensors") << "text_nested_scripted" << QList<qlonglong>{16}
+                                    << QStringList{"aten::_nested_tensor_from_mask_left_aligned", "(in encoder)",
+                                                   "enable_nested_tensor=False"};
+}
+
 void TestTransformerImport::uncoveredAttentionIsRefused() {
+    QFETCH(QString, name);
+    QFETCH(QList<qlonglong>, shape);
+    QFETCH(QStringList, phrases);
     QString message;
     try {
-        importTorchScript(fixture("attention_bias_kv_scripted").toStdString(), {3, 4, 3});
+        importTorchScript(fixture(name).toStdString(), std::vector<int64_t>(shape.begin(), shape.end()));
     } catch (const Error& e) {
         message = QString::fromUtf8(e.what());
     }
-    QVERIFY2(message.contains("aten::") && message.contains("attn"), qPrintable(message));
-    for (const char* leak : {"INTERNAL ASSERT", "please report", "Exception raised from", ".cpp:"})
+    for (const QString& phrase : phrases) QVERIFY2(message.contains(phrase), qPrintable(message));
+    for (const char* leak : {"INTERNAL ASSERT", "please report", "Exception raised from", ".cpp:", "Traceback"})
         QVERIFY2(!message.contains(leak), qPrintable(message));
     QVERIFY2(!message.contains('\n'), qPrintable(message));
 }
