@@ -226,6 +226,15 @@ private:
         return v;
     }
 
+    // An attribute's integer list: any length the stream holds (Swin's relative-position
+    // indices are thousands), unlike a shape.
+    std::vector<int64_t> ints(const std::string& what) {
+        const size_t n = count(8, what.c_str());
+        std::vector<int64_t> v(n);
+        for (int64_t& d : v) d = i64();
+        return v;
+    }
+
     void readNodes(Graph& g) {
         const size_t n = count(4 + 4 + 4 + 4 + 4 + 4, "the node list");
         g.nodes_.resize(n);
@@ -247,7 +256,7 @@ private:
                 case kInt: value = i64(); break;
                 case kDouble: value = f64(); break;
                 case kString: value = str(); break;
-                case kInts: value = shape("the attribute '" + key + "'", false); break;
+                case kInts: value = ints("the attribute '" + key + "'"); break;
                 default: bad("the attribute '" + key + "' of node " + std::to_string(i) + " has an unknown type");
                 }
                 if (!node.attrs.emplace(std::move(key), std::move(value)).second)

@@ -138,6 +138,11 @@ void TestGraphIo::importedFixturesRoundTrip_data() {
     for (const char* name : {"resnet18_scripted", "resnet50_traced", "mobilenet_v3_small_scripted",
                              "efficientnet_b0_traced", "densenet121_scripted", "shufflenet_v2_x0_5_traced"})
         QTest::newRow(name) << QStringLiteral(PTQ_FIXTURE_DIR "/torchvision/%1.pt").arg(name) << rgb;
+    // Transformers: Swin's relative-position index (an attribute of 256 and more integers), a token input
+    const QVector<qint64> small{3, 32, 32}, tokens{16};
+    for (const char* name : {"vit_small_scripted", "swin_small_traced"})
+        QTest::newRow(name) << QStringLiteral(PTQ_FIXTURE_DIR "/transformers/%1.pt").arg(name) << small;
+    QTest::newRow("text_mean_scripted") << PTQ_FIXTURE_DIR "/transformers/text_mean_scripted.pt" << tokens;
 }
 
 void TestGraphIo::importedFixturesRoundTrip() {
