@@ -1,6 +1,7 @@
 #include "core/runtime/ops.h"
 
 #include "core/util/error.h"
+#include "core/util/log.h"
 
 #include <ATen/ATen.h>
 
@@ -306,9 +307,18 @@ std::vector<at::Tensor> runOp(const Node& node, const std::vector<at::Tensor>& i
     try {
         return run(node, inputs, batch);
     } catch (const c10::Error& e) {
-        std::string what = e.what_without_backtrace();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        throw failed("Operation '" + node.name + "' (" + displayOp(node) + ") failed: " + what);
+        // LibTorch's own text (an assert, a kernel's check) is for the log; the user gets the op,
+        // where it is and what it was given
+        logger()->debug("{} ({}): {}", node.name, displayOp(node), e.what_without_backtrace());
+        std::string shapes;
+        for (const at::Tensor& t : inputs) {
+            std::string s;
+            for (int64_t d : t.sizes()) s += (s.empty() ? "" : "x") + std::to_string(d);
+            shapes += (shapes.empty() ? "" : ", ") + (s.empty() ? std::string("a scalar") : s);
+        }
+        throw failed("Operation '" + node.name + "' (" + displayOp(node) +
+                     (node.scope.empty() ? std::string() : ", in " + node.scope) + ") cannot run on inputs of shape " +
+                     shapes + ".");
     }
 }
 
