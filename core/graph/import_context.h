@@ -90,6 +90,7 @@ private:
     std::vector<int64_t> intsOf(const jit::Node* n, size_t i, bool shape = false);
     bool batchArithmetic(const jit::Node* n);
     bool newTensorOf(const jit::Node* n);
+    void runConstantOp(const jit::Node* n, jit::Stack& stack) const;
     bool isNone(const jit::Node* n, size_t i);
     bool isTensor(const jit::Node* n, size_t i);
     int tensorOf(const jit::Node* n, size_t i);

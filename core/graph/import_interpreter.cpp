@@ -338,7 +338,7 @@ void ImportContext::runNode(const jit::Node* n) {
         // device, dtype, is_cuda, is_nested...: the probe's answer, which is the model's (a CPU
         // float tensor); requires_grad is false in inference
         jit::Stack stack{c10::IValue(probes.at(size_t(sym(n->input(0)).value)))};
-        n->getOperation()(stack);
+        runConstantOp(n, stack);
         syms[n->output()] = Sym::constant(stack.at(0));
         return;
     }
@@ -370,13 +370,7 @@ void ImportContext::runNode(const jit::Node* n) {
         jit::Stack stack;
         for (const jit::Value* v : n->inputs()) stack.push_back(sym(v).iv);
         if (n->maybeSchema() && n->schema().is_vararg()) stack.emplace_back(int64_t(n->inputs().size()));  // format(...)
-        try {
-            n->getOperation()(stack);
-        } catch (const std::exception& e) {
-            // LibTorch's own text (often an internal assert) is for PyTorch's developers, not the user
-            logger()->debug("{}: {}", n->kind().toQualString(), e.what());
-            fail(n, "a computation on the model's constants failed, so the model's code cannot be followed here");
-        }
+        runConstantOp(n, stack);
         for (size_t i = 0; i < n->outputs().size(); ++i) syms[n->outputs()[i]] = Sym::constant(stack.at(i));
         return;
     }
@@ -387,6 +381,17 @@ void ImportContext::runNode(const jit::Node* n) {
             return;
         }
     recordUnknown(n, "");
+}
+
+// Runs the operator's own kernel on known values; its failure is a sentence naming the op.
+void ImportContext::runConstantOp(const jit::Node* n, jit::Stack& stack) const {
+    try {
+        n->getOperation()(stack);
+    } catch (const std::exception& e) {
+        // LibTorch's own text (often an internal assert) is for PyTorch's developers, not the user
+        logger()->debug("{}: {}", n->kind().toQualString(), e.what());
+        fail(n, "a computation on the model's constants failed, so the model's code cannot be followed here");
+    }
 }
 
 // x.new_zeros(sizes) and its kin: a tensor that takes only the dtype of x, a constant when the
@@ -402,7 +407,7 @@ bool ImportContext::newTensorOf(const jit::Node* n) {
         if (s.kind != Sym::Const) fail(n, "argument " + std::to_string(i) + " must be known when the model is read");
         stack.push_back(s.iv);
     }
-    n->getOperation()(stack);
+    runConstantOp(n, stack);
     syms[n->output()] = Sym::constant(stack.at(0));
     return true;
 }
