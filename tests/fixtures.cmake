@@ -14,6 +14,15 @@ if(NOT TEST make_fixtures_basic)
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/bad --set bad)
   add_test(NAME make_fixtures_torchvision
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/torchvision --set torchvision)
+  # Transformers: small torchvision ViT and Swin, text encoders over token ids, a refused attention
+  # variant; the full-size vit_b_16 and swin_t (about 450 MB) for the slow test only.
+  add_test(NAME make_fixtures_transformers
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/transformers --set transformers)
+  add_test(NAME make_fixtures_transformers_full
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_fixture_models.py ${PTQ_FIXTURE_DIR}/transformers_full --set transformers-full)
+  set_tests_properties(make_fixtures_transformers PROPERTIES FIXTURES_SETUP fixtures_transformers TIMEOUT 600)
+  set_tests_properties(make_fixtures_transformers_full PROPERTIES FIXTURES_SETUP fixtures_transformers_full TIMEOUT 1200
+    LABELS slow)
   # Small models trained for seconds on Fashion-MNIST the way a user elsewhere would, saved
   # without a sidecar, with PyTorch's own top-1 on them (tools/make_user_models.py).
   add_test(NAME make_fixtures_user

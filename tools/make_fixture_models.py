@@ -14,6 +14,10 @@ Sets:
                a 1-channel torchvision resnet18
   torchvision  resnet18, resnet50, mobilenet_v2, mobilenet_v3_small, efficientnet_b0, vgg11_bn,
                squeezenet1_1, shufflenet_v2_x0_5, densenet121, each scripted and traced
+  transformers torchvision's VisionTransformer and SwinTransformer, small (same code as vit_b_16 and
+               swin_t, fewer and narrower blocks), nn.TransformerEncoder text classifiers over
+               token ids, and an nn.MultiheadAttention variant the importer refuses
+  transformers-full  vit_b_16 scripted, swin_t scripted and traced (224x224, for the slow test)
   bad          a state_dict, a two-input forward, unknown ops, an embedding of computed indices,
                an empty file, random bytes, truncated copies
 """
@@ -296,6 +300,125 @@ def make_torchvision(out_dir, names, size):
     return written
 
 
+# ---------------------------------------------------------------- transformers (issue #22)
+
+def save_as(model, example, out_dir, name, shape, hows=("scripted", "traced")):
+    """Saves @p model scripted and/or traced with its sidecar; returns the paths."""
+    model.eval()
+    written = []
+    for how in hows:
+        if how == "scripted":
+            module = torch.jit.script(model)
+        else:
+            with torch.no_grad():
+                module = torch.jit.trace(model, example)
+        path = os.path.join(out_dir, f"{name}_{how}.pt")
+        module.save(path)
+        with open(os.path.splitext(path)[0] + ".json", "w") as f:
+            json.dump({"name": name, "input_shape": list(shape)}, f)
+        written.append(path)
+    return written
+
+
+def randomise_transformer(model):
+    """Non-trivial LayerNorm affine parameters and class/position embeddings (random weights
+    elsewhere are torchvision's own initialisation; zero-initialised heads get weights too)."""
+    g = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+            if isinstance(m, nn.Linear) and m.weight.abs().sum() == 0:
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * 0.02)
+        for name, p in model.named_parameters():
+            if name.endswith("class_token") or name.endswith("pos_embedding") or "relative_position_bias_table" in name:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+    return model
+
+
+class BiasKvAttention(nn.Module):
+    """nn.MultiheadAttention with bias_k/bias_v and add_zero_attn: an attention variant the
+    importer refuses with the op's name."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(12, 16)
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True, add_bias_kv=True, add_zero_attn=True)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        t = self.proj(x.flatten(2))                  # N x C x 16 (rows as tokens)
+        y = self.attn(t, t, t, need_weights=False)[0]
+        return self.fc(y.mean(1))
+
+
+class TextClassifier(nn.Module):
+    """A BERT-like text classifier over token ids (0 is padding): token and learned position
+    embeddings, nn.TransformerEncoder with the padding mask, mean or first-token (CLS) pooling.
+    batch_first=False (nn.TransformerEncoderLayer's default) runs F.multi_head_attention_forward;
+    batch_first=True with the nested-tensor path off runs the fused layer and attention kernels; with it
+    on (nested=True), the importer refuses the model (the path depends on each batch's padding)."""
+
+    def __init__(self, pooling="mean", batch_first=False, nested=False, vocab=100, length=16, dim=32, heads=4,
+                 classes=4):
+        super().__init__()
+        self.pooling = pooling
+        self.batch_first = batch_first
+        self.tokens = nn.Embedding(vocab, dim, padding_idx=0)
+        self.positions = nn.Embedding(length, dim)
+        layer = nn.TransformerEncoderLayer(dim, heads, dim_feedforward=2 * dim, batch_first=batch_first)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(dim), enable_nested_tensor=nested)
+        self.fc = nn.Linear(dim, classes)
+
+    def forward(self, tokens):
+        mask = tokens == 0
+        x = self.tokens(tokens) + self.positions(torch.arange(tokens.size(1)))
+        if not self.batch_first:
+            x = x.transpose(0, 1)
+        x = self.encoder(x, src_key_padding_mask=mask)
+        if not self.batch_first:
+            x = x.transpose(0, 1)
+        pooled = x[:, 0] if self.pooling == "cls" else x.mean(dim=1)
+        return self.fc(pooled)
+
+
+def make_transformers(out_dir, full):
+    from torchvision.models.vision_transformer import VisionTransformer
+    from torchvision.models.swin_transformer import SwinTransformer
+    import torchvision
+    written = []
+    if full:
+        torch.manual_seed(SEED)
+        written += save_as(randomise_transformer(torchvision.models.vit_b_16(weights=None)),
+                           torch.randn(1, 3, 224, 224), out_dir, "vit_b_16", (3, 224, 224), ("scripted",))
+        torch.manual_seed(SEED)
+        written += save_as(randomise_transformer(torchvision.models.swin_t(weights=None)),
+                           torch.randn(1, 3, 224, 224), out_dir, "swin_t", (3, 224, 224))
+        return written
+    torch.manual_seed(SEED)
+    vit = randomise_transformer(VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4,
+                                                  hidden_dim=32, mlp_dim=64, num_classes=10))
+    # torchvision's ViT cannot be traced in eval mode with PyTorch 1.13 (the attention fast path)
+    written += save_as(vit, torch.randn(1, 3, 32, 32), out_dir, "vit_small", (3, 32, 32), ("scripted",))
+    torch.manual_seed(SEED)
+    swin = randomise_transformer(SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4],
+                                                 window_size=[4, 4], num_classes=10))
+    written += save_as(swin, torch.randn(1, 3, 32, 32), out_dir, "swin_small", (3, 32, 32))
+    tokens = torch.randint(1, 100, (2, 16))
+    # text_nested first: TorchScript compiles nn.TransformerEncoder once per process, and a later model
+    # would inherit its earlier `isinstance(first_layer, TransformerEncoderLayer)` verdict
+    for name, pooling, batch_first, nested in (("text_nested", "mean", True, True), ("text_mean", "mean", False, False),
+                                               ("text_cls", "cls", False, False), ("text_fused", "mean", True, False)):
+        torch.manual_seed(SEED)
+        written += save_as(randomise_transformer(TextClassifier(pooling, batch_first, nested)), tokens, out_dir, name,
+                           (16,), ("scripted",))
+    torch.manual_seed(SEED)
+    written += save_as(BiasKvAttention(), torch.randn(1, 3, 4, 3), out_dir, "attention_bias_kv", (3, 4, 3),
+                       ("scripted",))
+    return written
+
+
 # ---------------------------------------------------------------- bad inputs
 
 class TwoInputs(nn.Module):
@@ -369,7 +492,7 @@ def make_bad(out_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
-    parser.add_argument("--set", default="all", choices=["small", "ops", "torchvision", "bad", "all"])
+    parser.add_argument("--set", default="all", choices=["small", "ops", "torchvision", "transformers", "transformers-full", "bad", "all"])
     parser.add_argument("--models", default=",".join(TORCHVISION))
     parser.add_argument("--size", type=int, default=64, help="input height/width for torchvision models")
     args = parser.parse_args()
@@ -384,6 +507,8 @@ def main():
         written += make_bad(args.out_dir)
     if args.set in ("torchvision", "all"):
         written += make_torchvision(args.out_dir, args.models.split(","), args.size)
+    if args.set in ("transformers", "transformers-full", "all"):
+        written += make_transformers(args.out_dir, args.set == "transformers-full")
     for p in written:
         print(p)
 

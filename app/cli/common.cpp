@@ -47,8 +47,9 @@ std::string modelArg(const Args& a, const std::string& command) {
 std::vector<int64_t> inputShapeArg(const Args& a) {
     std::vector<int64_t> shape;
     for (long long v : a.integers("input-shape")) shape.push_back(v);
-    if (!shape.empty() && shape.size() != 3)
-        throw invalidInput("--input-shape takes channels,height,width (for example 1,28,28).");
+    if (!shape.empty() && shape.size() != 3 && shape.size() != 1)
+        throw invalidInput("--input-shape takes channels,height,width (for example 1,28,28), or the number of "
+                           "tokens for a text model (for example 128).");
     return shape;
 }
 

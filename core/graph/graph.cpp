@@ -80,6 +80,13 @@ const char* opName(OpKind op) {
     case OpKind::MaxPool1d: return "max_pool1d";
     case OpKind::AvgPool1d: return "avg_pool1d";
     case OpKind::AdaptiveAvgPool1d: return "adaptive_avg_pool1d";
+    case OpKind::MaskedSoftmax: return "masked_softmax";
+    case OpKind::Roll: return "roll";
+    case OpKind::Compare: return "compare";
+    case OpKind::MaskedFill: return "masked_fill";
+    case OpKind::Cast: return "cast";
+    case OpKind::LogicalNot: return "logical_not";
+    case OpKind::FullLike: return "full_like";
     }
     return "?";
 }
@@ -144,6 +151,8 @@ Graph Graph::clone() const {
     g.nodes_ = nodes_;
     g.values_ = values_;
     g.input_ = input_;
+    g.inputKind_ = inputKind_;
+    g.tokenLimit_ = tokenLimit_;
     g.outputs_ = outputs_;
     *g.params_ = *params_;
     return g;

@@ -37,9 +37,14 @@ enum class OpKind {
     // shapes, indexing, resampling
     Pad, Upsample, Slice, Select, Index, Unsqueeze, Squeeze, Expand, Repeat, ChannelShuffle,
     MaxPool1d, AvgPool1d, AdaptiveAvgPool1d,
+    // attention and transformer blocks: a softmax under a boolean mask (input 1), a cyclic shift
+    MaskedSoftmax, Roll,
+    // masks and token inputs: comparisons (attr "cmp": eq, ne, lt, le, gt, ge), masked_fill, dtype
+    // casts, logical not, a tensor of one value shaped like its input
+    Compare, MaskedFill, Cast, LogicalNot, FullLike,
 };
 /// How many OpKinds there are: keep it after the enum's last entry when adding one.
-constexpr int kOpKindCount = int(OpKind::AdaptiveAvgPool1d) + 1;
+constexpr int kOpKindCount = int(OpKind::FullLike) + 1;
 
 /// Short lower-case name ("conv2d", "relu6" is a Hardtanh with 0..6: see displayOp).
 const char* opName(OpKind op);
@@ -77,6 +82,10 @@ struct Node {
     bool hasAttr(const std::string& key) const { return attrs.count(key) != 0; }
 };
 
+/// What the graph input holds: float samples (images, feature maps) or integer token ids (text
+/// models whose first op is an embedding lookup).
+enum class InputKind { Float, Tokens };
+
 /// The graph: nodes in topological order. Thread-compatible: const use from many threads is
 /// safe; mutation needs exclusive access.
 class Graph {
@@ -94,6 +103,10 @@ public:
     const Node& node(int id) const { return nodes_.at(size_t(id)); }
     const Value& value(int id) const { return values_.at(size_t(id)); }
     int inputValue() const { return input_; }
+    InputKind inputKind() const { return inputKind_; }
+    /// Tokens: the ids the model can look up are 0 .. tokenLimit() - 1 (its smallest embedding table).
+    int64_t tokenLimit() const { return tokenLimit_; }
+    void setInputKind(InputKind kind, int64_t tokenLimit = 0) { inputKind_ = kind, tokenLimit_ = tokenLimit; }
     const std::vector<int>& outputValues() const { return outputs_; }
     /// Node id by name; -1 when absent.
     int findNode(const std::string& name) const;
@@ -147,6 +160,8 @@ private:
     std::vector<Node> nodes_;
     std::vector<Value> values_;
     int input_ = -1;
+    InputKind inputKind_ = InputKind::Float;
+    int64_t tokenLimit_ = 0;
     std::vector<int> outputs_;
     std::unique_ptr<Params> params_;
 };

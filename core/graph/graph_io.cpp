@@ -12,7 +12,7 @@ namespace ptq {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'T', 'Q', 'G', 'R', 'A', 'P', 'H'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: the input's kind and token limit
 constexpr uint32_t kMaxDims = 32;           // LibTorch's tensors have at most 25
 constexpr int64_t kMaxElements = int64_t(1) << 40;
 
@@ -119,6 +119,8 @@ std::string writeGraph(const Graph& graph) {
         w.ids(v.consumers);
     }
     w.i32(graph.inputValue());
+    w.u8(uint8_t(graph.inputKind()));
+    w.i64(graph.tokenLimit());
     w.ids(graph.outputValues());
 
     const std::vector<std::string> keys = graph.paramKeys();
@@ -154,6 +156,12 @@ public:
         readNodes(g);
         readValues(g);
         g.input_ = i32();
+        const uint8_t kind = u8();
+        if (kind > uint8_t(InputKind::Tokens)) bad("its input has the unknown kind " + std::to_string(kind));
+        g.inputKind_ = InputKind(kind);
+        g.tokenLimit_ = i64();
+        if (g.tokenLimit_ < 0 || (g.inputKind_ == InputKind::Tokens && g.tokenLimit_ == 0))
+            bad("its token input has a limit of " + std::to_string(g.tokenLimit_));
         g.outputs_ = ids("the graph's outputs");
         readParams(g);
         if (pos_ != size_) bad(std::to_string(size_ - pos_) + " bytes are left after the graph");
@@ -218,6 +226,15 @@ private:
         return v;
     }
 
+    // An attribute's integer list: any length the stream holds (Swin's relative-position
+    // indices are thousands), unlike a shape.
+    std::vector<int64_t> ints(const std::string& what) {
+        const size_t n = count(8, what.c_str());
+        std::vector<int64_t> v(n);
+        for (int64_t& d : v) d = i64();
+        return v;
+    }
+
     void readNodes(Graph& g) {
         const size_t n = count(4 + 4 + 4 + 4 + 4 + 4, "the node list");
         g.nodes_.resize(n);
@@ -239,7 +256,7 @@ private:
                 case kInt: value = i64(); break;
                 case kDouble: value = f64(); break;
                 case kString: value = str(); break;
-                case kInts: value = shape("the attribute '" + key + "'", false); break;
+                case kInts: value = ints("the attribute '" + key + "'"); break;
                 default: bad("the attribute '" + key + "' of node " + std::to_string(i) + " has an unknown type");
                 }
                 if (!node.attrs.emplace(std::move(key), std::move(value)).second)

@@ -1,11 +1,13 @@
-// The interpreter's LibTorch state lives here (core headers stay LibTorch-free); the ATen op table is
-// in import_ops_*.cpp behind OpArgs. Sections: control flow, arguments, OpArgs, symbol ops, entry.
+// The interpreter: control flow, scalars and the entry point (its state: import_context.h; tensor
+// ops and arguments: import_tensor_ops.cpp; the ATen op table: import_ops_*.cpp behind OpArgs).
 #include "core/graph/import_interpreter.h"
 
+#include "core/graph/import_context.h"
 #include "core/graph/import_ops.h"
 
 #include "core/runtime/ops.h"
 #include "core/util/error.h"
+#include "core/util/log.h"
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
@@ -13,99 +15,41 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 namespace ptq {
 
-namespace jit = torch::jit;
-
-namespace {
-
-/// What the interpreter knows of a TorchScript value at import time.
-struct Sym {
-    // Derived: a number computed from the batch size (its value at the probe's batch of 1 is
-    // not the model's), fine in a check the model makes on itself, refused where it sizes a tensor.
-    enum Kind { Unknown, Const, Tensor, Module, Batch, Derived, List, Tuple, TransposedParam };
-    Kind kind = Unknown;
-    c10::IValue iv;           ///< Const: the value; Module: the module object
-    int value = -1;           ///< Tensor / TransposedParam: the IR value id
-    std::string path;         ///< Module: its path; Tensor from an attribute: the parameter key
-    std::shared_ptr<std::vector<Sym>> items;  ///< List / Tuple (shared: lists are mutable)
-
-    static Sym of(Kind kind, int value = -1) {  // a Tensor / TransposedParam, or an empty List / Tuple
-        Sym s;
-        s.kind = kind;
-        s.value = value;
-        if (kind == List || kind == Tuple) s.items = std::make_shared<std::vector<Sym>>();
-        return s;
-    }
-    static Sym constant(c10::IValue v) { Sym s = of(Const); s.iv = std::move(v); return s; }
-};
-
-class ImportContext {
-    friend class NodeArgs;
-
-public:
-    ImportContext(const jit::Module& module, std::vector<int64_t> sampleShape, std::string path);
-
-    void runBlock(const jit::Block* block);
-    Sym& sym(const jit::Value* v);
-    Sym makeTensor(int valueId);
-
-    const jit::Module& module;
-    std::vector<int64_t> sampleShape;
-    std::string path;
-    Graph graph;
-    std::vector<at::Tensor> probes;  ///< per IR value: its value on the zero sample
-    std::unordered_map<const jit::Value*, Sym> syms;
-    std::map<std::string, UnsupportedOp> unknown;
-    int constantCount = 0;
-
-private:
-    void runNode(const jit::Node* n);
-    void runLoop(const jit::Node* n);
-    bool mapTensorOp(const jit::Node* n);
-    bool anyUnknown(const jit::Node* n);
-    void recordUnknown(const jit::Node* n, const std::string& why);
-    std::string scopeOf(const jit::Node* n) const;
-    [[noreturn]] void fail(const jit::Node* n, const std::string& what) const;
-    int paramValue(const std::string& key, const at::Tensor& t);
-    std::string layerName(int weightValue) const { return layerNameOf(graph, weightValue); }
-    std::vector<int> addOp(const jit::Node* n, OpKind op, std::string name, std::vector<int> inputs,
-                           Attributes attrs = {});
-
-    bool isSequence(const Sym& s) const;
-    std::vector<Sym> itemsOf(const jit::Node* n, const Sym& s) const;
-    int64_t intOf(const jit::Node* n, size_t i);
-    double numberOf(const jit::Node* n, size_t i);
-    std::vector<int64_t> intsOf(const jit::Node* n, size_t i);
-    bool isNone(const jit::Node* n, size_t i);
-    bool isTensor(const jit::Node* n, size_t i);
-    int tensorOf(const jit::Node* n, size_t i);
-};
+namespace import_detail {
 
 const std::string kBatchArithmetic = "the batch size is used in arithmetic; PTQ Studio keeps the batch dimension free";
 
-// Whether @p s is the batch size, made from it, or a list holding it (x.size(), so x.size()[2:] too).
-bool fromBatch(const Sym& s) {
-    if (s.kind == Sym::Batch || s.kind == Sym::Derived) return true;
-    return s.items && std::any_of(s.items->begin(), s.items->end(), [](const Sym& i) { return fromBatch(i); });
-}
+namespace {
 
-// Whether @p n was inlined from a function of that name (F.group_norm's _verify_batch_size).
-bool inFunction(const jit::Node* n, const char* name) {
-    if (auto cs = n->callstack())
-        for (const auto& entry : (*cs)->vec())
-            if (std::get<0>(entry) && std::get<0>(entry)->name() == name) return true;
-    return false;
+// Questions about a tensor that are not about its values or sizes.
+bool isMetadataQuery(c10::Symbol kind) {
+    static const std::set<std::string> queries = {
+        "prim::is_cuda",   "prim::is_nested",     "prim::device",       "prim::dtype",
+        "prim::layout",    "prim::requires_grad", "prim::is_sparse",    "prim::is_quantized",
+        "prim::is_mkldnn", "prim::is_meta",       "prim::is_xpu",       "aten::is_floating_point"};
+    return queries.count(kind.toQualString()) != 0;
 }
 
 std::string shapeText(const std::vector<int64_t>& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
     return out;
+}
+
+}  // namespace
+
+bool inFunction(const jit::Node* n, const char* name) {
+    if (auto cs = n->callstack())
+        for (const auto& entry : (*cs)->vec())
+            if (std::get<0>(entry) && std::get<0>(entry)->name() == name) return true;
+    return false;
 }
 
 ImportContext::ImportContext(const jit::Module& m, std::vector<int64_t> shape, std::string p)
@@ -143,8 +87,8 @@ int ImportContext::paramValue(const std::string& key, const at::Tensor& t) {
     if (!t.is_floating_point())
         return -1;  // integer buffers (num_batches_tracked) are not model parameters
     const int id = graph.addParamValue(key, t.detach());
-    if (size_t(id) >= probes.size()) probes.resize(size_t(id) + 1);
-    probes[size_t(id)] = t.detach();
+    if (size_t(id) >= probes.size()) probes.resize(size_t(id) + 1), probes2.resize(size_t(id) + 1);
+    probes[size_t(id)] = probes2[size_t(id)] = t.detach();
     return id;
 }
 
@@ -156,27 +100,48 @@ std::vector<int> ImportContext::addOp(const jit::Node* n, OpKind op, std::string
     probeNode.op = op;
     probeNode.name = name;
     probeNode.attrs = attrs;
-    std::vector<at::Tensor> in;
-    for (int id : inputs) in.push_back(probes.at(size_t(id)));
-    std::vector<at::Tensor> out;
+    std::vector<at::Tensor> in, in2;
+    for (int id : inputs) in.push_back(probes.at(size_t(id))), in2.push_back(probes2.at(size_t(id)));
+    std::vector<at::Tensor> out, out2;
     try {
         out = runOp(probeNode, in, 1);
     } catch (const Error& e) {
-        fail(n, std::string("the shape check of an operation failed for input ") + shapeText(sampleShape) + ": " +
-                    e.what());
+        logger()->debug("{}", e.what());  // LibTorch's words: for the log, not the user
+        fail(n, "the shapes do not fit for an input of " + shapeText(sampleShape));
+    }
+    try {
+        out2 = runOp(probeNode, in2, 2);
+    } catch (const Error& e) {
+        logger()->debug("{}", e.what());
+        fail(n, "the shapes do not fit for a batch of two (a size was computed from the batch size in a way "
+                "PTQ Studio does not follow)");
     }
     std::vector<std::vector<int64_t>> shapes;
     for (const auto& t : out) shapes.push_back(t.sizes().vec());
     const int id = graph.addNode(op, std::move(name), scope, std::move(inputs), std::move(attrs), shapes);
     std::vector<int> outputs = graph.node(id).outputs;
-    if (probes.size() < graph.values().size()) probes.resize(graph.values().size());
-    for (size_t i = 0; i < outputs.size(); ++i) probes[size_t(outputs[i])] = out[i];
+    if (probes.size() < graph.values().size()) probes.resize(graph.values().size()), probes2.resize(graph.values().size());
+    for (size_t i = 0; i < outputs.size(); ++i) probes[size_t(outputs[i])] = out[i], probes2[size_t(outputs[i])] = out2[i];
     return outputs;
+}
+
+int64_t ImportContext::batchScale(int value, int64_t dim) const {
+    const at::Tensor& one = probes.at(size_t(value));
+    const at::Tensor& two = probes2.at(size_t(value));
+    if (dim < 0) dim += one.dim();
+    if (dim < 0 || dim >= one.dim() || two.dim() != one.dim()) return 0;
+    return two.size(dim) == 2 * one.size(dim) && one.size(dim) > 0 ? one.size(dim) : 0;
 }
 
 void ImportContext::recordUnknown(const jit::Node* n, const std::string& why) {
     std::string key = n->kind().toQualString();
+    const std::string op = n->kind().toQualString();
     if (!why.empty()) key += " (" + why + ")";
+    else if (op == "aten::_nested_tensor_from_mask_left_aligned" || op == "aten::_nested_tensor_from_mask")
+        key += " (nn.TransformerEncoder's nested-tensor path, which depends on the padding of each batch: build "
+               "the encoder with enable_nested_tensor=False)";
+    else if (inFunction(n, "multi_head_attention_forward"))  // bias_k/bias_v, add_zero_attn, static keys...
+        key += " (in nn.MultiheadAttention's explicit path: an attention variant PTQ Studio does not import)";
     auto& entry = unknown[key];
     entry.count++;
     const std::string scope = scopeOf(n);
@@ -298,6 +263,11 @@ void ImportContext::runNode(const jit::Node* n) {
         syms[n->output()] = s;
         return;
     }
+    if ((kind == c10::prim::ListUnpack || kind == c10::prim::TupleUnpack || kind == c10::prim::TupleIndex ||
+         kind == c10::aten::__getitem__) && !unknown.empty() && anyUnknown(n)) {  // downstream of an unsupported op
+        for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
+        return;
+    }
     if (kind == c10::prim::ListUnpack || kind == c10::prim::TupleUnpack) {
         const std::vector<Sym> items = itemsOf(n, sym(n->input(0)));
         if (items.size() != n->outputs().size()) fail(n, "an unpack of the wrong length");
@@ -310,6 +280,27 @@ void ImportContext::runNode(const jit::Node* n) {
         if (i < 0) i += int64_t(items.size());
         if (i < 0 || i >= int64_t(items.size())) fail(n, "an index out of range");
         syms[n->output()] = items[size_t(i)];
+        return;
+    }
+    if (kind == c10::aten::slice && n->inputs().size() == 4 && sym(n->input(0)).kind == Sym::List) {
+        // x.shape[-3:] with the batch size in it: slice(list, start?, end?, step)
+        const std::vector<Sym> items = itemsOf(n, sym(n->input(0)));
+        const int64_t size = int64_t(items.size()), step = intOf(n, 3);
+        auto bound = [&](size_t i, int64_t fallback) {
+            int64_t v = isNone(n, i) ? fallback : intOf(n, i);
+            if (v < 0) v += size;
+            return std::clamp<int64_t>(v, 0, size);
+        };
+        if (step <= 0) fail(n, "a list slice with a step of " + std::to_string(step));
+        Sym out = Sym::of(Sym::List);
+        for (int64_t i = bound(1, 0); i < bound(2, size); i += step) out.items->push_back(items[size_t(i)]);
+        syms[n->output()] = out;
+        return;
+    }
+    if (kind == c10::aten::list && sym(n->input(0)).kind == Sym::List) {  // list(x.size()[2:]): a copy
+        Sym copy = Sym::of(Sym::List);
+        *copy.items = *sym(n->input(0)).items;
+        syms[n->output()] = copy;
         return;
     }
     if (kind == c10::aten::append && sym(n->input(0)).kind == Sym::List) {
@@ -335,18 +326,28 @@ void ImportContext::runNode(const jit::Node* n) {
         const Sym& b = sym(n->input(1));
         const bool aNone = a.kind == Sym::Const && a.iv.isNone();
         const bool bNone = b.kind == Sym::Const && b.iv.isNone();
-        if (aNone || bNone) {
-            const bool same = aNone && bNone;
+        // x is y on tensors: the same IR value (attention's `query is key`)
+        const bool tensors = a.kind == Sym::Tensor && b.kind == Sym::Tensor;
+        if (aNone || bNone || tensors) {
+            const bool same = tensors ? a.value == b.value : aNone && bNone;
             syms[n->output()] = Sym::constant(kind == c10::aten::__is__ ? same : !same);
             return;
         }
+    }
+    if (isMetadataQuery(kind) && n->inputs().size() == 1 && sym(n->input(0)).kind == Sym::Tensor) {
+        // device, dtype, is_cuda, is_nested...: the probe's answer, which is the model's (a CPU
+        // float tensor); requires_grad is false in inference
+        jit::Stack stack{c10::IValue(probes.at(size_t(sym(n->input(0)).value)))};
+        runConstantOp(n, stack);
+        syms[n->output()] = Sym::constant(stack.at(0));
+        return;
     }
 
     if (anyUnknown(n)) {
         // Downstream of an unsupported op: no shapes to probe, but still name unsupported ops.
         const std::string ns = kind.ns().toUnqualString();
         std::string base = kind.toUnqualString();
-        if (base.size() > 1 && base.back() == '_') base.pop_back();
+        if (base.size() > 1 && base.back() == '_' && base[base.size() - 2] != '_') base.pop_back();  // not __not__
         if (ns == "aten" && !isMappedOp(base)) recordUnknown(n, "");
         // a lookup by indices an unsupported op computed: name the lookup too
         else if (ns == "aten" && (base == "embedding" || base == "index") && n->inputs().size() > 1 &&
@@ -355,33 +356,103 @@ void ImportContext::runNode(const jit::Node* n) {
         for (const jit::Value* out : n->outputs()) syms[out] = Sym{};
         return;
     }
-    if (mapTensorOp(n)) return;
-
-    // Everything else must be a scalar computation on known values: evaluate it with the
-    // operator's own kernel (constant propagation, as TorchScript's freezing does).
+    // An op on known values only is evaluated with the operator's own kernel (constant
+    // propagation, as TorchScript's freezing does): scalar arithmetic, a traced model's size
+    // arithmetic, a mask built from sizes alone (Swin's shifted-window mask, written in place).
     bool allConst = true;
     for (const jit::Value* v : n->inputs()) allConst = allConst && sym(v).kind == Sym::Const;
     bool tensorOut = false;
     for (const jit::Value* v : n->outputs())
         tensorOut = tensorOut || v->type()->isSubtypeOf(*c10::TensorType::get());
-    // Constant-only tensor results (a traced model's size arithmetic) are constants too.
+    if (!(allConst && n->maybeOperator()) && newTensorOf(n)) return;
+    if (!(allConst && n->maybeOperator()) && mapTensorOp(n)) return;
     if (allConst && n->maybeOperator()) {
         jit::Stack stack;
         for (const jit::Value* v : n->inputs()) stack.push_back(sym(v).iv);
-        try {
-            n->getOperation()(stack);
-        } catch (const c10::Error& e) {
-            fail(n, std::string("a computation on constants failed: ") + e.what_without_backtrace());
-        }
+        if (n->maybeSchema() && n->schema().is_vararg()) stack.emplace_back(int64_t(n->inputs().size()));  // format(...)
+        runConstantOp(n, stack);
         for (size_t i = 0; i < n->outputs().size(); ++i) syms[n->outputs()[i]] = Sym::constant(stack.at(i));
         return;
     }
+    if (batchArithmetic(n)) return;
     for (const jit::Value* v : n->inputs())
         if (fromBatch(sym(v)) && !tensorOut) {
             for (const jit::Value* out : n->outputs()) syms[out].kind = Sym::Derived;
             return;
         }
     recordUnknown(n, "");
+}
+
+// Runs the operator's own kernel on known values; its failure is a sentence naming the op.
+void ImportContext::runConstantOp(const jit::Node* n, jit::Stack& stack) const {
+    try {
+        n->getOperation()(stack);
+    } catch (const std::exception& e) {
+        // LibTorch's own text (often an internal assert) is for PyTorch's developers, not the user
+        logger()->debug("{}: {}", n->kind().toQualString(), e.what());
+        fail(n, "a computation on the model's constants failed, so the model's code cannot be followed here");
+    }
+}
+
+// x.new_zeros(sizes) and its kin: a tensor that takes only the dtype of x, a constant when the
+// sizes are known.
+bool ImportContext::newTensorOf(const jit::Node* n) {
+    static const std::set<std::string> ops = {"aten::new_zeros", "aten::new_ones", "aten::new_full", "aten::new_empty"};
+    if (!ops.count(n->kind().toQualString()) || !n->maybeOperator() || sym(n->input(0)).kind != Sym::Tensor) return false;
+    jit::Stack stack{c10::IValue(probes.at(size_t(sym(n->input(0)).value)))};
+    for (size_t i = 1; i < n->inputs().size(); ++i) {
+        const Sym& s = sym(n->input(i));
+        if (fromBatch(s)) fail(n, kBatchArithmetic);
+        if (s.kind == Sym::List || s.kind == Sym::Tuple) (void)intsOf(n, i);  // says why a size is not known
+        if (s.kind != Sym::Const) fail(n, "argument " + std::to_string(i) + " must be known when the model is read");
+        stack.push_back(s.iv);
+    }
+    runConstantOp(n, stack);
+    syms[n->output()] = Sym::constant(stack.at(0));
+    return true;
+}
+
+// Scalar arithmetic that keeps a size k x the batch size (B * num_windows, x.size(0) // num_windows)
+// and comparisons of two such sizes; false for anything else.
+bool ImportContext::batchArithmetic(const jit::Node* n) {
+    if (n->inputs().size() != 2 || n->outputs().size() != 1) return false;
+    const Sym& a = sym(n->input(0));
+    const Sym& b = sym(n->input(1));
+    // an integer, or a traced model's one-element integer tensor
+    auto known = [](const Sym& s) {
+        return s.kind == Sym::Const && (s.iv.isInt() || (s.iv.isTensor() && s.iv.toTensor().numel() == 1 &&
+                                                          !s.iv.toTensor().is_floating_point()));
+    };
+    auto value = [](const Sym& s) { return s.iv.isTensor() ? s.iv.toTensor().item<int64_t>() : s.iv.toInt(); };
+    auto kind = n->kind();
+    if (kind == c10::aten::floor_divide) kind = c10::aten::floordiv;  // traced x.size(0) // n
+    Sym out;
+    if (kind == c10::aten::mul && ((a.kind == Sym::Batch && known(b)) || (known(a) && b.kind == Sym::Batch))) {
+        const int64_t k = a.kind == Sym::Batch ? a.iv.toInt() * value(b) : value(a) * b.iv.toInt();
+        if (k <= 0) return false;
+        out = Sym::constant(k);
+        out.kind = Sym::Batch;
+    } else if (kind == c10::aten::floordiv && a.kind == Sym::Batch && known(b) && value(b) > 0 &&
+               a.iv.toInt() % value(b) == 0) {
+        out = Sym::constant(a.iv.toInt() / value(b));
+        out.kind = Sym::Batch;
+    } else if ((kind == c10::aten::eq || kind == c10::aten::ne) && a.kind == Sym::Batch && b.kind == Sym::Batch) {
+        out = Sym::constant((a.iv.toInt() == b.iv.toInt()) == (kind == c10::aten::eq));
+    } else if ((kind == c10::aten::eq || kind == c10::aten::ne) && isSequence(a) && isSequence(b)) {
+        // x.shape == (bsz, src_len): equal when every entry is, a size of the batch only to the same
+        const std::vector<Sym> x = itemsOf(n, a), y = itemsOf(n, b);
+        bool equal = x.size() == y.size();
+        for (size_t i = 0; equal && i < x.size(); ++i) {
+            if (x[i].kind == Sym::Batch && y[i].kind == Sym::Batch) equal = x[i].iv.toInt() == y[i].iv.toInt();
+            else if (x[i].kind == Sym::Const && y[i].kind == Sym::Const) equal = x[i].iv == y[i].iv;
+            else return false;
+        }
+        out = Sym::constant(equal == (kind == c10::aten::eq));
+    } else {
+        return false;
+    }
+    syms[n->output()] = out;
+    return true;
 }
 
 void ImportContext::runLoop(const jit::Node* n) {
@@ -406,262 +477,13 @@ void ImportContext::runLoop(const jit::Node* n) {
     for (size_t k = 0; k < carried.size(); ++k) syms[n->outputs()[k]] = carried[k];
 }
 
-// ------------------------------------------------------------------ argument helpers
-
-bool ImportContext::isSequence(const Sym& s) const {
-    return s.kind == Sym::List || s.kind == Sym::Tuple ||
-           (s.kind == Sym::Const && (s.iv.isList() || s.iv.isTuple()));
-}
-
-std::vector<Sym> ImportContext::itemsOf(const jit::Node* n, const Sym& s) const {
-    if (s.kind == Sym::List || s.kind == Sym::Tuple) return *s.items;
-    std::vector<Sym> out;
-    if (s.kind == Sym::Const && s.iv.isList())
-        for (const c10::IValue& v : s.iv.toListRef()) out.push_back(Sym::constant(v));
-    else if (s.kind == Sym::Const && s.iv.isTuple())
-        for (const c10::IValue& v : s.iv.toTupleRef().elements()) out.push_back(Sym::constant(v));
-    else
-        fail(n, "a list or tuple was expected");
-    return out;
-}
-
-int64_t ImportContext::intOf(const jit::Node* n, size_t i) {
-    const Sym& s = sym(n->input(i));
-    if (s.kind == Sym::Batch) return kBatchDim;
-    if (s.kind == Sym::Const && s.iv.isInt()) return s.iv.toInt();
-    if (s.kind == Sym::Const && s.iv.isDouble() && std::abs(s.iv.toDouble()) < 9e18) return int64_t(s.iv.toDouble());
-    if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1 : 0;
-    if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<int64_t>();
-    fail(n, s.kind == Sym::Derived ? kBatchArithmetic : "argument " + std::to_string(i) + " must be a known integer");
-}
-
-double ImportContext::numberOf(const jit::Node* n, size_t i) {
-    const Sym& s = sym(n->input(i));
-    if (s.kind == Sym::Const && s.iv.isDouble()) return s.iv.toDouble();
-    if (s.kind == Sym::Const && s.iv.isInt()) return double(s.iv.toInt());
-    if (s.kind == Sym::Const && s.iv.isBool()) return s.iv.toBool() ? 1.0 : 0.0;
-    if (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() == 1) return s.iv.toTensor().item<double>();
-    fail(n, s.kind == Sym::Derived ? kBatchArithmetic : "argument " + std::to_string(i) + " must be a known number");
-}
-
-std::vector<int64_t> ImportContext::intsOf(const jit::Node* n, size_t i) {
-    const Sym& s = sym(n->input(i));
-    if (s.kind == Sym::Const && s.iv.isInt()) return {s.iv.toInt()};
-    if (s.kind == Sym::Const && s.iv.isNone()) return {};
-    std::vector<int64_t> out;
-    for (const Sym& item : itemsOf(n, s)) {
-        if (item.kind == Sym::Batch) out.push_back(kBatchDim);
-        else if (item.kind == Sym::Const && item.iv.isInt()) out.push_back(item.iv.toInt());
-        else fail(n, item.kind == Sym::Derived ? kBatchArithmetic : "argument " + std::to_string(i) + " must be a list of known integers");
-    }
-    return out;
-}
-
-bool ImportContext::isNone(const jit::Node* n, size_t i) {
-    if (i >= n->inputs().size()) return true;
-    const Sym& s = sym(n->input(i));
-    return s.kind == Sym::Const && s.iv.isNone();
-}
-
-// A constant tensor of more than one element is an operand like any tensor (a parameter);
-// a one-element one is a number.
-bool ImportContext::isTensor(const jit::Node* n, size_t i) {
-    if (i >= n->inputs().size()) return false;
-    const Sym& s = sym(n->input(i));
-    return s.kind == Sym::Tensor || (s.kind == Sym::Const && s.iv.isTensor() && s.iv.toTensor().numel() > 1);
-}
-
-int ImportContext::tensorOf(const jit::Node* n, size_t i) {
-    Sym& s = sym(n->input(i));
-    if (s.kind == Sym::Const && s.iv.isTensor()) {
-        const std::string key = "constant." + std::to_string(constantCount++);
-        const int id = paramValue(key, s.iv.toTensor());
-        if (id >= 0) graph.markBuffer(key);
-        if (id >= 0) s = makeTensor(id);
-    }
-    if (s.kind != Sym::Tensor) fail(n, "argument " + std::to_string(i) + " must be a tensor");
-    return s.value;
-}
-
-// ------------------------------------------------------------------ tensor operations
-
-// The OpArgs view (import_ops.h) of one TorchScript node, over the interpreter's symbols.
-class NodeArgs final : public OpArgs {
-public:
-    NodeArgs(ImportContext& ctx, const jit::Node* n, std::string op, bool inplace)
-        : ctx_(ctx), n_(n), op_(std::move(op)), inplace_(inplace) {}
-
-    const std::string& op() const override { return op_; }
-    size_t size() const override { return n_->inputs().size(); }
-    bool isTensor(size_t i) override { return ctx_.isTensor(n_, i); }
-    bool isNone(size_t i) override { return ctx_.isNone(n_, i); }
-    bool isInt(size_t i) override { return i < size() && constant(i) && ctx_.sym(n_->input(i)).iv.isInt(); }
-    bool isString(size_t i) override { return i < size() && constant(i) && ctx_.sym(n_->input(i)).iv.isString(); }
-    bool isSequence(size_t i) override { return i < size() && ctx_.isSequence(ctx_.sym(n_->input(i))); }
-    int tensor(size_t i) override { return ctx_.tensorOf(n_, i); }
-    int64_t integer(size_t i) override { return ctx_.intOf(n_, i); }
-    double number(size_t i) override { return ctx_.numberOf(n_, i); }
-    std::vector<int64_t> ints(size_t i) override { return ctx_.intsOf(n_, i); }
-    std::vector<double> numbers(size_t i) override {
-        std::vector<double> out;
-        for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
-            if (item.kind != Sym::Const || !(item.iv.isDouble() || item.iv.isInt()))
-                ctx_.fail(n_, "argument " + std::to_string(i) + " must be a list of known numbers");
-            out.push_back(item.iv.isDouble() ? item.iv.toDouble() : double(item.iv.toInt()));
-        }
-        return out;
-    }
-    std::string text(size_t i) override {
-        if (!isString(i)) ctx_.fail(n_, "argument " + std::to_string(i) + " must be a known string");
-        return ctx_.sym(n_->input(i)).iv.toStringRef();
-    }
-    bool constantInts(size_t i, std::vector<int64_t>& values, std::vector<int64_t>& shape) override {
-        IndexArg arg;
-        if (i >= size() || !integers(ctx_.sym(n_->input(i)), false, arg)) return false;
-        values = std::move(arg.values), shape = std::move(arg.shape);
-        return true;
-    }
-    std::vector<IndexArg> indexList(size_t i) override {
-        std::vector<IndexArg> out;
-        for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
-            IndexArg arg;  // None, else integers (a 1-d mask: the positions it holds, as PyTorch does)
-            if (!(item.kind == Sym::Const && item.iv.isNone()) && !integers(item, true, arg))
-                arg.kind = IndexArg::Computed;
-            out.push_back(std::move(arg));
-        }
-        return out;
-    }
-    std::vector<int> tensorList(size_t i) override {
-        std::vector<int> out;
-        for (const Sym& item : ctx_.itemsOf(n_, ctx_.sym(n_->input(i)))) {
-            if (item.kind != Sym::Tensor) ctx_.fail(n_, "a list of something other than tensors");
-            out.push_back(item.value);
-        }
-        return out;
-    }
-
-    const Graph& graph() const override { return ctx_.graph; }
-    std::vector<int> add(OpKind op, std::string name, std::vector<int> inputs, Attributes attrs) override {
-        return ctx_.addOp(n_, op, std::move(name), std::move(inputs), std::move(attrs));
-    }
-    void result(int value, size_t index) override {
-        ctx_.syms[n_->outputs().at(index)] = ctx_.makeTensor(value);
-        if (inplace_ && index == 0 && ctx_.isTensor(n_, 0)) ctx_.syms[n_->input(0)] = ctx_.makeTensor(value);
-    }
-    void listResult(const std::vector<int>& values) override {
-        Sym list = Sym::of(Sym::List);
-        for (int v : values) list.items->push_back(ctx_.makeTensor(v));
-        ctx_.syms[n_->output()] = list;
-    }
-    void unusedResult(size_t index) override {
-        if (index < n_->outputs().size()) ctx_.syms[n_->outputs()[index]] = Sym{};
-    }
-    void unsupported(const std::string& why) override { ctx_.recordUnknown(n_, why); }
-    [[noreturn]] void fail(const std::string& what) override { ctx_.fail(n_, what); }
-
-private:
-    bool constant(size_t i) const { return ctx_.sym(n_->input(i)).kind == Sym::Const; }
-    // An integer tensor known at import time (a 1-d mask too when @p masks) into @p arg.
-    bool integers(const Sym& s, bool masks, IndexArg& arg) const {
-        if (s.kind != Sym::Const || !s.iv.isTensor() || !at::isIntegralType(s.iv.toTensor().scalar_type(), masks))
-            return false;
-        at::Tensor t = s.iv.toTensor();
-        if (t.scalar_type() == at::kBool && t.dim() != 1) ctx_.fail(n_, "an index by a mask of more than one dimension");
-        if (t.scalar_type() == at::kBool) t = t.nonzero().select(1, 0);
-        t = t.to(at::kLong).contiguous();
-        arg.kind = IndexArg::Constant;
-        arg.values.assign(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
-        arg.shape = t.sizes().vec();
-        return true;
-    }
-
-    ImportContext& ctx_;
-    const jit::Node* n_;
-    std::string op_;
-    bool inplace_;
-};
-
-// Maps an ATen tensor op to IR nodes: shape queries and linear layers written as matrix products
-// here, every other op through the op table (import_ops.h). Returns false when the node is not a
-// tensor op it knows and has no tensor operand (a scalar computation, evaluated by the caller).
-bool ImportContext::mapTensorOp(const jit::Node* n) {
-    std::string op = n->kind().toUnqualString();
-    const std::string ns = n->kind().ns().toUnqualString();
-    if (ns != "aten") return false;
-    // In-place variants compute the same thing; later readers of the mutated input see the result.
-    const bool inplace = op.size() > 1 && op.back() == '_' && op[op.size() - 2] != '_';
-    if (inplace) op.pop_back();
-    auto finish = [&](const std::vector<int>& outs) {
-        for (size_t i = 0; i < n->outputs().size() && i < outs.size(); ++i) syms[n->outputs()[i]] = makeTensor(outs[i]);
-        if (inplace && isTensor(n, 0)) syms[n->input(0)] = makeTensor(outs[0]);
-        return true;
-    };
-
-    // Shape queries: answered from the probe, with the batch dimension kept symbolic.
-    if (op == "dim" && isTensor(n, 0)) {
-        syms[n->output()] = Sym::constant(int64_t(probes[size_t(tensorOf(n, 0))].dim()));
-        return true;
-    }
-    if (op == "size" && isTensor(n, 0)) {
-        const auto sizes = probes[size_t(tensorOf(n, 0))].sizes().vec();
-        const bool withBatch = graph.value(tensorOf(n, 0)).param.empty();  // a parameter's sizes are its own
-        auto dimSym = [&](int64_t d) {
-            if (d < 0) d += int64_t(sizes.size());
-            if (d < 0 || d >= int64_t(sizes.size())) fail(n, "a size() of a dimension the tensor does not have");
-            Sym s = Sym::constant(sizes[size_t(d)]);
-            if (d == 0 && withBatch) s.kind = Sym::Batch;
-            return s;
-        };
-        if (n->inputs().size() > 1) {
-            syms[n->output()] = dimSym(intOf(n, 1));
-        } else {
-            Sym list = Sym::of(Sym::List);
-            for (int64_t d = 0; d < int64_t(sizes.size()); ++d) list.items->push_back(dimSym(d));
-            syms[n->output()] = list;
-        }
-        return true;
-    }
-
-    if (op == "t" && isTensor(n, 0)) {
-        const int v = tensorOf(n, 0);
-        if (!graph.value(v).param.empty()) {  // W^T of a parameter: part of a linear layer
-            syms[n->output()] = Sym::of(Sym::TransposedParam, v);
-            return true;
-        }
-        return finish(addOp(n, OpKind::Transpose, "", {v}, {{"dim0", int64_t(0)}, {"dim1", int64_t(1)}}));
-    }
-    if (op == "addmm" || op == "matmul" || op == "mm") {
-        const size_t x = op == "addmm" ? 1 : 0;
-        const Sym& rhs = sym(n->input(x + 1));
-        const bool unitScale = op != "addmm" || (numberOf(n, 3) == 1.0 && numberOf(n, 4) == 1.0);
-        if (rhs.kind == Sym::TransposedParam && unitScale) {
-            std::vector<int> in{tensorOf(n, x), rhs.value};
-            if (op == "addmm") in.push_back(tensorOf(n, 0));
-            return finish(addOp(n, OpKind::Linear, layerName(rhs.value), in));
-        }
-        if (op != "addmm") return finish(addOp(n, OpKind::MatMul, "", {tensorOf(n, 0), tensorOf(n, 1)}));
-        recordUnknown(n, "a general addmm");
-        return true;
-    }
-    NodeArgs args(*this, n, op, inplace);
-    if ((layerOpNames().count(op) && mapLayerOp(args)) || mapShapeOp(args)) return true;
-
-    for (const jit::Value* v : n->inputs()) {
-        const auto k = sym(v).kind;
-        if (k == Sym::Tensor || k == Sym::TransposedParam) {
-            recordUnknown(n, "");
-            return true;
-        }
-    }
-    return false;
-}
-
-}  // namespace
+}  // namespace import_detail
 
 // ------------------------------------------------------------------ entry point
 
-Graph interpretForward(jit::Graph& tsGraph, const jit::Module& module, const std::vector<int64_t>& sampleShape,
+Graph interpretForward(torch::jit::Graph& tsGraph, const torch::jit::Module& module, const std::vector<int64_t>& sampleShape,
                        const std::string& path) {
+    using namespace import_detail;
     ImportContext ctx(module, sampleShape, path);
     if (tsGraph.inputs().size() != 2)
         throw invalidInput("'" + path + "' has a forward with " + std::to_string(tsGraph.inputs().size() - 1) +
@@ -674,8 +496,17 @@ Graph interpretForward(jit::Graph& tsGraph, const jit::Module& module, const std
     std::vector<int64_t> shape{1};
     shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
     const int input = ctx.graph.addInput("input", shape);
+    // A forward that looks its input up in an embedding table takes token ids (a text model).
+    bool tokens = false;
+    for (const jit::Use& use : tsGraph.inputs()[1]->uses())
+        tokens = tokens || (use.user->kind() == c10::aten::embedding && use.offset == 1);
+    if (tokens) ctx.graph.setInputKind(InputKind::Tokens, 1);
+    const auto dtype = tokens ? at::kLong : at::kFloat;
     ctx.probes.resize(size_t(input) + 1);
-    ctx.probes[size_t(input)] = at::zeros(shape);
+    ctx.probes2.resize(size_t(input) + 1);
+    ctx.probes[size_t(input)] = at::zeros(shape, dtype);
+    shape[0] = 2;
+    ctx.probes2[size_t(input)] = at::zeros(shape, dtype);
     ctx.syms[tsGraph.inputs()[1]] = ctx.makeTensor(input);
 
     ctx.runBlock(tsGraph.block());
@@ -693,6 +524,13 @@ Graph interpretForward(jit::Graph& tsGraph, const jit::Module& module, const std
     if (outputs.empty())
         throw invalidInput("'" + path + "' returns no tensor from forward; PTQ Studio needs the model's logits.");
     ctx.graph.setOutputs(outputs);
+    if (tokens) {  // valid ids: those every table the input is looked up in has
+        int64_t limit = std::numeric_limits<int64_t>::max();
+        for (const Node& node : ctx.graph.nodes())
+            if (node.op == OpKind::Embedding && !node.inputs.empty() && node.inputs[0] == input)
+                limit = std::min(limit, ctx.graph.value(node.inputs[1]).shape.at(0));
+        ctx.graph.setInputKind(InputKind::Tokens, limit);
+    }
     ctx.graph.uniquifyNames();
     return std::move(ctx.graph);
 }

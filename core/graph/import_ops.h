@@ -6,6 +6,7 @@
 /// (import_interpreter.cpp) implements OpArgs over its symbols and probes.
 ///   import_ops_layers.cpp  layers, norms, activations, element-wise math, reductions
 ///   import_ops_shape.cpp   shapes, indexing, padding, resampling, pooling
+///   import_ops_attention.cpp  fused attention kernels as projections, matmuls and softmax
 
 #include "core/graph/graph.h"
 
@@ -57,6 +58,8 @@ public:
     virtual int64_t integer(size_t i) = 0;
     virtual double number(size_t i) = 0;
     virtual std::vector<int64_t> ints(size_t i) = 0;
+    /// A reshape's target: as ints, with an entry k x the batch size (k > 1) as -1.
+    virtual std::vector<int64_t> shape(size_t i) = 0;
     virtual std::vector<double> numbers(size_t i) = 0;
     virtual std::string text(size_t i) = 0;
     /// An integer tensor known at import time (a buffer, a literal): its values and shape.
@@ -65,6 +68,9 @@ public:
     virtual std::vector<IndexArg> indexList(size_t i) = 0;
 
     virtual const Graph& graph() const = 0;
+    /// Whether dimension @p dim of IR value @p value grows with the batch (k x the batch size):
+    /// the importer probes every op at a batch of one and of two.
+    virtual bool batchDim(int value, int64_t dim) const = 0;
     /// Adds an IR node (its output shapes probed with the same kernel the executor runs) and
     /// returns its output values. An empty @p name names it after the scope and op.
     virtual std::vector<int> add(OpKind op, std::string name, std::vector<int> inputs, Attributes attrs = {}) = 0;
@@ -94,9 +100,12 @@ public:
 bool mapLayerOp(OpArgs& a);
 /// Maps a shape, indexing, padding, resampling or pooling op; false when @p a is not one.
 bool mapShapeOp(OpArgs& a);
-/// The ATen names the two tables map (in-place forms included by dropping their '_').
+/// Maps a fused attention op (nn.MultiheadAttention's fast path); false when @p a is not one.
+bool mapAttentionOp(OpArgs& a);
+/// The ATen names the tables map (in-place forms included by dropping their '_').
 const std::set<std::string>& layerOpNames();
 const std::set<std::string>& shapeOpNames();
+const std::set<std::string>& attentionOpNames();
 /// Whether the importer maps the ATen op @p op: one of the tables' or one the interpreter answers
 /// itself (shape queries, linear layers as matrix products, list and scalar ops).
 bool isMappedOp(const std::string& op);

@@ -207,11 +207,15 @@ bool mapEmbedding(OpArgs& a) {
     // embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse); padding_idx only
     // changes gradients.
     std::vector<int64_t> indices, shape;
+    const int w = a.tensor(0);
     if (!a.constantInts(1, indices, shape)) {
-        a.unsupported("indices computed inside the model; embeddings of constant indices import");
+        // the model's token input itself (the importer gives it integer ids); other computed
+        // indices are not followed
+        if (a.isTensor(1) && a.tensor(1) == a.graph().inputValue() && a.graph().inputKind() == InputKind::Tokens)
+            return a.emit(OpKind::Embedding, {a.tensor(1), w}, {}, a.layerName(w));
+        a.unsupported("indices computed inside the model; embeddings of constant indices or of the token input import");
         return true;
     }
-    const int w = a.tensor(0);
     if (a.graph().value(w).shape.size() != 2) a.fail("an embedding table that is not a matrix");
     const int64_t rows = a.graph().value(w).shape[0];
     for (int64_t i : indices)
@@ -223,9 +227,12 @@ bool mapEmbedding(OpArgs& a) {
 
 std::string layerNameOf(const Graph& graph, int weightValue) {
     std::string key = graph.value(weightValue).param;
-    const std::string suffix = ".weight";
-    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
-        key.resize(key.size() - suffix.size());
+    // "fc.weight" -> "fc"; nn.MultiheadAttention's "self_attn.in_proj_weight" -> "self_attn.in_proj"
+    for (const std::string suffix : {".weight", "_weight"})
+        if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            key.resize(key.size() - suffix.size());
+            break;
+        }
     return key;
 }
 
@@ -259,9 +266,9 @@ const std::set<std::string>& layerOpNames() {
 
 bool isMappedOp(const std::string& op) {
     static const std::set<std::string> interpreter = {
-        "dim", "size", "t", "addmm", "matmul", "mm", "__getitem__", "len", "append", "Int", "Float", "format", "warn",
+        "dim", "size", "t", "addmm", "matmul", "mm", "bmm", "baddbmm", "__getitem__", "len", "append", "Int", "Float", "format", "warn",
         "__is__", "__isnot__", "__not__", "eq", "ne", "lt", "le", "gt", "ge"};
-    return interpreter.count(op) || layerOpNames().count(op) || shapeOpNames().count(op);
+    return interpreter.count(op) || layerOpNames().count(op) || shapeOpNames().count(op) || attentionOpNames().count(op);
 }
 
 bool mapLayerOp(OpArgs& a) {

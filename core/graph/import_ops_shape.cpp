@@ -11,22 +11,6 @@ namespace {
 
 int64_t normalDim(int64_t dim, size_t rank) { return dim < 0 ? dim + int64_t(rank) : dim; }
 
-bool holdsBatch(const std::vector<int64_t>& v) { return std::find(v.begin(), v.end(), kBatchDim) != v.end(); }
-
-// Whether a value carries the batch dimension first: it comes from the graph input, or from an
-// op that sized a dimension by the batch (expand(x.size(0), ...)). Parameters and what is made
-// from them alone (an embedding of constant indices) do not.
-bool batched(const Graph& g, int value) {
-    std::vector<bool> withBatch(g.values().size(), false);
-    withBatch[size_t(g.inputValue())] = true;
-    for (const Node& n : g.nodes()) {
-        bool any = holdsBatch(n.attrInts("shape")) || holdsBatch(n.attrInts("sizes")) || holdsBatch(n.attrInts("repeats"));
-        for (int in : n.inputs) any = any || withBatch[size_t(in)];
-        for (int out : n.outputs) withBatch[size_t(out)] = any;
-    }
-    return withBatch.at(size_t(value));
-}
-
 int64_t rankOf(OpArgs& a, int value) { return int64_t(a.graph().value(value).shape.size()); }
 
 // A dimension's position, checked to be a dimension of the value; the batch dimension refused
@@ -35,7 +19,7 @@ int64_t checkedDim(OpArgs& a, int value, int64_t dim, const char* batchWhat) {
     const int64_t rank = rankOf(a, value);
     const int64_t d = normalDim(dim, size_t(rank));
     if (d < 0 || d >= rank) a.fail("dimension " + std::to_string(dim) + " of a tensor with " + std::to_string(rank) + " dimensions");
-    if (d == 0 && batchWhat && batched(a.graph(), value))
+    if (batchWhat && a.batchDim(value, d))
         a.fail(std::string(batchWhat) + "; PTQ Studio keeps the batch dimension free (every sample runs alike)");
     return d;
 }
@@ -50,10 +34,10 @@ bool mapSlicing(OpArgs& a) {
         const bool hasStart = !a.isNone(2), hasEnd = !a.isNone(3);
         const int64_t start = hasStart ? a.integer(2) : 0, end = hasEnd ? a.integer(3) : 0;
         const int64_t step = a.size() > 4 ? a.integer(4) : 1;
-        if (dim == 0 && batched(a.graph(), x)) {
+        if (a.batchDim(x, dim)) {
             // x[:, ...] slices every sample (a traced model writes it as slice(x, 0, 0, INT64_MAX))
             const bool whole = start == 0 && (!hasEnd || end == kBatchDim || end >= (int64_t(1) << 62)) && step == 1;
-            if (!whole) checkedDim(a, x, 0, "a slice of the batch dimension");
+            if (!whole) checkedDim(a, x, dim, "a slice of the batch dimension");
             a.result(x);
             return true;
         }
@@ -78,7 +62,7 @@ bool mapSlicing(OpArgs& a) {
                 a.unsupported("indices computed inside the model");
                 return true;
             }
-            if (d == 0) checkedDim(a, x, 0, "an index into the batch dimension");
+            checkedDim(a, x, int64_t(d), "an index into the batch dimension");
             dims.push_back(int64_t(d));
             attrs["index" + std::to_string(d)] = items[d].values;
             attrs["index" + std::to_string(d) + "_shape"] = items[d].shape;
@@ -100,7 +84,8 @@ bool mapReshaping(OpArgs& a) {
     const int x = a.tensor(0);
     // Pass-through ops: no IR node at all.
     if (op == "dropout" || op == "feature_dropout" || op == "alpha_dropout" || op == "feature_alpha_dropout") {
-        if (a.integer(2) != 0) a.fail("dropout in training mode");
+        // F.dropout's default is training=True: harmless with p = 0 (Swin's attention dropout)
+        if (a.integer(2) != 0 && a.number(1) != 0.0) a.fail("dropout in training mode");
         a.result(x);
         return true;
     }
@@ -123,7 +108,7 @@ bool mapReshaping(OpArgs& a) {
         return true;
     }
     if (op == "flatten") return a.emit(OpKind::Flatten, {x}, {{"start_dim", a.integer(1)}, {"end_dim", a.integer(2)}});
-    if (op == "reshape" || op == "view") return a.emit(OpKind::Reshape, {x}, {{"shape", a.ints(1)}});
+    if (op == "reshape" || op == "view") return a.emit(OpKind::Reshape, {x}, {{"shape", a.shape(1)}});
     if (op == "permute") return a.emit(OpKind::Permute, {x}, {{"dims", a.ints(1)}});
     if (op == "transpose") return a.emit(OpKind::Transpose, {x}, {{"dim0", a.integer(1)}, {"dim1", a.integer(2)}});
     if (op == "unsqueeze") {
@@ -139,14 +124,19 @@ bool mapReshaping(OpArgs& a) {
             dims.push_back(checkedDim(a, x, a.integer(1), "a squeeze of the batch dimension"));
         } else {
             const auto& shape = a.graph().value(x).shape;
-            const size_t first = batched(a.graph(), x) ? 1 : 0;
-            for (size_t d = shape.size(); d-- > first;)
-                if (shape[d] == 1) dims.push_back(int64_t(d));
+            for (size_t d = shape.size(); d-- > 0;)
+                if (shape[d] == 1 && !a.batchDim(x, int64_t(d))) dims.push_back(int64_t(d));
         }
         return a.emit(OpKind::Squeeze, {x}, {{"dims", dims}});  // highest first: later positions stay put
     }
     if (op == "expand") return a.emit(OpKind::Expand, {x}, {{"sizes", a.ints(1)}});
     if (op == "repeat") return a.emit(OpKind::Repeat, {x}, {{"repeats", a.ints(1)}});
+    if (op == "roll") {  // roll(x, shifts, dims): Swin's cyclic shift of the windows
+        const std::vector<int64_t> dims = a.ints(2);
+        if (dims.empty()) a.fail("a roll of the flattened tensor, which mixes the samples of the batch");
+        for (int64_t d : dims) checkedDim(a, x, d, "a roll along the batch dimension");
+        return a.emit(OpKind::Roll, {x}, {{"shifts", a.ints(1)}, {"dims", dims}});
+    }
     if (op == "channel_shuffle" || op == "native_channel_shuffle")
         return a.emit(OpKind::ChannelShuffle, {x}, {{"groups", a.integer(1)}});
     return false;
@@ -227,7 +217,7 @@ const std::set<std::string>& shapeOpNames() {
     static const std::set<std::string> names = {
         "cat", "concat", "dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout", "contiguous",
         "detach", "clone", "identity", "chunk", "split", "split_with_sizes", "slice", "select", "index", "flatten", "reshape", "view", "permute", "transpose", "unsqueeze", "squeeze",
-        "expand", "repeat", "channel_shuffle", "native_channel_shuffle", "pad", "constant_pad_nd",
+        "expand", "repeat", "roll", "channel_shuffle", "native_channel_shuffle", "pad", "constant_pad_nd",
         "upsample_nearest2d", "upsample_bilinear2d", "max_pool2d", "max_pool1d", "max_pool2d_with_indices",
         "max_pool1d_with_indices", "avg_pool2d", "avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool1d",
         "adaptive_max_pool2d"};

@@ -61,13 +61,14 @@ std::optional<ModelCard> loadModelCard(const std::string& modelPath) {
 }
 
 void validateModelCard(const ModelCard& card, const std::string& where) {
-    if (!card.inputShape.empty() && card.inputShape.size() != 3)
+    if (!card.inputShape.empty() && card.inputShape.size() != 3 && card.inputShape.size() != 1)
         throw invalidInput(where + " gives an input shape of " + std::to_string(card.inputShape.size()) +
-                           " dimensions; it must be channels, height, width.");
+                           " dimensions; it must be channels, height, width (an image model) or the number of "
+                           "tokens (a text model).");
     for (int64_t d : card.inputShape)
         if (d <= 0)
             throw invalidInput(where + " gives an input shape with a dimension of " + std::to_string(d) +
-                               "; every dimension of channels, height, width must be positive.");
+                               "; every dimension of the input shape must be positive.");
     if (card.mean.empty() != card.std.empty())
         throw invalidInput(where + " gives a normalization " + (card.mean.empty() ? "std" : "mean") + " without a " +
                            (card.mean.empty() ? "mean" : "std") + "; give both, or a preset.");

@@ -14,7 +14,7 @@ namespace ptq {
 /// data; any thread.
 struct ModelCard {
     std::string name;
-    std::vector<int64_t> inputShape;  ///< one sample, C x H x W
+    std::vector<int64_t> inputShape;  ///< one sample: C x H x W, or the number of tokens of a text model
     std::vector<float> mean;          ///< per channel, applied after scaling pixels to [0, 1]
     std::vector<float> std;
     /// The normalization preset mean and std came from ("imagenet", "none", ...); "" when given

@@ -1,8 +1,11 @@
 #include "core/runtime/ops.h"
 
 #include "core/util/error.h"
+#include "core/util/log.h"
 
 #include <ATen/ATen.h>
+
+#include <map>
 
 namespace ptq {
 
@@ -71,6 +74,31 @@ at::Tensor constantIndex(const Node& n, const std::string& key) {
     return at::tensor(values, at::kLong).reshape(n.attrInts(key + "_shape"));
 }
 
+// The dtypes a Cast or FullLike names (the names torch prints without "torch.").
+at::ScalarType dtypeOf(const std::string& name) {
+    static const std::map<std::string, at::ScalarType> types = {
+        {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16},
+        {"int64", at::kLong},    {"int32", at::kInt},      {"int16", at::kShort},  {"int8", at::kChar},
+        {"uint8", at::kByte},    {"bool", at::kBool}};
+    auto it = types.find(name);
+    if (it == types.end()) throw failed("internal: no dtype called '" + name + "'");
+    return it->second;
+}
+
+// x == y, x < 2.0, ...: a tensor operand or the scalar attribute.
+at::Tensor compare(const Node& n, const std::vector<at::Tensor>& in) {
+    const std::string cmp = n.attrString("cmp");
+    const bool scalar = n.hasAttr("scalar");
+    const at::Scalar s = scalarOf(n, "scalar", 0.0);
+    if (cmp == "eq") return scalar ? at::eq(in[0], s) : at::eq(in[0], in[1]);
+    if (cmp == "ne") return scalar ? at::ne(in[0], s) : at::ne(in[0], in[1]);
+    if (cmp == "lt") return scalar ? at::lt(in[0], s) : at::lt(in[0], in[1]);
+    if (cmp == "le") return scalar ? at::le(in[0], s) : at::le(in[0], in[1]);
+    if (cmp == "gt") return scalar ? at::gt(in[0], s) : at::gt(in[0], in[1]);
+    if (cmp == "ge") return scalar ? at::ge(in[0], s) : at::ge(in[0], in[1]);
+    throw failed("internal: no comparison called '" + cmp + "'");
+}
+
 // Float layers and ops beyond the quantizable set (see OpKind): the same ATen call the
 // TorchScript op makes, with the arguments it was given.
 at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t batch) {
@@ -86,7 +114,9 @@ at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t bat
     case OpKind::ConvTranspose2d:
         return at::conv_transpose2d(in[0], in[1], optionalInput(in, 2), n.attrInts("stride"), n.attrInts("padding"),
                                     n.attrInts("output_padding"), n.attrInt("groups", 1), n.attrInts("dilation"));
-    case OpKind::Embedding: return at::embedding(in[0], constantIndex(n, "indices"));  // indices, indices_shape
+    case OpKind::Embedding:  // constant indices (attrs indices, indices_shape), else inputs: indices, table
+        if (!n.hasAttr("indices")) return at::embedding(in[1], in[0]);
+        return at::embedding(in[0], constantIndex(n, "indices"));
     case OpKind::GroupNorm: {
         size_t i = 1;
         const at::Tensor w = n.attrInt("has_weight") ? in.at(i++) : at::Tensor();
@@ -187,6 +217,28 @@ at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t bat
         return at::avg_pool1d(in[0], n.attrInts("kernel"), n.attrInts("stride"), n.attrInts("padding"),
                               n.attrInt("ceil_mode") != 0, n.attrInt("count_include_pad", 1) != 0);
     case OpKind::AdaptiveAvgPool1d: return at::adaptive_avg_pool1d(in[0], n.attrInts("output_size"));
+    case OpKind::MaskedSoftmax: {  // what nn.MultiheadAttention's fused kernel calls with a mask
+        int64_t dim = n.attrInt("dim", -1);
+        if (dim < 0) dim += in[0].dim();
+        at::Tensor mask = in[1].scalar_type() == at::kBool ? in[1] : in[1].to(at::kBool);
+        const int64_t type = n.attrInt("mask_type", -1);
+        const auto sizes = in[0].sizes();
+        if (mask.dim() == 2 && in[0].dim() == 4) {  // keys of each sample (1: B x L) or of every query (0: L x L)
+            mask = type == 1 ? mask.view({sizes[0], 1, 1, sizes[3]}) : mask.view({1, 1, sizes[2], sizes[3]});
+            mask = mask.expand(sizes);
+        }
+        return at::_masked_softmax(in[0], mask, dim, type < 0 ? c10::nullopt : c10::optional<int64_t>(type));
+    }
+    case OpKind::Roll: return at::roll(in[0], n.attrInts("shifts"), n.attrInts("dims"));
+    case OpKind::Compare: return compare(n, in);
+    case OpKind::MaskedFill: return at::masked_fill(in[0], in[1], at::Scalar(n.attrDouble("value")));
+    case OpKind::Cast: return in[0].to(dtypeOf(n.attrString("dtype")));
+    case OpKind::LogicalNot: return at::logical_not(in[0]);
+    case OpKind::FullLike: {
+        const std::string dtype = n.attrString("dtype");
+        return at::full_like(in[0], scalarOf(n, "value", 0.0),
+                             dtype.empty() ? at::TensorOptions() : at::TensorOptions().dtype(dtypeOf(dtype)));
+    }
     default: break;
     }
     throw failed(std::string("internal: no kernel for op ") + opName(n.op));
@@ -263,9 +315,18 @@ std::vector<at::Tensor> runOp(const Node& node, const std::vector<at::Tensor>& i
     try {
         return run(node, inputs, batch);
     } catch (const c10::Error& e) {
-        std::string what = e.what_without_backtrace();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        throw failed("Operation '" + node.name + "' (" + displayOp(node) + ") failed: " + what);
+        // LibTorch's own text (an assert, a kernel's check) is for the log; the user gets the op,
+        // where it is and what it was given
+        logger()->debug("{} ({}): {}", node.name, displayOp(node), e.what_without_backtrace());
+        std::string shapes;
+        for (const at::Tensor& t : inputs) {
+            std::string s;
+            for (int64_t d : t.sizes()) s += (s.empty() ? "" : "x") + std::to_string(d);
+            shapes += (shapes.empty() ? "" : ", ") + (s.empty() ? std::string("a scalar") : s);
+        }
+        throw failed("Operation '" + node.name + "' (" + displayOp(node) +
+                     (node.scope.empty() ? std::string() : ", in " + node.scope) + ") cannot run on inputs of shape " +
+                     shapes + ".");
     }
 }
 

@@ -1,5 +1,6 @@
 #include "core/runtime/verify.h"
 
+#include "core/graph/graph.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
@@ -23,7 +24,19 @@ VerifyResult verifyAgainstTorchScript(const Graph& graph, const std::string& pat
     const auto sample = graph.sampleShape(graph.inputValue());
     shape.insert(shape.end(), sample.begin(), sample.end());
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-    const at::Tensor input = at::normal(0.0, 1.0, shape, gen);
+    at::Tensor input;
+    if (graph.inputKind() == InputKind::Tokens) {
+        // ids 1 .. limit - 1, and 0 (the usual padding id) at the end of every sample but the first
+        const int64_t limit = std::max<int64_t>(graph.tokenLimit(), 2);
+        input = at::randint(1, limit, shape, gen, at::TensorOptions().dtype(at::kLong));
+        const int64_t length = shape.back();
+        for (int64_t b = 1; b < batch; ++b) {
+            const int64_t padded = b * length / (batch + 1);
+            if (padded > 0) input[b].slice(-1, length - padded).fill_(0);
+        }
+    } else {
+        input = at::normal(0.0, 1.0, shape, gen);
+    }
 
     VerifyResult r;
     r.batch = batch;

@@ -32,6 +32,7 @@ inline std::string firstDifference(const ptq::Graph& a, const ptq::Graph& b) {
         if (x.param != y.param || x.consumers != y.consumers) return where + ": parameter or consumers";
     }
     if (a.inputValue() != b.inputValue() || a.outputValues() != b.outputValues()) return "graph input or outputs";
+    if (a.inputKind() != b.inputKind() || a.tokenLimit() != b.tokenLimit()) return "input kind or token limit";
     if (a.paramKeys() != b.paramKeys()) return "parameter keys";
     for (const std::string& key : a.paramKeys()) {
         const at::Tensor &x = a.param(key), &y = b.param(key);
@@ -49,7 +50,9 @@ inline std::string firstRunDifference(const ptq::Graph& a, const ptq::Graph& b, 
     std::vector<int64_t> shape = a.sampleShape(a.inputValue());
     shape.insert(shape.begin(), batch);
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(11);
-    const at::Tensor x = at::normal(0.0, 1.0, shape, gen);
+    const at::Tensor x = a.inputKind() == ptq::InputKind::Tokens
+                             ? at::randint(0, a.tokenLimit(), shape, gen, at::TensorOptions().dtype(at::kLong))
+                             : at::normal(0.0, 1.0, shape, gen);
     const std::vector<at::Tensor> ya = ptq::Executor(a).run(x), yb = ptq::Executor(b).run(x);
     if (ya.size() != yb.size()) return "output counts";
     for (size_t i = 0; i < ya.size(); ++i)

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void paramOverrideSwapsWeights();
     void intermediatesAreFreed();
     void wrongInputShapeIsAClearError();
+    void kernelFailureNamesTheOp();
     void runDatasetCoversEverySampleAndCancels();
 };
 
@@ -167,6 +168,25 @@ void TestExecutor::wrongInputShapeIsAClearError() {
     } catch (const Error& e) {
         QCOMPARE(e.kind(), Error::Kind::InvalidInput);
         QVERIFY2(QString(e.what()).contains("2x3x28x28"), e.what());
+    }
+}
+
+// A kernel that rejects its inputs is named with its scope and the shapes it got; LibTorch's own
+// words stay in the log.
+void TestExecutor::kernelFailureNamesTheOp() {
+    Graph g;
+    const int x = g.addInput("x", {1, 4});
+    const int w = g.addParamValue("head.fc.weight", at::ones({3, 5}));
+    const int n = g.addNode(OpKind::Linear, "head.fc", "head", {x, w}, {}, {{1, 3}});
+    g.setOutputs({g.node(n).outputs[0]});
+    try {
+        Executor(g).run(at::zeros({2, 4}));
+        QFAIL("a linear layer ran on inputs that do not fit");
+    } catch (const Error& e) {
+        const QString message = e.what();
+        for (const char* part : {"'head.fc'", "linear", "in head", "2x4, 3x5"})
+            QVERIFY2(message.contains(part), qPrintable(message));
+        for (const char* leak : {"mat1", "Exception raised", ".cpp"}) QVERIFY2(!message.contains(leak), qPrintable(message));
     }
 }
 
