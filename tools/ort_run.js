@@ -5,9 +5,14 @@
 //
 //   node tools/ort_run.js MODEL.onnx --data X.npy [--labels Y.npy] [--reference LOGITS.npy]
 //        [--batch B] [--logits OUT.npy] [--bench RUNS] [--threads T]
+//        [--optimize disabled|basic|extended|all] [--qdq-fusions on|off]
 //
 // X.npy: float32 N x C x H x W, the model's input as PTQ Studio's executor reads it (normalized);
 // Y.npy: int64 or int32 labels; LOGITS.npy: float32 N x K, what the logits are compared with.
+// --qdq-fusions off: ONNX Runtime's QDQ transformers off (session.disable_quant_qdq), so a QDQ
+// file runs as written: float kernels on the dequantized values, as PTQ Studio's fake-quantized
+// run. On (the default) ONNX Runtime fuses DequantizeLinear -> Conv -> (Relu ->) QuantizeLinear
+// into integer kernels and rounds float biases to int32 at input scale x weight scale.
 // --bench RUNS: after the pass, times RUNS runs of one batch and adds their median and minimum (ms).
 'use strict';
 const fs = require('fs');
@@ -72,7 +77,7 @@ function writeNpy(file, data, shape) {
 
 function parseArgs(argv) {
   const args = { batch: 100, bench: 0, threads: 0 };
-  if (argv.length < 1 || argv[0].startsWith('--')) fail('usage: ort_run.js MODEL.onnx --data X.npy [--labels Y.npy] [--reference R.npy] [--batch B] [--logits OUT.npy] [--bench RUNS] [--threads T]');
+  if (argv.length < 1 || argv[0].startsWith('--')) fail('usage: ort_run.js MODEL.onnx --data X.npy [--labels Y.npy] [--reference R.npy] [--batch B] [--logits OUT.npy] [--bench RUNS] [--threads T] [--optimize LEVEL] [--qdq-fusions on|off]');
   args.model = argv[0];
   for (let i = 1; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
@@ -86,8 +91,10 @@ function parseArgs(argv) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const ort = loadOrt();
-  const options = { graphOptimizationLevel: 'all' };
+  const options = { graphOptimizationLevel: args.optimize || 'all' };
   if (args.threads > 0) options.intraOpNumThreads = args.threads;
+  if (args['qdq-fusions'] === 'off') options.extra = { session: { disable_quant_qdq: '1' } };
+  else if (args['qdq-fusions'] && args['qdq-fusions'] !== 'on') fail('--qdq-fusions is on or off');
   let session;
   try {
     session = await ort.InferenceSession.create(args.model, options);

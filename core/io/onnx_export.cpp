@@ -50,8 +50,11 @@ OnnxExportReport finish(Builder& b, const std::string& path, OnnxExportReport re
         throw failed("The ONNX checker refused the export (nothing was written): " + what);
     }
     QSaveFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size()) ||
-        !file.commit())
+    // A path that cannot be opened is the user's to change (InvalidInput); a failure while
+    // writing is the machine's (Failed). Either way the old file, if any, is untouched.
+    if (!file.open(QIODevice::WriteOnly))
+        throw invalidInput("Could not write " + path + ": " + file.errorString().toStdString() + "; choose another file.");
+    if (file.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size()) || !file.commit())
         throw failed("Could not write " + path + ": " + file.errorString().toStdString() + ".");
     report.nodes = int(b.spec.nodes.size());
     return report;
