@@ -28,9 +28,10 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES TRUE)
 
 # Depends: dpkg-shlibdeps (dpkg-dev) names the packages of every shared library the programs
-# and plugins load (LibTorch, Qt 6, QCustomPlot, spdlog, fmt, Graphviz, COLAMD, zlib; lp_solve
-# is linked statically). Added by hand what no ELF file names: the Qt platform plugins a
-# window needs, and Fashion-MNIST, the demo models' data and the default calibration source.
+# and plugins load (LibTorch, Qt 6, QCustomPlot, spdlog, fmt, Graphviz, COLAMD, zlib, and
+# libonnx1 and libprotobuf32 for the ONNX export; lp_solve is linked statically). Added by hand
+# what no ELF file names: the Qt platform plugins a window needs, and Fashion-MNIST, the demo
+# models' data and the default calibration source.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, dataset-fashion-mnist")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "hicolor-icon-theme")  # the theme index the PNG icons sit in
