@@ -28,9 +28,10 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES TRUE)
 
 # Depends: dpkg-shlibdeps (dpkg-dev) names the packages of every shared library the programs
-# and plugins load (LibTorch, Qt 6, QCustomPlot, spdlog, fmt, Graphviz, COLAMD, zlib; lp_solve
-# is linked statically). Added by hand what no ELF file names: the Qt platform plugins a
-# window needs, and Fashion-MNIST, the demo models' data and the default calibration source.
+# and plugins load (LibTorch, Qt 6, QCustomPlot, spdlog, fmt, Graphviz, COLAMD, zlib, and
+# libonnx1 and libprotobuf32 for the ONNX export; lp_solve is linked statically). Added by hand
+# what no ELF file names: the Qt platform plugins a window needs, and Fashion-MNIST, the demo
+# models' data and the default calibration source.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # libopenblas0-pthread: libtorch links libblas.so.3, which is the reference BLAS unless a fast one
 # provides the alternative; every Linear layer is a GEMM through it.

@@ -18,6 +18,31 @@
 
 namespace ptq::cli {
 
+namespace {
+
+// --format onnx-fp32: the graph as the executor runs it; nothing to calibrate.
+int exportFp32(const Args& a, const ModelRequest& request, const std::string& out, TerminalProgress& progress) {
+    for (const char* option : {"alloc", "calib", "w", "a", "pipeline", "points", "granularity"})
+        if (a.has(option))
+            throw invalidInput(std::string("'ptq export --format onnx-fp32' writes the FP32 model: drop --") + option + ".");
+    const auto model = openModelForData(request, progress.get());
+    const std::string what = exportFloatModel(*model, out);
+    progress.finish();
+    progress.wrote(out);
+    if (a.flag("json")) {
+        QJsonObject o;
+        o["model"] = QString::fromStdString(request.path);
+        o["format"] = exportFormatName(ExportFormat::OnnxFp32);
+        o["out"] = QString::fromStdString(out);
+        printJson(o);
+        return 0;
+    }
+    std::printf("%s: wrote %s to %s\n", request.path.c_str(), what.c_str(), out.c_str());
+    return 0;
+}
+
+}  // namespace
+
 int runExport(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad"},
                  withModelCard({"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points",
@@ -30,7 +55,7 @@ int runExport(const std::vector<std::string>& argv) {
     const std::string out = a.value("o", a.value("out"));
     if (a.has("target")) return runTargetExport(a, a.value("format"), out);  // a target's own exporter
     if (!a.has("format"))
-        throw invalidInput("'ptq export' needs --format json, aimet, torchscript, csv or html.");
+        throw invalidInput("'ptq export' needs --format json, aimet, torchscript, onnx, onnx-fp32, csv or html.");
     const ExportFormat format = exportFormatFromString(a.value("format"));
     if (format == ExportFormat::Html && !a.has("alloc"))
         throw invalidInput("'ptq export --format html' reports an allocation: give --alloc ALLOC.json (ptq allocate "
@@ -40,6 +65,7 @@ int runExport(const std::vector<std::string>& argv) {
     exportRequest.path = out;
     exportRequest.aimetVersion = aimetVersionFromString(a.value("aimet-version", "1.0.0"));
     if (out.empty()) throw invalidInput("'ptq export' needs -o OUT, the file to write.");
+    if (format == ExportFormat::OnnxFp32) return exportFp32(a, req.model, out, progress);
     std::optional<AllocationFile> alloc;
     AdaQuantOptions& ada = req.tuning.adaquant;
     if (a.has("alloc")) {

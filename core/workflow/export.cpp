@@ -1,11 +1,35 @@
 #include "core/workflow/export.h"
 
 #include "core/io/layer_csv.h"
+#include "core/io/onnx_export.h"
 #include "core/io/torchscript_export.h"
 #include "core/util/error.h"
 #include "core/workflow/quantize.h"
 
 namespace ptq {
+
+namespace {
+
+std::string joined(const std::vector<float>& v) {
+    std::string s;
+    for (float x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+    return s;
+}
+
+// The model's name, where it came from and the normalization its input is expected with.
+OnnxExportOptions onnxOptions(const LoadedModel& model) {
+    OnnxExportOptions o;
+    const ModelCard& card = model.card();
+    const Normalization& norm = model.normalization();
+    o.modelName = card.name.empty() ? "model" : card.name;
+    o.metadata["ptq_studio.source"] = model.path();
+    o.metadata["ptq_studio.input"] = "normalized pixels: (pixel / 255 - mean) / std per channel";
+    o.metadata["ptq_studio.normalization.mean"] = norm.mean.empty() ? "0" : joined(norm.mean);
+    o.metadata["ptq_studio.normalization.std"] = norm.std.empty() ? "1" : joined(norm.std);
+    return o;
+}
+
+}  // namespace
 
 std::string exportQuantized(const QuantizedRun& run, const ExportRequest& r) {
     if (r.path.empty()) throw invalidInput("Choose the file to export to.");
@@ -28,10 +52,18 @@ std::string exportQuantized(const QuantizedRun& run, const ExportRequest& r) {
         const TorchScriptExportReport rep = exportQuantizedTorchScript(run.source->path(), model, r.path);
         return "quantized TorchScript (" + std::to_string(rep.layers) + " layers' weights quantized, float activations)";
     }
+    case ExportFormat::Onnx:
+        return exportQuantizedOnnx(model, r.path, onnxOptions(*run.source)).description;
+    case ExportFormat::OnnxFp32:
+        return exportFloatOnnx(run.graph(), r.path, onnxOptions(*run.source)).description;
     case ExportFormat::Html:
         break;
     }
     throw invalidInput("The HTML report describes an allocation and its table: export it from an allocation.");
+}
+
+std::string exportFloatModel(const LoadedModel& model, const std::string& path) {
+    return exportFloatOnnx(model.graph(), path, onnxOptions(model)).description;
 }
 
 std::string exportAllocation(const AllocationExport& r, const Progress* progress) {

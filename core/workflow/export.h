@@ -2,7 +2,7 @@
 /// @file
 /// Exporting: the one dispatch from a calibrated (and tuned) model to the files hardware
 /// toolchains read: PTQ Studio's configuration JSON, AIMET encodings, the per-layer CSV and
-/// TorchScript with quantized weights. `ptq quantize -o`, `ptq export` and the GUI's
+/// TorchScript with quantized weights, ONNX QDQ and ONNX in float. `ptq quantize -o`, `ptq export` and the GUI's
 /// File > Export all write through it, so what is written is the model that was measured.
 /// (The HTML report of an allocation is core/io/html_report.h.) Plain C++; any one thread.
 
@@ -50,6 +50,12 @@ struct AllocationExport {
 /// whose tuned model is the allocation's, export that model with exportTuned() instead: it is
 /// what the user measured. Throws as quantizeModel() and exportQuantized() do; ptq::Cancelled.
 std::string exportAllocation(const AllocationExport& request, const Progress* progress = nullptr);
+
+/// Writes @p model's graph (BatchNorms folded) as ONNX in float, the model as the executor runs
+/// it (ExportFormat::OnnxFp32 without a calibration). Returns what was written, as
+/// exportQuantized() does. Throws ptq::Error (InvalidInput) naming a layer with no ONNX mapping,
+/// (Failed) when the file cannot be written.
+std::string exportFloatModel(const LoadedModel& model, const std::string& path);
 
 /// Writes the session's tuned model @p tuned (calibrated, with the steps that ran on it).
 std::string exportTuned(const TunedModel& tuned, const ExportRequest& request);

@@ -122,7 +122,9 @@ constexpr FormatName kFormats[] = {{ExportFormat::Json, "json"},
                                    {ExportFormat::Aimet, "aimet"},
                                    {ExportFormat::Csv, "csv"},
                                    {ExportFormat::Html, "html"},
-                                   {ExportFormat::TorchScript, "torchscript"}};
+                                   {ExportFormat::TorchScript, "torchscript"},
+                                   {ExportFormat::Onnx, "onnx"},
+                                   {ExportFormat::OnnxFp32, "onnx-fp32"}};
 }  // namespace
 
 const char* exportFormatName(ExportFormat format) {
@@ -134,7 +136,7 @@ const char* exportFormatName(ExportFormat format) {
 ExportFormat exportFormatFromString(const std::string& name) {
     for (const FormatName& f : kFormats)
         if (name == f.name) return f.format;
-    throw invalidInput("Unknown export format '" + name + "'; the formats are json, aimet, torchscript, csv and html.");
+    throw invalidInput("Unknown export format '" + name + "'; the formats are json, aimet, torchscript, onnx, onnx-fp32, csv and html.");
 }
 
 ExportFormat exportFormatForPath(const std::string& path) {
@@ -147,8 +149,9 @@ ExportFormat exportFormatForPath(const std::string& path) {
     if (ext == "csv") return ExportFormat::Csv;
     if (ext == "html" || ext == "htm") return ExportFormat::Html;
     if (ext == "pt" || ext == "torchscript") return ExportFormat::TorchScript;
+    if (ext == "onnx") return ExportFormat::Onnx;
     throw invalidInput("The file name " + path + " does not say which format to write (.json, .encodings, .csv, "
-                       ".html or .pt): name the format.");
+                       ".html, .pt or .onnx): name the format.");
 }
 
 }  // namespace ptq

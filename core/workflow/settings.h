@@ -63,13 +63,16 @@ enum class ExportFormat {
     Csv,          ///< one row per layer
     Html,         ///< the self-contained report of an allocation
     TorchScript,  ///< the model with quantized weights, as TorchScript
+    Onnx,         ///< ONNX QDQ: integer weights, QuantizeLinear/DequantizeLinear on activations
+    OnnxFp32,     ///< ONNX in float: the model as the executor runs it
 };
 
-/// "json", "aimet", "csv", "html", "torchscript".
+/// "json", "aimet", "csv", "html", "torchscript", "onnx", "onnx-fp32".
 const char* exportFormatName(ExportFormat format);
 /// Parses exportFormatName's spelling; throws ptq::Error (InvalidInput) listing the formats.
 ExportFormat exportFormatFromString(const std::string& name);
-/// The format a file name asks for by its extension (.json, .encodings, .csv, .html, .pt);
+/// The format a file name asks for by its extension (.json, .encodings, .csv, .html, .pt, .onnx
+/// for ONNX QDQ);
 /// throws ptq::Error (InvalidInput) when the extension says none.
 ExportFormat exportFormatForPath(const std::string& path);
 

@@ -6,6 +6,7 @@
 #include "core/workflow/export.h"
 #include "core/io/project_file.h"
 #include "core/model/model_card.h"
+#include "core/onnx/onnx_model.h"
 #include "core/util/runtime.h"
 #include "ui/mainwindow/main_window.h"
 #include "ui/project/export_dialog.h"
@@ -65,6 +66,7 @@ private Q_SLOTS:
     void changedModelAsksToMeasureAgain();
     void autosaveIsOfferedAndRestores();
     void exportJsonCarriesTheAllocation();
+    void exportOnnx();
     void exportHtmlReport();
 
 private:
@@ -280,6 +282,28 @@ void TestProjectGui::exportJsonCarriesTheAllocation() {
         const ptq::BitOption& option = s.sensitivity->options[size_t(s.allocation.choice[i])];
         QCOMPARE(l["w_bits"].toInt(), option.weightBits);
         QCOMPARE(l["a_bits"].toInt(), option.activationBits);
+    }
+}
+
+void TestProjectGui::exportOnnx() {
+    // File > Export's two ONNX formats: the QDQ file of the allocation and the FP32 model, each
+    // named .onnx and accepted by libonnx's checker.
+    for (const auto format : {ptq::ExportFormat::Onnx, ptq::ExportFormat::OnnxFp32}) {
+        ExportDialog dialog(window_.get(), window_->controller());
+        dialog.fileEdit()->setText(dir_.filePath("model.json"));
+        dialog.formatCombo()->setCurrentIndex(dialog.formatCombo()->findData(int(format)));
+        const QString out = dialog.fileEdit()->text();
+        QVERIFY2(out.endsWith(".onnx"), qPrintable(out));
+        QFile::remove(out);
+        QSignalSpy finished(&dialog, &ExportDialog::exportFinished);
+        QVERIFY(dialog.startExport());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kTimeoutMs);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(finished.at(0).at(1).toString()));
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        const ptq::onnx::FileSummary summary = ptq::onnx::checkBytes(std::string(bytes.constData(), size_t(bytes.size())));
+        QCOMPARE(summary.opCounts.count("QuantizeLinear") > 0, format == ptq::ExportFormat::Onnx);
     }
 }
 

@@ -99,8 +99,8 @@ void TestExportCli::badInput_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("phrase");
     const QString out = dir_.filePath("x.json");
-    QTest::newRow("format") << QStringList{"export", demo, "--calib", "fmnist:train:8", "--format", "onnx", "-o", out}
-                            << "the formats are json, aimet, torchscript, csv and html";
+    QTest::newRow("format") << QStringList{"export", demo, "--calib", "fmnist:train:8", "--format", "tflite", "-o", out}
+                            << "the formats are json, aimet, torchscript, onnx, onnx-fp32, csv and html";
     QTest::newRow("quantize out without format") << QStringList{"quantize", demo, "--calib", "fmnist:train:8", "--eval",
                                                                 "fmnist:test:8", "-o", dir_.filePath("x.txt")}
                                                  << "does not say which format";

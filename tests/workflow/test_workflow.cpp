@@ -105,8 +105,9 @@ void TestWorkflow::exportFormats() {
     QCOMPARE(exportFormatForPath("m.csv"), ExportFormat::Csv);
     QCOMPARE(exportFormatForPath("r.html"), ExportFormat::Html);
     QCOMPARE(exportFormatForPath("q.pt"), ExportFormat::TorchScript);
+    QCOMPARE(exportFormatForPath("q.onnx"), ExportFormat::Onnx);
     for (ExportFormat f : {ExportFormat::Json, ExportFormat::Aimet, ExportFormat::Csv, ExportFormat::Html,
-                           ExportFormat::TorchScript})
+                           ExportFormat::TorchScript, ExportFormat::Onnx, ExportFormat::OnnxFp32})
         QCOMPARE(exportFormatFromString(exportFormatName(f)), f);
 }
 

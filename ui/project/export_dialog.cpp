@@ -43,6 +43,8 @@ ExportDialog::ExportDialog(MainWindow* window, SessionController* controller)
     format_->addItem(tr("Per-layer CSV"), int(ptq::ExportFormat::Csv));
     format_->addItem(tr("HTML report"), kHtml);
     format_->addItem(tr("Quantized TorchScript"), int(ptq::ExportFormat::TorchScript));
+    format_->addItem(tr("ONNX QDQ (int8 weights, quantized activations)"), int(ptq::ExportFormat::Onnx));
+    format_->addItem(tr("ONNX FP32 (the model in float)"), int(ptq::ExportFormat::OnnxFp32));
     // The tuned model the user measured comes first when it is this allocation's: exporting it
     // writes what was measured, not a fresh run.
     if (const ptq::TunedState* tuned = controller_->tuning()->tunedState(); tuned && controller_->tuning()->tunedMatchesAllocation())
@@ -69,7 +71,8 @@ ExportDialog::ExportDialog(MainWindow* window, SessionController* controller)
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     form->addRow(buttons);
     connect(format_, &QComboBox::currentIndexChanged, this, [this] {
-        pipeline_->setEnabled(format_->currentData().toInt() != kHtml);
+        const int f = format_->currentData().toInt();
+        pipeline_->setEnabled(f != kHtml && f != int(ptq::ExportFormat::OnnxFp32));
         const QString path = file_->text();
         if (!path.isEmpty()) file_->setText(QFileInfo(path).path() + "/" + QFileInfo(path).completeBaseName() + suffix());
     });
@@ -85,6 +88,7 @@ QString ExportDialog::suffix() const {
     if (f == kHtml) return QStringLiteral(".html");
     if (f == int(ptq::ExportFormat::Csv)) return QStringLiteral(".csv");
     if (f == int(ptq::ExportFormat::TorchScript)) return QStringLiteral(".pt");
+    if (f == int(ptq::ExportFormat::Onnx) || f == int(ptq::ExportFormat::OnnxFp32)) return QStringLiteral(".onnx");
     return QStringLiteral(".json");
 }
 
@@ -126,7 +130,13 @@ bool ExportDialog::startExport() {
     if (std::isfinite(s.allocation.deltaTop1FromLoss))
         destination.provenance.predictedTop1 = s.sensitivity->fp32Top1 + std::min(0.0, s.allocation.deltaTop1FromLoss);
     std::function<std::string(const ptq::Progress&)> work;
-    if (pipeline_->currentData().toString() == kTuned) {
+    if (destination.format == ptq::ExportFormat::OnnxFp32) {  // the model in float: nothing to calibrate
+        const std::shared_ptr<const ptq::LoadedModel> model = s.model;
+        const std::string path = destination.path;
+        work = [model, path](const ptq::Progress&) {
+            return "Wrote the " + ptq::exportFloatModel(*model, path) + " to " + path + ".";
+        };
+    } else if (pipeline_->currentData().toString() == kTuned) {
         const std::shared_ptr<const ptq::TunedModel> tuned = controller_->tuning()->tunedModel();
         if (!tuned || !controller_->tuning()->tunedMatchesAllocation())
             return fail(tr("The tuned model no longer matches the allocation: choose a pipeline to run."));
