@@ -26,47 +26,40 @@ double AdaQuantBenchResult::gflop() const {
     return g;
 }
 
-double measureSgemmGflops(int64_t n, int repeats) {
-    const c10::InferenceMode guard;
-    const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
-    at::Tensor c = at::mm(a, b);  // warm-up
+namespace {
+// The best GFLOP/s of @p repeats timed calls of @p run (after one warm-up), @p flop each.
+template <typename Run>
+double bestGflops(double flop, int repeats, Run run) {
+    run();  // warm-up
     double best = 0;
     for (int i = 0; i < repeats; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        at::mm_out(c, a, b);
+        run();
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        best = std::max(best, 2.0 * double(n) * double(n) * double(n) / s / 1e9);
+        best = std::max(best, flop / s / 1e9);
     }
     return best;
+}
+}  // namespace
+
+double measureSgemmGflops(int64_t n, int repeats) {
+    const c10::InferenceMode guard;
+    const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+    at::Tensor c = at::mm(a, b);
+    return bestGflops(2.0 * double(n) * double(n) * double(n), repeats, [&] { at::mm_out(c, a, b); });
 }
 
 double measureConvGemmGflops(int64_t n, int repeats) {
     const c10::InferenceMode guard;
     // (64 * 16 * 16) x n input rows times an n x n weight: the GEMM oneDNN runs for a 1 x 1 conv.
     const at::Tensor x = at::randn({64, n, 16, 16}), w = at::randn({n, n, 1, 1});
-    at::conv2d(x, w);  // warm-up
-    double best = 0;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        at::conv2d(x, w);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        best = std::max(best, 2.0 * 64.0 * 256.0 * double(n) * double(n) / s / 1e9);
-    }
-    return best;
+    return bestGflops(2.0 * 64.0 * 256.0 * double(n) * double(n), repeats, [&] { at::conv2d(x, w); });
 }
 
 double measureLinearGflops(int64_t tokens, int64_t in, int64_t out, int repeats) {
     const c10::InferenceMode guard;
     const at::Tensor x = at::randn({tokens, in}), w = at::randn({out, in}), b = at::randn({out});
-    at::linear(x, w, b);  // warm-up
-    double best = 0;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        at::linear(x, w, b);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        best = std::max(best, 2.0 * double(tokens) * double(in) * double(out) / s / 1e9);
-    }
-    return best;
+    return bestGflops(2.0 * double(tokens) * double(in) * double(out), repeats, [&] { at::linear(x, w, b); });
 }
 
 std::string loadedBlasLibrary() {
