@@ -206,6 +206,9 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["keep_first_last_8bit"] = req.keepFirstLast8bit;
         o["pipeline"] = QString::fromStdString(req.pipelineName());
         o["bn_tuned"] = r.bnTuned;
+        QJsonArray notes;
+        for (const std::string& note : r.notes) notes.append(QString::fromStdString(note));
+        o["notes"] = notes;
         o["biases_corrected"] = r.biasesCorrected;
         o["tune_seconds"] = r.tuneSeconds;
         o["calib"] = QString::fromStdString(req.calibSource.text);
@@ -319,6 +322,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     }
     if (req.runs(TuningStep::BatchNorm) || req.runs(TuningStep::BiasCorrection))
         std::printf("  tuned %d batch norms, corrected %d biases\n", r.bnTuned, r.biasesCorrected);
+    for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
     if (req.runs(TuningStep::BiasTuning))
         std::printf("  bias tuning: %d biases, calibration KL %.4g -> %.4g%s (%.1f s)\n", r.biasTuning.biases,
                     r.biasTuning.klBefore, r.biasTuning.klAfter, r.biasTuning.applied ? "" : ", kept the old biases",

@@ -262,7 +262,9 @@ AllocationProblem problemFromTable(const SensitivityTable& t, DegradationMeasure
             const double tie = largestMse > 0 ? tieWeight * c.localMse / largestMse : 0.0;
             p.degradation[l][o] = std::max(0.0, measured) + tie;
             p.size[l][o] = double(layer.params) * opt.weightBitsTotal();
-            p.bops[l][o] = double(layer.macs) * opt.weightBitsTotal() * opt.activationBits;
+            // An attention matmul multiplies two activations: both operands take the activation bits.
+            const int otherOperandBits = layer.kind == "matmul" ? opt.activationBits : opt.weightBitsTotal();
+            p.bops[l][o] = double(layer.macs) * otherOperandBits * opt.activationBits;
         }
     }
     return p;

@@ -89,7 +89,8 @@ const char* degradationMeasureName(DegradationMeasure m);
 DegradationMeasure degradationMeasureFromString(const std::string& text);
 
 /// The allocation problem of @p table: one row a layer, one column an option; size = params x
-/// stored weight bits, BOPs = MACs x stored weight bits x activation bits; references are the
+/// stored weight bits, BOPs = MACs x stored weight bits x activation bits (x activation bits
+/// twice for an attention matmul, kind "matmul", which has no weights); references are the
 /// FP32 model's (x 32, and x 32 x 32 for BOPs). Degradation is max(0, measured): a negative
 /// measured delta is noise around the base model, and counting it would let the program buy
 /// budget with noise (and make "degradation <= D" mean less than it says). Clamping makes many

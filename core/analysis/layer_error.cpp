@@ -19,7 +19,7 @@ std::vector<LayerError> layerErrors(const QuantizedModel& model, const Dataset& 
         double error = 0, signal = 0, count = 0;
     };
     std::unordered_map<int, Sums> sums;
-    for (int id : g.quantizableNodes()) sums[id];
+    for (int id : g.allocationNodes()) sums[id];
     RunHooks fp;
     fp.afterNode = [&](const Node& n, const std::vector<at::Tensor>& in, std::vector<at::Tensor>& outs) {
         auto it = sums.find(n.id);
@@ -40,7 +40,7 @@ std::vector<LayerError> layerErrors(const QuantizedModel& model, const Dataset& 
     c10::InferenceMode guard;
     Executor(g).runDataset(data, batchSize, [](const Batch&, const std::vector<at::Tensor>&) {}, progress, fp);
     std::vector<LayerError> result;
-    for (int id : g.quantizableNodes()) {
+    for (int id : g.allocationNodes()) {
         const Sums& s = sums[id];
         LayerError e;
         e.layer = g.node(id).name;

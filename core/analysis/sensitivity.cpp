@@ -79,6 +79,49 @@ struct Score {
     }
 };
 
+/// One cell of an attention matmul's row: both inputs at @p option's activation bits, every
+/// other layer at the base. Adds the node executions it spends to @p nodeRuns.
+SensitivityCell measureActivationCell(const Executor& executor, const CutCache& cache, const QuantizedModel& base,
+                                      const RunHooks& baseHooks, const Node& node, const BitOption& option, bool isBase,
+                                      const std::vector<at::Tensor>& fpLogp, const SensitivityResult& r,
+                                      const Progress* progress, double& nodeRuns) {
+    const QuantSpec aSpec = QuantSpec::activations(option.activationBits);
+    const QuantParams p0 = base.observedActivationParams(node.name, option.activationBits, 0);
+    const QuantParams p1 = base.observedActivationParams(node.name, option.activationBits, 1);
+    std::vector<at::Tensor> rawInputs;
+    double sqErr = 0, elems = 0;
+    RunHooks hooks = baseHooks;
+    hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
+        if (n.id != node.id) return baseHooks.beforeNode(n, in);
+        rawInputs = in;
+        in[0] = fakeQuantize(in[0], aSpec, p0);
+        in[1] = fakeQuantize(in[1], aSpec, p1);
+    };
+    hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>&, std::vector<at::Tensor>& outs) {
+        if (n.id != node.id) return;
+        const at::Tensor diff = (outs[0] - runOp(n, rawInputs, outs[0].size(0)).at(0)).to(at::kDouble);
+        sqErr += (diff * diff).sum().item<double>();
+        elems += double(diff.numel());
+    };
+    if (isBase) hooks.stopAfter = node.id;
+    Score s;
+    for (size_t b = 0; b < cache.batches(); ++b) {
+        if (progress) progress->throwIfCancelled();
+        const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
+        if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
+    }
+    const int64_t nodes = int64_t(executor.graph().nodes().size());
+    nodeRuns += isBase ? 1.0 : double(nodes - node.id);
+    SensitivityCell cell;
+    if (!isBase) {
+        const double n = double(r.samples);
+        cell.deltaLoss = s.loss / n - r.baseLoss;
+        cell.deltaTop1 = 100.0 * double(s.correct) / n - r.baseTop1;
+    }
+    cell.localMse = elems > 0 ? sqErr / elems : 0.0;
+    return cell;
+}
+
 }  // namespace
 
 SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& req,
@@ -97,7 +140,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     config.activationMethod = req.quantizer.activationRange;
     QuantizedModel base(graph, config);
     const Executor executor(graph);
-    const std::vector<int> layers = graph.quantizableNodes();
+    const std::vector<int> layers = graph.allocationNodes();
     const int64_t nodes = int64_t(graph.nodes().size());
 
     // The activations kept between layers bound how many samples take part.
@@ -148,12 +191,13 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
 
     for (size_t li = 0; li < layers.size(); ++li) {
         const Node& node = graph.node(layers[li]);
+        const bool activationOnly = graph.isActivationMatMul(node);
         SensitivityLayer info;
         info.name = node.name;
         info.kind = displayOp(node);
-        const std::string weightKey = graph.paramOf(node, 1);
-        const at::Tensor& floatWeight = base.floatParam(weightKey);
-        info.params = floatWeight.numel();
+        const std::string weightKey = activationOnly ? std::string() : graph.paramOf(node, 1);
+        const at::Tensor floatWeight = activationOnly ? at::Tensor() : base.floatParam(weightKey);
+        info.params = activationOnly ? 0 : floatWeight.numel();
         info.macs = graph.macs(node);
         r.layers.push_back(info);
         const ScaledProgress layerProgress(progress, 0.2 + 0.8 * double(li) / double(layers.size()),
@@ -166,6 +210,19 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
         for (size_t oi = 0; oi < req.options.size(); ++oi) {
             const BitOption& o = req.options[oi];
             reportProgress(layerProgress.get(), double(oi) / double(req.options.size()), "Sensitivity " + node.name);
+            if (activationOnly) {
+                // Only the activation bits apply: an option with the same ones as an earlier
+                // option (or the base) is the same cell.
+                const auto same = [&](const BitOption& other) { return other.activationBits == o.activationBits; };
+                const auto earlier = std::find_if(req.options.begin(), req.options.begin() + long(oi), same);
+                if (earlier != req.options.begin() + long(oi)) {
+                    row.push_back(row[size_t(earlier - req.options.begin())]);
+                    continue;
+                }
+                row.push_back(measureActivationCell(executor, cache, base, baseHooks, node, o, same(req.base), fpLogp,
+                                                    r, progress, nodeRuns));
+                continue;
+            }
             const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.quantizer.granularity);
             const QuantSpec aSpec = QuantSpec::activations(o.activationBits);
             // An applied AdaQuant result at this option replaces the weight, the bias and both

@@ -176,6 +176,18 @@ std::vector<int> Graph::quantizableNodes() const {
     return ids;
 }
 
+bool Graph::isActivationMatMul(const Node& n) const {
+    return n.op == OpKind::MatMul && n.inputs.size() == 2 && paramOf(n, 0).empty() && paramOf(n, 1).empty();
+}
+
+std::vector<int> Graph::allocationNodes() const {
+    std::vector<int> ids;
+    for (const Node& n : nodes_)
+        if (((n.op == OpKind::Conv2d || n.op == OpKind::Linear) && !paramOf(n, 1).empty()) || isActivationMatMul(n))
+            ids.push_back(n.id);
+    return ids;
+}
+
 std::vector<int64_t> Graph::sampleShape(int valueId) const {
     const auto& s = values_.at(size_t(valueId)).shape;
     if (s.empty()) return {};

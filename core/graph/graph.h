@@ -113,6 +113,12 @@ public:
 
     /// Conv2d and Linear nodes whose weight is a parameter, in execution order.
     std::vector<int> quantizableNodes() const;
+    /// Whether @p node is a MatMul of two activations (attention's Q·Kᵀ and P·V): a layer with
+    /// an activation quantizer on each input and no weights.
+    bool isActivationMatMul(const Node& node) const;
+    /// The layers a quantization configuration and the allocation cover: quantizableNodes() and
+    /// the activation MatMuls, in execution order.
+    std::vector<int> allocationNodes() const;
     /// The parameter key of input @p index of @p node; "" when that input is not a parameter.
     std::string paramOf(const Node& node, size_t index) const;
 

@@ -53,11 +53,13 @@ QJsonObject v1Entry(const std::string& name, const std::vector<Encoding>& es, bo
                        {"scale", scale}, {"offset", offset}};
 }
 
-/// The name of the tensor feeding @p layer: its producer's name, or the graph input's.
-std::string inputName(const Graph& g, const Node& layer) {
-    const Value& v = g.value(layer.inputs[0]);
+/// The name of the tensor feeding input @p index of @p layer: its producer's name (with
+/// ":k" for output k > 0 of a producer with several), or the graph input's.
+std::string inputName(const Graph& g, const Node& layer, size_t index = 0) {
+    const Value& v = g.value(layer.inputs[index]);
     if (v.producer < 0) return v.name.empty() ? "input" : v.name;
-    return g.node(v.producer).name;
+    const std::string& producer = g.node(v.producer).name;
+    return v.producerOutput > 0 ? producer + ":" + std::to_string(v.producerOutput) : producer;
 }
 
 }  // namespace
@@ -73,9 +75,29 @@ void writeAimetEncodings(const std::string& path, const QuantizedModel& model, A
     QJsonObject legacyParams, legacyActs;
     QJsonArray params, acts;
     std::map<std::string, std::pair<std::string, QJsonObject>> actSeen;  ///< tensor -> (layer, entry)
-    for (int id : g.quantizableNodes()) {
+    // Layers reading the same tensor (a block's conv and its shortcut) share one encoding.
+    const auto addActivation = [&](const Node& n, size_t input) {
+        const std::string name = inputName(g, n, input);
+        const std::vector<Encoding> es = encodingsOf(model.activationSpec(n.name), model.activationParams(n.name, int(input)));
+        const QJsonObject entry = v1Entry(name, es, false);
+        if (auto it = actSeen.find(name); it != actSeen.end()) {
+            if (it->second.second != entry)
+                throw invalidInput("Layers '" + it->second.first + "' and '" + n.name + "' read the same tensor '" + name +
+                                   "' with different activation quantizers, and AIMET keeps one encoding "
+                                   "per tensor: give both layers the same activation bits.");
+            return;
+        }
+        actSeen[name] = {n.name, entry};
+        legacyActs[QString::fromStdString(name)] = QJsonArray{legacyEntry(es.front())};
+        acts.append(entry);
+    };
+    for (int id : g.allocationNodes()) {
         const Node& n = g.node(id);
         const LayerQuant& c = model.config().layer(n.name);
+        if (g.isActivationMatMul(n)) {  // attention's Q·Kᵀ and P·V: both inputs, no weight
+            if (c.activationBits < 32) addActivation(n, 0), addActivation(n, 1);
+            continue;
+        }
         if (c.weightPoints > 1)
             throw invalidInput("Layer '" + n.name + "' has multipoint weights, which AIMET encodings cannot express (one "
                                "grid per tensor): export them with --format json, or allocate without multipoint options.");
@@ -88,22 +110,7 @@ void writeAimetEncodings(const std::string& path, const QuantizedModel& model, A
             legacyParams[QString::fromStdString(key)] = list;
             params.append(v1Entry(key, es, c.granularity != Granularity::PerTensor));
         }
-        if (c.activationBits < 32) {
-            const std::string name = inputName(g, n);
-            const std::vector<Encoding> es = encodingsOf(model.activationSpec(n.name), model.activationParams(n.name));
-            const QJsonObject entry = v1Entry(name, es, false);
-            // Layers reading the same tensor (a block's conv and its shortcut) share one encoding.
-            if (auto it = actSeen.find(name); it != actSeen.end()) {
-                if (it->second.second != entry)
-                    throw invalidInput("Layers '" + it->second.first + "' and '" + n.name + "' read the same tensor '" +
-                                       name + "' with different activation quantizers, and AIMET keeps one encoding "
-                                       "per tensor: give both layers the same activation bits.");
-                continue;
-            }
-            actSeen[name] = {n.name, entry};
-            legacyActs[QString::fromStdString(name)] = QJsonArray{legacyEntry(es.front())};
-            acts.append(entry);
-        }
+        if (c.activationBits < 32) addActivation(n, 0);
     }
     QJsonObject root;
     if (version == AimetVersion::V0_6_1) {

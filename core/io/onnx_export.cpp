@@ -121,7 +121,7 @@ OnnxExportReport exportQuantizedOnnx(const QuantizedModel& m, const std::string&
     Builder b(g, [&m](const std::string& key) -> const at::Tensor& { return m.floatParam(key); });
     begin(b, o);
     const c10::InferenceMode guard;
-    const std::vector<int> layers = g.quantizableNodes();
+    const std::vector<int> layers = g.allocationNodes();
     const std::set<int> quantizable(layers.begin(), layers.end());
     OnnxExportReport report;
     std::string bits;
@@ -137,6 +137,18 @@ OnnxExportReport exportQuantizedOnnx(const QuantizedModel& m, const std::string&
             continue;
         }
         const LayerQuant& c = m.config().layer(n.name);
+        if (g.isActivationMatMul(n)) {  // attention's Q·Kᵀ and P·V: a QDQ pair on each input
+            bits += (bits.empty() ? "" : ";") + n.name + "=a" + std::to_string(c.activationBits);
+            for (size_t i = 0; i < 2; ++i) {
+                in.push_back(b.value(n.inputs[i]));
+                if (c.activationBits > 8) continue;
+                in[i] = activationQdq(b, i == 0 ? n.name : n.name + ".second", in[i], m.activationSpec(n.name),
+                                      m.activationParams(n.name, int(i)));
+                ++report.qdqPairs;
+            }
+            onnx_export::mapNode(b, n, in);
+            continue;
+        }
         bits += (bits.empty() ? "" : ";") + n.name + "=w" + std::to_string(c.weightBits) + "a" +
                 std::to_string(c.activationBits) + (c.weightPoints > 1 ? "x" + std::to_string(c.weightPoints) : "");
         in.push_back(b.value(n.inputs[0]));

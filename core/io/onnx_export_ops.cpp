@@ -249,6 +249,32 @@ void split(Builder& b, const Node& n, const std::string& x) {
     b.add("Split", n.name, {x, b.int64s(n.name + ".split", sizes)}, {Attribute::integer("axis", dim)}, outs);
 }
 
+/// Expand to the node's sizes: -1 (keep) becomes ONNX's broadcasting 1; the batch size, when the
+/// sizes hold it, is read from the graph input's shape at run time.
+void expand(Builder& b, const Node& n, const std::string& x) {
+    std::vector<int64_t> sizes = n.attrInts("sizes");
+    bool batch = false;
+    for (int64_t& d : sizes) {
+        if (d == -1) d = 1;
+        if (d == kBatchDim) batch = true;
+    }
+    std::string shape;
+    if (!batch) {
+        shape = b.int64s(n.name + ".shape", sizes);
+    } else {
+        const std::string inputShape = b.add("Shape", n.name + ".input_shape", {b.value(b.graph.inputValue())});
+        const std::string batchSize = b.add("Slice", n.name + ".batch",
+                                            {inputShape, b.int64s(n.name + ".batch_start", {0}),
+                                             b.int64s(n.name + ".batch_end", {1})});
+        std::vector<std::string> parts;
+        for (size_t i = 0; i < sizes.size(); ++i)
+            parts.push_back(sizes[i] == kBatchDim ? batchSize
+                                                  : b.int64s(n.name + ".size" + std::to_string(i), {sizes[i]}));
+        shape = b.add("Concat", n.name + ".shape", parts, {Attribute::integer("axis", 0)});
+    }
+    b.add("Expand", n.name, {x, shape}, {}, {b.outputName(n)});
+}
+
 void reshape(Builder& b, const Node& n, const std::string& x, std::vector<int64_t> shape) {
     const bool hasMinusOne = std::count(shape.begin(), shape.end(), int64_t(-1)) > 0;
     for (size_t i = 0; i < shape.size(); ++i) {
@@ -436,6 +462,12 @@ void mapNode(Builder& b, const Node& n, const std::vector<std::string>& in) {
               {}, {out});
         return;
     }
+    case OpKind::Select: {  // a scalar index drops the dimension, as at::select does
+        const std::string index = b.tensor(n.name + ".index", at::scalar_tensor(n.attrInt("index"), at::kLong));
+        b.add("Gather", n.name, {in[0], index}, {Attribute::integer("axis", axis(n.attrInt("dim"), rank))}, {out});
+        return;
+    }
+    case OpKind::Expand: return expand(b, n, in[0]);
     default: break;
     }
     unmapped(n);

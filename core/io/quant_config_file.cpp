@@ -25,6 +25,8 @@ struct ImportedConfig::Layer {
     at::Tensor weight;  ///< what the layer runs with (dequantized sum of its terms, or float)
     at::Tensor bias;    ///< undefined when the file gives none
     QuantParams weightParams, activationParams;
+    bool activationOnly = false;     ///< an attention matmul: no weight, two activation quantizers
+    QuantParams secondActivationParams;  ///< its input 1
 };
 
 namespace {
@@ -169,6 +171,21 @@ void checkBits(const Reader& r, const std::string& where, int bits) {
     }
 }
 
+/// The activation quantizer @p key of layer entry @p l (scale and zero point on the grid of @p bits).
+QuantParams readActivation(const Reader& r, const QJsonObject& l, const std::string& where, const char* key, int bits) {
+    const std::string at = where + "." + key;
+    const QJsonObject a = r.object(l[key], at);
+    const double scale = r.number(a, at, "scale");
+    if (!(std::abs(scale) <= double(std::numeric_limits<float>::max()) && float(scale) > 0.f))  // nor 0 once a float
+        r.fail(at + ".scale", "is not a positive number a 32-bit float holds");
+    QuantParams p;
+    p.scale = {float(scale)};
+    p.zeroPoint = {r.integer(a, at, "zero_point")};
+    const QuantSpec aSpec = QuantSpec::activations(bits);
+    if (p.zeroPoint[0] < gridMin(aSpec) || p.zeroPoint[0] > gridMax(aSpec)) r.fail(at + ".zero_point", "is outside the activation grid");
+    return p;
+}
+
 }  // namespace
 
 void writeQuantConfig(const std::string& path, const QuantizedModel& model, const ConfigProvenance& prov) {
@@ -195,9 +212,20 @@ void writeQuantConfig(const std::string& path, const QuantizedModel& model, cons
     root["metrics"] = metrics;
 
     QJsonArray layers;
-    for (int id : g.quantizableNodes()) {
+    const auto activationJson = [](const QuantParams& a) {
+        return QJsonObject{{"scale", double(a.scale.at(0))}, {"zero_point", a.zeroPoint.at(0)}};
+    };
+    for (int id : g.allocationNodes()) {
         const Node& n = g.node(id);
         const LayerQuant& c = model.config().layer(n.name);
+        if (g.isActivationMatMul(n)) {  // no weight: the quantizers of its two inputs
+            QJsonObject l{{"name", q(n.name)}, {"op", q(displayOp(n))}, {"a_bits", c.activationBits}};
+            l["activation"] = c.activationBits < 32 ? QJsonValue(activationJson(model.activationParams(n.name, 0))) : QJsonValue();
+            l["second_activation"] =
+                c.activationBits < 32 ? QJsonValue(activationJson(model.activationParams(n.name, 1))) : QJsonValue();
+            layers.append(l);
+            continue;
+        }
         const std::string weightKey = g.paramOf(n, 1);
         const at::Tensor& floatWeight = model.floatParam(weightKey);
         const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(n);
@@ -227,8 +255,7 @@ void writeQuantConfig(const std::string& path, const QuantizedModel& model, cons
         l["weight"] = weight;
         l["bias"] = n.inputs.size() > 2 ? QJsonValue(tensorFloats(model.floatParam(g.paramOf(n, 2)))) : QJsonValue();
         if (c.activationBits < 32) {
-            const QuantParams& a = model.activationParams(n.name);
-            l["activation"] = QJsonObject{{"scale", double(a.scale.at(0))}, {"zero_point", a.zeroPoint.at(0)}};
+            l["activation"] = activationJson(model.activationParams(n.name));
         } else {
             l["activation"] = QJsonValue();
         }
@@ -278,7 +305,7 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
     if (metrics.contains("predicted_top1")) out.provenance.predictedTop1 = metrics["predicted_top1"].toDouble();
 
     const QJsonArray layers = r.array(root, "", "layers");
-    const std::vector<int> quantizable = graph.quantizableNodes();
+    const std::vector<int> quantizable = graph.allocationNodes();
     const at::NoGradGuard noGrad;
     for (int i = 0; i < layers.size(); ++i) {
         const std::string where = "layers[" + std::to_string(i) + "]";
@@ -286,9 +313,22 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
         const std::string name = r.string(l, where, "name");
         const int id = graph.findNode(name);
         if (id < 0 || std::find(quantizable.begin(), quantizable.end(), id) == quantizable.end())
-            r.fail(where + ".name", "is '" + name + "', which is not a conv or linear layer of the model");
+            r.fail(where + ".name", "is '" + name + "', which is not a conv, linear or attention matmul layer of the model");
         if (out.config.layers.count(name)) r.fail(where + ".name", "repeats layer '" + name + "'");
         const Node& n = graph.node(id);
+        if (graph.isActivationMatMul(n)) {
+            LayerQuant c{32, r.integer(l, where, "a_bits")};
+            checkBits(r, where + ".a_bits", c.activationBits);
+            auto layer = std::make_shared<ImportedConfig::Layer>();
+            layer->activationOnly = true;
+            if (c.activationBits < 32) {
+                layer->activationParams = readActivation(r, l, where, "activation", c.activationBits);
+                layer->secondActivationParams = readActivation(r, l, where, "second_activation", c.activationBits);
+            }
+            out.config.layers[name] = c;
+            out.layers[name] = layer;
+            continue;
+        }
         LayerQuant c;
         c.weightBits = r.integer(l, where, "w_bits");
         checkBits(r, where + ".w_bits", c.weightBits);
@@ -355,21 +395,11 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
             const int64_t nb = graph.param(graph.paramOf(n, 2)).numel();
             layer->bias = at::tensor(r.floatList(l, where, "bias", size_t(nb)));
         }
-        if (c.activationBits < 32) {
-            const QJsonObject a = r.object(l["activation"], where + ".activation");
-            const double scale = r.number(a, where + ".activation", "scale");
-            if (!(std::abs(scale) <= double(std::numeric_limits<float>::max()) && float(scale) > 0.f))  // nor 0 once a float
-                r.fail(where + ".activation.scale", "is not a positive number a 32-bit float holds");
-            layer->activationParams.scale = {float(scale)};
-            layer->activationParams.zeroPoint = {r.integer(a, where + ".activation", "zero_point")};
-            const QuantSpec aSpec = QuantSpec::activations(c.activationBits);
-            if (layer->activationParams.zeroPoint[0] < gridMin(aSpec) || layer->activationParams.zeroPoint[0] > gridMax(aSpec))
-                r.fail(where + ".activation.zero_point", "is outside the activation grid");
-        }
+        if (c.activationBits < 32) layer->activationParams = readActivation(r, l, where, "activation", c.activationBits);
         out.config.layers[name] = c;
         out.layers[name] = layer;
     }
-    for (int id : graph.quantizableNodes())
+    for (int id : graph.allocationNodes())
         if (!out.config.layers.count(graph.node(id).name))
             r.fail("layers", "misses the model's layer '" + graph.node(id).name + "'");
     return out;
@@ -377,9 +407,14 @@ ImportedConfig readQuantConfig(const std::string& path, const Graph& graph) {
 
 std::unique_ptr<QuantizedModel> restoreQuantizedModel(const Graph& graph, const ImportedConfig& imported) {
     auto model = std::make_unique<QuantizedModel>(graph, imported.config);
-    for (const auto& [name, layer] : imported.layers)
+    for (const auto& [name, layer] : imported.layers) {
+        if (layer->activationOnly) {
+            model->restoreActivationLayer(name, layer->activationParams, layer->secondActivationParams);
+            continue;
+        }
         model->restoreLayer(name, layer->weight, layer->bias.defined() ? &layer->bias : nullptr, layer->weightParams,
                             layer->activationParams);
+    }
     model->markRestored();
     return model;
 }

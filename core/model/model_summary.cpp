@@ -15,10 +15,19 @@ ModelSummary summarizeGraph(const Graph& graph, const std::string& path, const s
     s.inputShape = inputShape;
     s.nodeCount = int(graph.nodes().size());
     s.totalParams = graph.parameterCount();
-    for (int id : graph.quantizableNodes()) {
+    for (int id : graph.allocationNodes()) {
         const Node& n = graph.node(id);
         LayerSummary l;
         l.name = n.name;
+        if (graph.isActivationMatMul(n)) {  // attention's Q·Kᵀ or P·V: activations only
+            l.kind = "matmul";
+            l.inputShape = graph.sampleShape(n.inputs[0]);
+            l.outputShape = graph.sampleShape(n.outputs[0]);
+            l.macs = graph.macs(n);
+            s.totalMacs += l.macs;
+            s.layers.push_back(std::move(l));
+            continue;
+        }
         l.weightShape = graph.value(n.inputs[1]).shape;
         l.inputShape = graph.sampleShape(n.inputs[0]);
         l.outputShape = graph.sampleShape(n.outputs[0]);

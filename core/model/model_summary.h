@@ -14,7 +14,7 @@ namespace ptq {
 
 struct LayerSummary {
     std::string name;                   ///< module path, e.g. "layer1.0.conv1"
-    std::string kind;                   ///< "conv2d", "depthwise-conv2d" or "linear"
+    std::string kind;                   ///< "conv2d", "depthwise-conv2d", "linear" or "matmul" (two activations, no weights)
     std::vector<int64_t> weightShape;
     std::vector<int64_t> inputShape;    ///< one sample, no batch dimension
     std::vector<int64_t> outputShape;   ///< one sample, no batch dimension
@@ -30,9 +30,9 @@ struct ModelSummary {
     std::vector<int64_t> inputShape;    ///< one sample, C x H x W
     int64_t totalParams = 0;            ///< learned parameters (BN affine included, BN statistics not)
     int64_t quantizableParams = 0;      ///< conv/linear weights and biases
-    int64_t totalMacs = 0;              ///< conv/linear MACs for one sample
+    int64_t totalMacs = 0;              ///< conv/linear/activation-matmul MACs for one sample
     int nodeCount = 0;                  ///< operations in the imported graph
-    std::vector<LayerSummary> layers;   ///< conv/linear in execution order
+    std::vector<LayerSummary> layers;   ///< conv/linear and activation matmuls (Graph::allocationNodes) in execution order
     std::optional<ModelCard> card;
 };
 

@@ -10,14 +10,15 @@ QuantConfig QuantConfig::uniform(const Graph& graph, int weightBits, int activat
     validateQuantSpec(QuantSpec::weights(weightBits, granularity));
     validateQuantSpec(QuantSpec::activations(activationBits));
     QuantConfig config;
-    const std::vector<int> layers = graph.quantizableNodes();
-    for (size_t i = 0; i < layers.size(); ++i) {
+    const std::vector<int> weighted = graph.quantizableNodes();
+    for (int id : graph.allocationNodes()) {
         LayerQuant l{weightBits, activationBits, granularity};
-        if (keepFirstLast8bit && (i == 0 || i + 1 == layers.size())) {
+        // First and last mean the first and last layers with weights (the stem and the head).
+        if (keepFirstLast8bit && !weighted.empty() && (id == weighted.front() || id == weighted.back())) {
             l.weightBits = std::max(8, weightBits);
             l.activationBits = std::max(8, activationBits);
         }
-        config.layers[graph.node(layers[i]).name] = l;
+        config.layers[graph.node(id).name] = l;
     }
     return config;
 }

@@ -32,8 +32,9 @@ struct QuantConfig {
     RangeMethod weightMethod = RangeMethod::MinMax;
     RangeMethod activationMethod = RangeMethod::MinMax;
 
-    /// Every quantizable layer of @p graph at the same setting; with @p keepFirstLast8bit the
-    /// first and last layers stay at 8/8 (the usual practice for low bit-widths). Throws
+    /// Every layer of @p graph (Graph::allocationNodes: attention matmuls included) at the same
+    /// setting; with @p keepFirstLast8bit the first and last layers with weights stay at 8/8
+    /// (the usual practice for low bit-widths). Throws
     /// ptq::Error (InvalidInput) for bits outside 2..8 and 16.
     static QuantConfig uniform(const Graph& graph, int weightBits, int activationBits, Granularity granularity,
                                bool keepFirstLast8bit);

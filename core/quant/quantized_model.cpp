@@ -16,12 +16,30 @@ namespace ptq {
 
 namespace {
 bool quantizes(int bits) { return bits < 32; }
+
+/// The axis of a layer's input that its weight's input channels run along: the last for
+/// Linear (tokens x features), 1 for convolutions (N x C x H x W).
+int64_t inputChannelAxis(const Node& n, const at::Tensor& x) { return n.op == OpKind::Linear ? x.dim() - 1 : 1; }
+
+/// Whether @p value is a softmax's output: its range is [0, 1] by construction, so its quantizer
+/// takes that range instead of an observed one (the P of attention's P·V).
+bool isSoftmaxOutput(const Graph& g, int value) {
+    const int producer = g.value(value).producer;
+    if (producer < 0) return false;
+    const OpKind op = g.node(producer).op;
+    return op == OpKind::Softmax || op == OpKind::MaskedSoftmax;
+}
 }  // namespace
 
 struct QuantizedModel::Impl {
     struct Layer {
         int node = -1;
         std::string name;
+        /// An activation MatMul (Graph::isActivationMatMul): no weights, a quantizer on each of
+        /// its two inputs (secondParams for input 1).
+        bool activationOnly = false;
+        bool softmaxInput = false;  ///< input 0 is a softmax's output: fixed range [0, 1]
+        QuantParams secondParams;
         std::string weightKey;
         LayerQuant choice;
         QuantSpec weightSpec, activationSpec;
@@ -40,6 +58,7 @@ struct QuantizedModel::Impl {
     std::unordered_map<std::string, size_t> byWeightKey;
     bool calibrated = false;
     std::vector<RangeObserver> observers;  ///< per layer: its input on the FP model, at calibration
+    std::vector<RangeObserver> secondObservers;  ///< per layer: input 1 of activation matmuls
     std::unordered_map<std::string, at::Tensor> floatParams;  ///< tuned replacements of graph params
 
     const at::Tensor& floatParam(const std::string& key) const {
@@ -50,7 +69,7 @@ struct QuantizedModel::Impl {
     void quantizeWeights() {
         c10::InferenceMode guard;
         for (auto& l : layers) {
-            if (!quantizes(l.choice.weightBits) || l.fixedWeight) continue;
+            if (l.activationOnly || !quantizes(l.choice.weightBits) || l.fixedWeight) continue;
             const at::Tensor& w = floatParam(l.weightKey);
             if (l.choice.weightPoints > 1 && !l.weightPinned) {
                 const MultipointWeight mp = multipointQuantize(w, l.weightSpec, config.weightMethod,
@@ -106,8 +125,9 @@ struct QuantizedModel::Impl {
                 auto it = byNode.find(n.id);
                 if (it == byNode.end()) return;
                 const Layer& l = layers[it->second];
-                if (quantizes(l.choice.activationBits))
-                    inputs[0] = fakeQuantize(inputs[0], l.activationSpec, l.activationParams);
+                if (!quantizes(l.choice.activationBits)) return;
+                inputs[0] = fakeQuantize(inputs[0], l.activationSpec, l.activationParams);
+                if (l.activationOnly) inputs[1] = fakeQuantize(inputs[1], l.activationSpec, l.secondParams);
             };
         return h;
     }
@@ -115,13 +135,19 @@ struct QuantizedModel::Impl {
 
 QuantizedModel::QuantizedModel(const Graph& graph, QuantConfig config)
     : d(std::make_unique<Impl>(graph, std::move(config))) {
-    for (int id : graph.quantizableNodes()) {
+    for (int id : graph.allocationNodes()) {
         const Node& n = graph.node(id);
         Impl::Layer l;
         l.node = id;
         l.name = n.name;
-        l.weightKey = graph.paramOf(n, 1);
+        l.activationOnly = graph.isActivationMatMul(n);
+        l.softmaxInput = l.activationOnly && isSoftmaxOutput(graph, n.inputs[0]);
+        l.weightKey = l.activationOnly ? std::string() : graph.paramOf(n, 1);
         l.choice = d->config.layer(n.name);
+        if (l.activationOnly) {
+            l.choice.weightBits = 32;  // no weights: whatever weight bits an option names do not apply
+            l.choice.weightPoints = 1;
+        }
         if (quantizes(l.choice.weightBits)) {
             l.weightSpec = QuantSpec::weights(l.choice.weightBits, l.choice.granularity);
             validateQuantSpec(l.weightSpec);
@@ -134,13 +160,13 @@ QuantizedModel::QuantizedModel(const Graph& graph, QuantConfig config)
             validateQuantSpec(l.activationSpec);
         }
         d->byNode[id] = d->layers.size();
-        d->byWeightKey[l.weightKey] = d->layers.size();
+        if (!l.activationOnly) d->byWeightKey[l.weightKey] = d->layers.size();
         d->layers.push_back(std::move(l));
     }
     for (const auto& [name, choice] : d->config.layers)
         if (!d->byNode.count(graph.findNode(name)))
             throw invalidInput("The quantization configuration names layer '" + name +
-                               "', which this model does not have as a conv or linear layer.");
+                               "', which this model does not have as a conv, linear or attention matmul layer.");
 }
 
 struct QuantizedModel::Snapshot::Data {
@@ -179,7 +205,7 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     // Activation ranges from the FP model: every layer sees the same statistics whatever the
     // other layers' bits, which is what a per-layer sensitivity table needs. The same pass sums
     // each layer's input energy per channel, which multipoint weights are fitted to.
-    std::vector<RangeObserver> observers(d->layers.size());
+    std::vector<RangeObserver> observers(d->layers.size()), secondObservers(d->layers.size());
     std::vector<at::Tensor> energy(d->layers.size());
     int64_t samples = 0;
     RunHooks observe;
@@ -187,12 +213,18 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
         auto it = d->byNode.find(n.id);
         if (it == d->byNode.end()) return;
         observers[it->second].observe(inputs[0]);
+        if (d->layers[it->second].activationOnly) {
+            secondObservers[it->second].observe(inputs[1]);
+            return;
+        }
         if (inputs[0].dim() < 2) return;
-        std::vector<int64_t> dims{0};
-        for (int64_t k = 2; k < inputs[0].dim(); ++k) dims.push_back(k);
-        // Sum over samples and positions, accumulated in double without a double copy of x.
         const at::Tensor& x = inputs[0];
-        const double positions = double(x.numel()) / double(std::max<int64_t>(1, x.size(0) * x.size(1)));
+        const int64_t channelAxis = inputChannelAxis(n, x);
+        std::vector<int64_t> dims;
+        for (int64_t k = 0; k < x.dim(); ++k)
+            if (k != channelAxis) dims.push_back(k);
+        // Sum over samples and positions, accumulated in double without a double copy of x.
+        const double positions = double(x.numel()) / double(std::max<int64_t>(1, x.size(0) * x.size(channelAxis)));
         const at::Tensor e = (x * x).sum(dims, false, at::kDouble) / positions;
         energy[it->second] = energy[it->second].defined() ? energy[it->second] + e : e;
     };
@@ -201,8 +233,12 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     }, progress, observe);
     for (size_t i = 0; i < d->layers.size(); ++i) {
         auto& l = d->layers[i];
-        if (quantizes(l.choice.activationBits))
-            l.activationParams = observers[i].params(l.activationSpec, d->config.activationMethod);
+        if (quantizes(l.choice.activationBits)) {
+            l.activationParams = l.softmaxInput ? paramsFromRange(0.0f, 1.0f, l.activationSpec)
+                                                : observers[i].params(l.activationSpec, d->config.activationMethod);
+            if (l.activationOnly)
+                l.secondParams = secondObservers[i].params(l.activationSpec, d->config.activationMethod);
+        }
         l.inputEnergy.clear();
         if (energy[i].defined() && samples > 0) {
             const at::Tensor e = (energy[i] / double(samples)).contiguous();
@@ -211,6 +247,7 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     }
     d->quantizeWeights();
     d->observers = std::move(observers);
+    d->secondObservers = std::move(secondObservers);
     d->calibrated = true;
     logger()->info("Calibrated {} layers on {} samples ({} weights, {} activations)", d->layers.size(), calib.size(),
                    rangeMethodName(d->config.weightMethod), rangeMethodName(d->config.activationMethod));
@@ -226,9 +263,24 @@ const std::vector<QuantParams>& QuantizedModel::weightPointParams(const std::str
     return d->layer(layer).pointParams;
 }
 
+void QuantizedModel::restoreActivationLayer(const std::string& layer, const QuantParams& input0,
+                                            const QuantParams& input1) {
+    Impl::Layer& l = d->layer(layer);
+    if (!l.activationOnly)
+        throw invalidInput("Layer '" + layer + "' has weights: the saved configuration must give them.");
+    if (quantizes(l.choice.activationBits)) {
+        Impl::checkParams(l, l.activationSpec, l.choice.activationBits, input0, 1, "activation");
+        Impl::checkParams(l, l.activationSpec, l.choice.activationBits, input1, 1, "activation");
+    }
+    l.activationParams = input0;
+    l.secondParams = input1;
+}
+
 void QuantizedModel::restoreLayer(const std::string& layer, const at::Tensor& weight, const at::Tensor* bias,
                                   const QuantParams& weightParams, const QuantParams& activationParams) {
     Impl::Layer& l = d->layer(layer);
+    if (l.activationOnly)
+        throw invalidInput("Layer '" + layer + "' is an attention matmul without weights: it has none to restore.");
     const Node& n = d->graph.node(l.node);
     const at::Tensor& w = d->floatParam(l.weightKey);
     if (weight.sizes() != w.sizes())
@@ -256,17 +308,25 @@ const std::vector<int>& QuantizedModel::weightPointsPerChannel(const std::string
     return d->layer(layer).pointsPerChannel;
 }
 
-QuantParams QuantizedModel::observedActivationParams(const std::string& layer, int bits) const {
+QuantParams QuantizedModel::observedActivationParams(const std::string& layer, int bits, int input) const {
     if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
     if (d->observers.empty())
         throw invalidInput("This model was restored from a saved configuration, which keeps no observed ranges: "
                            "calibrate it on data to measure other options.");
     const QuantSpec spec = QuantSpec::activations(bits);
     validateQuantSpec(spec);
-    for (size_t i = 0; i < d->layers.size(); ++i)
-        if (d->layers[i].name == layer) return d->observers[i].params(spec, d->config.activationMethod);
+    for (size_t i = 0; i < d->layers.size(); ++i) {
+        const Impl::Layer& l = d->layers[i];
+        if (l.name != layer) continue;
+        if (input < 0 || input >= (l.activationOnly ? 2 : 1))
+            throw failed("internal: layer '" + layer + "' has no quantized input " + std::to_string(input));
+        if (input == 1) return d->secondObservers[i].params(spec, d->config.activationMethod);
+        return l.softmaxInput ? paramsFromRange(0.0f, 1.0f, spec) : d->observers[i].params(spec, d->config.activationMethod);
+    }
     throw invalidInput("The model has no quantizable layer named '" + layer + "'.");
 }
+
+bool QuantizedModel::isActivationLayer(const std::string& layer) const { return d->layer(layer).activationOnly; }
 
 void QuantizedModel::setFloatParam(const std::string& key, const at::Tensor& value) {
     if (!d->graph.hasParam(key)) throw failed("internal: no graph parameter '" + key + "' to replace");
@@ -280,6 +340,7 @@ const at::Tensor& QuantizedModel::floatParam(const std::string& key) const { ret
 const at::Tensor& QuantizedModel::runWeight(const std::string& layer) const {
     if (!d->calibrated) throw failed("The quantized weights are asked for before calibration.");
     const Impl::Layer& l = d->layer(layer);
+    if (l.activationOnly) throw failed("internal: the weight of attention matmul '" + layer + "', which has none, was asked for");
     return l.quantizedWeight.defined() ? l.quantizedWeight : d->floatParam(l.weightKey);
 }
 void QuantizedModel::requantizeWeights() { d->quantizeWeights(); }
@@ -292,9 +353,12 @@ const QuantParams& QuantizedModel::weightParams(const std::string& layer) const 
     return d->layer(layer).weightParams;
 }
 
-const QuantParams& QuantizedModel::activationParams(const std::string& layer) const {
+const QuantParams& QuantizedModel::activationParams(const std::string& layer, int input) const {
     if (!d->calibrated) throw failed("Activation parameters are asked for before calibration.");
-    return d->layer(layer).activationParams;
+    const Impl::Layer& l = d->layer(layer);
+    if (input == 1 && l.activationOnly) return l.secondParams;
+    if (input != 0) throw failed("internal: layer '" + layer + "' has no quantized input " + std::to_string(input));
+    return l.activationParams;
 }
 
 const QuantSpec& QuantizedModel::weightSpec(const std::string& layer) const { return d->layer(layer).weightSpec; }
@@ -305,6 +369,7 @@ const QuantSpec& QuantizedModel::activationSpec(const std::string& layer) const 
 void QuantizedModel::setWeightParams(const std::string& layer, const QuantParams& params) {
     if (!d->calibrated) throw failed("Weight parameters are set before calibration.");
     Impl::Layer& l = d->layer(layer);
+    if (l.activationOnly) throw invalidInput("Layer '" + layer + "' is an attention matmul: it has no weights.");
     const at::Tensor& w = d->floatParam(l.weightKey);
     Impl::checkParams(l, l.weightSpec, l.choice.weightBits, params, w.size(0), "weight");
     c10::InferenceMode guard;

@@ -1,8 +1,9 @@
 #pragma once
 /// @file
 /// A graph with a QuantConfig applied: each quantizable layer's weight quantized once, and an
-/// activation quantizer on its input calibrated over a calibration set. Applied to runs through
-/// Executor hooks, so the graph itself is never changed.
+/// activation quantizer on its input calibrated over a calibration set; an attention matmul
+/// (Q·Kᵀ, P·V) gets a quantizer on each of its two inputs, a softmax output the fixed range
+/// [0, 1]. Applied to runs through Executor hooks, so the graph itself is never changed.
 
 #include "core/data/dataset.h"
 #include "core/quant/quant_config.h"
@@ -49,11 +50,18 @@ public:
     const QuantConfig& config() const;
     /// The calibrated parameters of a layer (throws for an unknown name or before calibrate()).
     const QuantParams& weightParams(const std::string& layer) const;
-    const QuantParams& activationParams(const std::string& layer) const;
-    /// What the range observed on @p layer's input at calibration gives for @p bits with this
-    /// model's activation method: the parameters of another option for the same layer (the
-    /// sensitivity table). Throws before calibrate() and for bits outside 2..8 and 16.
-    QuantParams observedActivationParams(const std::string& layer, int bits) const;
+    /// The quantizer of @p layer's input @p input: 0, or 1 for the second input of an attention
+    /// matmul (isActivationLayer).
+    const QuantParams& activationParams(const std::string& layer, int input = 0) const;
+    /// What the range observed on @p layer's input @p input at calibration gives for @p bits with
+    /// this model's activation method: the parameters of another option for the same layer (the
+    /// sensitivity table); a softmax output keeps its fixed range [0, 1]. Throws before
+    /// calibrate() and for bits outside 2..8 and 16.
+    QuantParams observedActivationParams(const std::string& layer, int bits, int input = 0) const;
+    /// Whether @p layer is an attention matmul (Graph::isActivationMatMul): two quantized
+    /// activation inputs, no weights (its config's weight bits do not apply; the weight
+    /// accessors throw for it). Throws for an unknown name.
+    bool isActivationLayer(const std::string& layer) const;
     /// E[x²] per channel of @p layer's input on the FP model at calibration (what multipoint
     /// weights are fitted to). Throws before calibrate() and for an unknown layer.
     const std::vector<double>& inputEnergy(const std::string& layer) const;
@@ -76,6 +84,8 @@ public:
     /// Throws ptq::Error (InvalidInput) for an unknown layer or tensors of the wrong shape.
     void restoreLayer(const std::string& layer, const at::Tensor& weight, const at::Tensor* bias,
                       const QuantParams& weightParams, const QuantParams& activationParams);
+    /// restoreLayer for an attention matmul: the quantizers of its two inputs.
+    void restoreActivationLayer(const std::string& layer, const QuantParams& input0, const QuantParams& input1);
     /// Declares the model calibrated after restoreLayer() for every layer.
     void markRestored();
     /// A multipoint layer's params of every point (empty for single-point layers).

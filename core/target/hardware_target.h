@@ -30,7 +30,9 @@ namespace ptq {
 /// One quantizable layer as a cost model sees it (per input sample).
 struct TargetLayer {
     QString name;    ///< the layer's name in the model, e.g. "layer1.0.conv1"
-    QString opKind;  ///< "conv2d" or "linear"
+    /// "conv2d", "linear", or "matmul": an attention matmul of two activations (no weights; both
+    /// operands take the option's activation bits, its weight bits do not apply)
+    QString opKind;
     qint64 params = 0;  ///< weight elements
     qint64 macs = 0;    ///< multiply-accumulates for one input sample
 };

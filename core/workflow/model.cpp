@@ -37,7 +37,7 @@ DrawableGraph describeGraph(const Graph& graph) {
     d.nodes.push_back(input);
 
     std::vector<int> layerOf(graph.nodes().size(), -1);
-    const std::vector<int> layers = graph.quantizableNodes();
+    const std::vector<int> layers = graph.allocationNodes();
     for (size_t i = 0; i < layers.size(); ++i) layerOf[size_t(layers[i])] = int(i);
 
     for (const Node& n : graph.nodes()) {
@@ -46,7 +46,9 @@ DrawableGraph describeGraph(const Graph& graph) {
         dn.op = graph.isFoldedBatchNorm(n) ? "bn (folded)" : displayOp(n);
         if (!n.outputs.empty()) dn.outputShape = graph.sampleShape(n.outputs[0]);
         dn.layer = layerOf[size_t(n.id)];
-        if (dn.layer >= 0) {
+        if (dn.layer >= 0 && graph.isActivationMatMul(n)) {
+            dn.macs = graph.macs(n);
+        } else if (dn.layer >= 0) {
             dn.weightShape = graph.value(n.inputs[1]).shape;
             dn.macs = graph.macs(n);
             for (size_t i = 1; i < n.inputs.size(); ++i) {

@@ -70,7 +70,7 @@ struct DrawableNode {
     std::vector<int64_t> outputShape;    ///< one sample, no batch dimension
     std::vector<int64_t> weightShape;    ///< conv/linear only
     int64_t params = 0, macs = 0;        ///< conv/linear only
-    int layer = -1;                      ///< index into ModelSummary::layers; -1 when not quantizable
+    int layer = -1;                      ///< index into ModelSummary::layers; -1 when not an allocation layer
 };
 
 /// Every node of the graph (graph input first, as node 0 named "input") and the data-flow

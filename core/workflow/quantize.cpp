@@ -90,6 +90,18 @@ private:
 };
 }  // namespace
 
+namespace {
+/// Why BN tuning found nothing to tune, in a sentence.
+std::string noBatchNormNote(const Graph& g) {
+    for (const Node& n : g.nodes())
+        if (n.op == OpKind::BatchNorm)
+            return "BN tuning was skipped: no BatchNorm of this model follows a conv or linear layer it could be "
+                   "folded into, so there are no statistics to re-estimate.";
+    return "BN tuning was skipped: this model has no BatchNorm layer (transformers normalize with LayerNorm, "
+           "which has no running statistics to re-estimate).";
+}
+}  // namespace
+
 StepReport runTuningStep(QuantizedModel& model, const Dataset& calib, TuningStep step, const TuningOptions& options,
                          int64_t batchSize, AdaQuantStore* store, const Progress* progress) {
     StepReport r;
@@ -117,6 +129,7 @@ StepReport runTuningStep(QuantizedModel& model, const Dataset& calib, TuningStep
         case TuningStep::BatchNorm:
             r.batchNormsTuned = tuneBatchNorms(model, calib, batchSize, progress, options.onBatchNorm);
             r.summary = "BN tuning re-estimated " + std::to_string(r.batchNormsTuned) + " batch norms";
+            if (r.batchNormsTuned == 0) r.summary = r.note = noBatchNormNote(model.graph());
             break;
         case TuningStep::BiasCorrection:
             r.biasesCorrected = correctBiases(model, calib, batchSize, progress);
@@ -304,6 +317,7 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         ScaledProgress p(progress, from, to);
         const StepReport report = runTuningStep(model, *calib, step, req.tuning, batch, nullptr, p.get());
         logger()->info("{} ({:.1f} s)", report.summary, report.seconds);
+        if (!report.note.empty()) r.notes.push_back(report.note);
         switch (step) {
         case TuningStep::AdaQuantParallel:
         case TuningStep::AdaQuantSequential:

@@ -46,6 +46,9 @@ struct TuningOptions {
 struct StepReport {
     TuningStep step = TuningStep::BatchNorm;
     std::string summary;                 ///< one line for the log
+    /// A sentence for the user when the step could do nothing on this model (BN tuning on a
+    /// model without BatchNorm layers); empty otherwise. The summary says it too.
+    std::string note;
     double seconds = 0;
     AdaQuantReport adaquant;             ///< AdaQuant steps
     int batchNormsTuned = 0;             ///< BN tuning
@@ -127,6 +130,7 @@ struct QuantizeResult {
     BiasTuningResult biasTuning;     ///< filled when bias tuning ran
     QuantConfig config;
     std::vector<LayerError> layerErrors;  ///< filled when asked for, in execution order
+    std::vector<std::string> notes;  ///< the steps' notes (StepReport::note), for the user
     double drop() const { return fp32Top1 - quantTop1; }
 };
 

@@ -15,7 +15,9 @@ ShiftNpuTarget::ShiftNpuTarget() {
 double ShiftNpuTarget::layerCost(const ptq::TargetLayer& layer, const ptq::TargetOption& option) const {
     // Weights are stored per tensor with a per-channel 4-bit shift folded into requantisation:
     // the shift costs no cycles of its own, so both granularities read the same curve.
-    return lut_.latency(layer.opKind, layer.macs, option.weightBits, option.activationBits);
+    // An attention matmul multiplies two activations: both operands run at the activation bits.
+    const int otherOperandBits = layer.opKind == QLatin1String("matmul") ? option.activationBits : option.weightBits;
+    return lut_.latency(layer.opKind, layer.macs, otherOperandBits, option.activationBits);
 }
 
 QByteArray ShiftNpuTarget::exportAllocation(const QString& format, const QList<ptq::TargetLayer>& layers,
