@@ -8,6 +8,7 @@
 #include <QtCore/QCoreApplication>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
             return 0;
         }
     ptq::initRuntime();
+    // A debug log for bug reports: what a failure inside a library said (ptq::userMessage).
+    if (const char* logFile = std::getenv("PTQ_LOG_FILE"); logFile && *logFile) ptq::addLogFile(logFile);
     try {
         return it->second(rest);
     } catch (const ptq::Error& e) {
@@ -71,7 +74,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ptq: %s%s\n", e.what(), how.c_str());
         return e.kind() == ptq::Error::Kind::InvalidInput ? 2 : 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "ptq: failed: %s\n", e.what());
+        std::fprintf(stderr, "ptq: failed: %s\n", ptq::userMessage(e).c_str());
         return 1;
     }
 }

@@ -10,6 +10,7 @@
 
 #include "core/model/model_card.h"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -89,9 +90,11 @@ int runInfo(const std::vector<std::string>& argv) {
                 human(double(s.totalMacs)).c_str());
     if (s.card && s.card->fp32Top1 >= 0) std::printf(" · FP32 top-1 %.2f %%", s.card->fp32Top1);
     std::printf("\n%s\n", preprocessingText(s.card.value_or(ModelCard{})).c_str());
-    std::printf("\n%-32s %-17s %-14s %-12s %10s %12s\n", "layer", "kind", "weight", "output", "params", "MACs");
+    int nameWidth = 32;  // wide enough for the longest name (transformer paths run long)
+    for (const LayerSummary& l : s.layers) nameWidth = std::max(nameWidth, int(l.name.size()));
+    std::printf("\n%-*s %-17s %-14s %-12s %10s %12s\n", nameWidth, "layer", "kind", "weight", "output", "params", "MACs");
     for (const LayerSummary& l : s.layers)
-        std::printf("%-32s %-17s %-14s %-12s %10lld %12lld\n", l.name.c_str(), l.kind.c_str(),
+        std::printf("%-*s %-17s %-14s %-12s %10lld %12lld\n", nameWidth, l.name.c_str(), l.kind.c_str(),
                     shapeText(l.weightShape).c_str(), shapeText(l.outputShape).c_str(), (long long)l.params,
                     (long long)l.macs);
     return 0;

@@ -19,19 +19,21 @@ namespace {
 /// Largest calibration-set activation cache BN tuning keeps (the widest cut over all samples).
 constexpr int64_t kBnTuningCacheBytes = int64_t(1) << 30;
 
-// Sums per channel (dimension 1) in double, over every other dimension.
+// Sums per channel in double, over every other dimension. The channel is dimension 1 of a
+// conv's output (N x C x H x W) and the last of a Linear's (N x features, or N x tokens x features).
 struct ChannelMoments {
     at::Tensor sum, sumSq;
     double count = 0;
-    void add(const at::Tensor& x) {
+    void add(const at::Tensor& x, bool channelLast = false) {
+        const int64_t axis = channelLast ? x.dim() - 1 : 1;
         std::vector<int64_t> dims;
         for (int64_t d = 0; d < x.dim(); ++d)
-            if (d != 1) dims.push_back(d);
+            if (d != axis) dims.push_back(d);
         const at::Tensor xd = x.to(at::kDouble);
         const at::Tensor s = xd.sum(dims), sq = (xd * xd).sum(dims);
         sum = sum.defined() ? sum + s : s;
         sumSq = sumSq.defined() ? sumSq + sq : sq;
-        count += double(x.numel() / x.size(1));
+        count += double(x.numel() / x.size(axis));
     }
     at::Tensor mean() const { return sum / count; }
     at::Tensor variance() const { return (sumSq / count - mean() * mean()).clamp_min(0.0); }
@@ -191,7 +193,7 @@ int correctBiases(QuantizedModel& model, const Dataset& calib, int64_t batchSize
         if (it == shifts.end()) return;
         std::vector<at::Tensor> ref{rawInput[n.id], model.floatParam(g.paramOf(n, 1)), model.floatParam(g.paramOf(n, 2))};
         const at::Tensor reference = runOp(n, ref, outs[0].size(0)).at(0);
-        it->second.add(outs[0] - reference);
+        it->second.add(outs[0] - reference, n.op == OpKind::Linear);
         rawInput.erase(n.id);
     };
     c10::InferenceMode guard;

@@ -1,5 +1,9 @@
 #include "core/util/log.h"
 
+#include "core/util/error.h"
+
+#include <new>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -50,6 +54,16 @@ bool addLogFile(const std::string& path) {
         logger()->warn("Cannot write the log file {}: {}", path, e.what());
         return false;
     }
+}
+
+std::string userMessage(const std::exception& e) {
+    if (dynamic_cast<const Error*>(&e)) return e.what();
+    logger()->debug("internal failure: {}", e.what());
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return "The computation ran out of memory: close other programs, or use fewer images or a smaller batch.";
+    return "A computation inside LibTorch failed on this model, which is a bug in PTQ Studio rather than in your "
+           "input; nothing was written. Its message is in the debug log for a bug report (the GUI's log file; "
+           "for ptq, run again with PTQ_LOG_FILE=FILE).";
 }
 
 }  // namespace ptq

@@ -22,4 +22,10 @@ void setConsoleLogLevel(spdlog::level::level_enum level);
 /// the file cannot be opened: a log file is never a reason to stop.
 bool addLogFile(const std::string& path);
 
+/// What a user reads for a failure: a ptq::Error's sentence as it is; for anything else (a
+/// LibTorch check, a std::bad_alloc) a sentence saying an internal computation failed, with the
+/// library's own text written to the log at debug level only (the log file, never the console).
+/// Any thread.
+std::string userMessage(const std::exception& e);
+
 }  // namespace ptq

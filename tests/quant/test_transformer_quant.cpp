@@ -12,6 +12,7 @@
 #include "core/graph/torchscript_importer.h"
 #include "core/io/onnx_export.h"
 #include "core/io/quant_config_file.h"
+#include "core/methods/bn_tuning.h"
 #include "core/quant/quantized_model.h"
 #include "core/runtime/executor.h"
 #include "core/util/runtime.h"
@@ -63,6 +64,7 @@ private Q_SLOTS:
     void softmaxInputHasFixedRange();
     void matmulBitsChangeTheOutput();
     void linearEnergyIsPerFeature();
+    void biasCorrectionOnTokenLinears();
     void sensitivityCoversMatMuls();
     void configRoundTripsMatMuls();
     void onnxHasQdqOnBothMatMulInputs();
@@ -153,6 +155,19 @@ void TestTransformerQuant::linearEnergyIsPerFeature() {
         ++checked;
     }
     QVERIFY(checked >= 4);
+}
+
+void TestTransformerQuant::biasCorrectionOnTokenLinears() {
+    // Linear layers over tokens x features: the bias is per feature (the last dimension).
+    QuantizedModel m(graph_, uniform(graph_, 4, 8));
+    m.calibrate(*calib_, 8);
+    int withBias = 0;
+    for (int id : graph_.quantizableNodes()) withBias += graph_.node(id).inputs.size() >= 3;
+    QCOMPARE(correctBiases(m, *calib_, 8), withBias);
+    c10::InferenceMode guard;
+    const std::string key = graph_.paramOf(graph_.node(graph_.quantizableNodes().at(1)), 2);
+    QVERIFY(!at::equal(m.floatParam(key), graph_.param(key)));
+    QCOMPARE(m.floatParam(key).sizes(), graph_.param(key).sizes());
 }
 
 void TestTransformerQuant::sensitivityCoversMatMuls() {

@@ -96,9 +96,10 @@ void JobRunner::startNext() {
     } catch (const std::exception& e) {
         const auto* error = dynamic_cast<const ptq::Error*>(&e);
         const bool invalid = error && error->kind() == ptq::Error::Kind::InvalidInput;
-        ptq::logger()->error("{}: {}", job->title.toStdString(), e.what());
+        const std::string message = ptq::userMessage(e);
+        ptq::logger()->error("{}: {}", job->title.toStdString(), message);
         Q_EMIT jobStarted(job->id, job->title, job->kind);
-        Q_EMIT jobFinished(job->id, job->title, false, false, QString::fromStdString(e.what()), invalid, job->kind);
+        Q_EMIT jobFinished(job->id, job->title, false, false, QString::fromStdString(message), invalid, job->kind);
         startNext();
         return;
     }
@@ -137,7 +138,7 @@ void JobRunner::startNext() {
                 out.apply();
             } catch (const std::exception& e) {  // a result that no longer fits (e.g. a new model)
                 ok = false;
-                error = QString::fromStdString(e.what());
+                error = QString::fromStdString(ptq::userMessage(e));
                 invalid = false;
             }
         }
@@ -161,7 +162,7 @@ void JobRunner::startNext() {
             out.error = QString::fromStdString(e.what());
             out.invalidInput = e.kind() == ptq::Error::Kind::InvalidInput;
         } catch (const std::exception& e) {
-            out.error = QString::fromStdString(e.what());
+            out.error = QString::fromStdString(ptq::userMessage(e));
         }
         if (!out.ok) out.apply = nullptr;
         const int64_t asked = job->cancelAt->load();
