@@ -17,8 +17,8 @@ It shows every layer on the model graph with its bit-width and predicted accurac
 re-allocates per-layer bit-widths with an integer program (lp_solve) while a budget slider
 moves, runs AdaQuant, BatchNorm tuning, bias tuning and ZeroQ data-free calibration, and
 exports AIMET encodings, quantized TorchScript, JSON and CSV for hardware toolchains.
-The ptq command line does everything the window does. Two demo models trained on
-Fashion-MNIST are included.")
+The ptq command line does everything the window does. Three demo models trained on
+Fashion-MNIST (ResNet-20, MobileNetV2, a small ViT) are included.")
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # ptq-studio_VERSION_ARCH.deb

@@ -3,7 +3,7 @@
 
 Run with Debian's python3-torch (/usr/bin/python3):
 
-    /usr/bin/python3 tools/train_demo_models.py [--models resnet20,mobilenetv2] [--epochs N]
+    /usr/bin/python3 tools/train_demo_models.py [--models resnet20,mobilenetv2,vit] [--epochs N]
 
 Writes resources/models/<name>_fmnist.pt (scripted TorchScript, eval mode) and a sidecar
 resources/models/<name>_fmnist.json with the input shape, normalization, class names, the
@@ -20,6 +20,10 @@ import platform
 import struct
 import sys
 import time
+
+# On a machine shared with other work (builds), OpenMP's spinning threads lose most of their time
+# waiting for a core: passive waiting made the ViT's training steps 3-4x faster here.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
@@ -140,17 +144,57 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
+class ViT(nn.Module):
+    """A small Vision Transformer (Dosovitskiy et al. 2021) for 1x28x28 input, in plain torch.nn:
+    patch embedding as a strided convolution, a learned class token and positional embedding,
+    pre-norm encoder layers (nn.TransformerEncoderLayer, GELU), a final LayerNorm and a linear
+    head on the class token."""
+
+    def __init__(self, num_classes=10, patch=4, dim=96, depth=6, heads=4, mlp_ratio=2, dropout=0.0):
+        super().__init__()
+        tokens = (28 // patch) ** 2
+        self.patch_embed = nn.Conv2d(1, dim, kernel_size=patch, stride=patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, tokens + 1, dim))
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.trunc_normal_(self.cls_token, std=0.02)
+        layer = nn.TransformerEncoderLayer(d_model=dim, nhead=heads, dim_feedforward=mlp_ratio * dim,
+                                           dropout=dropout, activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=depth, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)  # batch x tokens x dim
+        cls = self.cls_token.expand(x.shape[0], -1, -1)
+        x = torch.cat([cls, x], dim=1) + self.pos_embed
+        x = self.norm(self.encoder(x))
+        return self.head(x[:, 0])
+
+
+# optimizer "sgd": SGD with Nesterov momentum 0.9; "adamw": AdamW (no weight decay on biases, norms,
+# the class token and the positional embedding), gradients clipped to norm 1. crop: the random
+# 2-pixel-padded crop besides the flip. The ViT trains without it: over 3 epochs (7x7 patches,
+# D 128) it reached 83.8 % with the crop and 87.2 % with the flip alone.
 MODELS = {
-    "resnet20": (ResNet20, dict(lr=0.1, wd=5e-4)),
-    "mobilenetv2": (MobileNetV2, dict(lr=0.1, wd=4e-5)),
+    "resnet20": (ResNet20, dict(opt="sgd", lr=0.1, wd=5e-4)),
+    "mobilenetv2": (MobileNetV2, dict(opt="sgd", lr=0.1, wd=4e-5)),
+    "vit": (ViT, dict(opt="adamw", lr=1e-3, wd=0.05, label_smoothing=0.1, channels_last=False, crop=False,
+                      kwargs=dict(patch=7, dim=128, depth=6, heads=4, mlp_ratio=2, dropout=0.0))),
 }
 
 # ---------------------------------------------------------------- training
 
 
-def augment(x):
+def augment(x, crop=True):
     """Random crop (pad 2) and horizontal flip, vectorised over the batch."""
     n = x.shape[0]
+    if not crop:
+        out = x.clone()
+        flip = torch.rand(n) < 0.5
+        out[flip] = out[flip].flip(3)
+        return out
     padded = F.pad(x, (2, 2, 2, 2))
     dx = torch.randint(0, 5, (n,))
     dy = torch.randint(0, 5, (n,))
@@ -182,10 +226,28 @@ def train(name, epochs, batch, seed, out_dir, command):
 
     cls, hp = MODELS[name]
     # channels_last sends convolutions (depthwise ones above all) to oneDNN: 3-4x faster here.
-    cl = torch.channels_last
-    model = cls().to(memory_format=cl)
-    opt = torch.optim.SGD(model.parameters(), lr=hp["lr"], momentum=0.9, nesterov=True,
-                          weight_decay=hp["wd"])
+    cl = torch.channels_last if hp.get("channels_last", True) else torch.contiguous_format
+    model = cls(**hp.get("kwargs", {})).to(memory_format=cl)
+    smoothing = hp.get("label_smoothing", 0.0)
+    crop = hp.get("crop", True)
+    clip = None
+    if hp["opt"] == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=hp["lr"], momentum=0.9, nesterov=True,
+                              weight_decay=hp["wd"])
+        opt_text = f"SGD nesterov momentum 0.9, OneCycle max lr {hp['lr']}, weight decay {hp['wd']}"
+    else:
+        decay, no_decay = [], []
+        for pname, p in model.named_parameters():
+            (decay if p.ndim >= 2 and pname not in ("cls_token", "pos_embed") else no_decay).append(p)
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp["wd"]},
+                                 {"params": no_decay, "weight_decay": 0.0}], lr=hp["lr"], foreach=True)
+        clip = 1.0
+        opt_text = (f"AdamW, OneCycle max lr {hp['lr']}, weight decay {hp['wd']} (not on biases, norms, "
+                    f"class token, positional embedding), gradient norm clipped to {clip}")
+    if smoothing:
+        opt_text += f", label smoothing {smoothing}"
+    if "kwargs" in hp:
+        opt_text += "; " + ", ".join(f"{k} {v}" for k, v in hp["kwargs"].items())
     steps_per_epoch = (x_train.shape[0] + batch - 1) // batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hp["lr"], epochs=epochs,
                                                 steps_per_epoch=steps_per_epoch, pct_start=0.25)
@@ -196,10 +258,12 @@ def train(name, epochs, batch, seed, out_dir, command):
         total_loss = 0.0
         for i in range(steps_per_epoch):
             idx = perm[i * batch:(i + 1) * batch]
-            xb = augment(x_train[idx]).contiguous(memory_format=cl)
-            loss = F.cross_entropy(model(xb), y_train[idx])
+            xb = augment(x_train[idx], crop).contiguous(memory_format=cl)
+            loss = F.cross_entropy(model(xb), y_train[idx], label_smoothing=smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if clip:
+                nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             sched.step()
             total_loss += loss.item()
@@ -233,8 +297,8 @@ def train(name, epochs, batch, seed, out_dir, command):
         "seed": seed,
         "epochs": epochs,
         "batch_size": batch,
-        "optimizer": f"SGD nesterov momentum 0.9, OneCycle max lr {hp['lr']}, weight decay {hp['wd']}",
-        "augmentation": "random crop with 2-pixel padding, horizontal flip",
+        "optimizer": opt_text,
+        "augmentation": "random crop with 2-pixel padding, horizontal flip" if crop else "horizontal flip",
         "training_seconds": round(train_seconds, 1),
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),

@@ -172,4 +172,14 @@ std::string demoModelPath() {
     return {};
 }
 
+std::vector<std::string> demoModelPaths() {
+    const std::string first = demoModelPath();
+    if (first.empty()) return {};
+    const QDir folder = QFileInfo(QString::fromStdString(first)).absoluteDir();
+    std::vector<std::string> paths;
+    for (const QFileInfo& f : folder.entryInfoList({QStringLiteral("*.pt")}, QDir::Files, QDir::Name))
+        paths.push_back(f.absoluteFilePath().toStdString());
+    return paths;
+}
+
 }  // namespace ptq

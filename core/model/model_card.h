@@ -77,4 +77,8 @@ std::optional<ModelCard> loadModelCard(const std::string& modelPath);
 /// share folder when installed, else in the source tree. Empty when it cannot be found.
 std::string demoModelPath();
 
+/// Every bundled demo model (the .pt files beside demoModelPath(): ResNet-20, MobileNetV2, the
+/// ViT), sorted by file name; empty when the demo folder cannot be found. Any thread.
+std::vector<std::string> demoModelPaths();
+
 }  // namespace ptq

@@ -135,6 +135,7 @@ void TestGraphIo::importedFixturesRoundTrip_data() {
         QTest::newRow(name) << QStringLiteral(PTQ_FIXTURE_DIR "/ops/%1.pt").arg(name) << mnist;
     QTest::newRow("demo resnet20") << PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt" << mnist;
     QTest::newRow("demo mobilenetv2") << PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt" << mnist;
+    QTest::newRow("demo vit") << PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt" << mnist;
     for (const char* name : {"resnet18_scripted", "resnet50_traced", "mobilenet_v3_small_scripted",
                              "efficientnet_b0_traced", "densenet121_scripted", "shufflenet_v2_x0_5_traced"})
         QTest::newRow(name) << QStringLiteral(PTQ_FIXTURE_DIR "/torchvision/%1.pt").arg(name) << rgb;

@@ -104,6 +104,7 @@ void TestImportProcess::sameGraphAsInProcess_data() {
     QTest::newRow("allops traced") << PTQ_FIXTURE_DIR "/basic/allops_traced.pt";
     QTest::newRow("demo resnet20") << QString::fromStdString(kDemo);
     QTest::newRow("demo mobilenetv2") << PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt";
+    QTest::newRow("demo vit") << PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt";
     QTest::newRow("good_tiny") << PTQ_SOURCE_DIR "/tests/robustness/files/good_tiny.pt";
 }
 

@@ -77,19 +77,23 @@ void TestImporter::layerNamesAndMacs() {
 
 void TestImporter::demoModels_data() {
     QTest::addColumn<QString>("file");
-    for (const char* name : {"resnet20_fmnist.pt", "mobilenetv2_fmnist.pt"})
-        QTest::newRow(name) << QStringLiteral(PTQ_SOURCE_DIR "/resources/models/") + name;
+    QTest::addColumn<int>("batchNorms");  // at least this many folded into their convolutions
+    const std::pair<const char*, int> models[] = {
+        {"resnet20_fmnist.pt", 21}, {"mobilenetv2_fmnist.pt", 21}, {"vit_fmnist.pt", 0}};
+    for (const auto& [name, batchNorms] : models)
+        QTest::newRow(name) << QStringLiteral(PTQ_SOURCE_DIR "/resources/models/") + name << batchNorms;
 }
 
 void TestImporter::demoModels() {
     QFETCH(QString, file);
+    QFETCH(int, batchNorms);
     if (!QFileInfo::exists(file)) QSKIP("demo model not trained yet");
     const auto card = loadModelCard(file.toStdString());
     QVERIFY(card.has_value());
     Graph g = importTorchScript(file.toStdString(), card->inputShape);
     const VerifyResult r = verifyAgainstTorchScript(g, file.toStdString(), 8, 11);
     QVERIFY2(r.maxRelativeDiff <= 1e-4, qPrintable(QString::number(r.maxRelativeDiff)));
-    QVERIFY(foldBatchNorms(g) >= 21);
+    QVERIFY(foldBatchNorms(g) >= batchNorms);
     const VerifyResult folded = verifyAgainstTorchScript(g, file.toStdString(), 8, 11);
     QVERIFY2(folded.maxRelativeDiff <= 1e-4, qPrintable(QString::number(folded.maxRelativeDiff)));
 }

@@ -426,6 +426,34 @@ QMessageBox* TestMainWindow::waitForErrorDialog() {
     return shown ? box : nullptr;
 }
 
+// File > Open demo model lists every bundled demo; the ViT opens from it and its attention
+// matmuls are rows of the table and the allocation like the layers with weights.
+void TestMainWindow::demoMenuOpensTheViT() {
+    auto* menu = window_->findChild<QMenu*>(QStringLiteral("menuDemoModels"));
+    QVERIFY(menu);
+    QAction* vit = nullptr;
+    QStringList labels;
+    for (QAction* a : menu->actions()) {
+        labels << a->text();
+        if (a->text().startsWith(QLatin1String("vit_fmnist"))) vit = a;
+    }
+    QVERIFY2(labels.size() >= 3, qPrintable(labels.join(", ")));
+    QVERIFY2(vit, qPrintable(labels.join(", ")));
+    QVERIFY(vit->text().contains(QLatin1String("FP32 top-1")));
+    QSignalSpy loaded(window_.get(), &MainWindow::modelLoaded);
+    QSignalSpy ready(window_->controller(), &SessionController::sensitivityReady);
+    vit->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kLoadTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kLoadTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->controller()->isIdle(), kLoadTimeoutMs);
+    const auto& session = window_->controller()->session();
+    QVERIFY(session.sensitivity);
+    int matmuls = 0;
+    for (const auto& l : session.sensitivity->layers) matmuls += l.kind == "matmul";
+    QCOMPARE(matmuls, 12);  // six encoder blocks: Q·Kᵀ and P·V each
+    QTRY_COMPARE_WITH_TIMEOUT(session.allocation.choice.size(), session.sensitivity->layers.size(), kLoadTimeoutMs);
+}
+
 void TestMainWindow::cleanupTestCase() {
     layerTester_.reset();
     jobTester_.reset();

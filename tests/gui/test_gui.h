@@ -51,6 +51,7 @@ private Q_SLOTS:
     void aboutNamesTheVersion();
     void logPanelKeepsTheLastLines();
     void dockLayoutPersists();
+    void demoMenuOpensTheViT();
     void cleanupTestCase();
 
 private:

@@ -23,6 +23,7 @@ void TestDemoModels::sidecarAccuracyHolds_data() {
     QTest::addColumn<double>("target");
     QTest::newRow("resnet20") << QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt") << 92.0;
     QTest::newRow("mobilenetv2") << QStringLiteral(PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt") << 91.0;
+    QTest::newRow("vit") << QStringLiteral(PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt") << 89.0;
 }
 
 void TestDemoModels::sidecarAccuracyHolds() {

@@ -156,6 +156,7 @@ check installed-files expect_files /usr/bin/ptq /usr/bin/ptq-studio /usr/bin/ptq
   /usr/lib/ptq-studio/ptq-import \
   $models/resnet20_fmnist.pt $models/resnet20_fmnist.json \
   $models/mobilenetv2_fmnist.pt $models/mobilenetv2_fmnist.json \
+  $models/vit_fmnist.pt $models/vit_fmnist.json \
   /usr/share/applications/org.ptqstudio.PTQStudio.desktop \
   /usr/share/metainfo/org.ptqstudio.PTQStudio.metainfo.xml \
   /usr/share/icons/hicolor/scalable/apps/ptq-studio.svg \

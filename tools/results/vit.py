@@ -10,6 +10,7 @@ P·V) quantize both inputs at the activation bits (the softmax output at its fix
 The first and last layers with weights (the patch embedding and the head) stay at 8 bits.
 About 20 `ptq quantize` runs; 20-40 minutes on 2 cores.
 """
+import json
 import os
 import sys
 
@@ -22,9 +23,22 @@ RATIOS = [0.16, 0.25]
 CALIB = "fmnist:train:1000"
 
 
+# Runs already made (by their arguments), so that a run stopped half-way resumes where it was.
+CACHE = os.path.join(ROOT, "build", "results-vit-runs.json")
+
+
 def quantize(extra, fp32_too=False):
     args = ["quantize", MODEL, "--calib", CALIB, "--eval", "fmnist:test", "--granularity", "per-channel"] + extra
-    return run_json(args if fp32_too else args + ["--no-fp32"])
+    if not fp32_too:
+        args.append("--no-fp32")
+    runs = json.load(open(CACHE)) if os.path.exists(CACHE) else {}
+    key = " ".join(args)
+    if key not in runs:
+        runs[key] = run_json(args)
+        os.makedirs(os.path.dirname(CACHE), exist_ok=True)
+        with open(CACHE, "w") as f:
+            json.dump(runs, f)
+    return runs[key]
 
 
 def main():
@@ -36,7 +50,8 @@ def main():
         for pipeline in PIPELINES:
             r = quantize(["--w", str(w), "--a", str(a), "--keep-first-last-8bit", "--pipeline", pipeline],
                          fp32_too=fp32 is None)
-            fp32 = r.get("fp32_top1", fp32)
+            if fp32 is None:
+                fp32 = r["fp32_top1"]
             notes.update(r.get("notes", []))
             cells.append((r["quant_top1"], r.get("tune_seconds", 0.0)))
         rows.append((f"W{w}A{a}", cells))

@@ -14,6 +14,10 @@
 #include "ui/project/project_manager.h"
 #include "ui/session/session_controller.h"
 
+#include "core/model/model_card.h"
+#include "core/util/error.h"
+
+#include <QtCore/QFileInfo>
 #include <QtCore/QSettings>
 #include <QtGui/QCloseEvent>
 #include <QtGui/QUndoStack>
@@ -151,6 +155,19 @@ void MainWindow::createMenus() {
     QAction* open = file->addAction(tr("&Open model…"), this, &MainWindow::openModelDialog);
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu(tr("Open &recent"));
+    QMenu* demos = file->addMenu(tr("Open &demo model"));
+    demos->setObjectName(QStringLiteral("menuDemoModels"));
+    for (const std::string& path : ptq::demoModelPaths()) {
+        const QString file = QString::fromStdString(path);
+        QString label = QFileInfo(file).completeBaseName();
+        try {
+            if (const auto card = ptq::loadModelCard(path); card && card->fp32Top1 >= 0)
+                label += tr(" (FP32 top-1 %1 %)").arg(card->fp32Top1, 0, 'f', 2);
+        } catch (const ptq::Error&) {  // a broken sidecar: the model opens and says so then
+        }
+        demos->addAction(label, this, [this, file] { openModel(file); });
+    }
+    demos->setEnabled(!demos->isEmpty());
     file->addAction(tr("&Calibration data…"), this, &MainWindow::chooseCalibrationData);
     file->addAction(tr("&Model card…"), this, &MainWindow::editModelCard)->setObjectName(QStringLiteral("actionModelCard"));
     file->addSeparator();
