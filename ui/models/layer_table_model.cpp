@@ -16,6 +16,9 @@ QString bitsLabel(const ptq::BitOption& o) {
 
 namespace {
 QString formatDelta(double v) { return QString::number(v, 'g', 3); }
+
+/// An attention matmul has no weights: of an option only its activation bits apply ("a8").
+QString activationPart(const QString& optionName) { return optionName.mid(optionName.lastIndexOf(QLatin1Char('a'))); }
 }  // namespace
 
 LayerTableModel::LayerTableModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -120,7 +123,10 @@ QVariant LayerTableModel::displayData(const Row& row, int column) const {
     case OpColumn: return row.kind;
     case ParamsColumn: return formatCount(row.params);
     case MacsColumn: return formatCount(row.macs);
-    case ChosenColumn: return row.chosen >= 0 ? optionNames_.value(row.chosen) : QString();
+    case ChosenColumn:
+        if (row.chosen < 0) return QString();
+        return row.kind == QLatin1String("matmul") ? activationPart(optionNames_.value(row.chosen))
+                                                   : optionNames_.value(row.chosen);
     case MseColumn: return row.chosen >= 0 ? QString::number(row.cells[size_t(row.chosen)].localMse, 'g', 3) : QString();
     case PinnedColumn: return {};
     default: {
@@ -181,7 +187,10 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
     case OutputShapeRole: return row.outputShape;
     case DegradationRole: return row.chosen >= 0 ? QVariant(row.cells[size_t(row.chosen)].deltaLoss) : QVariant();
     case DegradationScaleRole: return scale_;
-    case BitsLabelRole: return row.chosen >= 0 ? QVariant(bitsLabels_.value(row.chosen)) : QVariant();
+    case BitsLabelRole:
+        if (row.chosen < 0) return QVariant();
+        if (row.kind == QLatin1String("matmul")) return activationPart(optionNames_.value(row.chosen)).toUpper();
+        return bitsLabels_.value(row.chosen);
     case OptionIndexRole: return row.chosen;
     case PinnedRole: return row.pinned;
     case OptionNamesRole: return optionNames_;
