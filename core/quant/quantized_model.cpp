@@ -61,6 +61,13 @@ struct QuantizedModel::Impl {
     std::vector<RangeObserver> secondObservers;  ///< per layer: input 1 of activation matmuls
     std::unordered_map<std::string, at::Tensor> floatParams;  ///< tuned replacements of graph params
 
+    /// The params the calibration's observation of input @p input of layer @p i gives at @p spec;
+    /// a softmax output keeps its fixed range [0, 1] whatever was observed.
+    QuantParams observedParams(size_t i, const QuantSpec& spec, int input) const {
+        if (input == 1) return secondObservers[i].params(spec, config.activationMethod);
+        return layers[i].softmaxInput ? paramsFromRange(0.0f, 1.0f, spec) : observers[i].params(spec, config.activationMethod);
+    }
+
     const at::Tensor& floatParam(const std::string& key) const {
         auto it = floatParams.find(key);
         return it != floatParams.end() ? it->second : graph.param(key);
@@ -231,13 +238,13 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
     Executor(d->graph).runDataset(calib, batchSize, [&](const Batch& b, const std::vector<at::Tensor>&) {
         samples += b.count;
     }, progress, observe);
+    d->observers = std::move(observers);
+    d->secondObservers = std::move(secondObservers);
     for (size_t i = 0; i < d->layers.size(); ++i) {
         auto& l = d->layers[i];
         if (quantizes(l.choice.activationBits)) {
-            l.activationParams = l.softmaxInput ? paramsFromRange(0.0f, 1.0f, l.activationSpec)
-                                                : observers[i].params(l.activationSpec, d->config.activationMethod);
-            if (l.activationOnly)
-                l.secondParams = secondObservers[i].params(l.activationSpec, d->config.activationMethod);
+            l.activationParams = d->observedParams(i, l.activationSpec, 0);
+            if (l.activationOnly) l.secondParams = d->observedParams(i, l.activationSpec, 1);
         }
         l.inputEnergy.clear();
         if (energy[i].defined() && samples > 0) {
@@ -246,8 +253,6 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
         }
     }
     d->quantizeWeights();
-    d->observers = std::move(observers);
-    d->secondObservers = std::move(secondObservers);
     d->calibrated = true;
     logger()->info("Calibrated {} layers on {} samples ({} weights, {} activations)", d->layers.size(), calib.size(),
                    rangeMethodName(d->config.weightMethod), rangeMethodName(d->config.activationMethod));
@@ -320,8 +325,7 @@ QuantParams QuantizedModel::observedActivationParams(const std::string& layer, i
         if (l.name != layer) continue;
         if (input < 0 || input >= (l.activationOnly ? 2 : 1))
             throw failed("internal: layer '" + layer + "' has no quantized input " + std::to_string(input));
-        if (input == 1) return d->secondObservers[i].params(spec, d->config.activationMethod);
-        return l.softmaxInput ? paramsFromRange(0.0f, 1.0f, spec) : d->observers[i].params(spec, d->config.activationMethod);
+        return d->observedParams(i, spec, input);
     }
     throw invalidInput("The model has no quantizable layer named '" + layer + "'.");
 }
