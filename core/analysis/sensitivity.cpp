@@ -79,6 +79,31 @@ struct Score {
     }
 };
 
+/// Runs the tail of the model from @p node over every cached batch with @p hooks (which measure
+/// the layer's local error into @p sqErr / @p elems) and makes the cell: the deltas against the
+/// base (0 for the base option itself, whose run stops after the layer). Adds the node
+/// executions it spends to @p nodeRuns.
+SensitivityCell runCell(const Executor& executor, const CutCache& cache, const Node& node, RunHooks& hooks, bool isBase,
+                        const std::vector<at::Tensor>& fpLogp, const SensitivityResult& r, const Progress* progress,
+                        const double& sqErr, const double& elems, double& nodeRuns) {
+    if (isBase) hooks.stopAfter = node.id;  // the deltas are 0 by definition; the local error is not
+    Score s;
+    for (size_t b = 0; b < cache.batches(); ++b) {
+        if (progress) progress->throwIfCancelled();  // a cell is a tail run over every sample
+        const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
+        if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
+    }
+    nodeRuns += isBase ? 1.0 : double(int64_t(executor.graph().nodes().size()) - node.id);
+    SensitivityCell cell;
+    if (!isBase) {
+        const double n = double(r.samples);
+        cell.deltaLoss = s.loss / n - r.baseLoss;
+        cell.deltaTop1 = 100.0 * double(s.correct) / n - r.baseTop1;
+    }
+    cell.localMse = elems > 0 ? sqErr / elems : 0.0;
+    return cell;
+}
+
 /// One cell of an attention matmul's row: both inputs at @p option's activation bits, every
 /// other layer at the base. Adds the node executions it spends to @p nodeRuns.
 SensitivityCell measureActivationCell(const Executor& executor, const CutCache& cache, const QuantizedModel& base,
@@ -103,23 +128,7 @@ SensitivityCell measureActivationCell(const Executor& executor, const CutCache& 
         sqErr += (diff * diff).sum().item<double>();
         elems += double(diff.numel());
     };
-    if (isBase) hooks.stopAfter = node.id;
-    Score s;
-    for (size_t b = 0; b < cache.batches(); ++b) {
-        if (progress) progress->throwIfCancelled();
-        const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
-        if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
-    }
-    const int64_t nodes = int64_t(executor.graph().nodes().size());
-    nodeRuns += isBase ? 1.0 : double(nodes - node.id);
-    SensitivityCell cell;
-    if (!isBase) {
-        const double n = double(r.samples);
-        cell.deltaLoss = s.loss / n - r.baseLoss;
-        cell.deltaTop1 = 100.0 * double(s.correct) / n - r.baseTop1;
-    }
-    cell.localMse = elems > 0 ? sqErr / elems : 0.0;
-    return cell;
+    return runCell(executor, cache, node, hooks, isBase, fpLogp, r, progress, sqErr, elems, nodeRuns);
 }
 
 }  // namespace
@@ -293,21 +302,8 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                 sqErr += (diff * diff).sum().item<double>();
                 elems += double(diff.numel());
             };
-            const bool isBase = o == req.base;
-            if (isBase) hooks.stopAfter = node.id;  // the deltas are 0 by definition; the local error is not
-            Score s;
-            for (size_t b = 0; b < cache.batches(); ++b) {
-                if (progress) progress->throwIfCancelled();  // a cell is a tail run over every sample
-                const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
-                if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
-            }
-            nodeRuns += isBase ? 1.0 : double(nodes - node.id);
-            SensitivityCell cell;
-            if (!isBase) {
-                cell.deltaLoss = s.loss / n - r.baseLoss;
-                cell.deltaTop1 = 100.0 * double(s.correct) / n - r.baseTop1;
-            }
-            cell.localMse = elems > 0 ? sqErr / elems : 0.0;
+            SensitivityCell cell =
+                runCell(executor, cache, node, hooks, o == req.base, fpLogp, r, progress, sqErr, elems, nodeRuns);
             cell.adaQuant = tuned != nullptr;
             row.push_back(cell);
         }
