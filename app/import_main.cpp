@@ -8,6 +8,7 @@
 // missing setting, "setting: <name>" on standard error (and "detail: <text>" lines for the
 // caller's log). Nothing else is written there: the log's console output is off.
 #include "core/graph/graph_io.h"
+#include "core/graph/onnx_importer.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
@@ -79,10 +80,13 @@ int main(int argc, char** argv) {
     ptq::initRuntime();
     try {
         if (import) {
-            const ptq::Graph graph = ptq::importTorchScript(args[1], parseShape(args.size() == 3 ? args[2] : ""));
+            const std::vector<int64_t> shape = parseShape(args.size() == 3 ? args[2] : "");
+            const ptq::Graph graph =
+                ptq::isOnnxPath(args[1]) ? ptq::importOnnx(args[1], shape) : ptq::importTorchScript(args[1], shape);
             if (!writeAll(ptq::writeGraph(graph))) throw ptq::failed("The import helper could not send the graph back.");
         } else {
-            const std::vector<int64_t> shape = ptq::guessInputShape(args[1]);
+            const std::vector<int64_t> shape =
+                ptq::isOnnxPath(args[1]) ? ptq::onnxInputShape(args[1]) : ptq::guessInputShape(args[1]);
             std::string text;
             for (int64_t d : shape) text += (text.empty() ? "" : ",") + std::to_string(d);
             if (!writeAll(text + "\n")) throw ptq::failed("The import helper could not send the shape back.");

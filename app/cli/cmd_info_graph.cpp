@@ -5,6 +5,7 @@
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/model/model_summary.h"
+#include "core/graph/onnx_importer.h"
 #include "core/runtime/verify.h"
 #include "core/util/error.h"
 
@@ -163,7 +164,10 @@ int runGraph(const std::vector<std::string>& argv) {
     }
     int status = 0;
     if (a.flag("verify")) {
-        const VerifyResult r = verifyAgainstTorchScript(g, path, batch, uint64_t(a.integer("seed", 20261122)));
+        const bool onnx = isOnnxPath(path);  // an ONNX file's reference is ONNX Runtime
+        const uint64_t seed = uint64_t(a.integer("seed", 20261122));
+        const VerifyResult r = onnx ? verifyAgainstOnnxRuntime(g, path, batch, seed)
+                                    : verifyAgainstTorchScript(g, path, batch, seed);
         const bool ok = r.maxRelativeDiff <= 1e-4;
         if (a.flag("json")) {
             QJsonObject v;
@@ -171,12 +175,13 @@ int runGraph(const std::vector<std::string>& argv) {
             v["max_relative_diff"] = r.maxRelativeDiff;
             v["max_absolute_diff"] = r.maxAbsoluteDiff;
             v["executor_ms"] = r.executorMs;
-            v["torchscript_ms"] = r.torchScriptMs;
+            v[onnx ? "onnxruntime_ms" : "torchscript_ms"] = r.torchScriptMs;
+            v["reference"] = onnx ? "onnxruntime" : "torchscript";
             v["within_1e-4"] = ok;
             o["verify"] = v;
         } else {
-            std::printf("verify (batch %lld): largest relative difference %.3g (absolute %.3g) %s\n",
-                        (long long)r.batch, r.maxRelativeDiff, r.maxAbsoluteDiff, ok ? "— within 1e-4" : "— TOO LARGE");
+            std::printf("verify (batch %lld, against %s): largest relative difference %.3g (absolute %.3g) %s\n",
+                        (long long)r.batch, onnx ? "ONNX Runtime" : "TorchScript", r.maxRelativeDiff, r.maxAbsoluteDiff, ok ? "— within 1e-4" : "— TOO LARGE");
         }
         status = ok ? 0 : 1;
     }

@@ -1,5 +1,7 @@
 #include "core/graph/import_process.h"
 
+#include "core/graph/onnx_importer.h"
+
 #include "core/graph/graph_io.h"
 #include "core/graph/torchscript_importer.h"
 #include "core/util/error.h"
@@ -143,7 +145,7 @@ Graph importTorchScriptIsolated(const std::string& path, const std::vector<int64
     const std::string helper = importHelperPath();
     if (helper.empty()) {
         warnInProcess(path);
-        return importTorchScript(path, sampleShape);
+        return isOnnxPath(path) ? importOnnx(path, sampleShape) : importTorchScript(path, sampleShape);
     }
     QElapsedTimer clock;
     clock.start();
@@ -166,7 +168,7 @@ std::vector<int64_t> guessInputShapeIsolated(const std::string& path, const Prog
     const std::string helper = importHelperPath();
     if (helper.empty()) {
         warnInProcess(path);
-        return guessInputShape(path);
+        return isOnnxPath(path) ? onnxInputShape(path) : guessInputShape(path);
     }
     const QByteArray out = runHelper(helper, {"guess", QString::fromStdString(path)}, path, progress, timeoutSeconds);
     std::vector<int64_t> shape;

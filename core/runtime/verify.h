@@ -23,3 +23,15 @@ struct VerifyResult {
 VerifyResult verifyAgainstTorchScript(const Graph& graph, const std::string& path, int64_t batch, uint64_t seed);
 
 }  // namespace ptq
+
+namespace ptq {
+
+/// Runs @p graph (imported from the ONNX file @p path) and ONNX Runtime on the file (npm's
+/// onnxruntime-node through tools/ort_run.js: PTQ_ORT_RUN names the script, else the source
+/// tree's) on one seeded normal batch; torchScriptMs holds ONNX Runtime's time, process start
+/// included. A file that fixes its batch is run in batches of that size. Any thread. Throws
+/// ptq::Error (Failed) with one sentence when Node.js, the script or ONNX Runtime is missing or
+/// ONNX Runtime refuses the file.
+VerifyResult verifyAgainstOnnxRuntime(const Graph& graph, const std::string& path, int64_t batch, uint64_t seed);
+
+}  // namespace ptq
