@@ -645,6 +645,12 @@ Graph Importer::run(const std::vector<int64_t>& sampleShape) {
     for (const auto& o : model.outputs) graphOutputs.insert(o.name);
     for (const onnx::ReadTensor& t : model.initializers) setKnown(t.name, Known{toTensor(t, path), {}});
     addInput(sampleShape);
+    // Constant nodes first: the patterns in fuse() look ahead at constants a later node makes.
+    for (size_t i = 0; i < model.nodes.size(); ++i)
+        if (model.nodes[i].op == "Constant" && model.nodes[i].inputs.empty()) {
+            foldConstant(model.nodes[i]);
+            skipped.insert(i);
+        }
     for (size_t i = 0; i < model.nodes.size(); ++i) {
         if (skipped.count(i)) continue;
         const onnx::ReadNode& n = model.nodes[i];

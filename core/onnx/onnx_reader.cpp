@@ -98,8 +98,8 @@ std::string externalBytes(const TensorProto& t, const std::string& path, const s
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw OnnxError("The external-data file " + inQuotes(location) + " that " + path + " needs for tensor " +
-                        inQuotes(t.name()) + " is missing from " + (folder.empty() ? "." : folder) +
-                        ": copy it next to the model, as it was written.");
+                        inQuotes(t.name()) + " is missing (looked for in " + (folder.empty() ? std::string(".") : folder) +
+                        "): copy it next to the model, as it was written.");
     if (offset < 0 || (length >= 0 && length != want))
         throw OnnxError("The tensor " + inQuotes(t.name()) + " in " + path + " gives its external data an offset of " +
                         std::to_string(offset) + " and a length of " + std::to_string(length) + " where " +

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Exports models with Debian's python3-torch (torch.onnx.export) for the ONNX import tests.
+
+    make_onnx_zoo.py OUT_DIR [--models a,b,...] [--opsets 11,13,17]
+
+Writes OUT_DIR/<model>_op<opset>[_dyn].onnx (random weights, eval mode; _dyn: a dynamic batch
+axis), a copy with its weights in an external-data file (<model>_ext.onnx + .data), and bad files:
+truncated, unknown op, custom domain, two inputs, dynamic height/width, missing external data.
+"""
+import argparse
+import os
+import shutil
+import sys
+import warnings
+
+warnings.filterwarnings("ignore")
+import onnx  # noqa: E402
+import torch  # noqa: E402
+import torchvision  # noqa: E402
+
+ZOO = {
+    "resnet18": lambda: torchvision.models.resnet18(),
+    "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(),
+    "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(),
+    "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(),
+    "shufflenet_v2_x0_5": lambda: torchvision.models.shufflenet_v2_x0_5(),
+    "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(),
+    "densenet121": lambda: torchvision.models.densenet121(),
+    "googlenet": lambda: torchvision.models.googlenet(aux_logits=False, init_weights=True),
+    "mnasnet0_5": lambda: torchvision.models.mnasnet0_5(),
+    "regnet_x_400mf": lambda: torchvision.models.regnet_x_400mf(),
+    "alexnet": lambda: torchvision.models.alexnet(),
+    "vgg11": lambda: torchvision.models.vgg11(),
+    "convnext_tiny": lambda: torchvision.models.convnext_tiny(),
+}
+
+
+def export(model, path, opset, dynamic, size=224):
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, size, size)
+    kwargs = dict(opset_version=opset, input_names=["input"], output_names=["logits"])
+    if dynamic:
+        kwargs["dynamic_axes"] = {"input": {0: "batch"}, "logits": {0: "batch"}}
+    torch.onnx.export(model, x, path, **kwargs)
+
+
+def bad_files(out, good):
+    data = open(good, "rb").read()
+    open(os.path.join(out, "bad_truncated.onnx"), "wb").write(data[: len(data) // 2])
+    open(os.path.join(out, "bad_empty.onnx"), "wb").write(b"")
+    open(os.path.join(out, "bad_text.onnx"), "wb").write(b"this is not a model\n")
+    m = onnx.load(good)
+    m.graph.node[3].op_type = "FancyConv"
+    onnx.save(m, os.path.join(out, "bad_unknown_op.onnx"))
+    m = onnx.load(good)
+    m.graph.node[3].domain = "com.example"
+    m.opset_import.append(onnx.helper.make_opsetid("com.example", 1))
+    onnx.save(m, os.path.join(out, "bad_domain.onnx"))
+    m = onnx.load(good)
+    extra = onnx.helper.make_tensor_value_info("mask", onnx.TensorProto.FLOAT, [1, 3, 32, 32])
+    m.graph.input.append(extra)
+    onnx.save(m, os.path.join(out, "bad_two_inputs.onnx"))
+    m = onnx.load(good)
+    dims = m.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    onnx.save(m, os.path.join(out, "bad_dynamic_hw.onnx"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--models", default="resnet18,mobilenet_v2,efficientnet_b0")
+    ap.add_argument("--opsets", default="13")
+    ap.add_argument("--size", type=int, default=224)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    opsets = [int(o) for o in args.opsets.split(",")]
+    for name in args.models.split(","):
+        model = ZOO[name]().eval()
+        for opset in opsets:
+            export(model, os.path.join(args.out, f"{name}_op{opset}.onnx"), opset, False, args.size)
+        export(model, os.path.join(args.out, f"{name}_op{opsets[-1]}_dyn.onnx"), opsets[-1], True, args.size)
+    # a small model for the external-data and bad-file cases
+    small = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+                                torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 10)).eval()
+    good = os.path.join(args.out, "small.onnx")
+    export(small, good, 13, True, 32)
+    m = onnx.load(good)
+    onnx.save_model(m, os.path.join(args.out, "small_ext.onnx"), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="small_ext.data", size_threshold=0)
+    shutil.copy(os.path.join(args.out, "small_ext.onnx"), os.path.join(args.out, "bad_missing_data.onnx"))
+    m = onnx.load(os.path.join(args.out, "bad_missing_data.onnx"), load_external_data=False)
+    for t in m.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                e.value = "gone.data"
+    onnx.save(m, os.path.join(args.out, "bad_missing_data.onnx"))
+    bad_files(args.out, good)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
