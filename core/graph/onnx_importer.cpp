@@ -161,11 +161,12 @@ void Importer::refuse(const onnx::ReadNode& n, const std::string& why) const {
 
 std::string Importer::layerName(const onnx::ReadNode& n) const {
     if (n.name.empty()) return lower(n.op) + "_" + std::to_string(nodeIndex(n));
-    if (n.name[0] != '/') return n.name;
-    // torch.onnx.export: "/layer1/layer1.0/conv1/Conv" (scopes, then the op): the module path
-    // grows by each scope that does not already hold the one before it.
+    if (n.name.find('/') == std::string::npos) return n.name;
+    // torch.onnx.export: "/layer1/layer1.0/conv1/Conv" (scopes, then the op); this app's export:
+    // "layer1.0.conv1/Conv". The module path grows by each scope that does not already hold the
+    // one before it.
     std::vector<std::string> parts;
-    std::stringstream ss(n.name.substr(1));
+    std::stringstream ss(n.name[0] == '/' ? n.name.substr(1) : n.name);
     for (std::string p; std::getline(ss, p, '/');)
         if (!p.empty()) parts.push_back(p);
     if (parts.empty()) return lower(n.op) + "_" + std::to_string(nodeIndex(n));

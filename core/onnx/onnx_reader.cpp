@@ -2,9 +2,13 @@
 // only; no LibTorch.
 #include "core/onnx/onnx_reader.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <onnx/onnx_pb.h>
 
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -303,6 +307,31 @@ ReadModel readModelFile(const std::string& path) {
     buf << in.rdbuf();
     const fs::path parent = fs::path(path).parent_path();
     return readModelBytes(buf.str(), path, parent.empty() ? std::string(".") : parent.string());
+}
+
+std::map<std::string, std::string> readMetadata(const std::string& path) {
+    // ModelProto's metadata_props is field 14; every other field (the graph with its weights) is
+    // skipped by length, so a large model is not parsed for this.
+    using google::protobuf::internal::WireFormatLite;
+    std::map<std::string, std::string> out;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return out;
+    google::protobuf::io::IstreamInputStream raw(&in);
+    google::protobuf::io::CodedInputStream coded(&raw);
+    coded.SetTotalBytesLimit(INT_MAX);
+    for (uint32_t tag = coded.ReadTag(); tag != 0; tag = coded.ReadTag()) {
+        if (WireFormatLite::GetTagFieldNumber(tag) != 14 ||
+            WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+            if (!WireFormatLite::SkipField(&coded, tag)) break;
+            continue;
+        }
+        std::string entry;
+        uint32_t length = 0;
+        if (!coded.ReadVarint32(&length) || !coded.ReadString(&entry, int(length))) break;
+        ::onnx::StringStringEntryProto p;
+        if (p.ParseFromString(entry)) out[p.key()] = p.value();
+    }
+    return out;
 }
 
 }  // namespace ptq::onnx

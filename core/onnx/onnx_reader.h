@@ -7,6 +7,7 @@
 #include "core/onnx/onnx_model.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,5 +83,9 @@ ReadModel readModelBytes(const std::string& bytes, const std::string& path, cons
 /// Reads the file at @p path (external data relative to its folder). Throws OnnxError as above,
 /// and for a missing, unreadable or empty file.
 ReadModel readModelFile(const std::string& path);
+
+/// The metadata_props of the ONNX file at @p path (key to value), read without parsing its
+/// graph. Empty for a file that cannot be read or parsed (the import says why).
+std::map<std::string, std::string> readMetadata(const std::string& path);
 
 }  // namespace ptq::onnx

@@ -6,13 +6,19 @@
 #include "core/util/error.h"
 #include "core/workflow/quantize.h"
 
+#include <cstdio>
+
 namespace ptq {
 
 namespace {
 
 std::string joined(const std::vector<float>& v) {
     std::string s;
-    for (float x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+    char buf[32];
+    for (float x : v) {
+        std::snprintf(buf, sizeof buf, "%.9g", double(x));  // exact for a float: read back bit for bit
+        s += (s.empty() ? "" : ",") + std::string(buf);
+    }
     return s;
 }
 
@@ -26,6 +32,7 @@ OnnxExportOptions onnxOptions(const LoadedModel& model) {
     o.metadata["ptq_studio.input"] = "normalized pixels: (pixel / 255 - mean) / std per channel";
     o.metadata["ptq_studio.normalization.mean"] = norm.mean.empty() ? "0" : joined(norm.mean);
     o.metadata["ptq_studio.normalization.std"] = norm.std.empty() ? "1" : joined(norm.std);
+    if (card.cropRatio > 0) o.metadata["ptq_studio.crop_ratio"] = joined({float(card.cropRatio)});
     return o;
 }
 

@@ -3,9 +3,13 @@
 #include "core/data/data_source.h"
 #include "core/graph/graph.h"
 #include "core/graph/import_process.h"
+#include "core/graph/onnx_importer.h"
 #include "core/graph/passes.h"
 #include "core/model/model_card.h"
+#include "core/onnx/onnx_reader.h"
 #include "core/util/error.h"
+
+#include <sstream>
 
 namespace ptq {
 
@@ -92,9 +96,56 @@ ModelRequest requestWithCard(const std::string& path, const ModelCard& card) {
     return r;
 }
 
+namespace {
+/// Comma-separated floats; empty when any part is not a number.
+std::vector<float> floatList(const std::string& text) {
+    std::vector<float> out;
+    std::stringstream ss(text);
+    for (std::string part; std::getline(ss, part, ',');) {
+        try {
+            size_t used = 0;
+            out.push_back(std::stof(part, &used));
+            if (used != part.size()) return {};
+        } catch (const std::exception&) {
+            return {};
+        }
+    }
+    return out;
+}
+
+/// What an ONNX file written by this app's export says of its input (its metadata): the
+/// normalization and crop ratio. Empty fields when it says nothing or is not one of ours.
+ModelCard cardFromOnnxMetadata(const std::string& path) {
+    ModelCard card;
+    const std::map<std::string, std::string> meta = onnx::readMetadata(path);
+    auto field = [&](const char* key) {
+        const auto it = meta.find(key);
+        return it == meta.end() ? std::string() : it->second;
+    };
+    std::vector<float> mean = floatList(field("ptq_studio.normalization.mean"));
+    std::vector<float> std = floatList(field("ptq_studio.normalization.std"));
+    const bool identity = mean == std::vector<float>{0.f} && std == std::vector<float>{1.f};
+    if (!mean.empty() && !std.empty() && !identity) {
+        card.mean = std::move(mean);
+        card.std = std::move(std);
+    }
+    const std::vector<float> crop = floatList(field("ptq_studio.crop_ratio"));
+    if (crop.size() == 1 && crop[0] > 0 && crop[0] <= 1) card.cropRatio = crop[0];
+    return card;
+}
+}  // namespace
+
 ModelCard effectiveModelCard(const ModelRequest& request, NormalizationOrigin* origin) {
-    ModelCard card = loadModelCard(request.path).value_or(ModelCard{});
-    NormalizationOrigin from = card.hasNormalization() ? NormalizationOrigin::Sidecar : NormalizationOrigin::Default;
+    std::optional<ModelCard> sidecar = loadModelCard(request.path);
+    NormalizationOrigin from = NormalizationOrigin::Default;
+    ModelCard card;
+    if (sidecar) {
+        card = *sidecar;
+        if (card.hasNormalization()) from = NormalizationOrigin::Sidecar;
+    } else if (isOnnxPath(request.path)) {
+        card = cardFromOnnxMetadata(request.path);
+        if (card.hasNormalization()) from = NormalizationOrigin::FileMetadata;
+    }
     if (!request.inputShape.empty()) card.inputShape = request.inputShape;
     if (!request.preset.empty()) {
         if (!request.mean.empty() || !request.std.empty())

@@ -55,6 +55,7 @@ ModelRequest requestWithCard(const std::string& path, const ModelCard& card);
 enum class NormalizationOrigin {
     Request,  ///< the user's request (mean/std or a preset)
     Sidecar,  ///< the model card next to the file
+    FileMetadata,  ///< the ONNX file's own metadata (written by this app's ONNX export)
     Default   ///< neither said: pixels go in as [0, 1]
 };
 
