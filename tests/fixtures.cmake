@@ -39,6 +39,16 @@ if(NOT TEST make_fixtures_basic)
   add_test(NAME make_fixtures_images
     COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_image_fixtures.py ${PTQ_FIXTURE_DIR}/images)
   set_tests_properties(make_fixtures_images PROPERTIES FIXTURES_SETUP fixtures_images TIMEOUT 900)
+  # ONNX files written by torch.onnx.export (tools/make_onnx_zoo.py): torchvision's CNN zoo at
+  # 112 x 112 (resnet18, mobilenet_v2, efficientnet_b0 at opsets 11, 13, 17 and with a dynamic
+  # batch; seven more at opset 13), the first three traced to TorchScript too, a model with
+  # external data and bad files. About 560 MB.
+  add_test(NAME make_fixtures_onnx
+    COMMAND ${PTQ_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/make_onnx_zoo.py ${PTQ_FIXTURE_DIR}/onnx
+      --models resnet18,mobilenet_v2,efficientnet_b0 --opsets 11,13,17
+      --more mobilenet_v3_small,shufflenet_v2_x0_5,squeezenet1_1,googlenet,mnasnet0_5,regnet_x_400mf,convnext_tiny
+      --torchscript resnet18,mobilenet_v2,efficientnet_b0 --size 112)
+  set_tests_properties(make_fixtures_onnx PROPERTIES FIXTURES_SETUP fixtures_onnx TIMEOUT 600)
   set_tests_properties(make_fixtures_basic PROPERTIES FIXTURES_SETUP fixtures_basic TIMEOUT 300)
   set_tests_properties(make_fixtures_ops PROPERTIES FIXTURES_SETUP fixtures_ops TIMEOUT 600)
   set_tests_properties(make_fixtures_bad PROPERTIES FIXTURES_SETUP fixtures_bad TIMEOUT 300)

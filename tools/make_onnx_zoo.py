@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Exports models with Debian's python3-torch (torch.onnx.export) for the ONNX import tests.
 
-    make_onnx_zoo.py OUT_DIR [--models a,b,...] [--opsets 11,13,17]
+    make_onnx_zoo.py OUT_DIR [--models a,b,...] [--opsets 11,13,17] [--more c,d,...]
+                     [--torchscript a,b,...] [--size 224]
 
-Writes OUT_DIR/<model>_op<opset>[_dyn].onnx (random weights, eval mode; _dyn: a dynamic batch
-axis), a copy with its weights in an external-data file (<model>_ext.onnx + .data), and bad files:
-truncated, unknown op, custom domain, two inputs, dynamic height/width, missing external data.
+Writes OUT_DIR/<model>_op<opset>.onnx for each of --models and --opsets and <model>_op<last>_dyn.onnx
+(a dynamic batch axis); --more: <model>_op13.onnx only; --torchscript: <model>.pt, the same
+weights traced to TorchScript (what `ptq export --format onnx-fp32` starts from). Random weights
+(seeded), eval mode. Also small.onnx, a copy with its weights in an external-data file
+(small_ext.onnx + small_ext.data), and bad files: truncated, empty, text, unknown op, custom
+domain, two inputs, dynamic height/width, missing external data.
 """
 import argparse
 import os
@@ -71,11 +75,26 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--models", default="resnet18,mobilenet_v2,efficientnet_b0")
     ap.add_argument("--opsets", default="13")
+    ap.add_argument("--more", default="")
+    ap.add_argument("--torchscript", default="")
     ap.add_argument("--size", type=int, default=224)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     opsets = [int(o) for o in args.opsets.split(",")]
-    for name in args.models.split(","):
+    names = lambda text: [n for n in text.split(",") if n]
+    for name in names(args.models) + names(args.more) + names(args.torchscript):
+        if name not in ZOO:
+            sys.exit(f"make_onnx_zoo.py: no model '{name}'; known: {', '.join(sorted(ZOO))}")
+    for name in names(args.torchscript):
+        torch.manual_seed(0)
+        model = ZOO[name]().eval()
+        with torch.no_grad():
+            torch.jit.trace(model, torch.randn(1, 3, args.size, args.size)).save(os.path.join(args.out, f"{name}.pt"))
+    for name in names(args.more):
+        torch.manual_seed(0)
+        export(ZOO[name]().eval(), os.path.join(args.out, f"{name}_op13.onnx"), 13, False, args.size)
+    for name in names(args.models):
+        torch.manual_seed(0)
         model = ZOO[name]().eval()
         for opset in opsets:
             export(model, os.path.join(args.out, f"{name}_op{opset}.onnx"), opset, False, args.size)

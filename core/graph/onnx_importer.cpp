@@ -628,11 +628,25 @@ void Importer::checkBatchOfTwo() const {
                                " works only at the batch size the file was exported with. " + advice);
         }
         for (size_t i = 0; i < out.size(); ++i) {
-            std::vector<int64_t> want = g.value(n.outputs[i]).shape;
-            if (!want.empty()) want[0] *= 2;
-            if (out[i].sizes().vec() != want)
+            // The batch may move (attention permutes [N, T, 3, H, D] to [3, N, H, T, D]) but stays
+            // one dimension of its own: exactly one dimension of size 1 at a batch of one is 2 here.
+            // The model's outputs keep it first.
+            const std::vector<int64_t>& one = g.value(n.outputs[i]).shape;
+            const std::vector<int64_t> two = out[i].sizes().vec();
+            int grown = 0, axis = -1;
+            bool other = two.size() != one.size();
+            for (size_t d = 0; !other && d < one.size(); ++d)
+                if (one[d] == 1 && two[d] == 2) ++grown, axis = int(d);
+                else if (one[d] != two[d]) other = true;
+            const bool isOutput = std::find(g.outputValues().begin(), g.outputValues().end(), n.outputs[i]) !=
+                                  g.outputValues().end();
+            if (other || grown != 1 || (isOutput && axis != 0))
                 throw invalidInput("The operation '" + n.name + "' of " + path +
-                                   " does not keep the batch in its first dimension at a batch of two. " + advice);
+                                   (isOutput && !other && grown == 1
+                                        ? " gives the model's output with the batch in dimension " + std::to_string(axis) +
+                                              ", not the first. "
+                                        : " does not keep the batch as a dimension of its own at a batch of two. ") +
+                                   advice);
             values[size_t(n.outputs[i])] = out[i];
         }
     }
