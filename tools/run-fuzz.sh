@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -eq 0 ] && targets=(idx quant_config importer sensitivity_table allocation project)
+[ "${#targets[@]}" -eq 0 ] && targets=(idx quant_config importer sensitivity_table allocation project onnx_reader)
 
 # LibTorch and Qt are not instrumented: container annotations would disagree across the
 # boundary, and their one-time allocations are not leaks of ours (tools/lsan.supp says which).
