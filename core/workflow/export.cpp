@@ -32,6 +32,9 @@ OnnxExportOptions onnxOptions(const LoadedModel& model) {
     o.metadata["ptq_studio.input"] = "normalized pixels: (pixel / 255 - mean) / std per channel";
     o.metadata["ptq_studio.normalization.mean"] = norm.mean.empty() ? "0" : joined(norm.mean);
     o.metadata["ptq_studio.normalization.std"] = norm.std.empty() ? "1" : joined(norm.std);
+    std::string shape;
+    for (int64_t d : model.inputShape()) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    o.metadata["ptq_studio.input_shape"] = shape;  // one sample, C,H,W
     if (card.cropRatio > 0) o.metadata["ptq_studio.crop_ratio"] = joined({float(card.cropRatio)});
     return o;
 }

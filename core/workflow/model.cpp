@@ -9,6 +9,7 @@
 #include "core/onnx/onnx_reader.h"
 #include "core/util/error.h"
 
+#include <filesystem>
 #include <sstream>
 
 namespace ptq {
@@ -114,7 +115,7 @@ std::vector<float> floatList(const std::string& text) {
 }
 
 /// What an ONNX file written by this app's export says of its input (its metadata): the
-/// normalization and crop ratio. Empty fields when it says nothing or is not one of ours.
+/// normalization, one sample's shape and the crop ratio. Empty fields when it says nothing or is not one of ours.
 ModelCard cardFromOnnxMetadata(const std::string& path) {
     ModelCard card;
     const std::map<std::string, std::string> meta = onnx::readMetadata(path);
@@ -129,6 +130,9 @@ ModelCard cardFromOnnxMetadata(const std::string& path) {
         card.mean = std::move(mean);
         card.std = std::move(std);
     }
+    for (float d : floatList(field("ptq_studio.input_shape"))) card.inputShape.push_back(int64_t(d));
+    for (int64_t d : card.inputShape)
+        if (d <= 0) card.inputShape.clear();
     const std::vector<float> crop = floatList(field("ptq_studio.crop_ratio"));
     if (crop.size() == 1 && crop[0] > 0 && crop[0] <= 1) card.cropRatio = crop[0];
     return card;
@@ -205,6 +209,13 @@ std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const 
     model->drawing_ = describeGraph(model->impl_->graph);
     reportProgress(progress, 1.0, "Opening the model");
     return model;
+}
+
+bool carriesModelCard(const std::string& path) {
+    if (std::filesystem::exists(modelCardPath(path))) return true;
+    if (!isOnnxPath(path)) return false;
+    const ModelCard card = cardFromOnnxMetadata(path);
+    return card.hasNormalization() && !card.inputShape.empty();
 }
 
 std::vector<int64_t> suggestInputShape(const std::string& path) { return guessInputShapeIsolated(path); }

@@ -33,7 +33,7 @@ class Graph;
 /// Which model to open and what the user said about it beyond the file and its sidecar. What
 /// is given here wins over the sidecar, field by field. Plain data.
 struct ModelRequest {
-    std::string path;                  ///< a TorchScript file
+    std::string path;                  ///< a TorchScript or ONNX file
     std::vector<int64_t> inputShape;   ///< one sample, C x H x W; empty: from the sidecar
     /// Per-channel normalization (one value applies to every channel); both or neither.
     std::vector<float> mean, std;
@@ -128,6 +128,12 @@ private:
 /// cancel between the stages and every 50 ms while the helper imports (a cancel kills it). Throws ptq::Error (InvalidInput) with a sentence naming what is
 /// wrong with the file or the shape, ptq::Cancelled when asked to stop.
 std::shared_ptr<const LoadedModel> openModel(const ModelRequest& request, const Progress* progress = nullptr);
+
+/// Whether the model file @p path says how its input is prepared without asking anyone: a
+/// sidecar model card next to it, or an ONNX file whose metadata (this app's ONNX export) gives
+/// the normalization and whose input fixes the shape. Reads only the sidecar or the metadata and
+/// the input; any thread; false for a file that does not read.
+bool carriesModelCard(const std::string& path);
 
 /// A guess at the input shape of the model file @p path for a person to confirm (the model
 /// card dialog): from its first layer's weight (core/graph/torchscript_importer.h,

@@ -232,8 +232,10 @@ ModelCardDialog::ModelCardDialog(const QString& modelPath, const ptq::ModelCard&
     channels_->setValue(int(shape[0]));
     height_->setValue(int(shape[1]));
     width_->setValue(int(shape[2]));
-    shapeHint_->setText(known ? QString() : suggested ? tr("suggested from the first layer: check it")
-                                                      : tr("give the size the model was trained on"));
+    const bool onnx = modelPath_.endsWith(QLatin1String(".onnx"), Qt::CaseInsensitive);
+    shapeHint_->setText(known       ? QString()
+                        : suggested ? (onnx ? tr("read from the ONNX file") : tr("suggested from the first layer: check it"))
+                                    : tr("give the size the model was trained on"));
     int presetIndex = preset_->findText(QStringLiteral("none"));
     if (card.hasNormalization()) {
         presetIndex = card.preset.empty() ? preset_->findText(kCustom) : preset_->findText(QString::fromStdString(card.preset));

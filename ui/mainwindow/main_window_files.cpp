@@ -4,6 +4,7 @@
 
 #include "core/data/data_source.h"
 #include "core/util/error.h"
+#include "core/workflow/model.h"
 #include "ui/dialogs/calibration_dialog.h"
 #include "ui/dialogs/model_card_dialog.h"
 #include "ui/session/session_controller.h"
@@ -25,12 +26,13 @@ const char* kRecentKey = "files/recent";
 const char* kCalibrationKey = "files/calibration";
 constexpr int kMaxRecent = 8;
 
-/// The .pt file among dropped URLs, or empty.
+/// The model file (.pt, .pth or .onnx) among dropped URLs, or empty.
 QString droppedModel(const QMimeData* mime) {
     if (!mime || !mime->hasUrls()) return {};
-    for (const QUrl& url : mime->urls())
-        if (url.isLocalFile() && url.toLocalFile().endsWith(QLatin1String(".pt"), Qt::CaseInsensitive))
-            return url.toLocalFile();
+    for (const QUrl& url : mime->urls()) {
+        const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
+        if (url.isLocalFile() && (suffix == "pt" || suffix == "pth" || suffix == "onnx")) return url.toLocalFile();
+    }
     return {};
 }
 }  // namespace
@@ -48,7 +50,7 @@ void MainWindow::openModel(const QString& path, const QString& calibrationSource
         return;  // the current model stays
     }
     pendingPath_ = absolute;
-    if (!QFileInfo::exists(QString::fromStdString(ptq::modelCardPath(absolute.toStdString())))) {
+    if (!ptq::carriesModelCard(absolute.toStdString())) {
         pendingCalibration_ = source;
         controller_->probeModel(absolute);  // modelNeedsCard, or modelLoadFailed
         return;
@@ -95,7 +97,7 @@ void MainWindow::openModelDialog() {
     QSettings settings;
     const QString dir = settings.value(kLastDirKey, QFileInfo(modelPath_).absolutePath()).toString();
     const QString path =
-        QFileDialog::getOpenFileName(this, tr("Open model"), dir, tr("TorchScript models (*.pt);;All files (*)"));
+        QFileDialog::getOpenFileName(this, tr("Open model"), dir, tr("Models (*.pt *.pth *.onnx);;TorchScript models (*.pt *.pth);;ONNX models (*.onnx);;All files (*)"));
     if (path.isEmpty()) return;
     settings.setValue(kLastDirKey, QFileInfo(path).absolutePath());
     openModel(path);
