@@ -8,6 +8,7 @@
 
 #include "core/model/model_card.h"
 #include "core/util/runtime.h"
+#include "core/workflow/export.h"
 #include "core/workflow/model.h"
 #include "ui/dialogs/calibration_dialog.h"
 #include "ui/dialogs/model_card_dialog.h"
@@ -43,6 +44,7 @@ private Q_SLOTS:
     void theWrittenSidecarReopensWithoutAsking();
     void menuEditsTheOpenModelsCard();
     void unreadableImagesAreLeftOutWhenAsked();
+    void onnxExportOpensWithoutAsking();
 
 private:
     template <typename T>
@@ -215,6 +217,32 @@ void TestModelCardGui::unreadableImagesAreLeftOutWhenAsked() {
     QVERIFY(session.evaluationSource.skipBad);
 }
 
+// An ONNX file this app exported carries its normalization and input shape in its metadata: it
+// opens like a model with a sidecar, with the same layers as its source.
+void TestModelCardGui::onnxExportOpensWithoutAsking() {
+    ptq::ModelRequest request;
+    request.path = ptq::demoModelPath();
+    const auto source = ptq::openModel(request);
+    const QString onnx = dir_.filePath(QStringLiteral("exported.onnx"));
+    ptq::exportFloatModel(*source, onnx.toStdString());
+    QVERIFY(ptq::carriesModelCard(onnx.toStdString()));
+    QSignalSpy loaded(window_.get(), &MainWindow::modelLoaded);
+    window_->openModel(onnx);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, kTimeoutMs);
+    QVERIFY(!window_->modelCardDialog());
+    const auto& model = window_->controller()->session().model;
+    QCOMPARE(QString::fromStdString(model->path()), onnx);
+    QCOMPARE(model->normalizationOrigin(), ptq::NormalizationOrigin::FileMetadata);
+    QCOMPARE(model->normalization().mean, source->normalization().mean);
+    QCOMPARE(model->normalization().std, source->normalization().std);
+    QCOMPARE(model->inputShape(), source->inputShape());
+    QCOMPARE(model->summary().layers.size(), source->summary().layers.size());
+    for (size_t i = 0; i < model->summary().layers.size(); ++i)
+        QCOMPARE(model->summary().layers[i].name, source->summary().layers[i].name);
+    QVERIFY(waitIdle());
+    QVERIFY(window_->controller()->session().hasTable());
+}
+
 int main(int argc, char** argv) {
     ptq::initRuntime();
     QApplication app(argc, argv);
@@ -226,3 +254,4 @@ int main(int argc, char** argv) {
 }
 
 #include "test_model_card_gui.moc"
+
