@@ -8,8 +8,7 @@
 // missing setting, "setting: <name>" on standard error (and "detail: <text>" lines for the
 // caller's log). Nothing else is written there: the log's console output is off.
 #include "core/graph/graph_io.h"
-#include "core/graph/onnx_importer.h"
-#include "core/graph/torchscript_importer.h"
+#include "core/graph/import_process.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "core/util/runtime.h"
@@ -73,7 +72,7 @@ int main(int argc, char** argv) {
     const bool guess = args.size() == 2 && args[0] == "guess";
     if (!import && !guess) {
         std::fputs("usage: ptq-import import MODEL [C,H,W] | ptq-import guess MODEL\n"
-                   "Imports one TorchScript file for ptq and ptq-studio, which start it themselves.\n",
+                   "Imports one TorchScript or ONNX file for ptq and ptq-studio, which start it themselves.\n",
                    stderr);
         return 2;
     }
@@ -81,12 +80,10 @@ int main(int argc, char** argv) {
     try {
         if (import) {
             const std::vector<int64_t> shape = parseShape(args.size() == 3 ? args[2] : "");
-            const ptq::Graph graph =
-                ptq::isOnnxPath(args[1]) ? ptq::importOnnx(args[1], shape) : ptq::importTorchScript(args[1], shape);
+            const ptq::Graph graph = ptq::importModelFile(args[1], shape);
             if (!writeAll(ptq::writeGraph(graph))) throw ptq::failed("The import helper could not send the graph back.");
         } else {
-            const std::vector<int64_t> shape =
-                ptq::isOnnxPath(args[1]) ? ptq::onnxInputShape(args[1]) : ptq::guessInputShape(args[1]);
+            const std::vector<int64_t> shape = ptq::guessModelInputShape(args[1]);
             std::string text;
             for (int64_t d : shape) text += (text.empty() ? "" : ",") + std::to_string(d);
             if (!writeAll(text + "\n")) throw ptq::failed("The import helper could not send the shape back.");

@@ -2,7 +2,6 @@
 
 #include "core/graph/graph.h"
 #include "core/graph/import_process.h"
-#include "core/graph/torchscript_importer.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -34,14 +33,15 @@ ImportBenchResult benchImport(const std::string& path, const std::vector<int64_t
     r.runs = runs;
     r.inputShape = sampleShape;
     {
-        const Graph g = importTorchScript(path, sampleShape);  // warm-up: page cache, LibTorch's first load
+        const Graph g = importModelFile(path, sampleShape);  // warm-up: page cache, LibTorch's first load
         r.nodes = g.nodes().size();
+        r.inputShape = g.sampleShape(g.inputValue());
         r.parameters = g.parameterCount();
         (void)importTorchScriptIsolated(path, sampleShape);
     }
     std::vector<double> here, child;
     for (int i = 0; i < runs; ++i) {
-        here.push_back(millisecondsOf([&] { (void)importTorchScript(path, sampleShape); }));
+        here.push_back(millisecondsOf([&] { (void)importModelFile(path, sampleShape); }));
         child.push_back(millisecondsOf([&] { (void)importTorchScriptIsolated(path, sampleShape); }));
     }
     r.inProcessMedianMs = medianOf(here);

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// The import benchmark behind `ptq bench import`: opening a model file in this process
-/// (importTorchScript) against through the import helper process (importTorchScriptIsolated,
+/// (importModelFile: TorchScript or ONNX) against through the import helper process (importTorchScriptIsolated,
 /// core/graph/import_process.h), alternated on the same file. Figures only; never a pass/fail.
 
 #include <cstdint>

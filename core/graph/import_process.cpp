@@ -140,12 +140,20 @@ std::string importHelperPath() {
     return {};
 }
 
+Graph importModelFile(const std::string& path, const std::vector<int64_t>& sampleShape) {
+    return isOnnxPath(path) ? importOnnx(path, sampleShape) : importTorchScript(path, sampleShape);
+}
+
+std::vector<int64_t> guessModelInputShape(const std::string& path) {
+    return isOnnxPath(path) ? onnxInputShape(path) : guessInputShape(path);
+}
+
 Graph importTorchScriptIsolated(const std::string& path, const std::vector<int64_t>& sampleShape,
                                 const Progress* progress, int timeoutSeconds) {
     const std::string helper = importHelperPath();
     if (helper.empty()) {
         warnInProcess(path);
-        return isOnnxPath(path) ? importOnnx(path, sampleShape) : importTorchScript(path, sampleShape);
+        return importModelFile(path, sampleShape);
     }
     QElapsedTimer clock;
     clock.start();
@@ -168,7 +176,7 @@ std::vector<int64_t> guessInputShapeIsolated(const std::string& path, const Prog
     const std::string helper = importHelperPath();
     if (helper.empty()) {
         warnInProcess(path);
-        return isOnnxPath(path) ? onnxInputShape(path) : guessInputShape(path);
+        return guessModelInputShape(path);
     }
     const QByteArray out = runHelper(helper, {"guess", QString::fromStdString(path)}, path, progress, timeoutSeconds);
     std::vector<int64_t> shape;

@@ -32,7 +32,15 @@ namespace ptq {
 /// PTQ_IMPORT_HELPER is set to something that is not an executable file.
 std::string importHelperPath();
 
-/// importTorchScript (core/graph/torchscript_importer.h) in the helper: the same graph and the
+/// The import in this process, by the file's extension: importOnnx (core/graph/onnx_importer.h)
+/// for .onnx files, importTorchScript (core/graph/torchscript_importer.h) for the rest. What the
+/// helper runs; the benchmarks compare it with the helper.
+Graph importModelFile(const std::string& path, const std::vector<int64_t>& sampleShape);
+
+/// onnxInputShape for .onnx files, guessInputShape for the rest, in this process.
+std::vector<int64_t> guessModelInputShape(const std::string& path);
+
+/// importModelFile in the helper (TorchScript or ONNX by extension): the same graph and the
 /// same ptq::Error (kind, sentence and missing setting) for a bad file. A helper killed by a
 /// signal is ptq::Error (InvalidInput) "Reading '...' crashed the TorchScript reader (signal 11,
 /// segmentation fault): ...". @p progress is polled every 50 ms: a cancel kills the helper and
@@ -41,7 +49,7 @@ std::string importHelperPath();
 Graph importTorchScriptIsolated(const std::string& path, const std::vector<int64_t>& sampleShape,
                                 const Progress* progress = nullptr, int timeoutSeconds = 900);
 
-/// guessInputShape (core/graph/torchscript_importer.h) in the helper, with the same errors,
+/// guessModelInputShape in the helper, with the same errors,
 /// cancel and fallback as importTorchScriptIsolated.
 std::vector<int64_t> guessInputShapeIsolated(const std::string& path, const Progress* progress = nullptr,
                                              int timeoutSeconds = 900);
