@@ -9,7 +9,8 @@ Writes OUT_DIR/<model>_op<opset>.onnx for each of --models and --opsets and <mod
 weights traced to TorchScript (what `ptq export --format onnx-fp32` starts from). Random weights
 (seeded), eval mode. Also small.onnx, a copy with its weights in an external-data file
 (small_ext.onnx + small_ext.data), and bad files: truncated, empty, text, unknown op, custom
-domain, two inputs, dynamic height/width, missing external data.
+domain, two inputs, dynamic height/width, missing external data; tf2onnx_nhwc.onnx, a CNN laid out
+as tf2onnx writes Keras models (NHWC input, transposes, ReduceMean pooling, MatMul + Add).
 """
 import argparse
 import os
@@ -46,6 +47,46 @@ def export(model, path, opset, dynamic, size=224):
     if dynamic:
         kwargs["dynamic_axes"] = {"input": {0: "batch"}, "logits": {0: "batch"}}
     torch.onnx.export(model, x, path, **kwargs)
+
+
+def tf2onnx_style(path):
+    """A Keras-like CNN as tf2onnx writes it: an NHWC input ('input_1', batch 'unk__0') transposed to
+    NCHW by the first node, Conv + Relu, a transpose back to NHWC, ReduceMean over H and W, a Dense
+    layer as MatMul + Add, Softmax."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    w1 = rng.normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32)
+    b1 = rng.normal(0, 0.1, 8).astype(np.float32)
+    w2 = rng.normal(0, 0.2, (16, 8, 3, 3)).astype(np.float32)
+    b2 = rng.normal(0, 0.1, 16).astype(np.float32)
+    wd = rng.normal(0, 0.3, (16, 10)).astype(np.float32)
+    bd = rng.normal(0, 0.1, 10).astype(np.float32)
+    inits = [numpy_helper.from_array(a, n) for a, n in
+             [(w1, "conv2d/kernel"), (b1, "conv2d/bias"), (w2, "conv2d_1/kernel"), (b2, "conv2d_1/bias"),
+              (wd, "dense/kernel"), (bd, "dense/bias")]]
+    nodes = [
+        helper.make_node("Transpose", ["input_1"], ["nchw"], perm=[0, 3, 1, 2], name="model/conv2d/Conv2D__6"),
+        helper.make_node("Conv", ["nchw", "conv2d/kernel", "conv2d/bias"], ["c1"], kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1], name="model/conv2d/Conv2D"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="model/conv2d/Relu"),
+        helper.make_node("Conv", ["r1", "conv2d_1/kernel", "conv2d_1/bias"], ["c2"], kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1], name="model/conv2d_1/Conv2D"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="model/conv2d_1/Relu"),
+        helper.make_node("Transpose", ["r2"], ["nhwc"], perm=[0, 2, 3, 1], name="model/conv2d_1/Relu__12"),
+        helper.make_node("ReduceMean", ["nhwc"], ["pooled"], axes=[1, 2], keepdims=0,
+                         name="model/global_average_pooling2d/Mean"),
+        helper.make_node("MatMul", ["pooled", "dense/kernel"], ["mm"], name="model/dense/MatMul"),
+        helper.make_node("Add", ["mm", "dense/bias"], ["logits"], name="model/dense/BiasAdd"),
+        helper.make_node("Softmax", ["logits"], ["dense"], axis=1, name="model/dense/Softmax"),
+    ]
+    x = helper.make_tensor_value_info("input_1", TensorProto.FLOAT, ["unk__0", 32, 32, 3])
+    y = helper.make_tensor_value_info("dense", TensorProto.FLOAT, ["unk__0", 10])
+    graph = helper.make_graph(nodes, "tf2onnx", [x], [y], inits)
+    m = helper.make_model(graph, producer_name="tf2onnx", opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
 
 
 def bad_files(out, good):
@@ -115,6 +156,7 @@ def main():
                 e.value = "gone.data"
     onnx.save(m, os.path.join(args.out, "bad_missing_data.onnx"))
     bad_files(args.out, good)
+    tf2onnx_style(os.path.join(args.out, "tf2onnx_nhwc.onnx"))
     return 0
 
 

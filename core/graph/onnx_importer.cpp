@@ -255,6 +255,22 @@ void Importer::checkOps() const {
                        "model needs them.");
 }
 
+namespace {
+/// tf2onnx-style files take NHWC images and transpose them to NCHW first: the input has rank 4
+/// and every node that reads it is a Transpose with perm [0, 3, 1, 2].
+bool takesNhwc(const onnx::ReadModel& model) {
+    if (model.inputs.size() != 1 || !model.inputs[0].hasShape || model.inputs[0].dims.size() != 4) return false;
+    int readers = 0;
+    for (const onnx::ReadNode& n : model.nodes)
+        for (const std::string& i : n.inputs)
+            if (i == model.inputs[0].name) {
+                if (n.op != "Transpose" || attrInts(n, "perm") != std::vector<int64_t>{0, 3, 1, 2}) return false;
+                ++readers;
+            }
+    return readers > 0;
+}
+}  // namespace
+
 void Importer::addInput(const std::vector<int64_t>& sampleShape) {
     if (model.inputs.size() != 1) {
         std::string names;
@@ -272,9 +288,18 @@ void Importer::addInput(const std::vector<int64_t>& sampleShape) {
             throw invalidInput("The input shape has a dimension of " + std::to_string(d) +
                                "; every dimension must be positive.");
     std::vector<int64_t> sample = sampleShape;
+    // An NHWC input transposed to NCHW by its readers: the IR takes NCHW (what data sources give)
+    // and the transposes go.
+    const bool nhwc = takesNhwc(model);
     if (in.hasShape && !in.dims.empty()) {
         fileBatch = in.dims[0];
-        const std::vector<int64_t> fileSample(in.dims.begin() + 1, in.dims.end());
+        std::vector<int64_t> fileSample(in.dims.begin() + 1, in.dims.end());
+        std::vector<std::string> dimNames(in.dimNames.begin() + 1, in.dimNames.end());
+        dimNames.resize(fileSample.size());
+        if (nhwc) {
+            fileSample = {fileSample[2], fileSample[0], fileSample[1]};
+            dimNames = {dimNames[2], dimNames[0], dimNames[1]};
+        }
         auto text = [](const std::vector<int64_t>& s) {
             std::string t;
             for (int64_t d : s) t += (t.empty() ? "" : ",") + (d < 0 ? std::string("?") : std::to_string(d));
@@ -293,7 +318,7 @@ void Importer::addInput(const std::vector<int64_t>& sampleShape) {
             for (size_t i = 0; i < fileSample.size(); ++i)
                 if (fileSample[i] < 0)
                     dynamic += (dynamic.empty() ? "" : ", ") +
-                               (in.dimNames[i + 1].empty() ? "#" + std::to_string(i + 1) : "'" + in.dimNames[i + 1] + "'");
+                               (dimNames[i].empty() ? "#" + std::to_string(i + 1) : "'" + dimNames[i] + "'");
             if (!dynamic.empty())
                 throw missingSetting("input shape", "The input '" + in.name + "' of " + path +
                                                         " has dynamic dimensions (" + dynamic +
@@ -316,6 +341,12 @@ void Importer::addInput(const std::vector<int64_t>& sampleShape) {
     probes_.resize(g.values().size());
     probes_[size_t(id)] = at::arange(count, at::kFloat).mul(0.37).sin().reshape(shape);
     setActivation(in.name, id);
+    if (nhwc)
+        for (size_t i = 0; i < model.nodes.size(); ++i)
+            if (std::find(model.nodes[i].inputs.begin(), model.nodes[i].inputs.end(), in.name) != model.nodes[i].inputs.end()) {
+                setActivation(model.nodes[i].outputs.at(0), id);
+                skipped.insert(i);
+            }
 }
 
 namespace {
@@ -747,8 +778,11 @@ std::vector<int64_t> onnxInputShape(const std::string& path) {
     std::vector<int64_t> s(model.inputs[0].dims.begin() + 1, model.inputs[0].dims.end());
     for (int64_t d : s)
         if (d <= 0) return {};
+    if (onnx_import::takesNhwc(model)) s = {s[2], s[0], s[1]};
     return s;
 }
+
+bool onnxTakesNhwc(const std::string& path) { return onnx_import::takesNhwc(readOnnx(path)); }
 
 int64_t onnxFixedBatch(const std::string& path) {
     const onnx::ReadModel model = readOnnx(path);

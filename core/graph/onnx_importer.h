@@ -25,9 +25,15 @@ bool isOnnxPath(const std::string& path);
 /// dynamic dimension the sample shape does not give, shapes fixed to the exported batch.
 Graph importOnnx(const std::string& path, const std::vector<int64_t>& sampleShape);
 
-/// One sample's shape as the file fixes it (its input's dimensions after the first); empty when
+/// One sample's shape as the file fixes it (its input's dimensions after the first, C x H x W for
+/// an NHWC input); empty when
 /// a dimension is symbolic. Throws ptq::Error (InvalidInput) for a file that does not read.
 std::vector<int64_t> onnxInputShape(const std::string& path);
+
+/// Whether the file takes NHWC images that its first nodes transpose to NCHW (tf2onnx-style
+/// exports). The imported graph then takes NCHW, as every other model: one sample's shape is
+/// C x H x W and the transposes are gone. Throws as onnxInputShape.
+bool onnxTakesNhwc(const std::string& path);
 
 /// The input's batch dimension as the file fixes it, or -1 when it is symbolic (any batch).
 int64_t onnxFixedBatch(const std::string& path);

@@ -100,7 +100,8 @@ VerifyResult verifyAgainstOnnxRuntime(const Graph& graph, const std::string& pat
     QTemporaryDir dir;
     if (!dir.isValid()) throw failed("No temporary folder could be made for the verify batch.");
     const QString x = dir.filePath("x.npy"), y = dir.filePath("y.npy");
-    writeNpy(x, input);
+    // ONNX Runtime gets the batch in the file's own layout (NHWC for a tf2onnx-style input).
+    writeNpy(x, onnxTakesNhwc(path) ? input.permute({0, 2, 3, 1}).contiguous() : input);
     QProcess p;
     t0 = std::chrono::steady_clock::now();
     p.start(node, {script, QString::fromStdString(path), "--data", x, "--logits", y, "--batch", QString::number(chunk)});

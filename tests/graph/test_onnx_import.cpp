@@ -77,6 +77,7 @@ private Q_SLOTS:
     void exportsComeBack();
     void exportedModelQuantizesAsTheOriginal();
     void externalData();
+    void tf2onnxNhwcInput();
     void dynamicHeightWidthWithAShape();
     void badFilesAreOneSentence_data();
     void badFilesAreOneSentence();
@@ -198,6 +199,23 @@ void TestOnnxImport::externalData() {
     const Run r = ptqtest::ptq({"info", tmp_.filePath("alone.onnx")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(errorLine(r).contains("small_ext.data"), qPrintable(r.err));
+}
+
+// tf2onnx lays Keras models out NHWC with a transpose to NCHW first: the import takes NCHW (what
+// data sources give) and ONNX Runtime gets the same batch in the file's layout.
+void TestOnnxImport::tf2onnxNhwcInput() {
+    const QString path = kZoo + "tf2onnx_nhwc.onnx";
+    QVERIFY(onnxTakesNhwc(path.toStdString()));
+    QVERIFY(!onnxTakesNhwc((kZoo + "small.onnx").toStdString()));
+    QCOMPARE(onnxInputShape(path.toStdString()), (std::vector<int64_t>{3, 32, 32}));
+    const Graph g = importOnnx(path.toStdString(), {});
+    QCOMPARE(g.sampleShape(g.inputValue()), (std::vector<int64_t>{3, 32, 32}));
+    QCOMPARE(layerNames(g), (std::vector<std::string>{"model.conv2d", "model.conv2d_1", "model.dense"}));
+    const QJsonObject o = verifyWithPtq(path);
+    QVERIFY2(!o.isEmpty(), "ptq graph --verify failed on the NHWC model");
+    QVERIFY(o["verify"].toObject()["max_relative_diff"].toDouble(1.0) <= 1e-4);
+    // the shape is given channels first, as for every model
+    QCOMPARE(ptqtest::ptq({"info", path, "--input-shape", "3,32,32"}).exitCode, 0);
 }
 
 void TestOnnxImport::dynamicHeightWidthWithAShape() {
