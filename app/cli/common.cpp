@@ -39,7 +39,7 @@ void printJson(const QJsonObject& o) {
 
 std::string modelArg(const Args& a, const std::string& command) {
     if (a.positionals().size() != 1)
-        throw invalidInput("'ptq " + command + "' takes one model file (a TorchScript .pt): ptq " + command +
+        throw invalidInput("'ptq " + command + "' takes one model file (a TorchScript .pt or an ONNX .onnx): ptq " + command +
                            " MODEL.pt");
     return a.positionals()[0];
 }
