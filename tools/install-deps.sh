@@ -37,6 +37,7 @@ packages=(
   nodejs                             # ONNX Runtime for the ONNX export's tests (tools/ort_run.js)
   dataset-fashion-mnist
   python3-torch python3-torchvision python3-numpy
+  python3-onnx                       # tools/make_onnx_zoo.py: the ONNX import tests' fixture files
   xvfb xauth x11-apps
   file dpkg-dev                      # cpack: the .deb and its Depends (dpkg-shlibdeps)
   desktop-file-utils appstream       # validators of the shipped desktop entry and metainfo

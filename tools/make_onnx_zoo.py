@@ -9,7 +9,8 @@ Writes OUT_DIR/<model>_op<opset>.onnx for each of --models and --opsets and <mod
 weights traced to TorchScript (what `ptq export --format onnx-fp32` starts from). Random weights
 (seeded), eval mode. Also small.onnx, a copy with its weights in an external-data file
 (small_ext.onnx + small_ext.data), and bad files: truncated, empty, text, unknown op, custom
-domain, two inputs, dynamic height/width, missing external data; tf2onnx_nhwc.onnx, a CNN laid out
+domain, two inputs, dynamic height/width, missing external data, external data that is a folder
+or lies past its file's end; tf2onnx_nhwc.onnx, a CNN laid out
 as tf2onnx writes Keras models (NHWC input, transposes, ReduceMean pooling, MatMul + Add).
 """
 import argparse
@@ -155,6 +156,17 @@ def main():
             if e.key == "location":
                 e.value = "gone.data"
     onnx.save(m, os.path.join(args.out, "bad_missing_data.onnx"))
+    # external data that names a folder, and an offset far past the end of its file
+    for name, key, value in (("bad_data_folder.onnx", "location", "."),
+                             ("bad_data_offset.onnx", "offset", "9223372036854775800")):
+        m = onnx.load(os.path.join(args.out, "small_ext.onnx"), load_external_data=False)
+        t = m.graph.initializer[0]
+        for e in t.external_data:
+            if e.key == key:
+                e.value = value
+        if key not in [e.key for e in t.external_data]:
+            t.external_data.add(key=key, value=value)
+        onnx.save(m, os.path.join(args.out, name))
     bad_files(args.out, good)
     tf2onnx_style(os.path.join(args.out, "tf2onnx_nhwc.onnx"))
     return 0

@@ -9,6 +9,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <climits>
+#include <fcntl.h>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -99,18 +100,26 @@ std::string externalBytes(const TensorProto& t, const std::string& path, const s
         throw OnnxError("The tensor " + inQuotes(t.name()) + " in " + path + " keeps its data in " + inQuotes(location) +
                         ", outside the model's folder; external-data files must lie beside the model or below it.");
     const fs::path file = fs::path(folder) / rel;
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
+    std::error_code ec;
+    const bool exists = fs::exists(file, ec);
+    std::ifstream in;
+    if (exists && fs::is_regular_file(file, ec)) in.open(file, std::ios::binary);
+    if (!in.is_open()) {
+        if (exists)
+            throw OnnxError("The external-data file " + inQuotes(location) + " that " + path + " names for tensor " +
+                            inQuotes(t.name()) + " is " + (fs::is_directory(file, ec) ? "a folder" : "not a readable file") +
+                            ": the model is damaged or its data files were moved; export it again.");
         throw OnnxError("The external-data file " + inQuotes(location) + " that " + path + " needs for tensor " +
                         inQuotes(t.name()) + " is missing (looked for in " + (folder.empty() ? std::string(".") : folder) +
                         "): copy it next to the model, as it was written.");
+    }
     if (offset < 0 || (length >= 0 && length != want))
         throw OnnxError("The tensor " + inQuotes(t.name()) + " in " + path + " gives its external data an offset of " +
                         std::to_string(offset) + " and a length of " + std::to_string(length) + " where " +
                         std::to_string(want) + " bytes are needed: export the model again.");
-    in.seekg(0, std::ios::end);
-    const int64_t size = int64_t(in.tellg());
-    if (offset + want > size)
+    const int64_t size = int64_t(fs::file_size(file, ec));
+    if (ec) throw OnnxError("The external-data file " + inQuotes(location) + " of " + path + " could not be read.");
+    if (offset > size || want > size - offset)
         throw OnnxError("The external-data file " + inQuotes(location) + " of " + path + " is " + std::to_string(size) +
                         " bytes long, too short for tensor " + inQuotes(t.name()) + " (" + std::to_string(want) +
                         " bytes at offset " + std::to_string(offset) + "): copy it again, whole.");
@@ -314,9 +323,13 @@ std::map<std::string, std::string> readMetadata(const std::string& path) {
     // skipped by length, so a large model is not parsed for this.
     using google::protobuf::internal::WireFormatLite;
     std::map<std::string, std::string> out;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return out;
-    google::protobuf::io::IstreamInputStream raw(&in);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return out;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    // FileInputStream skips with lseek: the weights of a large model are not read either
+    google::protobuf::io::FileInputStream raw(fd);
+    raw.SetCloseOnDelete(true);
     google::protobuf::io::CodedInputStream coded(&raw);
     coded.SetTotalBytesLimit(INT_MAX);
     for (uint32_t tag = coded.ReadTag(); tag != 0; tag = coded.ReadTag()) {
