@@ -30,12 +30,17 @@ Graph importOnnx(const std::string& path, const std::vector<int64_t>& sampleShap
 /// a dimension is symbolic. Throws ptq::Error (InvalidInput) for a file that does not read.
 std::vector<int64_t> onnxInputShape(const std::string& path);
 
-/// Whether the file takes NHWC images that its first nodes transpose to NCHW (tf2onnx-style
-/// exports). The imported graph then takes NCHW, as every other model: one sample's shape is
-/// C x H x W and the transposes are gone. Throws as onnxInputShape.
-bool onnxTakesNhwc(const std::string& path);
+/// How the file's input is laid out, read in one pass.
+struct OnnxInputLayout {
+    /// The file takes NHWC images that its first nodes transpose to NCHW (tf2onnx-style exports).
+    /// The imported graph then takes NCHW, as every other model: one sample's shape is C x H x W
+    /// and the transposes are gone.
+    bool nhwc = false;
+    /// The input's batch dimension as the file fixes it, or -1 when it is symbolic (any batch).
+    int64_t fixedBatch = -1;
+};
 
-/// The input's batch dimension as the file fixes it, or -1 when it is symbolic (any batch).
-int64_t onnxFixedBatch(const std::string& path);
+/// The input layout of the ONNX file at @p path. Throws as onnxInputShape.
+OnnxInputLayout onnxInputLayout(const std::string& path);
 
 }  // namespace ptq

@@ -82,7 +82,8 @@ VerifyResult verifyAgainstOnnxRuntime(const Graph& graph, const std::string& pat
     if (!QFileInfo(script).isFile())
         throw failed("Verifying an ONNX model needs tools/ort_run.js, which is not at " + script.toStdString() +
                      ": set PTQ_ORT_RUN to it (it is in PTQ Studio's source tree).");
-    const int64_t fixed = onnxFixedBatch(path);
+    const OnnxInputLayout layout = onnxInputLayout(path);
+    const int64_t fixed = layout.fixedBatch;
     const int64_t chunk = fixed > 0 ? fixed : batch;
     if (fixed > 0) batch = (batch + fixed - 1) / fixed * fixed;
     std::vector<int64_t> shape{batch};
@@ -101,7 +102,7 @@ VerifyResult verifyAgainstOnnxRuntime(const Graph& graph, const std::string& pat
     if (!dir.isValid()) throw failed("No temporary folder could be made for the verify batch.");
     const QString x = dir.filePath("x.npy"), y = dir.filePath("y.npy");
     // ONNX Runtime gets the batch in the file's own layout (NHWC for a tf2onnx-style input).
-    writeNpy(x, onnxTakesNhwc(path) ? input.permute({0, 2, 3, 1}).contiguous() : input);
+    writeNpy(x, layout.nhwc ? input.permute({0, 2, 3, 1}).contiguous() : input);
     QProcess p;
     t0 = std::chrono::steady_clock::now();
     p.start(node, {script, QString::fromStdString(path), "--data", x, "--logits", y, "--batch", QString::number(chunk)});

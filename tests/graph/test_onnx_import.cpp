@@ -23,6 +23,7 @@
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <map>
 #include <set>
 
 using namespace ptq;
@@ -123,8 +124,18 @@ void TestOnnxImport::layerNamesFollowTheModules() {
     for (const char* want : {"conv1", "layer1.0.conv1", "layer2.0.downsample.0", "layer4.1.conv2", "fc"})
         QVERIFY2(std::find(names.begin(), names.end(), want) != names.end(), want);
     QCOMPARE(g.sampleShape(g.inputValue()), (std::vector<int64_t>{3, 112, 112}));
-    // initializers are parameters: the import holds every weight of the file
-    QVERIFY(g.findNode("fc") >= 0);
+    // initializers are parameters: the import holds every float weight of the file, no more; an
+    // initializer the exporter shares between two layers through an Identity (equal biases) is
+    // each layer's own parameter
+    const onnx::ReadModel file = onnx::readModelFile((kZoo + "resnet18_op13.onnx").toStdString());
+    std::map<std::string, int64_t> floats;
+    int64_t inFile = 0;
+    for (const onnx::ReadTensor& t : file.initializers)
+        if (t.elemType == 1) inFile += floats[t.name] = t.count();  // TensorProto::FLOAT
+    for (const onnx::ReadNode& n : file.nodes)
+        if (n.op == "Identity" && floats.count(n.inputs.at(0))) inFile += floats[n.inputs[0]];
+    QVERIFY(inFile > 11000000);
+    QCOMPARE(g.parameterCount(), inFile);
 }
 
 void TestOnnxImport::exportsComeBack_data() {
@@ -205,8 +216,8 @@ void TestOnnxImport::externalData() {
 // data sources give) and ONNX Runtime gets the same batch in the file's layout.
 void TestOnnxImport::tf2onnxNhwcInput() {
     const QString path = kZoo + "tf2onnx_nhwc.onnx";
-    QVERIFY(onnxTakesNhwc(path.toStdString()));
-    QVERIFY(!onnxTakesNhwc((kZoo + "small.onnx").toStdString()));
+    QVERIFY(onnxInputLayout(path.toStdString()).nhwc);
+    QVERIFY(!onnxInputLayout((kZoo + "small.onnx").toStdString()).nhwc);
     QCOMPARE(onnxInputShape(path.toStdString()), (std::vector<int64_t>{3, 32, 32}));
     const Graph g = importOnnx(path.toStdString(), {});
     QCOMPARE(g.sampleShape(g.inputValue()), (std::vector<int64_t>{3, 32, 32}));
@@ -239,6 +250,8 @@ void TestOnnxImport::badFilesAreOneSentence_data() {
     QTest::newRow("two inputs") << "bad_two_inputs.onnx" << "2 inputs";
     QTest::newRow("dynamic H and W") << "bad_dynamic_hw.onnx" << "--input-shape";
     QTest::newRow("missing external data") << "bad_missing_data.onnx" << "gone.data";
+    QTest::newRow("external data a folder") << "bad_data_folder.onnx" << "is a folder";
+    QTest::newRow("external data past its end") << "bad_data_offset.onnx" << "too short";
     QTest::newRow("no such file") << "no_such_model.onnx" << "does not exist";
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 /// @file
 /// core-internal, with LibTorch types: the ONNX importer's state, shared by
-/// core/graph/onnx_importer.cpp (the driver, constants, folding) and onnx_import_ops.cpp (the op
-/// table). Included by those two files only; the public header is core/graph/onnx_importer.h.
+/// core/graph/onnx_importer.cpp (the driver), onnx_import_fold.cpp (constants, folding),
+/// onnx_import_ops.cpp (the op table) and onnx_import_patterns.cpp (several nodes that are one
+/// IR op). Included by those files only; the public header is core/graph/onnx_importer.h.
 
 #include "core/graph/graph.h"
 #include "core/onnx/onnx_reader.h"
@@ -25,6 +26,17 @@ struct Known {
     at::Tensor tags;
     bool fromBatch() const { return tags.defined() && tags.ne(0).any().item<bool>(); }
 };
+
+/// A single known element that does not depend on the batch.
+inline bool isScalar(const Known& k) { return k.t.numel() == 1 && !k.tags.defined(); }
+
+/// An ONNX tensor as an ATen one (its own copy); float16, bfloat16 and double become float.
+at::Tensor toTensor(const onnx::ReadTensor& r, const std::string& path);
+/// A negative ONNX axis counted from the end of a rank-@p rank shape.
+inline int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+/// @p t's elements as int64 (flattened).
+std::vector<int64_t> ints(const at::Tensor& t);
+std::string lower(std::string s);
 
 /// An ONNX attribute of @p n, or @p fallback.
 int64_t attrInt(const onnx::ReadNode& n, const std::string& key, int64_t fallback);
@@ -100,9 +112,13 @@ bool isMappedOp(const std::string& op);
 bool isFoldableOp(const std::string& op);
 /// Maps @p n (at least one input an activation) to IR nodes. Refuses what the IR cannot hold.
 void convertNode(Importer& im, const onnx::ReadNode& n);
+/// A Linear IR node on activation @p x (@p weight out x in, @p bias, possibly undefined), its
+/// output becoming ONNX tensor @p output (onnx_import_ops.cpp).
+void linear(Importer& im, const onnx::ReadNode& n, int x, at::Tensor weight, const at::Tensor& bias,
+            const std::string& output);
 /// Patterns of several ONNX nodes that are one IR op: GELU's erf decomposition, MatMul + Add
 /// with a constant weight and bias (a Linear). True when node @p index started one and was
-/// converted with it (the other nodes go to im.skipped).
+/// converted with it (the other nodes go to im.skipped). onnx_import_patterns.cpp.
 bool fuse(Importer& im, size_t index);
 
 }  // namespace ptq::onnx_import
