@@ -22,6 +22,34 @@ std::vector<std::pair<int, int>> bitGrid(int n) {
 
 }  // namespace
 
+SensitivityTable jitteredTable(const SensitivityTable& table, int copies, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> factor(0.5, 1.5);
+    SensitivityTable big = table;
+    SensitivityResult& r = big.result;
+    r.layers.clear();
+    r.cells.clear();
+    for (int c = 0; c < copies; ++c)
+        for (size_t l = 0; l < table.result.layers.size(); ++l) {
+            SensitivityLayer layer = table.result.layers[l];
+            layer.name += "#" + std::to_string(c);
+            r.layers.push_back(layer);
+            std::vector<SensitivityCell> cells = table.result.cells[l];
+            for (SensitivityCell& cell : cells) {
+                const double f = factor(rng);
+                cell.deltaLoss *= f;
+                cell.deltaTop1 *= f;
+            }
+            r.cells.push_back(std::move(cells));
+        }
+    return big;
+}
+
+AllocationProblem jitteredTableProblem(const SensitivityTable& table, int copies, uint64_t seed,
+                                       DegradationMeasure measure) {
+    return problemFromTable(jitteredTable(table, copies, seed), measure);
+}
+
 AllocationProblem syntheticProblem(int layers, int options, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> uni(0.0, 1.0);

@@ -80,6 +80,10 @@ struct AllocationResult {
     double bops = 0;
     double objective = 0;     ///< the minimised sum
     double solveMs = 0;       ///< wall time of the call
+    /// False when the solve stopped at AllocatorOptions::timeLimitMs: choice is the best
+    /// allocation found (within the budgets), not proved optimal; empty when none was found in
+    /// time (status Infeasible then says nothing about the budget).
+    bool proved = true;
     /// Infeasible: which budget is too tight ("degradation", "size" or "bops"), the nearest
     /// value of that budget that is feasible with the others kept, and a sentence saying so.
     std::string tightBudget;

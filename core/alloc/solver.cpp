@@ -1,5 +1,6 @@
 #include "core/alloc/solver.h"
 
+#include "core/alloc/one_row.h"
 #include "core/alloc/solver_impl.h"
 #include "core/util/error.h"
 
@@ -42,6 +43,13 @@ std::string figure(const AllocationProblem& p, int q, double v) {
             std::snprintf(buf, sizeof buf, "%.6g %s", v, q == Size ? "bits" : "BOPs");
     }
     return buf;
+}
+
+/// lp_solve's abort callback: true past the solve's deadline or on a cancel.
+int __WINAPI stopRequested(lprec*, void* handle) {
+    const auto* d = static_cast<const Allocator::Impl*>(handle);
+    if (d->options.progress && d->options.progress->isCancelled()) return TRUE;
+    return std::chrono::steady_clock::now() > d->deadline ? TRUE : FALSE;
 }
 
 }  // namespace
@@ -182,6 +190,10 @@ void Allocator::Impl::build(const Structure& s) {
 
 AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, bool explain) {
     const auto t0 = std::chrono::steady_clock::now();
+    deadline = options.timeLimitMs > 0
+                   ? t0 + std::chrono::microseconds(int64_t(options.timeLimitMs * 1000))
+                   : std::chrono::steady_clock::time_point::max();
+    bool proved = true;
     Structure s;
     for (int q = 0; q < kQuantities; ++q) s.constrained[q] = budgets.has(q);
     s.objective = objective;
@@ -211,8 +223,10 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
         double incumbent = std::numeric_limits<double>::infinity();
         std::vector<int> start;
         std::vector<char> off(size_t(columns), 0);
+        double price = 0;
         if (options.warmStart) {
             const LagrangianPrices prices = maximiseLagrangian(columnData, structure.constrained, rhs);
+            for (int q = 0; q < kQuantities; ++q) price = std::max(price, prices.lambda[q]);
             start = incumbentFor(prices, budgets, objective);
             if (!start.empty()) {
                 AllocationResult known;
@@ -252,12 +266,41 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
         }
         openColumns = 0;
         for (int c = 0; c < columns; ++c) openColumns += off[size_t(c)] ? 0 : 1;
-        ++lpSolves;
+        int row = -1, rows = 0;
+        for (int q = 0; q < kQuantities; ++q)
+            if (structure.constrained[q]) row = q, ++rows;
+        OneRowResult exact;
+        if (options.warmStart && rows == 1)
+            exact = solveOneRow(columnData, off, row, rhs[row], incumbent, price, kOneRowStates, deadline);
         int ret;
-        if (std::isfinite(incumbent)) {
+        if (exact.status == OneRowResult::Status::Optimal) {
+            ++oneRowSolves;
+            ret = OPTIMAL;
+            if (exact.choice.empty() && start.empty()) {
+                ret = INFEASIBLE;
+            } else if (exact.choice.empty()) {
+                choice = start;
+            } else {
+                for (size_t l = 0; l < exact.choice.size() && l < L; ++l) {
+                    const int c = exact.choice[l];
+                    if (c < 0) continue;
+                    for (size_t k = 0; k < columnOf[l].size(); ++k)
+                        if (columnOf[l][k] == c + 1) choice[l] = keptOptions[l][k];
+                }
+            }
+        } else if (exact.status == OneRowResult::Status::Infeasible) {
+            ret = start.empty() ? INFEASIBLE : OPTIMAL;
+            if (!start.empty()) choice = start;
+        } else if (std::isfinite(incumbent)) {
+            ++lpSolves;
+            timedOut = false;
             ret = solveResidual(off, rhs, incumbent, choice);
+            if (timedOut) proved = false;
         } else {
+            ++lpSolves;
+            put_abortfunc(lp, stopRequested, this);
             ret = ::solve(lp);
+            if (ret == SUBOPTIMAL) proved = false, ret = OPTIMAL;  // stopped at the limit with an allocation
             if (ret == OPTIMAL || ret == PRESOLVED) {
                 REAL* x = nullptr;
                 get_ptr_variables(lp, &x);
@@ -270,7 +313,12 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
                 }
             }
         }
-        if (ret == INFEASIBLE && !start.empty()) {
+        if (options.progress) options.progress->throwIfCancelled();
+        if ((ret == USERABORT || ret == TIMEOUT) && options.timeLimitMs > 0) {
+            proved = false;  // at the time limit: the incumbent, if any, is the best known
+            if (start.empty()) feasible = false;
+            else choice = start;
+        } else if (ret == INFEASIBLE && !start.empty()) {
             choice = start;  // nothing beats the incumbent: it is the optimum
         } else if (ret == INFEASIBLE) {
             feasible = false;
@@ -290,10 +338,17 @@ AllocationResult Allocator::Impl::solve(const Budgets& budgets, int objective, b
                              " budget; report this with the sensitivity table.");
         r.status = AllocationStatus::Optimal;
         r.objective = sumOf(r, objective);
+        r.proved = proved;
         previous = choice;
     } else {
         r.status = AllocationStatus::Infeasible;
-        if (explain) explainInfeasible(budgets, r);
+        r.proved = proved;
+        if (!proved) {
+            r.message = "No allocation was found within the solver's time limit of " +
+                        std::to_string(int(options.timeLimitMs)) + " ms; solve again without a limit.";
+        } else if (explain) {
+            explainInfeasible(budgets, r);
+        }
     }
     r.solveMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return r;
@@ -409,7 +464,12 @@ int Allocator::Impl::solveResidual(const std::vector<char>& off, const double rh
         const double v = incumbent - constant;
         set_obj_bound(small, v + 1e-9 * std::max(1.0, std::abs(incumbent)));
     }
-    const int ret = ::solve(small);
+    put_abortfunc(small, stopRequested, this);
+    int ret = ::solve(small);
+    if (ret == SUBOPTIMAL) {
+        ret = OPTIMAL;  // better than the incumbent, stopped at the time limit before the proof
+        timedOut = true;
+    }
     if (ret == OPTIMAL || ret == PRESOLVED) {
         REAL* x = nullptr;
         get_ptr_variables(small, &x);
@@ -452,7 +512,56 @@ void Allocator::setProblem(AllocationProblem problem) {
 int Allocator::modelsBuilt() const { return d->modelsBuilt; }
 int Allocator::lpSolves() const { return d->lpSolves; }
 int Allocator::roundedIncumbents() const { return d->roundedIncumbents; }
+int Allocator::oneRowSolves() const { return d->oneRowSolves; }
+void Allocator::setTimeLimitMs(double ms) { d->options.timeLimitMs = std::max(0.0, ms); }
 int Allocator::columns() const { return d->columns; }
+
+std::vector<std::pair<int, int>> writeAllocationMps(const AllocationProblem& problem, const AllocationBudget& budget,
+                                                    const std::string& path) {
+    if (!budget.any()) throw invalidInput("An allocation needs a budget to write its program.");
+    problem.validate();
+    Allocator::Impl d;
+    d.problem = problem;
+    d.options = {false, false, false};
+    const Budgets budgets = budgetsOf(budget);
+    Structure s;
+    for (int q = 0; q < kQuantities; ++q) s.constrained[q] = budgets.has(q);
+    s.objective = objectiveOf(budget);
+    d.build(s);
+    std::vector<std::pair<int, int>> columns(size_t(d.columns));
+    for (size_t l = 0; l < problem.layerCount(); ++l)
+        for (size_t k = 0; k < d.columnOf[l].size(); ++k)
+            columns[size_t(d.columnOf[l][k] - 1)] = {int(l), d.keptOptions[l][k]};
+    if (!d.lp) return columns;
+    // Written here rather than by lp_solve's write_freemps, which rounds to 12 digits: a budget
+    // met with equality would move by the rounding and another solver see another optimum.
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) throw failed("The allocation program could not be written to " + path + ".");
+    std::fprintf(f, "NAME ALLOCATION FREE\nROWS\n N OBJ\n");
+    for (size_t l = 0; l < problem.layerCount(); ++l)
+        if (!d.columnOf[l].empty()) std::fprintf(f, " E L%zu\n", l);
+    for (int q = 0; q < kQuantities; ++q)
+        if (budgets.has(q)) std::fprintf(f, " L B%d\n", q);
+    std::fprintf(f, "COLUMNS\n MARKER 'MARKER' 'INTORG'\n");
+    for (size_t c = 0; c < d.columnData.size(); ++c) {
+        const OneHotColumn& col = d.columnData[c];
+        std::fprintf(f, " C%zu OBJ %.17g\n C%zu L%d 1\n", c + 1, col.objective, c + 1, col.layer);
+        for (int q = 0; q < kQuantities; ++q)
+            if (budgets.has(q) && col.row[q] != 0) std::fprintf(f, " C%zu B%d %.17g\n", c + 1, q, col.row[q]);
+    }
+    std::fprintf(f, " MARKER 'MARKER' 'INTEND'\nRHS\n");
+    for (size_t l = 0; l < problem.layerCount(); ++l)
+        if (!d.columnOf[l].empty()) std::fprintf(f, " RHS L%zu 1\n", l);
+    for (int q = 0; q < kQuantities; ++q)
+        if (budgets.has(q))
+            std::fprintf(f, " RHS B%d %.17g\n", q, std::max(0.0, budgets.value[q] - d.offset[q]) / d.scale[q]);
+    std::fprintf(f, "BOUNDS\n");
+    for (size_t c = 0; c < d.columnData.size(); ++c) std::fprintf(f, " BV BND C%zu\n", c + 1);
+    std::fprintf(f, "ENDATA\n");
+    const bool ok = std::ferror(f) == 0;
+    if (std::fclose(f) != 0 || !ok) throw failed("The allocation program could not be written to " + path + ".");
+    return columns;
+}
 
 AllocationResult solveAllocation(const AllocationProblem& problem, const AllocationBudget& budget,
                                  AllocatorOptions options) {

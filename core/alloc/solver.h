@@ -18,8 +18,12 @@
 /// lp_solve 5.5 needs set_solutionlimit raised to stay optimal on these problems (solver.cpp).
 
 #include "core/alloc/problem.h"
+#include "core/util/progress.h"
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace ptq {
 
@@ -27,6 +31,13 @@ struct AllocatorOptions {
     bool prune = true;      ///< drop dominated options of each layer before building the lp
     bool keepModel = true;  ///< reuse the lp between budgets of the same kind (set_rh only)
     bool warmStart = true;  ///< incumbent from the previous answer, Lagrangian column fixing
+    /// Wall time a solve's branch and bound may take, in ms (0: no limit). Past it the solve
+    /// returns the best allocation it has with AllocationResult::proved false (a live slider
+    /// shows it at once and proves it in the background with a solve without limit).
+    double timeLimitMs = 0;
+    /// Polled during branch and bound: a cancel stops the solve with ptq::Cancelled (a
+    /// background proof the user no longer needs). Owned by the caller; may be null.
+    const Progress* progress = nullptr;
 };
 
 /// Solves allocation budgets over one problem. Not thread-safe: one thread at a time (the GUI
@@ -45,6 +56,8 @@ public:
     AllocationResult solve(const AllocationBudget& budget);
 
     const AllocationProblem& problem() const;
+    /// Sets AllocatorOptions::timeLimitMs for the next solves (0: no limit).
+    void setTimeLimitMs(double ms);
     /// Replaces the problem (say, after a lock changed); the next solve rebuilds the lp.
     void setProblem(AllocationProblem problem);
     /// How many lp models were built and how many lp_solve calls ran (for benchmarks and tests).
@@ -53,11 +66,15 @@ public:
     /// Solves whose warm start took the rounded dynamic programme's allocation (more than 64
     /// columns open after the first fixing, one budget row).
     int roundedIncumbents() const;
+    /// Solves answered by the exact one-row programme (core/alloc/one_row.h) rather than by
+    /// lp_solve's branch and bound.
+    int oneRowSolves() const;
     /// Binary columns of the current lp (after pruning); 0 before the first solve.
     int columns() const;
 
+    struct Impl;  ///< opaque: solver_impl.h (core/alloc only)
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> d;
 };
 
@@ -65,6 +82,14 @@ private:
 /// with AllocatorOptions{false, false, false}). Any thread.
 AllocationResult solveAllocation(const AllocationProblem& problem, const AllocationBudget& budget,
                                  AllocatorOptions options = {});
+
+/// Writes the plain one-shot formulation of @p budget over @p problem (nothing pruned, rows
+/// scaled as the solver scales them, 17 digits) to @p path as free MPS, for other solvers (`ptq bench
+/// ip`'s comparison with CBC). Returns, per 1-based column named C1, C2, ..., its (layer,
+/// option); layers with a single allowed option have no column. Throws ptq::Error (Failed) when
+/// the file cannot be written.
+std::vector<std::pair<int, int>> writeAllocationMps(const AllocationProblem& problem, const AllocationBudget& budget,
+                                                    const std::string& path);
 
 /// The smallest achievable sum of degradation ("degradation"), size or BOPs over the allowed
 /// options, each layer on its own (what an infeasible message quotes). Any thread.

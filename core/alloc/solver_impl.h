@@ -6,6 +6,7 @@
 #include "core/alloc/solver.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -63,6 +64,13 @@ struct Allocator::Impl {
     std::vector<int> previous;  ///< the last optimal choice (warm start)
     int modelsBuilt = 0, lpSolves = 0;
     int roundedIncumbents = 0;  ///< solves whose incumbent came from roundedKnapsack
+    /// The running solve's time limit (AllocatorOptions::timeLimitMs), and whether branch and
+    /// bound of the residual lp stopped at it.
+    std::chrono::steady_clock::time_point deadline;
+    bool timedOut = false;
+    int oneRowSolves = 0;       ///< solves answered by the exact one-row programme (one_row.h)
+    /// Partial sums a layer above which the one-row programme gives up for branch and bound.
+    static constexpr size_t kOneRowStates = 400000;
     /// Open columns above which a solve tries roundedKnapsack for its incumbent.
     static constexpr int kRoundedKnapsackFrom = 64;
 

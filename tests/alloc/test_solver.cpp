@@ -1,6 +1,7 @@
 // The lp_solve allocator against brute force on random small problems, live re-solves against
 // fresh solves, and the infeasible explanations.
 #include "core/alloc/brute_force.h"
+#include "core/alloc/sensitivity_table.h"
 #include "core/alloc/solver.h"
 #include "bench/harness/synthetic.h"
 #include "core/util/error.h"
@@ -65,6 +66,8 @@ private Q_SLOTS:
     void optimumEqualsBruteForce();
     void liveResolveEqualsFreshSolves();
     void roundedWarmStartStaysExact();
+    void oneRowIsExactOnRealTables();
+    void timeLimitGivesTheBestSoFar();
     void keepsTheModelAcrossBudgets();
     void infeasibleSaysWhichBudget();
     void jointlyInfeasibleBudgets();
@@ -195,6 +198,85 @@ void TestSolver::roundedWarmStartStaysExact() {
     }
     qInfo("%d budgets compared; %d warm starts from the rounded dynamic programme", compared, rounded);
     QVERIFY(rounded > 20);  // the path under test ran
+}
+
+// The demo models' measured tables, repeated with jitter as a large model's would look (clamped
+// zeros with tie-breaks, near-equal columns): the exact one-row programme answers the one-budget
+// solves, and plain lp_solve from scratch agrees with every answer.
+void TestSolver::oneRowIsExactOnRealTables() {
+    int compared = 0, oneRow = 0;
+    for (const char* name : {"resnet20_fmnist.json", "mobilenetv2_fmnist.json"}) {
+        const SensitivityTable table = readSensitivityTable(std::string(PTQ_BENCH_TABLE_DIR "/") + name);
+        for (int copies : {1, 2}) {
+            const AllocationProblem p = jitteredTableProblem(table, copies, 7);
+            Allocator live(p);
+            const double lo = minimumAchievable(p, "size");
+            double hi = 0;
+            for (size_t l = 0; l < p.layerCount(); ++l) hi += *std::max_element(p.size[l].begin(), p.size[l].end());
+            std::vector<AllocationBudget> budgets;
+            for (int i = 0; i <= 12; ++i) {
+                AllocationBudget b;
+                b.maxSize = lo + (hi - lo) * (i / 12.0) * (i / 12.0);
+                budgets.push_back(b);
+            }
+            for (double ratio : {0.03, 0.06, 0.12}) {
+                AllocationBudget b;
+                b.maxBops = ratio * p.referenceBops;
+                budgets.push_back(b);
+            }
+            for (double d : {0.01, 0.05, 0.2}) {
+                AllocationBudget b;
+                b.maxDegradation = d;
+                b.minimise = CostKind::Bops;
+                budgets.push_back(b);
+            }
+            for (const AllocationBudget& b : budgets) {
+                const AllocationResult a = live.solve(b), fresh = solveAllocation(p, b, {false, false, false});
+                QVERIFY(a.proved && fresh.proved);
+                QCOMPARE(a.optimal(), fresh.optimal());
+                if (a.optimal()) QVERIFY2(close(a.objective, fresh.objective), qPrintable(describe(p, b)));
+                ++compared;
+            }
+            oneRow += live.oneRowSolves();
+        }
+    }
+    qInfo("%d budgets compared; %d answered by the one-row programme", compared, oneRow);
+    QVERIFY(oneRow > compared / 2);  // the path under test ran
+}
+
+// Past the time limit a solve returns the best allocation it has, within every budget, marked
+// unproved; the same budget without a limit proves an optimum at least as good.
+void TestSolver::timeLimitGivesTheBestSoFar() {
+    const SensitivityTable table = readSensitivityTable(PTQ_BENCH_TABLE_DIR "/resnet20_fmnist.json");
+    const AllocationProblem p = jitteredTableProblem(table, 1, 3);
+    AllocationBudget b;  // two budget rows: branch and bound, not the one-row programme
+    b.maxSize = 0.15 * p.referenceSize;
+    b.maxBops = 0.045 * p.referenceBops;
+    AllocatorOptions limited;
+    limited.timeLimitMs = 0.001;
+    const AllocationResult quick = solveAllocation(p, b, limited);
+    QVERIFY(!quick.proved);
+    QVERIFY(quick.optimal());  // an allocation, though not proved
+    QVERIFY(quick.size <= *b.maxSize * (1 + 1e-9) && quick.bops <= *b.maxBops * (1 + 1e-9));
+    const AllocationResult full = solveAllocation(p, b);
+    QVERIFY(full.proved && full.optimal());
+    QVERIFY(full.objective <= quick.objective + 1e-12);
+    // A cancel stops a solve without a limit.
+    Progress cancelled;
+    cancelled.cancelRequested = true;
+    AllocatorOptions withCancel;
+    withCancel.progress = &cancelled;
+    b.maxBops = 0.04 * p.referenceBops;
+    bool threw = false;
+    try {
+        Allocator a(p, withCancel);
+        const AllocationResult r = a.solve(b);
+        // warm start and fixing can settle it before branch and bound polls the cancel
+        QVERIFY(r.proved);
+    } catch (const Cancelled&) {
+        threw = true;
+    }
+    qInfo("cancelled solve %s", threw ? "stopped" : "finished before branch and bound");
 }
 
 void TestSolver::keepsTheModelAcrossBudgets() {
