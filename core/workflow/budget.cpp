@@ -205,7 +205,13 @@ std::string BudgetProblem::infeasibleMessage(const BudgetRequest& request, const
     return text;
 }
 
-BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
+BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const { return solveOn(request, false, nullptr); }
+
+BudgetAllocation BudgetProblem::prove(const BudgetRequest& request, const Progress* progress) const {
+    return solveOn(request, true, progress);
+}
+
+BudgetAllocation BudgetProblem::solveOn(const BudgetRequest& request, bool fresh, const Progress* progress) const {
     const auto start = std::chrono::steady_clock::now();
     const auto target = targetCosts();
     const CostMetric minimised = request.minimise.value_or(request.metric);
@@ -231,7 +237,13 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
     if (request.alsoMaxDegradation) budget.maxDegradation = *request.alsoMaxDegradation;
     AllocationResult r;
     int columns = 0;
-    {
+    if (fresh) {
+        AllocatorOptions options;
+        options.progress = progress;
+        Allocator allocator(pinned(request, target.get(), targetRow), options);
+        r = allocator.solve(budget);
+        columns = allocator.columns();
+    } else {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!live_) live_ = std::make_unique<Live>();
         if (!live_->allocator) {
@@ -244,12 +256,25 @@ BudgetAllocation BudgetProblem::solve(const BudgetRequest& request) const {
         live_->excluded = request.excluded;
         live_->target = target;
         live_->targetCostRow = targetRow;
+        live_->allocator->setTimeLimitMs(request.timeLimitMs);
         r = live_->allocator->solve(budget);
         columns = live_->allocator->columns();
     }
     BudgetAllocation out;
-    if (r.optimal()) out = evaluate(r.choice);
-    else out.status = infeasibleMessage(request, r, target.get(), targetRow);
+    if (r.optimal()) {
+        out = evaluate(r.choice);
+        out.proved = r.proved;
+        if (!r.proved) {
+            char text[160];
+            std::snprintf(text, sizeof text, "best found in %.0f ms, not yet proved optimal", request.timeLimitMs);
+            out.status = text;
+        }
+    } else if (!r.proved) {
+        out.proved = false;
+        out.status = r.message;
+    } else {
+        out.status = infeasibleMessage(request, r, target.get(), targetRow);
+    }
     out.columns = columns;
     out.solverMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;

@@ -14,6 +14,7 @@
 #include "core/alloc/sensitivity_table.h"
 #include "core/analysis/sensitivity.h"
 #include "core/target/target_costs.h"
+#include "core/util/progress.h"
 
 #include <cstdint>
 #include <limits>
@@ -52,12 +53,19 @@ struct BudgetRequest {
     /// Degradation kind: what is minimised (CostMetric::Target: the target's cost).
     /// Unset: @ref metric.
     std::optional<CostMetric> minimise;
+    /// Wall time the solve's branch and bound may take, in ms (0: none). A live slider solve sets
+    /// it: past it the best allocation found comes back with proved false, and prove() then
+    /// finishes the proof off the slider's path.
+    double timeLimitMs = 0;
 };
 
 struct BudgetAllocation {
     std::vector<int> choice;       ///< option index per layer; empty when never solved
     bool feasible = false;
     std::string status;            ///< "optimal", or a sentence saying why not
+    /// False: the best allocation found within the request's time limit, not yet proved
+    /// optimal (status says so); prove() answers the same request without a limit.
+    bool proved = true;
     double deltaLoss = 0;          ///< predicted: Σ max(0, ΔL) of the chosen options
     double deltaTop1 = 0;          ///< predicted: Σ Δtop-1 (points; negative = worse)
     /// predicted top-1 change from FP32 (points) through the loss: k · ((base loss − FP32 loss)
@@ -125,6 +133,10 @@ public:
     /// Solves @p request. Never throws for an infeasible budget: feasible = false and a
     /// status sentence. Throws ptq::Error (InvalidInput) for a pin outside the table.
     BudgetAllocation solve(const BudgetRequest& request) const;
+    /// solve() without a time limit on a fresh lp of its own, beside the live one (a slider's
+    /// solves go on meanwhile): the proof of an allocation solve() returned unproved. A cancel
+    /// of @p progress throws ptq::Cancelled. Any thread.
+    BudgetAllocation prove(const BudgetRequest& request, const Progress* progress = nullptr) const;
     /// The figures (ΔL, Δtop-1, size, BOPs) of a given choice, as solve() reports them.
     BudgetAllocation evaluate(const std::vector<int>& choice) const;
     /// Cost-vs-degradation frontier under @p request's metric, reference and pins, cheapest
@@ -132,6 +144,8 @@ public:
     std::vector<BudgetPoint> pareto(const BudgetRequest& request) const;
 
 private:
+    /// solve() and prove(): on the live Allocator, or (@p fresh) on one of its own without a limit.
+    BudgetAllocation solveOn(const BudgetRequest& request, bool fresh, const Progress* progress) const;
     /// The problem with @p request's pins locked (core/alloc's form), its exclusions and
     /// @p target's; with @p targetRow the target's cost takes the place of the BOPs row, which
     /// is the cost row the solver then budgets or minimises (the BOPs figures come back from

@@ -12,9 +12,13 @@ BudgetController::BudgetController(ptq::Session* session, QObject* parent) : QOb
     solvePool_.setObjectName(QStringLiteral("BudgetSolves"));
     frontierPool_.setMaxThreadCount(1);
     frontierPool_.setObjectName(QStringLiteral("BudgetFrontiers"));
+    proofPool_.setMaxThreadCount(1);
+    proofPool_.setObjectName(QStringLiteral("BudgetProofs"));
 }
 
 BudgetController::~BudgetController() {
+    cancelProof();
+    proofPool_.waitForDone();
     solvePool_.waitForDone();
     frontierPool_.waitForDone();
 }
@@ -43,15 +47,18 @@ void BudgetController::resolve() {
     startSolve(budget_);
 }
 
-void BudgetController::startSolve(const ptq::BudgetRequest& request) {
+void BudgetController::startSolve(const ptq::BudgetRequest& asked) {
     solveRunning_ = true;
     ++solvesStarted_;
+    cancelProof();  // of an older budget: this one replaces it
+    ptq::BudgetRequest request = asked;
+    request.timeLimitMs = liveSolveMs_;
     const auto problem = session_->problem;
     auto* watcher = new QFutureWatcher<ptq::BudgetAllocation>(this);
     connect(watcher, &QFutureWatcher<ptq::BudgetAllocation>::finished, this, [=] {
         watcher->deleteLater();
         solveRunning_ = false;
-        onSolved(problem, watcher->result());
+        onSolved(problem, watcher->result(), request);
         if (pendingSolve_) {
             const ptq::BudgetRequest next = *pendingSolve_;
             pendingSolve_.reset();
@@ -71,14 +78,59 @@ void BudgetController::startSolve(const ptq::BudgetRequest& request) {
 }
 
 void BudgetController::onSolved(const std::shared_ptr<const ptq::BudgetProblem>& problem,
-                                const ptq::BudgetAllocation& result) {
+                                const ptq::BudgetAllocation& result, const ptq::BudgetRequest& request) {
     if (problem != session_->problem) return;  // a table that is gone
+    // Unproved (the live time limit passed): a newer budget waiting makes its proof moot.
+    if (!result.proved && !pendingSolve_) startProof(request);
     if (!result.feasible) {
-        Q_EMIT solveInfeasible(QString::fromStdString(result.status));
+        if (result.proved) Q_EMIT solveInfeasible(QString::fromStdString(result.status));
         return;
     }
     session_->allocation = result;
     Q_EMIT allocationChanged();
+}
+
+void BudgetController::cancelProof() {
+    ++proofGeneration_;
+    if (proofCancel_) proofCancel_->cancelRequested = true;
+    proofCancel_.reset();
+}
+
+void BudgetController::startProof(const ptq::BudgetRequest& asked) {
+    cancelProof();
+    ptq::BudgetRequest request = asked;
+    request.timeLimitMs = 0;
+    const int generation = proofGeneration_;
+    const auto problem = session_->problem;
+    auto cancel = std::make_shared<ptq::Progress>();
+    proofCancel_ = cancel;
+    ++proofsInFlight_;
+    auto* watcher = new QFutureWatcher<ptq::BudgetAllocation>(this);
+    connect(watcher, &QFutureWatcher<ptq::BudgetAllocation>::finished, this, [=] {
+        watcher->deleteLater();
+        --proofsInFlight_;
+        const ptq::BudgetAllocation result = watcher->result();
+        if (generation == proofGeneration_ && problem == session_->problem) {
+            if (result.feasible) {
+                session_->allocation = result;
+                Q_EMIT allocationChanged();
+            } else if (result.proved) {
+                Q_EMIT solveInfeasible(QString::fromStdString(result.status));
+            }
+            Q_EMIT proofFinished();
+        }
+        checkIdle();
+    });
+    watcher->setFuture(QtConcurrent::run(&proofPool_, [problem, request, cancel] {
+        try {
+            return problem->prove(request, cancel.get());
+        } catch (const std::exception& e) {  // cancelled by a newer budget, or failed
+            ptq::BudgetAllocation failed;
+            failed.proved = false;
+            failed.status = e.what();
+            return failed;
+        }
+    }));
 }
 
 void BudgetController::setPin(int layer, int option) {

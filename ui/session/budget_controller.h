@@ -25,7 +25,8 @@ class BudgetController : public QObject {
 public:
     /// Works on @p session's problem, allocation and pins; @p session outlives this.
     explicit BudgetController(ptq::Session* session, QObject* parent = nullptr);
-    /// Waits for a running solve and frontier (each takes at most a second or so).
+    /// Cancels a running proof and waits for it, a running solve and frontier (each takes at
+    /// most a second or so).
     ~BudgetController() override;
 
     /// The budget last asked for, with the session's pins.
@@ -55,7 +56,7 @@ public:
     /// Solves started since construction (a coalesced request that never ran is not one).
     int solvesStarted() const { return solvesStarted_; }
     /// A solve or a frontier is running or waiting.
-    bool isBusy() const { return solveRunning_ || pendingSolve_ || frontiersInFlight_ > 0; }
+    bool isBusy() const { return solveRunning_ || pendingSolve_ || frontiersInFlight_ > 0 || proofsInFlight_ > 0; }
 
 Q_SIGNALS:
     /// The budget changed (a request, a restore): views show it.
@@ -71,14 +72,35 @@ Q_SIGNALS:
     /// Nothing is solving or waiting any more.
     void becameIdle();
 
+public:
+    /// A slider's solve may take this long (ms) before it shows its best allocation so far,
+    /// marked unproved; the proof then runs on a pool of its own (proofFinished).
+    static constexpr double kLiveSolveMs = 50;
+    /// Replaces kLiveSolveMs (tests force the unproved path with a tiny limit).
+    void setLiveSolveMs(double ms) { liveSolveMs_ = ms; }
+
+Q_SIGNALS:
+    /// A background proof of an unproved allocation finished for the current budget: the
+    /// allocation (proved optimal now) is session().allocation.
+    void proofFinished();
+
 private:
     void startSolve(const ptq::BudgetRequest& request);
-    void onSolved(const std::shared_ptr<const ptq::BudgetProblem>& problem, const ptq::BudgetAllocation& result);
+    void onSolved(const std::shared_ptr<const ptq::BudgetProblem>& problem, const ptq::BudgetAllocation& result,
+                  const ptq::BudgetRequest& request);
+    /// Proves @p request's optimum without a time limit off the slider's pool; a newer solve
+    /// cancels it.
+    void startProof(const ptq::BudgetRequest& request);
+    void cancelProof();
     void checkIdle();
 
     ptq::Session* session_;
     ptq::BudgetRequest budget_;
-    QThreadPool solvePool_, frontierPool_;
+    QThreadPool solvePool_, frontierPool_, proofPool_;
+    double liveSolveMs_ = kLiveSolveMs;
+    int proofGeneration_ = 0;
+    int proofsInFlight_ = 0;
+    std::shared_ptr<ptq::Progress> proofCancel_;  ///< the running proof's, to cancel it
     bool solveRunning_ = false;
     std::optional<ptq::BudgetRequest> pendingSolve_;
     int solvesStarted_ = 0;
