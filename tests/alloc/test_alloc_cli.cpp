@@ -165,7 +165,7 @@ void TestAllocCli::badInput() {
 }
 
 void TestAllocCli::benchIp() {
-    const Run r = ptq({"bench", "ip", "--sizes", "12x6,20x9", "--positions", "12", "--json"});
+    const Run r = ptq({"bench", "ip", "--sizes", "12x6,20x9", "--positions", "12", "--tables", "none", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonArray rows = r.json()["rows"].toArray();
     QCOMPARE(rows.size(), 2);
@@ -174,6 +174,24 @@ void TestAllocCli::benchIp() {
         QCOMPARE(v.toObject()["positions"].toInt(), 12);
     }
     QVERIFY(r.json()["pareto"].toObject()["size_points"].toInt() > 0);
+    // a real table, repeated with jitter: the one-row programme answers, plain lp_solve agrees
+    const QString table = PTQ_BENCH_TABLE_DIR "/resnet20_fmnist.json";
+    const Run t = ptq({"bench", "ip", "--sizes", "12x6", "--tables", table, "--copies", "1,2", "--positions", "20",
+                       "--one-shot-positions", "5", "--one-shot-limit", "20", "--no-cbc", "--json"});
+    QVERIFY2(t.exitCode == 0, qPrintable(t.err));
+    const QJsonArray trows = t.json()["rows"].toArray();
+    QCOMPARE(trows.size(), 3);
+    for (int i = 1; i < 3; ++i) {
+        const QJsonObject o = trows[i].toObject();
+        QCOMPARE(o["instance"].toString(), QString("resnet20_fmnist x%1").arg(i));
+        QCOMPARE(o["layers"].toInt(), 22 * i);
+        QCOMPARE(o["mismatches"].toInt(), 0);
+        QCOMPARE(o["one_shot_timeouts"].toInt(), 0);
+        QVERIFY(o["one_row_solves"].toInt() > 10);
+        QCOMPARE(o["cbc_runs"].toInt(), 0);
+    }
+    QCOMPARE(ptq({"bench", "ip", "--copies", "0"}).exitCode, 2);
+    QCOMPARE(ptq({"bench", "ip", "--cbc", "/no/such/cbc"}).exitCode, 2);
 }
 
 QTEST_GUILESS_MAIN(TestAllocCli)
