@@ -9,7 +9,7 @@ Writes OUT_DIR/<model>_op<opset>.onnx for each of --models and --opsets and <mod
 weights traced to TorchScript (what `ptq export --format onnx-fp32` starts from). Random weights
 (seeded), eval mode. Also small.onnx, a copy with its weights in an external-data file
 (small_ext.onnx + small_ext.data), and bad files: truncated, empty, text, unknown op, custom
-domain, two inputs, dynamic height/width, missing external data, external data that is a folder
+domain, two inputs, dynamic height/width, a Gemm without inputs, missing external data, external data that is a folder
 or lies past its file's end; tf2onnx_nhwc.onnx, a CNN laid out
 as tf2onnx writes Keras models (NHWC input, transposes, ReduceMean pooling, MatMul + Add).
 """
@@ -110,6 +110,10 @@ def bad_files(out, good):
     dims = m.graph.input[0].type.tensor_type.shape.dim
     dims[2].dim_param, dims[3].dim_param = "height", "width"
     onnx.save(m, os.path.join(out, "bad_dynamic_hw.onnx"))
+    m = onnx.load(good)
+    gemm = next(n for n in m.graph.node if n.op_type == "Gemm")
+    del gemm.input[:]
+    onnx.save(m, os.path.join(out, "bad_no_inputs.onnx"))
 
 
 def main():

@@ -193,6 +193,36 @@ int Importer::param(const onnx::ReadNode& n, const std::string& role, at::Tensor
     return id;
 }
 
+namespace {
+
+/// The inputs ONNX's schema requires of @p op (opsets 11 to 17): the ones every reader of a
+/// node may count on.
+size_t requiredInputs(const std::string& op) {
+    static const std::map<std::string, size_t> required = {
+        {"Conv", 2}, {"ConvTranspose", 2}, {"Gemm", 2}, {"MatMul", 2}, {"BatchNormalization", 5},
+        {"LayerNormalization", 2}, {"InstanceNormalization", 3}, {"PRelu", 2}, {"Add", 2}, {"Sub", 2}, {"Mul", 2},
+        {"Div", 2}, {"Pow", 2}, {"Mod", 2}, {"Equal", 2}, {"Less", 2}, {"Greater", 2}, {"LessOrEqual", 2},
+        {"GreaterOrEqual", 2}, {"And", 2}, {"Or", 2}, {"Where", 3}, {"Reshape", 2}, {"Expand", 2}, {"Tile", 2},
+        {"Gather", 2}, {"Slice", 3}, {"Range", 3}, {"CastLike", 2}, {"QuantizeLinear", 2}, {"DequantizeLinear", 2},
+        {"Constant", 0}};
+    const auto it = required.find(op);
+    return it == required.end() ? 1 : it->second;
+}
+
+}  // namespace
+
+void Importer::checkArity() const {
+    for (const onnx::ReadNode& n : model.nodes) {
+        const size_t want = requiredInputs(n.op);
+        for (size_t i = 0; i < want; ++i)
+            if (!given(n, i))
+                refuse(n, "lacks its input " + std::to_string(i + 1) + " (every " + n.op +
+                              " node has it): the file is damaged; export the model again");
+        if (n.outputs.empty() || n.outputs[0].empty())
+            refuse(n, "has no output: the file is damaged; export the model again");
+    }
+}
+
 void Importer::checkOps() const {
     if (model.opset < 9 || model.opset > 18)
         throw invalidInput(path + " uses ONNX opset " + std::to_string(model.opset) +
@@ -209,7 +239,10 @@ void Importer::checkOps() const {
         }
         if (!isMappedOp(n.op) && !isFoldableOp(n.op)) ++unknown[n.op];
     }
-    if (unknown.empty()) return;
+    if (unknown.empty()) {
+        checkArity();
+        return;
+    }
     std::string list;
     for (const auto& [op, count] : unknown)
         list += (list.empty() ? "" : ", ") + op + (count > 1 ? " ×" + std::to_string(count) : "");

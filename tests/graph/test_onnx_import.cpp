@@ -249,6 +249,7 @@ void TestOnnxImport::badFilesAreOneSentence_data() {
     QTest::newRow("domain") << "bad_domain.onnx" << "com.example";
     QTest::newRow("two inputs") << "bad_two_inputs.onnx" << "2 inputs";
     QTest::newRow("dynamic H and W") << "bad_dynamic_hw.onnx" << "--input-shape";
+    QTest::newRow("node without inputs") << "bad_no_inputs.onnx" << "lacks its input 1";
     QTest::newRow("missing external data") << "bad_missing_data.onnx" << "gone.data";
     QTest::newRow("external data a folder") << "bad_data_folder.onnx" << "is a folder";
     QTest::newRow("external data past its end") << "bad_data_offset.onnx" << "too short";

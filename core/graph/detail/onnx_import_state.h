@@ -97,6 +97,8 @@ public:
 private:
     void addInput(const std::vector<int64_t>& sampleShape);
     void checkOps() const;
+    /// Every node has the inputs its op requires and an output (after checkOps).
+    void checkArity() const;
     void foldConstant(const onnx::ReadNode& n);
     void checkBatchOfTwo() const;
 
