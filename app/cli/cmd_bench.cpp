@@ -172,6 +172,7 @@ int runBench(const std::vector<std::string>& argv) {
         {"adaquant", runBenchAdaQuant},
         {"ip", runBenchIp},
         {"gui", runBenchGui},
+        {"workflow", runBenchWorkflow},
     };
     std::string names;
     for (const auto& [name, fn] : benches) names += (names.empty() ? "" : ", ") + name;

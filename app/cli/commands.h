@@ -20,6 +20,7 @@ int runEvaluate(const std::vector<std::string>& args);
 int runTargets(const std::vector<std::string>& args);
 /// `ptq bench ip` (cmd_bench_ip.cpp), reached through runBench's table.
 int runBenchIp(const std::vector<std::string>& args);
+int runBenchWorkflow(const std::vector<std::string>& args);
 /// `ptq bench adaquant` (cmd_bench_adaquant.cpp), reached through runBench's table.
 int runBenchAdaQuant(const std::vector<std::string>& args);
 

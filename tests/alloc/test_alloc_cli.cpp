@@ -5,8 +5,11 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QProcess>
+#include <QtCore/QRegularExpression>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <cmath>
 
 namespace {
 
@@ -42,6 +45,7 @@ private Q_SLOTS:
     void badInput_data();
     void badInput();
     void benchIp();
+    void benchWorkflow();
 
 private:
     QTemporaryDir dir_;
@@ -192,6 +196,36 @@ void TestAllocCli::benchIp() {
     }
     QCOMPARE(ptq({"bench", "ip", "--copies", "0"}).exitCode, 2);
     QCOMPARE(ptq({"bench", "ip", "--cbc", "/no/such/cbc"}).exitCode, 2);
+}
+
+// A session end to end on the demo: the stages in order, their times adding up, the peak RSS
+// never falling, and the first allocation within its budget.
+void TestAllocCli::benchWorkflow() {
+    const Run r = ptq({"bench", "workflow", demo, "--calib", "fmnist:train:64", "--options", "w4a8,w8a8", "--ratio",
+                       "0.2", "--no-pipelines", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = r.json();
+    QCOMPARE(o["layers"].toInt(), 22);
+    QCOMPARE(o["options"].toInt(), 2);
+    QCOMPARE(o["samples"].toInt(), 64);
+    const QJsonArray stages = o["stages"].toArray();
+    QCOMPARE(stages.size(), 3);
+    const char* names[] = {"open", "table", "first allocation"};
+    double since = 0, rss = 0;
+    for (int i = 0; i < 3; ++i) {
+        const QJsonObject s = stages[i].toObject();
+        QCOMPARE(s["stage"].toString(), QString(names[i]));
+        QVERIFY(s["seconds"].toDouble() >= 0);
+        since += s["seconds"].toDouble();
+        QVERIFY(std::abs(s["since_open_s"].toDouble() - since) < 1e-3);
+        QVERIFY(s["peak_rss_mb"].toDouble() >= rss && s["peak_rss_mb"].toDouble() > 50);
+        rss = s["peak_rss_mb"].toDouble();
+    }
+    const QString allocation = o["allocation"].toString();
+    const QRegularExpressionMatch m = QRegularExpression("^optimal: size ([0-9.]+) of FP32").match(allocation);
+    QVERIFY2(m.hasMatch() && m.captured(1).toDouble() <= 0.2 + 1e-4, qPrintable(allocation));
+    QCOMPARE(ptq({"bench", "workflow", demo}).exitCode, 2);  // no --calib
+    QCOMPARE(ptq({"bench", "workflow", demo, "--calib", "fmnist:train:64", "--ratio", "2"}).exitCode, 2);
 }
 
 QTEST_GUILESS_MAIN(TestAllocCli)
