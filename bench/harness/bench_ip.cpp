@@ -145,14 +145,18 @@ IpBenchResult benchIp(const IpBenchRequest& req, const Progress* progress) {
     IpBenchResult out;
     const size_t steps = req.sizes.size() + req.tables.size() * req.copies.size() + 1;
     size_t step = 0;
+    // Every table read first: a bad file stops the run before minutes of other instances.
+    std::vector<SensitivityTable> tables;
+    for (const std::string& path : req.tables) tables.push_back(readSensitivityTable(path));
     for (size_t s = 0; s < req.sizes.size(); ++s) {
         const auto [layers, options] = req.sizes[s];
         reportProgress(progress, double(step++) / double(steps), "IP " + std::to_string(layers) + "x" + std::to_string(options));
         const AllocationProblem p = syntheticProblem(layers, options, req.seed + uint64_t(s));
         out.rows.push_back(benchInstance("random", p, req, false));
     }
-    for (const std::string& path : req.tables) {
-        const SensitivityTable table = readSensitivityTable(path);
+    for (size_t t = 0; t < tables.size(); ++t) {
+        const SensitivityTable& table = tables[t];
+        const std::string& path = req.tables[t];
         const std::string stem = QFileInfo(QString::fromStdString(path)).completeBaseName().toStdString();
         for (int copies : req.copies) {
             reportProgress(progress, double(step++) / double(steps), "IP " + stem + " x" + std::to_string(copies));
