@@ -348,10 +348,11 @@ at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const QuantP
     if (needsGrad || x.scalar_type() != at::kFloat)
         return fakeQuantize(x, spec, scaleTensor(params).to(x.scalar_type()),
                             zeroPointTensor(params).to(x.scalar_type()));
-    const at::Tensor in = x.contiguous();
+    const bool perChannel = perChannelParams(spec.granularity);
+    // One scale for every element: any dense order will do (channels-last activations stay so).
+    const at::Tensor in = !perChannel && x.is_non_overlapping_and_dense() ? x : x.contiguous();
     at::Tensor out = at::empty_like(in);
     if (in.numel() == 0) return out;
-    const bool perChannel = perChannelParams(spec.granularity);
     const int64_t channels = perChannel ? in.size(axis) : 1;
     int64_t inner = in.numel();
     if (perChannel) {

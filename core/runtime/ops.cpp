@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdlib>
+
 #include <map>
 
 namespace ptq {
@@ -244,15 +246,25 @@ at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t bat
     throw failed(std::string("internal: no kernel for op ") + opName(n.op));
 }
 
+/// A 2-D convolution's input in channels-last order (NHWC strides, same shape): oneDNN runs
+/// such convolutions without reordering the activation in and out, and the output keeps the
+/// order, so a chain of convolutions and elementwise ops converts once, at the first one.
+at::Tensor convInput(const at::Tensor& x) {
+    static const bool off = std::getenv("PTQ_NCHW") != nullptr;
+    if (off || x.dim() != 4 || !x.is_floating_point()) return x;
+    return x.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 std::vector<at::Tensor> run(const Node& n, const std::vector<at::Tensor>& in, int64_t batch) {
     switch (n.op) {
     case OpKind::Conv2d: {
         const at::Tensor bias = optionalInput(in, 2);
+        const at::Tensor x = convInput(in[0]);
         const std::string padMode = n.attrString("padding_mode");
         if (!padMode.empty())
-            return {at::conv2d(in[0], in[1], bias, n.attrInts("stride"), padMode, n.attrInts("dilation"),
+            return {at::conv2d(x, in[1], bias, n.attrInts("stride"), padMode, n.attrInts("dilation"),
                                n.attrInt("groups", 1))};
-        return {at::conv2d(in[0], in[1], bias, n.attrInts("stride"), n.attrInts("padding"), n.attrInts("dilation"),
+        return {at::conv2d(x, in[1], bias, n.attrInts("stride"), n.attrInts("padding"), n.attrInts("dilation"),
                            n.attrInt("groups", 1))};
     }
     case OpKind::Linear: return {at::linear(in[0], in[1], optionalInput(in, 2))};
