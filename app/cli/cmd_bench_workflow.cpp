@@ -43,6 +43,11 @@ int runBenchWorkflow(const std::vector<std::string>& argv) {
         o["samples"] = qint64(r.samples);
         o["size_ratio"] = req.sizeRatio;
         o["allocation"] = QString::fromStdString(r.allocation);
+        o["first_allocation"] = QString::fromStdString(r.firstAllocation);
+        o["rank_correlation"] = r.rankCorrelation;
+        o["first_measured_delta_loss"] = r.firstMeasuredDeltaLoss;
+        o["optimal_delta_loss"] = r.optimalDeltaLoss;
+        o["same_choices"] = r.sameChoices;
         QJsonArray stages;
         for (const WorkflowStage& s : r.stages)
             stages.append(QJsonObject{{"stage", QString::fromStdString(s.name)},
@@ -59,7 +64,11 @@ int runBenchWorkflow(const std::vector<std::string>& argv) {
     for (const WorkflowStage& s : r.stages)
         std::printf("  %-18s %10.2f %12.2f %9.0f MB\n", s.name.c_str(), s.seconds, s.sinceOpenS,
                     double(s.peakRssKb) / 1024.0);
-    std::printf("  first allocation at %.2f of the FP32 size: %s\n", req.sizeRatio, r.allocation.c_str());
+    std::printf("  at %.2f of the FP32 size, on the estimate: %s\n", req.sizeRatio, r.firstAllocation.c_str());
+    std::printf("  at %.2f of the FP32 size, on the measured table: %s\n", req.sizeRatio, r.allocation.c_str());
+    std::printf("  estimate vs measured: Spearman %.3f over the cells; the estimate's allocation has measured sum of "
+                "delta loss %.5f against the optimum %.5f (%d of %d layers chose alike)\n",
+                r.rankCorrelation, r.firstMeasuredDeltaLoss, r.optimalDeltaLoss, r.sameChoices, r.layers);
     return 0;
 }
 

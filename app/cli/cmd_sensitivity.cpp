@@ -17,7 +17,7 @@
 namespace ptq::cli {
 
 int runSensitivity(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "force", "adaquant", "skip-bad"},
+    const Args a(argv, {"json", "force", "adaquant", "skip-bad", "estimate"},
                  withModelCard({"calib", "options", "granularity", "weight-range", "act-range", "batch", "out", "seed",
                                 "target", "adaquant-iters"}),
                  "sensitivity");
@@ -51,6 +51,10 @@ int runSensitivity(const std::vector<std::string>& argv) {
         ada.validate();
         job.adaquant = ada;
     }
+    job.estimate = a.flag("estimate");
+    if (job.estimate && job.adaquant)
+        throw invalidInput("--estimate and --adaquant do not go together: an estimate has no AdaQuant cells; drop "
+                           "one of them.");
     SensitivityReuse reuse;
     reuse.file = a.value("out");
     reuse.force = a.flag("force");
@@ -101,6 +105,10 @@ int runSensitivity(const std::vector<std::string>& argv) {
                 r.metric == "kl" ? "KL to FP32" : "cross-entropy", r.base.name().c_str(), r.fp32Top1, r.baseTop1);
     std::printf("  %.1f s, %.1f full-forward equivalents for %zu layers x %zu options\n", r.seconds,
                 r.forwardEquivalents, r.layers.size(), r.options.size());
+    if (const size_t estimated = r.estimatedCells())
+        std::printf("  %zu of %zu cells are estimates (gradients at the FP32 model, not measured): measure the table "
+                    "without --estimate before trusting a prediction\n",
+                    estimated, r.layers.size() * r.options.size());
     if (r.usedAdaQuant()) {
         size_t tuned = 0, cells = 0;
         for (const auto& row : r.cells)

@@ -1,5 +1,6 @@
 #include "bench/harness/bench_workflow.h"
 
+#include "core/analysis/sensitivity_estimate.h"
 #include "core/workflow/budget.h"
 #include "core/workflow/sensitivity.h"
 #include "core/workflow/settings.h"
@@ -7,6 +8,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -38,11 +40,27 @@ WorkflowBenchResult benchWorkflow(const WorkflowBenchRequest& req, const Progres
     const std::shared_ptr<const LoadedModel> model = openModel(req.model, progress);
     stage("open");
 
-    reportProgress(progress, 0.05, "Sensitivity table");
     SensitivityJob job;
     job.calibrationSource = req.calibration;
     job.request = req.sensitivity;
-    ScaledProgress tableProgress(progress, 0.05, 0.55);
+    BudgetRequest budget;
+    budget.kind = BudgetKind::Cost;
+    budget.metric = CostMetric::Size;
+    budget.costRatio = req.sizeRatio;
+
+    // What a user sees first: the estimated table and its allocation.
+    reportProgress(progress, 0.05, "Estimated sensitivity");
+    job.estimate = true;
+    ScaledProgress estimateProgress(progress, 0.05, 0.1);
+    const SensitivityTable estimate = measureSensitivityTable(*model, job, {}, estimateProgress.get());
+    stage("estimate");
+    const BudgetProblem estimated(estimate.result);
+    const BudgetAllocation first = estimated.solve(budget);
+    stage("first allocation");
+
+    reportProgress(progress, 0.1, "Sensitivity table");
+    job.estimate = false;
+    ScaledProgress tableProgress(progress, 0.1, 0.55);
     const SensitivityTable table = measureSensitivityTable(*model, job, {}, tableProgress.get());
     out.layers = int(table.result.layers.size());
     out.options = int(table.result.options.size());
@@ -50,17 +68,25 @@ WorkflowBenchResult benchWorkflow(const WorkflowBenchRequest& req, const Progres
     stage("table");
 
     const BudgetProblem problem(table.result);
-    BudgetRequest budget;
-    budget.kind = BudgetKind::Cost;
-    budget.metric = CostMetric::Size;
-    budget.costRatio = req.sizeRatio;
     const BudgetAllocation a = problem.solve(budget);
-    stage("first allocation");
-    char line[200];
-    std::snprintf(line, sizeof line, "%s: size %.4f of FP32, predicted sum of delta loss %.5f",
-                  a.feasible ? a.status.c_str() : "infeasible", a.sizeBytes / problem.referenceCost(CostMetric::Size, CostReference::Fp32),
-                  a.deltaLoss);
-    out.allocation = a.feasible ? std::string(line) : a.status;
+    stage("measured allocation");
+    const auto summary = [&](const BudgetAllocation& x) {
+        char line[200];
+        std::snprintf(line, sizeof line, "%s: size %.4f of FP32, predicted sum of delta loss %.5f",
+                      x.feasible ? x.status.c_str() : "infeasible",
+                      x.sizeBytes / problem.referenceCost(CostMetric::Size, CostReference::Fp32), x.deltaLoss);
+        return x.feasible ? std::string(line) : x.status;
+    };
+    out.allocation = summary(a);
+    out.firstAllocation = summary(first);
+    out.rankCorrelation = cellRankCorrelation(estimate.result, table.result);
+    if (first.feasible && a.feasible) {
+        // The estimate's allocation scored on the measured table (max(0, dL) as the program sums).
+        for (size_t l = 0; l < first.choice.size(); ++l)
+            out.firstMeasuredDeltaLoss += std::max(0.0, table.result.cells[l][size_t(first.choice[l])].deltaLoss);
+        out.optimalDeltaLoss = a.deltaLoss;
+        for (size_t l = 0; l < first.choice.size(); ++l) out.sameChoices += first.choice[l] == a.choice[l] ? 1 : 0;
+    }
     if (!req.pipelines || !a.feasible) return out;
 
     AllocationSpec spec;

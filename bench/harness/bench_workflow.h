@@ -1,9 +1,10 @@
 #pragma once
 /// @file
 /// `ptq bench workflow`: a real-size session end to end, timed as a user meets it: opening the
-/// model, the measured sensitivity table, the first allocation at a size budget, and that
-/// allocation through the light and the advanced pipeline, with the process's peak RSS after
-/// each. A benchmark prints figures; it never passes or fails. Long; one thread.
+/// model, the estimated sensitivity table and the first allocation on it at a size budget, the
+/// measured table and its allocation, and that allocation through the light and the advanced
+/// pipeline, with the process's peak RSS after each; and how well the estimate ranked the cells
+/// and chose (its allocation scored on the measured table against the measured optimum). A benchmark prints figures; it never passes or fails. Long; one thread.
 
 #include "core/analysis/sensitivity.h"
 #include "core/data/data_source.h"
@@ -32,10 +33,16 @@ struct WorkflowStage {
 };
 
 struct WorkflowBenchResult {
-    std::vector<WorkflowStage> stages;  ///< open, table, first allocation, light, advanced
+    /// open, estimate, first allocation, table, measured allocation, light, advanced
+    std::vector<WorkflowStage> stages;
     int layers = 0, options = 0;
     int64_t samples = 0;                ///< calibration images the table measured on
-    std::string allocation;             ///< the first allocation's one-line summary
+    std::string firstAllocation;        ///< the allocation on the estimate, one line
+    std::string allocation;             ///< the allocation on the measured table, one line
+    double rankCorrelation = 0;         ///< Spearman, estimated vs measured delta loss (cellRankCorrelation)
+    double firstMeasuredDeltaLoss = 0;  ///< the first allocation's sum of max(0, measured delta loss)
+    double optimalDeltaLoss = 0;        ///< the measured table's optimum at the same budget
+    int sameChoices = 0;                ///< layers where both allocations chose the same option
 };
 
 WorkflowBenchResult benchWorkflow(const WorkflowBenchRequest& request, const Progress* progress = nullptr);

@@ -40,6 +40,7 @@ std::string TableProvenance::differenceFrom(const TableProvenance& o) const {
         return o.adaQuantIterations ? "it was not measured with AdaQuant parameters at " +
                                           std::to_string(o.adaQuantIterations) + " iterations"
                                     : "it was measured with AdaQuant parameters";
+    if (estimate != o.estimate) return o.estimate ? "it is measured, not an estimate" : "it is an estimate, not measured";
     return {};
 }
 
@@ -72,6 +73,7 @@ QJsonArray sensitivityLayersToJson(const SensitivityResult& r) {
         for (const SensitivityCell& c : r.cells[i]) {
             QJsonObject cell{{"delta_loss", c.deltaLoss}, {"delta_top1", c.deltaTop1}, {"local_mse", c.localMse}};
             if (c.adaQuant) cell["adaquant"] = true;
+            if (c.estimated) cell["estimated"] = true;
             cells.append(cell);
         }
         l["cells"] = cells;
@@ -108,6 +110,7 @@ QJsonObject sensitivityTableToJson(const SensitivityTable& t) {
     prov["batch"] = qint64(p.batch);
     prov["seed"] = qint64(p.seed);
     if (p.adaQuantIterations > 0) prov["adaquant_iterations"] = p.adaQuantIterations;
+    if (p.estimate) prov["estimate"] = true;
     QJsonArray opts;
     for (const auto& o : p.options) opts.append(q(o));
     prov["options"] = opts;
@@ -161,6 +164,7 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
     p.batch = prov["batch"].toInteger(256);
     p.seed = uint64_t(prov["seed"].toInteger(0));
     p.adaQuantIterations = prov["adaquant_iterations"].toInt(0);
+    p.estimate = prov["estimate"].toBool(false);
     SensitivityResult& r = t.result;
     r.metric = o["metric"].toString().toStdString();
     r.samples = o["samples"].toInteger();
@@ -212,7 +216,7 @@ SensitivityTable sensitivityTableFromJson(const QJsonObject& o, const std::strin
                 throw invalidInput(what + " has a cell of layer " + layer.name +
                                    " without numbers: measure it again with ptq sensitivity --force.");
             row.push_back({co["delta_loss"].toDouble(), co["delta_top1"].toDouble(), co["local_mse"].toDouble(),
-                           co["adaquant"].toBool(false)});
+                           co["adaquant"].toBool(false), co["estimated"].toBool(false)});
         }
         r.layers.push_back(layer);
         r.cells.push_back(std::move(row));
@@ -233,10 +237,14 @@ DegradationMeasure degradationMeasureFromString(const std::string& text) {
 }
 
 double top1PerLoss(const SensitivityResult& result) {
+    // Estimated cells carry a top-1 change derived from their loss change: they add nothing
+    // to the fit while any cell is measured.
+    const bool anyMeasured = result.estimatedCells() < result.layers.size() * result.options.size();
     double xy = 0, xx = 0;
     for (const auto& row : result.cells)
         for (const SensitivityCell& c : row) {
             if (!std::isfinite(c.deltaLoss) || !std::isfinite(c.deltaTop1)) continue;
+            if (anyMeasured && c.estimated) continue;
             xy += c.deltaLoss * c.deltaTop1;
             xx += c.deltaLoss * c.deltaLoss;
         }

@@ -34,6 +34,8 @@ struct TableProvenance {
     uint64_t seed = 0;
     /// Adam steps of the AdaQuant results the table was measured with (`--adaquant`); 0: none.
     int adaQuantIterations = 0;
+    /// An estimate (ptq sensitivity --estimate), not a measurement: never reused for one.
+    bool estimate = false;
 
     /// Empty when @p other describes the same measurement, else the first difference as a
     /// phrase ("the model file's content differs", "the data differs: ...").
@@ -51,7 +53,8 @@ struct SensitivityTable {
 };
 
 /// The table's layers as JSON: name, kind, params, macs and one {delta_loss, delta_top1,
-/// local_mse} cell an option, with "adaquant": true on cells measured with AdaQuant parameters (the file's "layers" and `ptq sensitivity --json`'s).
+/// local_mse} cell an option, with "adaquant": true on cells measured with AdaQuant parameters
+/// and "estimated": true on estimated ones (the file's "layers" and `ptq sensitivity --json`'s).
 QJsonArray sensitivityLayersToJson(const SensitivityResult& result);
 /// The table's summary figures as JSON members of @p out: metric, samples, FP32 and base loss
 /// and top-1, seconds, forward equivalents, and "adaquant": {iterations, samples} when cells used

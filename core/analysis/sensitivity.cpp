@@ -1,5 +1,7 @@
 #include "core/analysis/sensitivity.h"
 
+#include "core/analysis/detail/sensitivity_common.h"
+
 #include "core/methods/adaquant.h"
 #include "core/quant/multipoint.h"
 #include "core/quant/quantized_model.h"
@@ -133,12 +135,63 @@ SensitivityCell measureActivationCell(const Executor& executor, const CutCache& 
 
 }  // namespace
 
-SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& req,
-                                     const Progress* progress) {
-    const auto t0 = std::chrono::steady_clock::now();
+namespace detail {
+
+int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>& layers, int64_t samples,
+                               int64_t cacheBytes) {
+    const int64_t perSample = std::max<int64_t>(1, CutCache::widestBytes(executor, layers, 1));
+    if (perSample * samples <= cacheBytes) return samples;
+    const int64_t bound = std::max<int64_t>(1, cacheBytes / perSample);
+    logger()->warn("Sensitivity: {} samples would keep {:.0f} MB of activations (bound {:.0f} MB); using the first {}",
+                   samples, double(perSample * samples) / 1e6, double(cacheBytes) / 1e6, bound);
+    return bound;
+}
+
+void calibrateOnCache(QuantizedModel& base, const CutCache& cache, const Dataset& data, int64_t batchSize,
+                      const Progress* progress) {
+    if (cache.samples() == data.size()) return base.calibrate(data, batchSize, progress);
+    std::vector<float> images;
+    for (size_t b = 0; b < cache.batches(); ++b) {
+        const at::Tensor x = cache.values(b).at(0).second.contiguous();
+        images.insert(images.end(), x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+    }
+    const InMemoryDataset subset(data.sampleShape(), std::move(images), {}, {}, "sensitivity samples");
+    base.calibrate(subset, batchSize, progress);
+}
+
+}  // namespace detail
+
+size_t SensitivityResult::estimatedCells() const {
+    size_t n = 0;
+    for (const auto& row : cells)
+        for (const SensitivityCell& c : row) n += c.estimated ? 1 : 0;
+    return n;
+}
+
+std::vector<SensitivityLayer> sensitivityLayers(const Graph& graph) {
+    std::vector<SensitivityLayer> out;
+    for (int id : graph.allocationNodes()) {
+        const Node& node = graph.node(id);
+        SensitivityLayer info;
+        info.name = node.name;
+        info.kind = displayOp(node);
+        info.params = graph.isActivationMatMul(node) ? 0 : graph.param(graph.paramOf(node, 1)).numel();
+        info.macs = graph.macs(node);
+        out.push_back(info);
+    }
+    return out;
+}
+
+void validateSensitivityRequest(const SensitivityRequest& req) {
     if (req.options.empty()) throw invalidInput("The sensitivity table needs at least one option (for example w4a8).");
     for (const BitOption& o : req.options) BitOption::parse(o.name());  // validates the bits and points
     if (req.quantizer.batchSize < 1) throw invalidInput("The batch size must be at least 1.");
+}
+
+SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& req,
+                                     const Progress* progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    validateSensitivityRequest(req);
 
     SensitivityResult r;
     r.options = req.options;
@@ -153,30 +206,13 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     const int64_t nodes = int64_t(graph.nodes().size());
 
     // The activations kept between layers bound how many samples take part.
-    const int64_t perSample = std::max<int64_t>(1, CutCache::widestBytes(executor, layers, 1));
-    int64_t maxSamples = data.size();
-    if (perSample * data.size() > req.cacheBytes) {
-        maxSamples = std::max<int64_t>(1, req.cacheBytes / perSample);
-        logger()->warn("Sensitivity: {} samples would keep {:.0f} MB of activations (bound {:.0f} MB); using the "
-                       "first {}", data.size(), perSample * data.size() / 1e6, req.cacheBytes / 1e6, maxSamples);
-    }
+    const int64_t maxSamples = detail::sensitivitySampleBound(executor, layers, data.size(), req.cacheBytes);
     const ScaledProgress readProgress(progress, 0.0, 0.05, "Reading data");
     CutCache cache(executor, data, req.quantizer.batchSize, readProgress.get(), maxSamples);
     r.samples = cache.samples();
     r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
     const ScaledProgress calibProgress(progress, 0.05, 0.15, "Calibrating");
-    if (cache.samples() == data.size()) {
-        base.calibrate(data, req.quantizer.batchSize, calibProgress.get());
-    } else {
-        // Calibrate on the samples the table uses (the bound applies to calibration too).
-        std::vector<float> images;
-        for (size_t b = 0; b < cache.batches(); ++b) {
-            const at::Tensor x = cache.values(b).at(0).second.contiguous();
-            images.insert(images.end(), x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
-        }
-        const InMemoryDataset subset(data.sampleShape(), std::move(images), {}, {}, "sensitivity samples");
-        base.calibrate(subset, req.quantizer.batchSize, calibProgress.get());
-    }
+    detail::calibrateOnCache(base, cache, data, req.quantizer.batchSize, calibProgress.get());
     c10::InferenceMode guard;
     const RunHooks baseHooks = base.hooks();
 
@@ -198,38 +234,64 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     r.baseTop1 = 100.0 * double(baseScore.correct) / n;
     double nodeRuns = 3.0 * double(nodes);  // calibration, FP32 and base passes
 
+    r.layers = sensitivityLayers(graph);
+    const size_t optionCount = req.options.size();
+    r.cells.assign(layers.size(), std::vector<SensitivityCell>(optionCount));
+    // Rounds: the cells asked for first (request.first), then the rest; each round walks the
+    // layers in execution order from the graph input, so a round costs one prefix pass more.
+    std::vector<std::vector<char>> rounds[2];
+    const bool twoRounds = !req.first.empty();
+    if (twoRounds && req.first.size() != layers.size())
+        throw invalidInput("The cells to measure first name " + std::to_string(req.first.size()) + " layers but the model has " +
+                           std::to_string(layers.size()) + ".");
+    rounds[0].assign(layers.size(), std::vector<char>(optionCount, twoRounds ? 0 : 1));
+    rounds[1].assign(layers.size(), std::vector<char>(optionCount, 0));
+    for (size_t li = 0; twoRounds && li < layers.size(); ++li) {
+        if (req.first[li].size() != optionCount)
+            throw invalidInput("The cells to measure first give " + std::to_string(req.first[li].size()) +
+                               " options for a layer but the table has " + std::to_string(optionCount) + ".");
+        for (size_t oi = 0; oi < optionCount; ++oi) (req.first[li][oi] ? rounds[0] : rounds[1])[li][oi] = 1;
+    }
+    std::vector<std::vector<char>> done(layers.size(), std::vector<char>(optionCount, 0));
+    const double totalCells = double(layers.size() * optionCount);
+    size_t cellsDone = 0;
+    for (int round = 0; round < 2; ++round) {
     for (size_t li = 0; li < layers.size(); ++li) {
+        const std::vector<char>& wanted = rounds[round][li];
+        if (std::find(wanted.begin(), wanted.end(), 1) == wanted.end()) continue;
         const Node& node = graph.node(layers[li]);
         const bool activationOnly = graph.isActivationMatMul(node);
-        SensitivityLayer info;
-        info.name = node.name;
-        info.kind = displayOp(node);
         const std::string weightKey = activationOnly ? std::string() : graph.paramOf(node, 1);
         const at::Tensor floatWeight = activationOnly ? at::Tensor() : base.floatParam(weightKey);
-        info.params = activationOnly ? 0 : floatWeight.numel();
-        info.macs = graph.macs(node);
-        r.layers.push_back(info);
-        const ScaledProgress layerProgress(progress, 0.2 + 0.8 * double(li) / double(layers.size()),
-                                           0.2 + 0.8 * double(li + 1) / double(layers.size()),
+        const ScaledProgress layerProgress(progress, 0.2 + 0.8 * double(cellsDone) / totalCells, 1.0,
                                            "Sensitivity " + node.name);
+        if (node.id < cache.position()) cache.rewind();  // a later round starts at the input again
+        nodeRuns += double(node.id - cache.position());
         cache.advanceTo(node.id, baseHooks, layerProgress.get());
-        nodeRuns += double(node.id - (li ? layers[li - 1] : 0));
 
-        std::vector<SensitivityCell> row;
-        for (size_t oi = 0; oi < req.options.size(); ++oi) {
+        std::vector<SensitivityCell>& row = r.cells[li];
+        for (size_t oi = 0; oi < optionCount; ++oi) {
+            if (!wanted[oi]) continue;
             const BitOption& o = req.options[oi];
-            reportProgress(layerProgress.get(), double(oi) / double(req.options.size()), "Sensitivity " + node.name);
+            reportProgress(progress, 0.2 + 0.8 * double(cellsDone) / totalCells, "Sensitivity " + node.name);
+            ++cellsDone;
+            const auto finish = [&](const SensitivityCell& cell) {
+                row[oi] = cell;
+                done[li][oi] = 1;
+                if (req.onCell) req.onCell(li, oi, cell);
+            };
             if (activationOnly) {
-                // Only the activation bits apply: an option with the same ones as an earlier
-                // option (or the base) is the same cell.
+                // Only the activation bits apply: an option with the same ones as one measured
+                // already (or the base) is the same cell.
                 const auto same = [&](const BitOption& other) { return other.activationBits == o.activationBits; };
-                const auto earlier = std::find_if(req.options.begin(), req.options.begin() + long(oi), same);
-                if (earlier != req.options.begin() + long(oi)) {
-                    row.push_back(row[size_t(earlier - req.options.begin())]);
+                size_t earlier = 0;
+                while (earlier < optionCount && !(done[li][earlier] && same(req.options[earlier]))) ++earlier;
+                if (earlier < optionCount) {
+                    finish(row[earlier]);
                     continue;
                 }
-                row.push_back(measureActivationCell(executor, cache, base, baseHooks, node, o, same(req.base), fpLogp,
-                                                    r, progress, nodeRuns));
+                finish(measureActivationCell(executor, cache, base, baseHooks, node, o, same(req.base), fpLogp, r,
+                                             progress, nodeRuns));
                 continue;
             }
             const QuantSpec wSpec = QuantSpec::weights(o.weightBits, req.quantizer.granularity);
@@ -266,11 +328,8 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                     r.adaQuantIterations = tuned->iterations;
                     r.adaQuantSamples = tuned->samples;
                 }
-            } else if (o.weightPoints > 1) {
-                multipointQuantize(floatWeight, wSpec, req.quantizer.weightRange, o.weightPoints, base.inputEnergy(node.name),
-                                   qWeight);
             } else {
-                qWeight = fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, req.quantizer.weightRange));
+                qWeight = detail::untunedOptionWeight(base, node.name, floatWeight, o, req.quantizer);
             }
             const std::string biasKey = tunedBias.defined() ? graph.paramOf(node, 2) : std::string();
             const at::Tensor floatBias = tunedBias.defined() ? base.floatParam(biasKey) : at::Tensor();
@@ -305,9 +364,9 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
             SensitivityCell cell =
                 runCell(executor, cache, node, hooks, o == req.base, fpLogp, r, progress, sqErr, elems, nodeRuns);
             cell.adaQuant = tuned != nullptr;
-            row.push_back(cell);
+            finish(cell);
         }
-        r.cells.push_back(std::move(row));
+    }
     }
     r.forwardEquivalents = nodeRuns / double(nodes);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -15,7 +15,9 @@
 #include "core/quant/quantizer_settings.h"
 #include "core/util/progress.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +49,16 @@ struct BitOption {
     static std::vector<BitOption> defaults();
 };
 
+struct SensitivityCell {
+    double deltaLoss = 0;  ///< loss with the layer at the option minus the base model's loss
+    double deltaTop1 = 0;  ///< top-1 (points) with the option minus the base model's top-1
+    double localMse = 0;   ///< the layer's output MSE under the option vs FP, on the same input
+    bool adaQuant = false; ///< measured with the layer's AdaQuant-tuned parameters at the option
+    /// Estimated, not measured (core/analysis/sensitivity_estimate.h): deltaLoss from gradients,
+    /// deltaTop1 from it; localMse is measured on the FP model's input.
+    bool estimated = false;
+};
+
 struct SensitivityRequest {
     std::vector<BitOption> options = BitOption::defaults();
     BitOption base;  ///< what every other layer keeps (8/8)
@@ -58,13 +70,14 @@ struct SensitivityRequest {
     /// bias and quantizer parameters; other cells (multipoint options included) as without.
     /// Must outlive the call.
     const AdaQuantStore* adaQuant = nullptr;
-};
-
-struct SensitivityCell {
-    double deltaLoss = 0;  ///< loss with the layer at the option minus the base model's loss
-    double deltaTop1 = 0;  ///< top-1 (points) with the option minus the base model's top-1
-    double localMse = 0;   ///< the layer's output MSE under the option vs FP, on the same input
-    bool adaQuant = false; ///< measured with the layer's AdaQuant-tuned parameters at the option
+    /// Cells to measure first, [layer][option] of the table (non-zero: first), or empty: one
+    /// pass in execution order. The rest follow in a second pass, which costs one more prefix
+    /// run from the graph input. For a caller that shows an estimated table and wants the cells
+    /// that decide its current budget measured before the others.
+    std::vector<std::vector<char>> first;
+    /// Called from the working thread with each cell as soon as it is measured (layer and
+    /// option indexes of the table). May be empty; must be cheap.
+    std::function<void(size_t layer, size_t option, const SensitivityCell& cell)> onCell;
 };
 
 struct SensitivityLayer {
@@ -97,7 +110,17 @@ struct SensitivityResult {
     int adaQuantIterations = 0;
     int64_t adaQuantSamples = 0;
     bool usedAdaQuant() const { return adaQuantIterations > 0; }
+    /// How many cells are estimates (SensitivityCell::estimated).
+    size_t estimatedCells() const;
 };
+
+/// The table's layers of @p graph (its allocation nodes, execution order): names, kinds, weight
+/// elements and MACs.
+std::vector<SensitivityLayer> sensitivityLayers(const Graph& graph);
+
+/// Throws ptq::Error (InvalidInput) for a request without options, with bad bits or points, or a
+/// batch size below 1.
+void validateSensitivityRequest(const SensitivityRequest& request);
 
 /// Measures the table on @p graph (BatchNorm folded) over @p data. Long; any one thread;
 /// progress and cancel through @p progress. Throws ptq::Error (InvalidInput) for an empty or

@@ -29,6 +29,12 @@ CutCache::CutCache(const Executor& executor, const Dataset& data, int64_t batchS
                                    : at::Tensor());
         samples_ += n;
     }, progress, "Reading data");
+    inputs_ = values_;  // the tensors are shared until a segment run replaces a batch's values
+}
+
+void CutCache::rewind() {
+    values_ = inputs_;
+    position_ = 0;
 }
 
 int64_t CutCache::widestBytes(const Executor& executor, const std::vector<int>& nodes, int64_t samples) {

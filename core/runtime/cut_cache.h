@@ -40,8 +40,12 @@ public:
     /// values cut before @p node. Cancel and progress per batch through @p progress.
     void advanceTo(int node, const RunHooks& hooks = {}, const Progress* progress = nullptr);
 
+    /// Back to the graph input (position 0): the samples as read, for a second walk.
+    void rewind();
+
 private:
     const Executor& executor_;
+    std::vector<LiveValues> inputs_;  ///< the batches at the graph input, as read
     int position_ = 0;
     bool hasLabels_ = false;
     int64_t samples_ = 0;

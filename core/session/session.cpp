@@ -14,4 +14,12 @@ void Session::setSensitivity(std::shared_ptr<const SensitivityResult> table) {
     pins.clear();
 }
 
+void Session::updateSensitivity(std::shared_ptr<const SensitivityResult> table) {
+    const bool sameShape = sensitivity && table && sensitivity->options == table->options &&
+                           sensitivity->layers.size() == table->layers.size();
+    if (!sameShape) return setSensitivity(std::move(table));
+    sensitivity = std::move(table);
+    problem = std::make_shared<const BudgetProblem>(*sensitivity);
+}
+
 }  // namespace ptq

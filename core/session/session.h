@@ -57,6 +57,10 @@ struct Session {
     bool hasTable() const { return sensitivity != nullptr; }
     /// Installs a new table (and problem); forgets the allocation and pins.
     void setSensitivity(std::shared_ptr<const SensitivityResult> table);
+    /// Replaces the table by @p table of the same layers and options (cells measured since an
+    /// estimate): keeps the allocation, the pins and the measured points; a table of another
+    /// shape is installed as setSensitivity does.
+    void updateSensitivity(std::shared_ptr<const SensitivityResult> table);
 };
 
 }  // namespace ptq

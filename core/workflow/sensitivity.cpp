@@ -1,5 +1,6 @@
 #include "core/workflow/sensitivity.h"
 
+#include "core/analysis/sensitivity_estimate.h"
 #include "core/data/data_source.h"
 #include "core/io/sensitivity_cache.h"
 #include "core/util/error.h"
@@ -13,6 +14,7 @@ namespace ptq {
 TableProvenance sensitivityProvenance(const std::string& modelPath, const SensitivityJob& job) {
     TableProvenance p = provenanceFor(modelPath, job.calibrationSource.text, job.request, job.seed);
     if (job.adaquant) p.adaQuantIterations = job.adaquant->iterations;
+    p.estimate = job.estimate;
     return p;
 }
 
@@ -48,6 +50,17 @@ SensitivityTable measureSensitivityTable(const LoadedModel& model, const Sensiti
     SensitivityTable table;
     table.provenance = sensitivityProvenance(model.path(), job);
     const auto data = model.openData(job.calibrationSource);
+    if (job.estimate) {
+        if (job.adaquant)
+            throw invalidInput("An estimated table has no AdaQuant cells: estimate without --adaquant, or measure "
+                               "the table with it.");
+        EstimateSettings settings;
+        settings.seed = job.seed;
+        table.result = estimateSensitivity(model.graph(), *data, job.request, settings, progress);
+        table.result.skippedSamples = data->skippedSamples();
+        if (!reuse.file.empty()) writeSensitivityTable(reuse.file, table);
+        return table;  // never in the cache: a later lookup wants the measured table
+    }
     if (job.adaquant) {
         // Every layer tuned at every option first (one cache fill), then measured with it.
         job.adaquant->validate();

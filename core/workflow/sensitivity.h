@@ -27,6 +27,10 @@ struct SensitivityJob {
     /// Tune every layer at every option with AdaQuant first, then measure each cell with it.
     std::optional<AdaQuantOptions> adaquant;
     uint64_t seed = 0;                   ///< recorded in the table's provenance
+    /// Estimate every cell instead of measuring (core/analysis/sensitivity_estimate.h): seconds
+    /// instead of minutes on a large model; the table says so and is never reused as measured,
+    /// nor kept in the GUI's cache. Not with adaquant.
+    bool estimate = false;
 };
 
 /// Where a table may be reused from and stored to. Both may be empty (always measure).
@@ -53,9 +57,10 @@ TableProvenance sensitivityProvenance(const std::string& modelPath, const Sensit
 SensitivityOutcome reusableSensitivity(const std::string& modelPath, const SensitivityJob& job,
                                                       const SensitivityReuse& reuse);
 
-/// Measures @p job's table on @p model and stores it where @p reuse says. Long; any one thread.
-/// Throws ptq::Error (InvalidInput) for a bad source or data of the wrong shape, (Failed) when
-/// the table file cannot be written, ptq::Cancelled on cancel.
+/// Measures (or with job.estimate, estimates) @p job's table on @p model and stores it where
+/// @p reuse says. Long; any one thread. Throws ptq::Error (InvalidInput) for a bad source or data
+/// of the wrong shape or an estimate asked with AdaQuant, (Failed) when the table file cannot be
+/// written, ptq::Cancelled on cancel.
 SensitivityTable measureSensitivityTable(const LoadedModel& model, const SensitivityJob& job,
                                          const SensitivityReuse& reuse, const Progress* progress = nullptr);
 
