@@ -142,6 +142,9 @@ private:
     // main_window_session.cpp
     void onModelLoaded();
     void onSensitivityReady(bool fromCache);
+    void onSensitivityUpdated(bool complete);
+    /// The status line for the session's table: where it came from, how many cells are estimates.
+    QString sensitivityStatus(bool fromCache) const;
     void onAllocationChanged();
     void onSolveInfeasible(const QString& status);
     void refreshFrontier();
@@ -183,6 +186,7 @@ private:
     void askModelCard(const QString& path, const ptq::ModelCard& card, const std::vector<int64_t>& suggestedShape,
                       const QString& calibration);
     QStringList recentFiles_;
+    int cellsSinceFrontier_ = 0;  ///< measured cells since the frontier was last redrawn
     bool initialDone_ = false;
     std::vector<ptq::BudgetPoint> frontier_;
 };

@@ -41,6 +41,7 @@ void MainWindow::connectSession() {
                 askModelCard(path, ptq::ModelCard{}, suggestedShape, pendingCalibration_);
             });
     connect(controller_, &SessionController::sensitivityReady, this, &MainWindow::onSensitivityReady);
+    connect(controller_, &SessionController::sensitivityUpdated, this, &MainWindow::onSensitivityUpdated);
     connect(controller_->budgetState(), &BudgetController::allocationChanged, this, &MainWindow::onAllocationChanged);
     connect(controller_->budgetState(), &BudgetController::solveInfeasible, this, &MainWindow::onSolveInfeasible);
     connect(controller_->budgetState(), &BudgetController::pinsChanged, this, [this] {
@@ -130,18 +131,41 @@ void MainWindow::onSensitivityReady(bool fromCache) {
     undoStack_->clear();
     applyTarget();  // a new table: the selected target's costs are of its layers
     refreshFrontier();
-    if (s.model) statusLabel_->setText(tr("%1 · sensitivity on %2 (%3 samples, %4)")
-                              .arg(modelName_, QString::fromStdString(s.calibrationSource.text))
-                              .arg(s.sensitivity->samples)
-                              .arg(fromCache ? tr("from the cache")
-                                             : tr("measured in %1 s").arg(s.sensitivity->seconds, 0, 'f', 1)) +
-                          (s.sensitivity->skippedSamples > 0
-                               ? tr(" · %n unreadable image(s) left out", nullptr, int(s.sensitivity->skippedSamples))
-                               : QString()));
+    if (s.model) statusLabel_->setText(sensitivityStatus(fromCache));
     if (options_.initialSizeRatio && !initialDone_) {
         budgetPanel_->setCostRatio(*options_.initialSizeRatio);
     } else {
         controller_->budgetState()->requestBudget(budgetPanel_->request());
+    }
+}
+
+QString MainWindow::sensitivityStatus(bool fromCache) const {
+    const ptq::Session& s = controller_->session();
+    const size_t cells = s.sensitivity->layers.size() * s.sensitivity->options.size();
+    const size_t estimated = s.sensitivity->estimatedCells();
+    QString how = fromCache ? tr("from the cache") : tr("measured in %1 s").arg(s.sensitivity->seconds, 0, 'f', 1);
+    if (estimated == cells)
+        how = tr("estimated in %1 s, measuring").arg(s.sensitivity->seconds, 0, 'f', 1);
+    else if (estimated > 0)
+        how = tr("%1 of %2 cells measured, ≈ the rest estimated").arg(cells - estimated).arg(cells);
+    return tr("%1 · sensitivity on %2 (%3 samples, %4)")
+               .arg(modelName_, QString::fromStdString(s.calibrationSource.text))
+               .arg(s.sensitivity->samples)
+               .arg(how) +
+           (s.sensitivity->skippedSamples > 0
+                ? tr(" · %n unreadable image(s) left out", nullptr, int(s.sensitivity->skippedSamples))
+                : QString());
+}
+
+void MainWindow::onSensitivityUpdated(bool complete) {
+    const ptq::Session& s = controller_->session();
+    if (!s.sensitivity) return;
+    layerModel_->updateCells(*s.sensitivity);
+    if (s.model) statusLabel_->setText(sensitivityStatus(false));
+    // The frontier follows every few cells and at the end: it is a sweep of solves.
+    if (complete || ++cellsSinceFrontier_ >= 8) {
+        cellsSinceFrontier_ = 0;
+        refreshFrontier();
     }
 }
 

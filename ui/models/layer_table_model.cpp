@@ -2,6 +2,7 @@
 
 #include "ui/format.h"
 
+#include <QtGui/QColor>
 #include <QtGui/QFont>
 
 #include <algorithm>
@@ -65,6 +66,19 @@ void LayerTableModel::setTable(const ptq::SensitivityResult& table) {
         for (const auto& c : table.cells[l]) scale_ = std::max(scale_, c.deltaLoss);
     }
     endResetModel();
+}
+
+void LayerTableModel::updateCells(const ptq::SensitivityResult& table) {
+    if (table.options.size() != size_t(optionNames_.size())) return setTable(table);
+    scale_ = 0;
+    for (size_t l = 0; l < table.layers.size(); ++l) {
+        const int row = rowOfLayer(QString::fromStdString(table.layers[l].name));
+        if (row < 0) continue;
+        rows_[size_t(row)].cells = table.cells[l];
+        for (const auto& c : table.cells[l]) scale_ = std::max(scale_, c.deltaLoss);
+    }
+    if (!rows_.empty())
+        Q_EMIT dataChanged(index(0, 0), index(int(rows_.size()) - 1, columnCount() - 1));
 }
 
 void LayerTableModel::setAllocation(const std::vector<int>& choice, const std::map<int, int>& pins) {
@@ -131,7 +145,10 @@ QVariant LayerTableModel::displayData(const Row& row, int column) const {
     case PinnedColumn: return {};
     default: {
         const size_t option = size_t(column - FirstOptionColumn);
-        return option < row.cells.size() ? formatDelta(row.cells[option].deltaLoss) : QString();
+        if (option >= row.cells.size()) return QString();
+        // An estimate until measured (the table began as one): marked so.
+        return row.cells[option].estimated ? QStringLiteral("≈") + formatDelta(row.cells[option].deltaLoss)
+                                           : formatDelta(row.cells[option].deltaLoss);
     }
     }
 }
@@ -164,10 +181,13 @@ QString LayerTableModel::toolTip(const Row& row) const {
             const bool chosen = int(o) == row.chosen;
             tip += QStringLiteral("<tr><td>%1%2%3</td><td align=right>%4</td><td align=right>%5</td><td align=right>%6</td></tr>")
                        .arg(chosen ? QStringLiteral("<b>") : QString(), bitsLabels_.value(int(o)),
-                            chosen ? QStringLiteral("</b> ◀") : QString(), formatDelta(row.cells[o].deltaLoss),
+                            chosen ? QStringLiteral("</b> ◀") : QString(),
+                            (row.cells[o].estimated ? QStringLiteral("≈") : QString()) + formatDelta(row.cells[o].deltaLoss),
                             QString::number(row.cells[o].deltaTop1, 'f', 2), formatDelta(row.cells[o].localMse));
         }
         tip += QStringLiteral("</table>");
+        if (std::any_of(row.cells.begin(), row.cells.end(), [](const ptq::SensitivityCell& c) { return c.estimated; }))
+            tip += tr("<i>≈: estimated from gradients, not yet measured</i><br>");
     }
     if (row.pinned) tip += QStringLiteral("<i>pinned by hand</i>");
     return tip;
@@ -198,10 +218,18 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const {
         if (column == PinnedColumn) return row.pinned ? Qt::Checked : Qt::Unchecked;
         return {};
     case Qt::FontRole:
-        if (column >= FirstOptionColumn && column - FirstOptionColumn == row.chosen) {
-            QFont bold;
-            bold.setBold(true);
-            return bold;
+        if (column >= FirstOptionColumn) {
+            const size_t option = size_t(column - FirstOptionColumn);
+            QFont font;
+            font.setBold(int(option) == row.chosen);
+            font.setItalic(option < row.cells.size() && row.cells[option].estimated);
+            if (font.bold() || font.italic()) return font;
+        }
+        return {};
+    case Qt::ForegroundRole:
+        if (column >= FirstOptionColumn) {
+            const size_t option = size_t(column - FirstOptionColumn);
+            if (option < row.cells.size() && row.cells[option].estimated) return QColor(Qt::gray);
         }
         return {};
     case Qt::TextAlignmentRole:

@@ -47,6 +47,9 @@ public:
     /// Adds the option columns and cells of @p table (rows matched by layer name; a reset).
     void setTable(const ptq::SensitivityResult& table);
     /// The chosen option per row and the pinned rows (dataChanged on the changed cells).
+    /// The same table with cells measured since (an estimate becoming measured): new values,
+    /// the rows, the choice and the pins kept.
+    void updateCells(const ptq::SensitivityResult& table);
     void setAllocation(const std::vector<int>& choice, const std::map<int, int>& pins);
     void clear();
 

@@ -2,13 +2,17 @@
 
 #include "core/workflow/sensitivity.h"
 
+#include "core/workflow/budget.h"
+
 #include "core/io/sensitivity_cache.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
 #include <QtCore/QFileInfo>
 
+#include <algorithm>
 #include <optional>
+#include <utility>
 
 namespace ptq::ui {
 
@@ -101,11 +105,38 @@ int SessionController::measureSensitivity() {
     return startSensitivity(session_.calibrationSource);
 }
 
+namespace {
+
+/// The cells that decide @p choice: per layer its chosen option and the next cheaper and the
+/// next costlier one (by stored weight bits, then activation bits), measured first.
+std::vector<std::vector<char>> decidingCells(const ptq::SensitivityResult& table, const std::vector<int>& choice) {
+    std::vector<std::vector<char>> first(table.layers.size(), std::vector<char>(table.options.size(), 0));
+    if (choice.size() != table.layers.size()) return {};
+    std::vector<size_t> order(table.options.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        const ptq::BitOption &x = table.options[a], &y = table.options[b];
+        return std::make_pair(x.weightBitsTotal(), x.activationBits) < std::make_pair(y.weightBitsTotal(), y.activationBits);
+    });
+    for (size_t l = 0; l < choice.size(); ++l) {
+        const auto at = std::find(order.begin(), order.end(), size_t(choice[l]));
+        if (at == order.end()) continue;
+        first[l][*at] = 1;
+        if (at != order.begin()) first[l][*(at - 1)] = 1;
+        if (at + 1 != order.end()) first[l][*(at + 1)] = 1;
+    }
+    return first;
+}
+
+}  // namespace
+
 int SessionController::startSensitivity(const ptq::DataSourceSpec& source) {
     const QString title = tr("Sensitivity on %1").arg(QString::fromStdString(source.text));
     const auto model = session_.model;
     const ptq::SensitivityRequest request = sensitivityRequest_;
     const std::string cacheDir = cacheDirectory_.toStdString();
+    const ptq::BudgetRequest budget = budget_->budget();
+    const int generation = ++tableGeneration_;
     return jobs_->submit(JobRunner::Kind::Sensitivity, title, [=](const ptq::Progress& progress) -> JobRunner::Apply {
         std::optional<ptq::SensitivityCache> cache;
         if (!cacheDir.empty()) cache.emplace(cacheDir);
@@ -114,11 +145,53 @@ int SessionController::startSensitivity(const ptq::DataSourceSpec& source) {
         job.request = request;
         ptq::SensitivityReuse reuse;
         reuse.cache = cache ? &*cache : nullptr;
-        ptq::SensitivityOutcome outcome = ptq::sensitivityFor(*model, job, reuse, &progress);
+        ptq::SensitivityOutcome outcome = ptq::reusableSensitivity(model->path(), job, reuse);
+        if (!outcome.reused) {
+            // An estimate first (seconds), shown and allocated at once; then the measurement,
+            // cell by cell into the table shown, the cells that decide the current budget first.
+            job.estimate = true;
+            const ptq::ScaledProgress estimateProgress(&progress, 0.0, 0.15, "Estimating sensitivity");
+            const ptq::SensitivityTable estimate = ptq::measureSensitivityTable(*model, job, {}, estimateProgress.get());
+            auto shown = std::make_shared<const ptq::SensitivityResult>(estimate.result);
+            QMetaObject::invokeMethod(this, [this, model, shown, source, generation] {
+                if (model != session_.model || generation != tableGeneration_) return;
+                session_.calibrationSource = source;
+                session_.setSensitivity(shown);
+                tuning_->forgetTuned();
+                Q_EMIT tuning_->measuredChanged();
+                Q_EMIT sensitivityReady(false);
+                Q_EMIT budget_->pinsChanged();
+                budget_->resolve();
+            }, Qt::QueuedConnection);
+            job.estimate = false;
+            job.request.first = decidingCells(estimate.result, ptq::BudgetProblem(estimate.result).solve(budget).choice);
+            job.request.onCell = [this, model, generation](size_t layer, size_t option, const ptq::SensitivityCell& cell) {
+                QMetaObject::invokeMethod(this, [this, model, generation, layer, option, cell] {
+                    if (model != session_.model || generation != tableGeneration_ || !session_.sensitivity) return;
+                    const ptq::SensitivityResult& now = *session_.sensitivity;
+                    if (layer >= now.cells.size() || option >= now.cells[layer].size()) return;
+                    auto next = std::make_shared<ptq::SensitivityResult>(now);
+                    next->cells[layer][option] = cell;
+                    session_.updateSensitivity(std::move(next));
+                    Q_EMIT sensitivityUpdated(false);
+                    budget_->resolve();
+                }, Qt::QueuedConnection);
+            };
+            const ptq::ScaledProgress measureProgress(&progress, 0.15, 1.0, "Sensitivity");
+            outcome.table = ptq::measureSensitivityTable(*model, job, reuse, measureProgress.get());
+        }
         const bool fromCache = outcome.reused;
         auto table = std::make_shared<const ptq::SensitivityResult>(std::move(outcome.table.result));
-        return [this, model, table, fromCache, source] {
+        return [this, model, table, fromCache, source, generation] {
             if (model != session_.model) return;  // a newer model came in meanwhile
+            if (!fromCache && generation == tableGeneration_ && session_.sensitivity &&
+                session_.calibrationSource.text == source.text) {
+                // The estimate shown since: every cell measured now, the user's pins kept.
+                session_.updateSensitivity(table);
+                Q_EMIT sensitivityUpdated(true);
+                budget_->resolve();
+                return;
+            }
             // The source becomes the session's only with its table: a bad one changes nothing.
             session_.calibrationSource = source;
             session_.setSensitivity(table);
@@ -132,6 +205,7 @@ int SessionController::startSensitivity(const ptq::DataSourceSpec& source) {
 }
 
 void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResult> table) {
+    ++tableGeneration_;  // a measurement still running no longer writes into the table shown
     session_.setSensitivity(std::move(table));
     tuning_->forgetTuned();
     Q_EMIT sensitivityReady(false);
@@ -142,6 +216,7 @@ void SessionController::installTable(std::shared_ptr<const ptq::SensitivityResul
 void SessionController::restoreSession(ptq::Session session, const ptq::SensitivityRequest& request,
                                        const ptq::BudgetRequest& budget) {
     jobs_->cancelAll();  // a running import or measurement would be stale
+    ++tableGeneration_;
     session_ = std::move(session);
     sensitivityRequest_ = request;
     budget_->setRestoring(true);

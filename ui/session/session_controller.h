@@ -85,6 +85,8 @@ Q_SIGNALS:
     /// probeModel's answer: @p path loads but no card says its input shape and normalization.
     void modelNeedsCard(const QString& path, const std::vector<int64_t>& suggestedShape);
     void sensitivityReady(bool fromCache);
+    /// Cells of the table shown were measured (it began as an estimate); @p complete: all are.
+    void sensitivityUpdated(bool complete);
     /// A job of the model's could not start: @p message says why and what to do.
     void jobRefused(const QString& title, const QString& message);
     /// Nothing runs and nothing is pending any more.
@@ -100,6 +102,9 @@ private:
 
     ptq::Session session_;
     ptq::SensitivityRequest sensitivityRequest_;
+    /// Counts the sensitivity jobs started: a job's estimate and cells reach the session only
+    /// while it is the newest.
+    int tableGeneration_ = 0;
     QString cacheDirectory_;
     JobRunner* jobs_;
     BudgetController* budget_;
