@@ -115,6 +115,7 @@ int runAllocate(const std::vector<std::string>& argv) {
         }
         o["fp32_top1"] = file.fp32Top1;
         o["columns"] = r.columns;
+        o["estimated_cells"] = qint64(table.result.estimatedCells());
         if (target) {
             o["target"] = QString::fromStdString(file.target);
             o["target_unit"] = QString::fromStdString(file.targetUnit);
@@ -155,6 +156,10 @@ int runAllocate(const std::vector<std::string>& argv) {
     std::printf("  summed per-layer top-1 changes %+.2f pt (table's base %.2f %%, FP32 %.2f %%)%s\n", file.deltaTop1,
                 file.baseTop1, file.fp32Top1,
                 file.predictedTop1() > file.fp32Top1 ? ": above FP32, so not a prediction" : "");
+    if (const size_t estimated = table.result.estimatedCells())
+        std::printf("  %zu of %zu cells of the table are estimates (ptq sensitivity --estimate): the allocation and "
+                    "its prediction rest on them; measure the table for figures that hold\n",
+                    estimated, table.result.layers.size() * table.result.options.size());
     if (a.has("out")) std::printf("  wrote %s\n", a.value("out").c_str());
     return 0;
 }

@@ -112,7 +112,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
     }
 
     std::vector<std::vector<double>> fisher(layers.size(), std::vector<double>(columns.size(), 0.0));
-    std::vector<std::vector<double>> squared = fisher;
+    std::vector<std::vector<double>> squared = fisher, linear = fisher;
     std::vector<double> elements(layers.size(), 0.0);
     double fpLoss = 0, baseLoss = 0;
     int64_t fpCorrect = 0, baseCorrect = 0;
@@ -164,23 +164,33 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
         const c10::InferenceMode inference;
         for (size_t l = 0; l < layers.size(); ++l) {
             if (!outputs[l].defined()) continue;  // not reached (a branch the outputs do not read)
+            reportProgress(progress, 0.2 + 0.8 * (double(b) + double(l + 1) / double(layers.size())) /
+                                               double(cache.batches()), "Estimating sensitivity");
             if (progress) progress->throwIfCancelled();
             const Node& node = graph.node(layers[l]);
             const at::Tensor y = outputs[l].detach();
             const at::Tensor grad = outputs[l].grad();
-            const at::Tensor g2 = grad.defined() ? grad.detach().square() : at::zeros_like(y);
+            const at::Tensor g = grad.defined() ? grad.detach() : at::zeros_like(y);
             const bool activationOnly = graph.isActivationMatMul(node);
+            // Columns with the same activation bits share the quantized input (one pass each).
+            std::map<int, at::Tensor> quantizedInput;
             for (size_t c = 0; c < columns.size(); ++c) {
                 const OptionInputs& p = prepared[l][c];
                 std::vector<at::Tensor> in = inputs[l];
-                in[0] = fakeQuantize(in[0], p.activation, p.input0);
+                at::Tensor& q0 = quantizedInput[columns[c].activationBits];
+                if (!q0.defined()) q0 = fakeQuantize(in[0], p.activation, p.input0);
+                in[0] = q0;
                 if (activationOnly)
                     in[1] = fakeQuantize(in[1], p.activation, p.input1);
                 else
                     in[1] = p.weight;
-                const at::Tensor d2 = (runOp(node, in, n).at(0) - y).square();
-                fisher[l][c] += (g2 * d2).sum().item<double>();
-                squared[l][c] += d2.sum().item<double>();
+                const at::Tensor d = runOp(node, in, n).at(0).sub_(y);
+                const double norm = at::linalg_vector_norm(d, 2).item<double>();
+                squared[l][c] += norm * norm;
+                const at::Tensor gd = d.mul_(g);  // g_i d_i: its square sums to the Fisher term
+                const double fisherNorm = at::linalg_vector_norm(gd, 2).item<double>();
+                fisher[l][c] += fisherNorm * fisherNorm;
+                if (labels.defined()) linear[l][c] += gd.sum().item<double>();
             }
             elements[l] += double(y.numel());
             inputs[l].clear();
@@ -212,7 +222,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             cell.estimated = true;
             cell.localMse = elements[l] > 0 ? squared[l][o] / elements[l] : 0.0;
             if (req.options[o] == req.base) continue;  // 0 by definition
-            cell.deltaLoss = 0.5 * (fisher[l][o] - fisher[l][baseColumn]) / samples;
+            cell.deltaLoss = (linear[l][o] - linear[l][baseColumn] + 0.5 * (fisher[l][o] - fisher[l][baseColumn])) / samples;
             cell.deltaTop1 = cell.deltaLoss * top1PerLoss;
         }
     const double nodes = double(graph.nodes().size());

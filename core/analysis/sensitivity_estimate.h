@@ -5,15 +5,17 @@
 /// the FP model over the calibration data, then each layer at each option on its own captured
 /// input.
 ///
-/// The estimate is second order (Fisher): with y a layer's output, g = dL/dy the gradient of the
-/// per-sample loss at the FP model and d the change of y when the layer alone takes the option
+/// The estimate is a Taylor expansion at the FP model: with y a layer's output, g = dL/dy the
+/// gradient of the per-sample loss and d the change of y when the layer alone takes the option
 /// (its weight and input quantized at the option's bits, on the same FP input),
-///     dL ~= 1/2 sum_i g_i^2 d_i^2,
-/// averaged over the samples, minus the same figure at the base option: a cell is relative to
-/// the base model, as the measured one. L is the cross-entropy on labelled data; on unlabelled
-/// data (the table's KL metric) the gradient is that of the cross-entropy against a label drawn
-/// from the FP model's own prediction, so g g' estimates the Fisher, the Hessian of the KL at
-/// the FP model. The first-order term is dropped (near zero at a trained model, and noise).
+///     dL ~= sum_i g_i d_i + 1/2 sum_i g_i^2 d_i^2,
+/// the Hessian taken as the Fisher (diagonal, g^2), summed over the samples and divided by their
+/// number, minus the same figure at the base option: a cell is relative to the base model, as
+/// the measured one. L is the cross-entropy on labelled data: the first-order term is what
+/// moves a small cell of the measured table up or down on the same samples. On unlabelled data
+/// (the table's KL metric) the first-order term is 0 at the FP model and g is the gradient of the
+/// cross-entropy against a label drawn from the FP model's own prediction, so g g' estimates
+/// the Fisher, the Hessian of the KL there.
 ///
 /// Each cell's deltaTop1 is its deltaLoss times the base model's top-1 change per unit of loss
 /// change against FP32 (measured in the same pass; 0 when the base lost no loss); localMse is
@@ -36,7 +38,7 @@ namespace ptq {
 struct EstimateSettings {
     /// Bound on the activations the backward pass keeps (a batch's forward and the captured
     /// layer inputs and outputs); the batch shrinks to fit it.
-    int64_t memoryBytes = int64_t(1536) << 20;
+    int64_t memoryBytes = int64_t(3) << 30;
     uint64_t seed = 0;  ///< the labels drawn from the FP model on unlabelled data
 };
 

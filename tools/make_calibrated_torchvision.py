@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""A torchvision ResNet-50 for benchmarks at 224x224 whose outputs depend on its input.
+"""A torchvision model (resnet50, mobilenet_v2, ...) for benchmarks at 224x224 whose outputs
+depend on its input.
 
-No trained ImageNet weights can be downloaded on the build machines, and a ResNet-50 with
-torchvision's random initialisation answers every image alike (its sensitivity table is all
-zeros). This script keeps the random weights but sets every BatchNorm's statistics from the
+No trained ImageNet weights can be downloaded on the build machines, and a model with
+torchvision's random initialisation answers every image alike (a ResNet-50's sensitivity table
+is all zeros). This script keeps the random weights but sets every BatchNorm's statistics from the
 images of a folder (a cumulative average over them in training mode), and gives the BatchNorm
 affine parameters a spread and the logits a classifier's scale, so the activations of every layer are normalised and the logits
 differ from image to image: a model whose quantization sensitivity is real, for timing and for
 comparing the estimated with the measured sensitivity table. Not a classifier.
 
-    /usr/bin/python3 tools/make_calibrated_resnet50.py IMAGE_DIR OUT.pt
+    /usr/bin/python3 tools/make_calibrated_torchvision.py NAME IMAGE_DIR OUT.pt
 """
 import os
 import sys
@@ -36,11 +37,12 @@ def load(folder):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
     torch.manual_seed(0)
-    x = load(sys.argv[1])
-    model = torchvision.models.resnet50(weights=None)
+    name, folder, out = sys.argv[1:]
+    x = load(folder)
+    model = getattr(torchvision.models, name)(weights=None)
     g = torch.Generator().manual_seed(0)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -55,15 +57,16 @@ def main():
             model(batch)
     model.eval()
     # Logits with the spread of a trained classifier's (std 3) instead of init's near-uniform output.
+    head = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():
         spread = model(x[:32]).std().item()
-        model.fc.weight.mul_(3.0 / spread)
-        model.fc.bias.mul_(3.0 / spread)
+        head.weight.mul_(3.0 / spread)
+        head.bias.mul_(3.0 / spread)
     traced = torch.jit.trace(model, x[:1])
-    traced.save(sys.argv[2])
+    traced.save(out)
     with torch.no_grad():
         p = model(x).softmax(1)
-    print(f"{sys.argv[2]}: {len(x)} images; top-1 classes seen {p.argmax(1).unique().numel()}, "
+    print(f"{out}: {name}, BatchNorm statistics of {len(x)} images; top-1 classes seen {p.argmax(1).unique().numel()}, "
           f"mean max probability {p.max(1).values.mean():.3f}")
 
 
