@@ -73,6 +73,19 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
                                      : tr("through Δloss"),
                   a.deltaTop1FromLoss);
     }
+    // An allocation chosen on estimated cells rests on them: said beside the prediction.
+    size_t estimated = 0;
+    for (size_t l = 0; l < a.choice.size() && l < table.cells.size(); ++l)
+        if (a.choice[l] >= 0 && size_t(a.choice[l]) < table.cells[l].size())
+            estimated += table.cells[l][size_t(a.choice[l])].estimated ? 1 : 0;
+    if (estimated > 0) {
+        const int row = rowOfKey(QStringLiteral("top1_from_loss"));
+        if (row >= 0) {
+            const Figure f = figures_[size_t(row)];  // a copy: setFigure writes the row
+            setFigure(f.key, f.value,
+                      tr("≈ %1 of %2 chosen cells estimated · ").arg(estimated).arg(a.choice.size()) + f.detail, f.number);
+        }
+    }
     // A sum that comes out as a gain is the layers' noise adding up: said in words, not as a figure.
     if (table.baseTop1 + a.deltaTop1 > table.fp32Top1)
         setFigure(QStringLiteral("delta_top1"), tr("above FP32"), tr("not a prediction"), a.deltaTop1);
