@@ -9,6 +9,7 @@
 #include "core/model/model_card.h"
 #include "ui/mainwindow/main_window.h"
 #include "ui/models/job_list_model.h"
+#include "ui/models/layer_table_model.h"
 #include "ui/panels/plots_panel.h"
 #include "ui/plots/pareto_plot.h"
 #include "ui/plots/progress_plots.h"
@@ -63,6 +64,7 @@ private Q_SLOTS:
     void queuedJobsRunInOrderAndCancelWhileQueued();
     void failingJobShowsErrorAndChangesNothing();
     void lightPipelineMeasures();
+    void tableStartsAsEstimateAndFillsIn();
     void cleanupTestCase();
 
 private:
@@ -116,6 +118,36 @@ double TestJobs::evaluateTop1() {
     const int id = controller()->tuning()->evaluateAllocation();
     if (id <= 0 || !waitFor(id).first || controller()->session().measured.size() != before + 1) return -1;
     return controller()->session().measured.back().top1;
+}
+
+void TestJobs::tableStartsAsEstimateAndFillsIn() {
+    // Another calibration source: no table in the cache, so an estimate first, then measured cells.
+    QSignalSpy ready(controller(), &SessionController::sensitivityReady);
+    QSignalSpy updated(controller(), &SessionController::sensitivityUpdated);
+    controller()->setCalibrationSource(ptq::parseDataSource("fmnist:train:40"));
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1, kJobTimeoutMs);
+    const auto estimate = controller()->session().sensitivity;
+    QVERIFY(estimate);
+    const size_t cells = estimate->layers.size() * estimate->options.size();
+    QCOMPARE(estimate->estimatedCells(), cells);
+    QCOMPARE(controller()->session().calibrationSource.text, std::string("fmnist:train:40"));
+    QTRY_VERIFY_WITH_TIMEOUT(!controller()->session().allocation.choice.empty(), kJobTimeoutMs);
+    // A pin made while the cells come in stays through them and the end of the measurement.
+    controller()->budgetState()->setPin(3, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!updated.isEmpty() && updated.last().at(0).toBool(), kJobTimeoutMs);
+    QCOMPARE(ready.count(), 1);  // filled in, not replaced
+    QVERIFY(updated.count() >= 2);
+    const auto measured = controller()->session().sensitivity;
+    QCOMPARE(measured->estimatedCells(), size_t(0));
+    QCOMPARE(measured->samples, int64_t(40));
+    QCOMPARE(controller()->session().pins.count(3), size_t(1));
+    QCOMPARE(controller()->session().pins.at(3), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(controller()->isIdle(), kJobTimeoutMs);
+    QCOMPARE(controller()->session().allocation.choice.at(3), 0);
+    // The layer table shows measured cells without the estimate's mark.
+    const QAbstractItemModel* layers = window_->layerModel();
+    const QString shown = layers->data(layers->index(0, layers->columnCount() - 1)).toString();
+    QVERIFY2(!shown.startsWith(QStringLiteral("≈")), qPrintable(shown));
 }
 
 void TestJobs::evaluateAddsMeasuredPoint() {
