@@ -251,7 +251,9 @@ at::Tensor runMore(const Node& n, const std::vector<at::Tensor>& in, int64_t bat
 /// order, so a chain of convolutions and elementwise ops converts once, at the first one.
 at::Tensor convInput(const at::Tensor& x) {
     static const bool off = std::getenv("PTQ_NCHW") != nullptr;
-    if (off || x.dim() != 4 || !x.is_floating_point()) return x;
+    // Inference only: with autograd (AdaQuant, distillation, the estimate's backward pass) the
+    // channels-last backward of small convolutions is several times slower here.
+    if (off || x.dim() != 4 || !x.is_floating_point() || at::GradMode::is_enabled()) return x;
     return x.contiguous(at::MemoryFormat::ChannelsLast);
 }
 
