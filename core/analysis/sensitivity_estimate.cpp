@@ -187,9 +187,10 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
                 const at::Tensor d = runOp(node, in, n).at(0).sub_(y);
                 const double norm = at::linalg_vector_norm(d, 2).item<double>();
                 squared[l][c] += norm * norm;
-                const at::Tensor gd = d.mul_(g);  // g_i d_i: its square sums to the Fisher term
-                const double fisherNorm = at::linalg_vector_norm(gd, 2).item<double>();
-                fisher[l][c] += fisherNorm * fisherNorm;
+                // Per sample, g . d: its sum is the first-order term, its square the second-order
+                // one with the Hessian as the sample's gradient outer product g g'.
+                const at::Tensor gd = d.mul_(g).reshape({n, -1}).sum(1, false, at::kDouble);
+                fisher[l][c] += gd.square().sum().item<double>();
                 if (labels.defined()) linear[l][c] += gd.sum().item<double>();
             }
             elements[l] += double(y.numel());

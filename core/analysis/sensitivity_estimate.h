@@ -6,16 +6,18 @@
 /// input.
 ///
 /// The estimate is a Taylor expansion at the FP model: with y a layer's output, g = dL/dy the
-/// gradient of the per-sample loss and d the change of y when the layer alone takes the option
-/// (its weight and input quantized at the option's bits, on the same FP input),
-///     dL ~= sum_i g_i d_i + 1/2 sum_i g_i^2 d_i^2,
-/// the Hessian taken as the Fisher (diagonal, g^2), summed over the samples and divided by their
-/// number, minus the same figure at the base option: a cell is relative to the base model, as
-/// the measured one. L is the cross-entropy on labelled data: the first-order term is what
-/// moves a small cell of the measured table up or down on the same samples. On unlabelled data
-/// (the table's KL metric) the first-order term is 0 at the FP model and g is the gradient of the
-/// cross-entropy against a label drawn from the FP model's own prediction, so g g' estimates
-/// the Fisher, the Hessian of the KL there.
+/// gradient of a sample's loss and d the change of y when the layer alone takes the option (its
+/// weight and input quantized at the option's bits, on the same FP input),
+///     dL ~= (g . d) + 1/2 (g . d)^2,
+/// per sample, the Hessian taken as the sample's gradient outer product g g' (the empirical
+/// Fisher; unlike its diagonal it sees that a weight's rounding error moves every position of a
+/// channel alike), summed over the samples and divided by their number, minus the same figure
+/// at the base option: a cell is relative to the base model, as the measured one. L is the
+/// cross-entropy on labelled data: the first-order term is what moves a small cell of the
+/// measured table up or down on the same samples. On unlabelled data (the table's KL metric)
+/// the first-order term is 0 at the FP model and g is the gradient of the cross-entropy against a
+/// label drawn from the FP model's own prediction, so E[g g'] is the Fisher, the Hessian of the
+/// KL there.
 ///
 /// Each cell's deltaTop1 is its deltaLoss times the base model's top-1 change per unit of loss
 /// change against FP32 (measured in the same pass; 0 when the base lost no loss); localMse is
