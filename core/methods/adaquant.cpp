@@ -111,61 +111,83 @@ QuantLayout layoutOf(const QuantSpec& spec, at::IntArrayRef sizes, int64_t rowSi
     return l;
 }
 
-typedef float V8 __attribute__((vector_size(32)));
-typedef int32_t I8 __attribute__((vector_size(32)));
+typedef float V4 __attribute__((vector_size(16)));
+typedef int32_t I4 __attribute__((vector_size(16)));
 
-/// Over n outputs of one sample: the sum of (act(out) - act(target))^2, and, when @p grad is
-/// not null, grad = gradScale * (act(out) - act(target)) * act'(out), where act is the ReLU
-/// (or clamp) after the layer, or none: the loss's forward and backward in one pass. Eight
-/// float lanes over blocks of 512 values, blocks added in double.
-double squaredErrorRun(const ReluAfter& relu, const float* __restrict out, const float* __restrict target,
-                       float* __restrict grad, int64_t n, float gradScale) {
-    const bool clampHi = relu.present && !std::isinf(relu.hi);
-    const float lo = relu.present ? float(relu.lo) : -std::numeric_limits<float>::infinity();
-    const float hi = clampHi ? float(relu.hi) : std::numeric_limits<float>::infinity();
-    const V8 vlo = {lo, lo, lo, lo, lo, lo, lo, lo};
-    const V8 vhi = {hi, hi, hi, hi, hi, hi, hi, hi};
-    const V8 vscale = {gradScale, gradScale, gradScale, gradScale, gradScale, gradScale, gradScale, gradScale};
-    const V8 zero = {};
-    // at::relu passes the gradient where its output is positive; at::clamp where lo <= x <= hi.
-    auto act = [&](float x) { return relu.present ? std::min(std::max(x, lo), hi) : x; };
-    auto passes = [&](float x) { return !relu.present || (clampHi ? (x >= lo && x <= hi) : x > 0.0f); };
+/// The activation a loss looks through: none, a ReLU, or a clamp to [lo, hi] (ReLU6).
+enum class LossAct { None, Relu, Clamp };
+
+/// Over n outputs of one sample: the sum of (act(out) - act(target))^2, and, when kGrad,
+/// grad = gradScale * (act(out) - act(target)) * act'(out): the loss's forward and backward in
+/// one pass. at::relu passes the gradient where its output is positive, at::clamp where
+/// lo <= x <= hi; so do these. Eight float lanes (two vectors of four: comparisons on 128-bit
+/// vectors stay vector code on plain SSE2, wider ones GCC splits into scalars) over blocks of
+/// 512 values, blocks added in double.
+template <LossAct kAct, bool kGrad>
+double squaredErrorRun(const float* __restrict out, const float* __restrict target, float* __restrict grad,
+                       int64_t n, float lo, float hi, float gradScale) {
+    const V4 vlo = {lo, lo, lo, lo};
+    const V4 vhi = {hi, hi, hi, hi};
+    const V4 vscale = {gradScale, gradScale, gradScale, gradScale};
+    auto four = [&](int64_t i, V4& acc) {
+        V4 o, t;
+        std::memcpy(&o, out + i, sizeof o);
+        std::memcpy(&t, target + i, sizeof t);
+        V4 d = o - t;
+        if (kAct != LossAct::None) {
+            V4 ao = o < vlo ? vlo : o, ta = t < vlo ? vlo : t;
+            if (kAct == LossAct::Clamp) {
+                ao = ao > vhi ? vhi : ao;
+                ta = ta > vhi ? vhi : ta;
+            }
+            d = ao - ta;
+        }
+        acc += d * d;
+        if (kGrad) {
+            V4 gv = d * vscale;
+            if (kAct == LossAct::Relu) gv = (V4)((I4)gv & (o > vlo));
+            if (kAct == LossAct::Clamp) gv = (V4)((I4)gv & ((o >= vlo) & (o <= vhi)));
+            std::memcpy(grad + i, &gv, sizeof gv);
+        }
+    };
+    auto act = [&](float x) {
+        if (kAct == LossAct::None) return x;
+        x = std::max(x, lo);
+        return kAct == LossAct::Clamp ? std::min(x, hi) : x;
+    };
+    auto passes = [&](float x) {
+        return kAct == LossAct::None || (kAct == LossAct::Relu ? x > lo : (x >= lo && x <= hi));
+    };
     constexpr int64_t kBlock = 512;
     double total = 0.0;
     for (int64_t b = 0; b < n; b += kBlock) {
         const int64_t e = std::min(n, b + kBlock);
-        V8 acc = {};
+        V4 acc0 = {}, acc1 = {};
         int64_t i = b;
         for (; i + 8 <= e; i += 8) {
-            V8 o, t;
-            std::memcpy(&o, out + i, sizeof o);
-            std::memcpy(&t, target + i, sizeof t);
-            V8 d, gv;
-            if (relu.present) {
-                V8 ao = o < vlo ? vlo : o, ta = t < vlo ? vlo : t;
-                ao = ao > vhi ? vhi : ao;
-                ta = ta > vhi ? vhi : ta;
-                d = ao - ta;
-                const I8 pass = clampHi ? ((o >= vlo) & (o <= vhi)) : (o > zero);
-                gv = pass ? d * vscale : zero;
-            } else {
-                d = o - t;
-                gv = d * vscale;
-            }
-            acc += d * d;
-            if (grad) std::memcpy(grad + i, &gv, sizeof gv);
+            four(i, acc0);
+            four(i + 4, acc1);
         }
         float tail = 0.0f;
         for (; i < e; ++i) {
             const float d = act(out[i]) - act(target[i]);
             tail += d * d;
-            if (grad) grad[i] = passes(out[i]) ? d * gradScale : 0.0f;
+            if (kGrad) grad[i] = passes(out[i]) ? d * gradScale : 0.0f;
         }
         double block = double(tail);
-        for (int l = 0; l < 8; ++l) block += double(acc[l]);
+        for (int l = 0; l < 4; ++l) block += double(acc0[l]) + double(acc1[l]);
         total += block;
     }
     return total;
+}
+
+template <bool kGrad>
+double squaredErrorRun(const ReluAfter& relu, const float* out, const float* target, float* grad, int64_t n,
+                       float gradScale) {
+    if (!relu.present) return squaredErrorRun<LossAct::None, kGrad>(out, target, grad, n, 0.0f, 0.0f, gradScale);
+    if (std::isinf(relu.hi))
+        return squaredErrorRun<LossAct::Relu, kGrad>(out, target, grad, n, float(relu.lo), 0.0f, gradScale);
+    return squaredErrorRun<LossAct::Clamp, kGrad>(out, target, grad, n, float(relu.lo), float(relu.hi), gradScale);
 }
 
 /// squaredErrorRun over @p count samples of @p rowSize outputs each, sample r against held
@@ -178,8 +200,10 @@ double squaredError(const ReluAfter& relu, const at::Tensor& out, const float* t
     std::vector<double> sums(size_t(count), 0.0);
     at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r)
-            sums[size_t(r)] = squaredErrorRun(relu, o + r * rowSize, targets + rows[r] * rowSize,
-                                              grad ? grad + r * rowSize : nullptr, rowSize, gradScale);
+            sums[size_t(r)] = grad ? squaredErrorRun<true>(relu, o + r * rowSize, targets + rows[r] * rowSize,
+                                                           grad + r * rowSize, rowSize, gradScale)
+                                   : squaredErrorRun<false>(relu, o + r * rowSize, targets + rows[r] * rowSize,
+                                                            nullptr, rowSize, gradScale);
     });
     return std::accumulate(sums.begin(), sums.end(), 0.0);
 }

@@ -246,43 +246,49 @@ void fakeQuantizeRows(const FakeQuantRows& a, float* out) {
 namespace {
 /// Over n values of one quantizer channel: adds grad * (q - z - in * x / s) to *sumScale and
 /// grad * (1 - in) to *sumOut, and writes grad * in to gradInput (when not null). Eight float
-/// lanes over blocks of 512 values, blocks added in double.
+/// lanes (two vectors of four: comparisons on 128-bit vectors stay vector code on plain SSE2,
+/// wider ones GCC splits into scalars) over blocks of 512 values, blocks added in double.
 void steBackwardRun(const float* __restrict x, const float* __restrict g, float* __restrict gradInput, int64_t n,
                     float s, float lo, float hi, double* sumScale, double* sumOut) {
-    typedef float V8 __attribute__((vector_size(32)));
-    typedef int32_t I8 __attribute__((vector_size(32)));
+    typedef float V4 __attribute__((vector_size(16)));
+    typedef int32_t I4 __attribute__((vector_size(16)));
     constexpr float r = 12582912.0f;
-    const V8 vs = {s, s, s, s, s, s, s, s};
-    const V8 vlo = {lo, lo, lo, lo, lo, lo, lo, lo};
-    const V8 vhi = {hi, hi, hi, hi, hi, hi, hi, hi};
-    const V8 below = vlo - 1.0f, above = vhi + 1.0f;
-    const V8 vr = {r, r, r, r, r, r, r, r};
-    const V8 zero = {};
+    const V4 vs = {s, s, s, s};
+    const V4 vlo = {lo, lo, lo, lo};
+    const V4 vhi = {hi, hi, hi, hi};
+    const V4 below = vlo - 1.0f, above = vhi + 1.0f;
+    const V4 vr = {r, r, r, r};
+    // Four values at @p i into the lanes of accScale and accOut.
+    auto four = [&](int64_t i, V4& accScale, V4& accOut) {
+        V4 v, gv;
+        std::memcpy(&v, x + i, sizeof v);
+        std::memcpy(&gv, g + i, sizeof gv);
+        const V4 u = v / vs;
+        // Clamped one step past the grid first, so the rounding trick stays exact and a value
+        // rounding onto either end still counts as inside.
+        V4 c = u < below ? below : u;
+        c = c > above ? above : c;
+        const V4 rounded = (c + vr) - vr;
+        const I4 in = (rounded >= vlo) & (rounded <= vhi);
+        V4 q = rounded < vlo ? vlo : rounded;
+        q = q > vhi ? vhi : q;
+        // Selects by bit masks.
+        accScale += gv * (q - (V4)((I4)u & in));
+        accOut += (V4)((I4)gv & ~in);
+        if (gradInput) {
+            const V4 gi = (V4)((I4)gv & in);
+            std::memcpy(gradInput + i, &gi, sizeof gi);
+        }
+    };
     constexpr int64_t kBlock = 512;
     double totalScale = 0.0, totalOut = 0.0;
     for (int64_t b = 0; b < n; b += kBlock) {
         const int64_t e = std::min(n, b + kBlock);
-        V8 accScale = {}, accOut = {};
+        V4 scale0 = {}, scale1 = {}, out0 = {}, out1 = {};
         int64_t i = b;
         for (; i + 8 <= e; i += 8) {
-            V8 v, gv;
-            std::memcpy(&v, x + i, sizeof v);
-            std::memcpy(&gv, g + i, sizeof gv);
-            const V8 u = v / vs;
-            // Clamped one step past the grid first, so the rounding trick stays exact and a
-            // value rounding onto either end still counts as inside.
-            V8 c = u < below ? below : u;
-            c = c > above ? above : c;
-            const V8 rounded = (c + vr) - vr;
-            const I8 in = (rounded >= vlo) & (rounded <= vhi);
-            V8 q = rounded < vlo ? vlo : rounded;
-            q = q > vhi ? vhi : q;
-            accScale += gv * (q - (in ? u : zero));
-            accOut += in ? zero : gv;
-            if (gradInput) {
-                const V8 gi = in ? gv : zero;
-                std::memcpy(gradInput + i, &gi, sizeof gi);
-            }
+            four(i, scale0, out0);
+            four(i + 4, scale1, out1);
         }
         float laneScale = 0.0f, laneOut = 0.0f;
         for (; i < e; ++i) {
@@ -295,9 +301,9 @@ void steBackwardRun(const float* __restrict x, const float* __restrict g, float*
             if (gradInput) gradInput[i] = in ? g[i] : 0.0f;
         }
         double blockScale = double(laneScale), blockOut = double(laneOut);
-        for (int l = 0; l < 8; ++l) {
-            blockScale += double(accScale[l]);
-            blockOut += double(accOut[l]);
+        for (int l = 0; l < 4; ++l) {
+            blockScale += double(scale0[l]) + double(scale1[l]);
+            blockOut += double(out0[l]) + double(out1[l]);
         }
         totalScale += blockScale;
         totalOut += blockOut;
