@@ -268,7 +268,30 @@ struct LayerProblem {
         if (s.bias.defined()) bias = s.bias.clone();
     }
 
-    at::Tensor weight() const { return start.weight + v * step; }
+    /// W + V * step, contiguous: one pass on the calling thread (the arithmetic of the tensor
+    /// ops, a product then a sum), without the small tensor ops' dispatch and threading.
+    at::Tensor weight() const {
+        at::Tensor w = at::empty_like(start.weight, at::MemoryFormat::Contiguous);
+        const at::Tensor w0 = start.weight.contiguous(), dv = v.detach().contiguous();
+        scaleByStep(dv.data_ptr<float>(), w0.data_ptr<float>(), w.data_ptr<float>());
+        return w;
+    }
+
+    /// out = base + x * step (base may be null for out = x * step), step per output channel
+    /// (the leading axis) or one for all.
+    void scaleByStep(const float* x, const float* base, float* out) const {
+        const at::Tensor st = step.contiguous();
+        const float* sp = st.data_ptr<float>();
+        const int64_t n = start.weight.numel(), steps = st.numel(), inner = n / steps;
+        for (int64_t c = 0; c < steps; ++c) {
+            const float s = sp[c];
+            const int64_t first = c * inner;
+            if (base)
+                for (int64_t i = first; i < first + inner; ++i) out[i] = base[i] + x[i] * s;
+            else
+                for (int64_t i = first; i < first + inner; ++i) out[i] = x[i] * s;
+        }
+    }
 
     /// The quantizers' current scales and rounded zero points (float, per channel).
     struct Grid {
@@ -422,6 +445,7 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
         return gr;
     };
     std::vector<int64_t> pick(static_cast<size_t>(batch));
+    at::Tensor gradOut;  // kept across steps: a fresh one of several MB would be new pages each step
     for (int it = 0; it < iterations; ++it) {
         if (progress) progress->throwIfCancelled();
         // Mini-batches walk a fresh permutation of the held samples each epoch.
@@ -438,7 +462,7 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
             const at::NoGradGuard noGrad;
             if (start.quantW()) gw = LayerProblem::gridOf(p.logSw, p.zw);
             if (start.quantA()) ga = LayerProblem::gridOf(p.logSa, p.za);
-            w = p.weight().contiguous();
+            w = p.weight();
             wq = p.quantizedWeight(w, gw);
             p.gatherInput(p.inputs, pick.data(), batch, ga, xBuffer);
             xq = xBuffer.detach();
@@ -449,7 +473,8 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
         if (gradX) xq.set_requires_grad(true);
         if (learnBias) b.set_requires_grad(true);
         out = p.runLayer(xq, wq, b);
-        at::Tensor gradOut = at::empty_like(out);
+        if (!gradOut.defined() || !gradOut.sizes().equals(out.sizes()) || gradOut.strides() != out.strides())
+            gradOut = at::empty_like(out);
         const double sum = squaredError(p.relu, out, p.targets.data_ptr<float>(), pick.data(), batch,
                                         gradOut.data_ptr<float>(), float(2.0 / double(out.numel())));
         const double loss = sum / double(out.numel());
@@ -481,7 +506,12 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
                     if (learnSw) p.logSw.mutable_grad() = paramGrad(gradScale, &gw.scale, p.logSw);
                     if (learnZw) p.zw.mutable_grad() = paramGrad(gradZeroPoint, nullptr, p.zw);
                 }
-                if (learnV) p.v.mutable_grad() = gradWeight * p.step;
+                if (learnV) {
+                    // d/dV = d/dW * step
+                    at::Tensor gradV = at::empty_like(gradWeight);
+                    p.scaleByStep(gradWeight.data_ptr<float>(), nullptr, gradV.data_ptr<float>());
+                    p.v.mutable_grad() = gradV;
+                }
             }
             if (learnBias) p.bias.mutable_grad() = b.grad();
         }

@@ -222,7 +222,8 @@ at::Tensor clipErrorTable(const at::Tensor& rows, const at::Tensor& scale, const
 }
 
 void fakeQuantizeRows(const FakeQuantRows& a, float* out) {
-    constexpr int64_t kGrain = 1 << 15;
+    // A layer's weight (tens of thousands of values) runs on the calling thread alone.
+    constexpr int64_t kGrain = 1 << 16;
     const int64_t inner = a.inner, rowSize = a.rowSize;
     at::parallel_for(0, a.count * rowSize, kGrain, [&](int64_t begin, int64_t end) {
         int64_t i = begin;
@@ -323,7 +324,8 @@ void fakeQuantizeRowsBackward(const FakeQuantRows& a, const float* grad, float* 
     const int64_t piecesPerRun = (inner + kPiece - 1) / kPiece;
     const int64_t units = a.count * runsPerRow * piecesPerRun;
     std::vector<double> partScale(size_t(units), 0.0), partOut(size_t(units), 0.0);
-    at::parallel_for(0, units, 1, [&](int64_t begin, int64_t end) {
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / std::min(inner, kPiece));
+    at::parallel_for(0, units, grain, [&](int64_t begin, int64_t end) {
         for (int64_t u = begin; u < end; ++u) {
             const int64_t run = u / piecesPerRun, piece = u % piecesPerRun;
             const int64_t row = run / runsPerRow, block = run % runsPerRow;
