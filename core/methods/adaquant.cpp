@@ -233,8 +233,9 @@ struct LayerProblem {
         targets = cache.fpOutput(s.node, 0, held);
         // oneDNN runs a 2-d convolution's backward several times faster on channels-last
         // (NHWC) tensors than on NCHW ones (whose gradient towards the input falls to slow
-        // kernels for many shapes); the held samples are reordered once per layer, and the
-        // per-tensor activation quantizer does not mind the order of values within a sample.
+        // kernels for many shapes). The cache holds a convolution's samples channels-last
+        // already; the per-tensor activation quantizer does not mind the order of values
+        // within a sample (a per-channel one gets the samples reordered to NCHW here).
         if (n.op == OpKind::Conv2d && inputs.dim() == 4 && targets.dim() == 4 &&
             (!s.quantA() || !perChannelParams(s.activationSpec.granularity)))
             format = at::MemoryFormat::ChannelsLast;
