@@ -26,14 +26,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-/// The ReLU (or ReLU6) that alone consumes a layer's output, looking through a folded BN.
+/// The ReLU (or ReLU6) that alone consumes a layer's output, looking through a folded BN:
+/// the loss compares clamp(y, lo, hi) (hi infinite for a ReLU); see squaredErrorRun.
 struct ReluAfter {
     bool present = false;
     double lo = 0, hi = std::numeric_limits<double>::infinity();
-    at::Tensor apply(const at::Tensor& y) const {
-        if (!present) return y;
-        return std::isinf(hi) ? at::relu(y) : at::clamp(y, lo, hi);
-    }
 };
 
 ReluAfter reluAfter(const Graph& g, const Node& layer) {
@@ -262,8 +259,9 @@ struct LayerProblem {
             za = zeroPointTensor(s.activationParams);
             if (perChannelParams(s.activationSpec.granularity) &&
                 quant_ops::normalizedAxis(s.activationSpec, int64_t(inputSizes.size())) == 0)
-                throw invalidInput("AdaQuant cannot learn an activation quantizer with channels along the batch "
-                                   "axis; quantize the layer input per tensor or per channel.");
+                throw invalidInput("AdaQuant cannot learn an activation quantizer whose channels run along the "
+                                   "batch axis (axis 0); give it a channel axis of 1 or more, or quantize the "
+                                   "layer input per tensor.");
             inputLayout = layoutOf(s.activationSpec, inputSizes, inputRow, logSa.numel());
         }
         if (s.bias.defined()) bias = s.bias.clone();
@@ -318,7 +316,8 @@ struct LayerProblem {
         return a;
     }
 
-    /// The weight the op sees: W + V, fake-quantized when the layer quantizes its weight.
+    /// The weight the op sees: @p w (W + V step), fake-quantized when the layer quantizes its
+    /// weight.
     at::Tensor quantizedWeight(const at::Tensor& w, const Grid& grid) const {
         if (!start.quantW()) return w;
         at::Tensor wq = at::empty_like(w);
@@ -330,7 +329,7 @@ struct LayerProblem {
     }
 
     /// Held input rows rows[0..count) of @p all, fake-quantized when the layer quantizes its
-    /// input, into @p out (count samples, contiguous).
+    /// input, into @p out (count samples, each one contiguous row, as in @p all).
     void gatherInput(const at::Tensor& all, const int64_t* rows, int64_t count, const Grid& grid,
                      at::Tensor& out) const {
         const float* src = all.data_ptr<float>();
@@ -366,7 +365,7 @@ struct LayerProblem {
         const int64_t n = inputs.size(0);
         const Grid gw = start.quantW() ? gridOf(logSw, zw) : Grid{};
         const Grid ga = start.quantA() ? gridOf(logSa, za) : Grid{};
-        const at::Tensor wq = quantizedWeight(weight().contiguous(), gw);
+        const at::Tensor wq = quantizedWeight(weight(), gw);
         constexpr int64_t kChunk = 256;
         at::Tensor buffer = inputBuffer(std::min(kChunk, n));
         std::vector<int64_t> rows(static_cast<size_t>(n));
