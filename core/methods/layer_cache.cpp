@@ -113,8 +113,15 @@ void LayerCache::capture(const std::vector<int>& layers, const RunHooks* inputHo
     };
     for (int layer : layers) {
         const Node& node = g.node(layer);
-        held[layer] = {at::empty(shapeOf(node.inputs.at(0)), at::kFloat),
-                       at::empty(shapeOf(node.outputs.at(0)), at::kFloat)};
+        const std::vector<int64_t> in = shapeOf(node.inputs.at(0)), out = shapeOf(node.outputs.at(0));
+        // A 2-d convolution's values are held channels-last, the format its training runs in
+        // (see input()); each sample stays one contiguous block either way.
+        const bool channelsLast = node.op == OpKind::Conv2d && in.size() == 4 && out.size() == 4;
+        const auto options = at::TensorOptions()
+                                 .dtype(at::kFloat)
+                                 .memory_format(channelsLast ? at::MemoryFormat::ChannelsLast
+                                                             : at::MemoryFormat::Contiguous);
+        held[layer] = {at::empty(in, options), at::empty(out, options)};
     }
     const int stop = *std::max_element(layers.begin(), layers.end());
     const Executor executor(g);

@@ -68,7 +68,9 @@ public:
 
     // ---- core .cpp only (LibTorch types) ----
     /// Input of @p layer for held samples [first, first + count): a view, count x (sample shape).
-    /// Throws ptq::Error (Failed) when the layer is not held or the range is outside.
+    /// A 2-d convolution's input and output are held channels-last (NHWC strides), the memory
+    /// format in which oneDNN trains it fastest; every sample is one contiguous block of memory
+    /// in any case. Throws ptq::Error (Failed) when the layer is not held or the range is outside.
     at::Tensor input(int layer, int64_t first, int64_t count) const;
     /// FP output of @p layer for held samples [first, first + count): a view.
     at::Tensor fpOutput(int layer, int64_t first, int64_t count) const;

@@ -221,6 +221,133 @@ at::Tensor clipErrorTable(const at::Tensor& rows, const at::Tensor& scale, const
     return errors;
 }
 
+void fakeQuantizeRows(const FakeQuantRows& a, float* out) {
+    // A layer's weight (tens of thousands of values) runs on the calling thread alone.
+    constexpr int64_t kGrain = 1 << 16;
+    const int64_t inner = a.inner, rowSize = a.rowSize;
+    at::parallel_for(0, a.count * rowSize, kGrain, [&](int64_t begin, int64_t end) {
+        int64_t i = begin;
+        while (i < end) {
+            const int64_t row = i / rowSize, offset = i % rowSize;
+            const int64_t block = offset / inner;
+            const int64_t c = block % a.channels;
+            const int64_t n = std::min(end, row * rowSize + (block + 1) * inner) - i;
+            const float s = a.scale[c];
+            const float lo = float(a.qmin) - a.zeroPoint[c];
+            const float hi = float(a.qmax) - a.zeroPoint[c];
+            const float* __restrict src = a.src + a.rows[row] * rowSize + offset;
+            float* __restrict dst = out + i;
+            int64_t k = fakeQuantizeBlocks(src, dst, n, s, lo, hi);
+            for (; k < n; ++k) dst[k] = gridSteps(src[k] / s, lo, hi) * s;
+            i += n;
+        }
+    });
+}
+
+namespace {
+/// Over n values of one quantizer channel: adds grad * (q - z - in * x / s) to *sumScale and
+/// grad * (1 - in) to *sumOut, and writes grad * in to gradInput (when not null). Eight float
+/// lanes (two vectors of four: comparisons on 128-bit vectors stay vector code on plain SSE2,
+/// wider ones GCC splits into scalars) over blocks of 512 values, blocks added in double.
+void steBackwardRun(const float* __restrict x, const float* __restrict g, float* __restrict gradInput, int64_t n,
+                    float s, float lo, float hi, double* sumScale, double* sumOut) {
+    typedef float V4 __attribute__((vector_size(16)));
+    typedef int32_t I4 __attribute__((vector_size(16)));
+    constexpr float r = 12582912.0f;
+    const V4 vs = {s, s, s, s};
+    const V4 vlo = {lo, lo, lo, lo};
+    const V4 vhi = {hi, hi, hi, hi};
+    const V4 below = vlo - 1.0f, above = vhi + 1.0f;
+    const V4 vr = {r, r, r, r};
+    // Four values at @p i into the lanes of accScale and accOut.
+    auto four = [&](int64_t i, V4& accScale, V4& accOut) {
+        V4 v, gv;
+        std::memcpy(&v, x + i, sizeof v);
+        std::memcpy(&gv, g + i, sizeof gv);
+        const V4 u = v / vs;
+        // Clamped one step past the grid first, so the rounding trick stays exact and a value
+        // rounding onto either end still counts as inside.
+        V4 c = u < below ? below : u;
+        c = c > above ? above : c;
+        const V4 rounded = (c + vr) - vr;
+        const I4 in = (rounded >= vlo) & (rounded <= vhi);
+        V4 q = rounded < vlo ? vlo : rounded;
+        q = q > vhi ? vhi : q;
+        // Selects by bit masks.
+        accScale += gv * (q - (V4)((I4)u & in));
+        accOut += (V4)((I4)gv & ~in);
+        if (gradInput) {
+            const V4 gi = (V4)((I4)gv & in);
+            std::memcpy(gradInput + i, &gi, sizeof gi);
+        }
+    };
+    constexpr int64_t kBlock = 512;
+    double totalScale = 0.0, totalOut = 0.0;
+    for (int64_t b = 0; b < n; b += kBlock) {
+        const int64_t e = std::min(n, b + kBlock);
+        V4 scale0 = {}, scale1 = {}, out0 = {}, out1 = {};
+        int64_t i = b;
+        for (; i + 8 <= e; i += 8) {
+            four(i, scale0, out0);
+            four(i + 4, scale1, out1);
+        }
+        float laneScale = 0.0f, laneOut = 0.0f;
+        for (; i < e; ++i) {
+            const float u = x[i] / s;
+            const float rounded = gridSteps(u, lo - 1.0f, hi + 1.0f);
+            const bool in = rounded >= lo && rounded <= hi;
+            const float q = std::min(std::max(rounded, lo), hi);
+            laneScale += g[i] * (q - (in ? u : 0.0f));
+            laneOut += in ? 0.0f : g[i];
+            if (gradInput) gradInput[i] = in ? g[i] : 0.0f;
+        }
+        double blockScale = double(laneScale), blockOut = double(laneOut);
+        for (int l = 0; l < 4; ++l) {
+            blockScale += double(scale0[l]) + double(scale1[l]);
+            blockOut += double(out0[l]) + double(out1[l]);
+        }
+        totalScale += blockScale;
+        totalOut += blockOut;
+    }
+    *sumScale += totalScale;
+    *sumOut += totalOut;
+}
+}  // namespace
+
+void fakeQuantizeRowsBackward(const FakeQuantRows& a, const float* grad, float* gradInput, double* gradScale,
+                              double* gradZeroPoint) {
+    // Work units are pieces of at most kPiece values of one channel run; each sums on its own
+    // and the partial sums add up in unit order afterwards.
+    constexpr int64_t kPiece = 1 << 14;
+    const int64_t inner = a.inner, rowSize = a.rowSize;
+    const int64_t runsPerRow = rowSize / inner;
+    const int64_t piecesPerRun = (inner + kPiece - 1) / kPiece;
+    const int64_t units = a.count * runsPerRow * piecesPerRun;
+    std::vector<double> partScale(size_t(units), 0.0), partOut(size_t(units), 0.0);
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / std::min(inner, kPiece));
+    at::parallel_for(0, units, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t u = begin; u < end; ++u) {
+            const int64_t run = u / piecesPerRun, piece = u % piecesPerRun;
+            const int64_t row = run / runsPerRow, block = run % runsPerRow;
+            const int64_t c = block % a.channels;
+            const int64_t offset = block * inner + piece * kPiece;
+            const int64_t n = std::min(kPiece, inner - piece * kPiece);
+            const int64_t i = row * rowSize + offset;
+            steBackwardRun(a.src + a.rows[row] * rowSize + offset, grad + i, gradInput ? gradInput + i : nullptr, n,
+                           a.scale[c], float(a.qmin) - a.zeroPoint[c], float(a.qmax) - a.zeroPoint[c],
+                           &partScale[size_t(u)], &partOut[size_t(u)]);
+        }
+    });
+    std::fill(gradScale, gradScale + a.channels, 0.0);
+    std::fill(gradZeroPoint, gradZeroPoint + a.channels, 0.0);
+    for (int64_t u = 0; u < units; ++u) {
+        const int64_t c = (u / piecesPerRun % runsPerRow) % a.channels;
+        gradScale[c] += partScale[size_t(u)];
+        gradZeroPoint[c] += partOut[size_t(u)];
+    }
+    for (int64_t c = 0; c < a.channels; ++c) gradZeroPoint[c] *= -double(a.scale[c]);
+}
+
 at::Tensor channelsFirst2d(const at::Tensor& x, int axis) {
     const int64_t channels = x.dim() == 0 ? 1 : x.size(axis);
     return (x.dim() == 0 ? x.reshape({1, 1}) : x.movedim(axis, 0).reshape({channels, -1}));

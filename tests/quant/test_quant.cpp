@@ -2,6 +2,7 @@
 // calibration (min-max, percentile, MSE clipping; weights and batch-fed activation observers).
 #include "core/graph/graph.h"
 #include "core/graph/torchscript_importer.h"
+#include "core/quant/quant_ops.h"
 #include "core/quant/quantizer.h"
 #include "core/quant/range_calibration.h"
 #include "core/util/error.h"
@@ -89,6 +90,8 @@ private Q_SLOTS:
     void anyChannelAxis_data();
     void anyChannelAxis();
     void straightThroughGradients();
+    void fusedRowsMatchAutograd_data();
+    void fusedRowsMatchAutograd();
     void perChannelBeatsPerTensor();
     void shiftScaler();
     void mseClippingBeatsMinMax_data();
@@ -238,6 +241,71 @@ void TestQuant::straightThroughGradients() {
     const QuantParams back = paramsFromTensors(scale.detach(), zero.detach(), w4);
     QCOMPARE(back.scale, wp.scale);
     QCOMPARE(back.zeroPoint, wp.zeroPoint);
+}
+
+void TestQuant::fusedRowsMatchAutograd_data() {
+    QTest::addColumn<QuantSpec>("spec");
+    QTest::addColumn<bool>("weightLike");
+    QTest::newRow("activation per tensor") << QuantSpec::activations(4) << false;
+    QTest::newRow("activation per channel, axis 1") << QuantSpec{4, false, false, Granularity::PerChannel, 1} << false;
+    QTest::newRow("weight per channel") << QuantSpec::weights(4) << true;
+    QTest::newRow("weight per tensor, asymmetric") << QuantSpec{3, false, true, Granularity::PerTensor, 0} << true;
+}
+
+// The fused rows forward (gather + fake-quant) and its straight-through backward against the
+// differentiable tensor fakeQuantize: the same values, the same gradients up to rounding.
+void TestQuant::fusedRowsMatchAutograd() {
+    QFETCH(QuantSpec, spec);
+    QFETCH(bool, weightLike);
+    const at::Tensor src = at::randn(weightLike ? std::vector<int64_t>{1, 4, 3, 3, 5} : std::vector<int64_t>{5, 3, 4, 6},
+                                     seeded(21)) * 2.0;
+    const std::vector<int64_t> rows = weightLike ? std::vector<int64_t>{0} : std::vector<int64_t>{3, 0, 3, 1};
+    const at::Tensor x = src.index_select(0, at::tensor(at::ArrayRef<int64_t>(rows), at::kLong));
+    const at::Tensor batch = weightLike ? x.squeeze(0) : x;  // a weight is one row of its own shape
+    const int axis = perChannelParams(spec.granularity) ? (weightLike ? 0 : spec.channelAxis) : 0;
+    const int64_t channels = perChannelParams(spec.granularity) ? batch.size(axis) : 1;
+    // Scales small enough that some values clamp at both ends; zero points off the middle.
+    const at::Tensor scale = (at::rand({channels}, seeded(22)) * 0.3 + 0.1).requires_grad_();
+    const at::Tensor zero = (spec.symmetric ? at::zeros({channels})
+                                            : at::full({channels}, double(gridMin(spec) + 2)) + 0.3)
+                                .requires_grad_();
+    const at::Tensor in = batch.detach().requires_grad_();
+    const at::Tensor expected = fakeQuantize(in, spec, scale, zero);
+    const at::Tensor grad = at::randn(expected.sizes(), seeded(23));
+    expected.backward(grad);
+
+    const at::Tensor s = scale.detach().contiguous(), z = zero.detach().round().contiguous();
+    quant_ops::FakeQuantRows a;
+    a.src = src.data_ptr<float>();
+    a.rows = rows.data();
+    a.count = int64_t(rows.size());
+    a.rowSize = src[0].numel();
+    a.channels = channels;
+    a.inner = a.rowSize;
+    if (perChannelParams(spec.granularity)) {
+        a.inner = 1;
+        for (int64_t d = axis + 1; d < batch.dim(); ++d) a.inner *= batch.size(d);
+    }
+    a.scale = s.data_ptr<float>();
+    a.zeroPoint = z.data_ptr<float>();
+    a.qmin = gridMin(spec);
+    a.qmax = gridMax(spec);
+    at::Tensor out = at::empty_like(batch);
+    quant_ops::fakeQuantizeRows(a, out.data_ptr<float>());
+    QVERIFY(at::equal(out, expected.detach()));
+
+    at::Tensor gradIn = at::empty_like(batch);
+    std::vector<double> gradScale(static_cast<size_t>(channels)), gradZero(static_cast<size_t>(channels));
+    const at::Tensor g = grad.contiguous();
+    quant_ops::fakeQuantizeRowsBackward(a, g.data_ptr<float>(), gradIn.data_ptr<float>(), gradScale.data(),
+                                        gradZero.data());
+    QVERIFY(at::allclose(gradIn, in.grad(), 1e-6, 1e-6));
+    const at::Tensor fusedScale = at::tensor(at::ArrayRef<double>(gradScale)).to(at::kFloat);
+    const at::Tensor fusedZero = at::tensor(at::ArrayRef<double>(gradZero)).to(at::kFloat);
+    QVERIFY2(at::allclose(fusedScale, scale.grad(), 1e-4, 1e-4), qPrintable(QString("%1 vs %2")
+                 .arg(fusedScale[0].item<double>()).arg(scale.grad()[0].item<double>())));
+    if (!spec.symmetric) QVERIFY(at::allclose(fusedZero, zero.grad(), 1e-4, 1e-4));
+    QVERIFY(fusedScale.abs().max().item<float>() > 0.0f);
 }
 
 void TestQuant::perChannelBeatsPerTensor() {
