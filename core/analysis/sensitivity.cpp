@@ -149,7 +149,7 @@ int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>&
 
 void calibrateOnCache(QuantizedModel& base, const CutCache& cache, const Dataset& data, int64_t batchSize,
                       const Progress* progress) {
-    if (cache.samples() == data.size()) return base.calibrate(data, batchSize, progress);
+    // From the samples already read: a folder of images is not decoded a second time.
     std::vector<float> images;
     for (size_t b = 0; b < cache.batches(); ++b) {
         const at::Tensor x = cache.values(b).at(0).second.contiguous();

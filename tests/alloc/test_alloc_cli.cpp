@@ -209,10 +209,10 @@ void TestAllocCli::benchWorkflow() {
     QCOMPARE(o["options"].toInt(), 2);
     QCOMPARE(o["samples"].toInt(), 64);
     const QJsonArray stages = o["stages"].toArray();
-    QCOMPARE(stages.size(), 3);
-    const char* names[] = {"open", "table", "first allocation"};
+    QCOMPARE(stages.size(), 5);
+    const char* names[] = {"open", "estimate", "first allocation", "table", "measured allocation"};
     double since = 0, rss = 0;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 5; ++i) {
         const QJsonObject s = stages[i].toObject();
         QCOMPARE(s["stage"].toString(), QString(names[i]));
         QVERIFY(s["seconds"].toDouble() >= 0);
@@ -224,6 +224,15 @@ void TestAllocCli::benchWorkflow() {
     const QString allocation = o["allocation"].toString();
     const QRegularExpressionMatch m = QRegularExpression("^optimal: size ([0-9.]+) of FP32").match(allocation);
     QVERIFY2(m.hasMatch() && m.captured(1).toDouble() <= 0.2 + 1e-4, qPrintable(allocation));
+    // The estimate's allocation, its rank correlation and its measured cost beside the optimum.
+    const QRegularExpressionMatch first =
+        QRegularExpression("^optimal: size ([0-9.]+) of FP32").match(o["first_allocation"].toString());
+    QVERIFY2(first.hasMatch() && first.captured(1).toDouble() <= 0.2 + 1e-4,
+             qPrintable(o["first_allocation"].toString()));
+    QVERIFY2(o["rank_correlation"].toDouble() > 0.3 && o["rank_correlation"].toDouble() <= 1.0,
+             qPrintable(QString::number(o["rank_correlation"].toDouble())));
+    QVERIFY(o["first_measured_delta_loss"].toDouble() >= o["optimal_delta_loss"].toDouble() - 1e-6);
+    QVERIFY(o["same_choices"].toInt() >= 0 && o["same_choices"].toInt() <= 22);
     QCOMPARE(ptq({"bench", "workflow", demo}).exitCode, 2);  // no --calib
     QCOMPARE(ptq({"bench", "workflow", demo, "--calib", "fmnist:train:64", "--ratio", "2"}).exitCode, 2);
 }

@@ -92,8 +92,10 @@ void TestImportOps::exact() {
         QVERIFY2(at::equal(g.param(key), t), qPrintable(QString::fromStdString("the run changed the parameter " + key)));
     qInfo("%s%s: largest difference %.3g absolute, %.3g relative (%d BN folded)",
           qPrintable(QFileInfo(file).completeBaseName()), fold ? " BN folded" : "", worstAbs, worstRel, folded);
+    // Unfolded, the executor runs TorchScript's ops but its 2-d convolutions on channels-last
+    // activations (another summation order): rounding apart, the same numbers.
     if (fold) QVERIFY2(worstRel <= 1e-4, qPrintable(QString("relative difference %1").arg(worstRel)));
-    else QVERIFY2(worstAbs == 0.0, qPrintable(QString("absolute difference %1").arg(worstAbs)));
+    else QVERIFY2(worstRel <= 1e-5, qPrintable(QString("relative difference %1").arg(worstRel)));
 }
 
 // The fixtures between them reach every op kind this issue added, scripted and traced alike.

@@ -35,8 +35,8 @@ inline at::Tensor untunedOptionWeight(const QuantizedModel& base, const std::str
 int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>& layers, int64_t samples,
                                int64_t cacheBytes);
 
-/// Calibrates @p base on the samples @p cache holds: on @p data itself when the cache holds all
-/// of it, else on the cached ones (the sample bound applies to calibration too).
+/// Calibrates @p base on the samples @p cache holds (the sample bound applies to calibration
+/// too), from the cached copies: @p data (for its sample shape) is not read again.
 void calibrateOnCache(QuantizedModel& base, const CutCache& cache, const Dataset& data, int64_t batchSize,
                       const Progress* progress);
 
