@@ -164,7 +164,15 @@ int SessionController::startSensitivity(const ptq::DataSourceSpec& source) {
                 budget_->resolve();
             }, Qt::QueuedConnection);
             job.estimate = false;
-            job.request.first = decidingCells(estimate.result, ptq::BudgetProblem(estimate.result).solve(budget).choice);
+            // The budget as the user left it, without pins (they name the old table's layers); a
+            // budget this table cannot answer (a target's costs not yet applied) measures in one pass.
+            ptq::BudgetRequest asked = budget;
+            asked.pins.clear();
+            try {
+                job.request.first = decidingCells(estimate.result, ptq::BudgetProblem(estimate.result).solve(asked).choice);
+            } catch (const ptq::Error& e) {
+                ptq::logger()->info("Sensitivity: measuring in one pass ({})", e.what());
+            }
             job.request.onCell = [this, model, generation](size_t layer, size_t option, const ptq::SensitivityCell& cell) {
                 QMetaObject::invokeMethod(this, [this, model, generation, layer, option, cell] {
                     if (model != session_.model || generation != tableGeneration_ || !session_.sensitivity) return;
