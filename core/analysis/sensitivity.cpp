@@ -137,6 +137,14 @@ SensitivityCell measureActivationCell(const Executor& executor, const CutCache& 
 
 namespace detail {
 
+QuantizedModel baseModel(const Graph& graph, const SensitivityRequest& req) {
+    QuantConfig config = QuantConfig::uniform(graph, req.base.weightBits, req.base.activationBits, req.quantizer.granularity,
+                                              false);
+    config.weightMethod = req.quantizer.weightRange;
+    config.activationMethod = req.quantizer.activationRange;
+    return QuantizedModel(graph, config);
+}
+
 int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>& layers, int64_t samples,
                                int64_t cacheBytes) {
     const int64_t perSample = std::max<int64_t>(1, CutCache::widestBytes(executor, layers, 1));
@@ -196,11 +204,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     SensitivityResult r;
     r.options = req.options;
     r.base = req.base;
-    QuantConfig config = QuantConfig::uniform(graph, req.base.weightBits, req.base.activationBits, req.quantizer.granularity,
-                                              false);
-    config.weightMethod = req.quantizer.weightRange;
-    config.activationMethod = req.quantizer.activationRange;
-    QuantizedModel base(graph, config);
+    QuantizedModel base = detail::baseModel(graph, req);
     const Executor executor(graph);
     const std::vector<int> layers = graph.allocationNodes();
     const int64_t nodes = int64_t(graph.nodes().size());

@@ -66,11 +66,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
     r.options = req.options;
     r.base = req.base;
     r.layers = sensitivityLayers(graph);
-    QuantConfig config = QuantConfig::uniform(graph, req.base.weightBits, req.base.activationBits, req.quantizer.granularity,
-                                              false);
-    config.weightMethod = req.quantizer.weightRange;
-    config.activationMethod = req.quantizer.activationRange;
-    QuantizedModel base(graph, config);
+    QuantizedModel base = detail::baseModel(graph, req);
     const Executor executor(graph);
     const std::vector<int> layers = graph.allocationNodes();
     std::map<int, size_t> layerOf;

@@ -52,8 +52,8 @@ SensitivityTable measureSensitivityTable(const LoadedModel& model, const Sensiti
     const auto data = model.openData(job.calibrationSource);
     if (job.estimate) {
         if (job.adaquant)
-            throw invalidInput("An estimated table has no AdaQuant cells: estimate without --adaquant, or measure "
-                               "the table with it.");
+            throw invalidInput("An estimated table has no AdaQuant cells: estimate it without AdaQuant, or "
+                               "measure it with AdaQuant instead of estimating.");
         EstimateSettings settings;
         settings.seed = job.seed;
         table.result = estimateSensitivity(model.graph(), *data, job.request, settings, progress);

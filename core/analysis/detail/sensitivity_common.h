@@ -30,6 +30,10 @@ inline at::Tensor untunedOptionWeight(const QuantizedModel& base, const std::str
     return fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, quantizer.weightRange));
 }
 
+/// Every layer of @p graph at the request's base option, with its granularity and range methods
+/// (not yet calibrated): what every other layer keeps while one takes an option.
+QuantizedModel baseModel(const Graph& graph, const SensitivityRequest& request);
+
 /// How many of @p samples samples take part when the activations kept at the widest cut before
 /// @p layers must stay within @p cacheBytes (with a warning when fewer than all).
 int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>& layers, int64_t samples,
