@@ -79,10 +79,15 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
     const ScaledProgress readProgress(progress, 0.0, 0.05, "Reading data");
     const CutCache cache(executor, data, batch, readProgress.get(), maxSamples);
     r.samples = cache.samples();
+    logger()->debug("Sensitivity estimate: {} samples read at {:.2f} s", r.samples,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
     const ScaledProgress calibProgress(progress, 0.05, 0.2, "Calibrating");
     detail::calibrateOnCache(base, cache, data, req.quantizer.batchSize, calibProgress.get());
     const RunHooks baseHooks = base.hooks();
+    const auto since = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    logger()->debug("Sensitivity estimate: calibrated at {:.2f} s", since());
+    double forwardSeconds = 0, columnSeconds = 0, baseSeconds = 0;
 
     // Every layer's inputs at every option and at the base (the last column).
     const size_t optionCount = req.options.size();
@@ -106,6 +111,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             prepared[l].push_back(std::move(in));
         }
     }
+    logger()->debug("Sensitivity estimate: every option's weights ready at {:.2f} s", since());
 
     std::vector<std::vector<double>> fisher(layers.size(), std::vector<double>(columns.size(), 0.0));
     std::vector<std::vector<double>> squared = fisher, linear = fisher;
@@ -157,6 +163,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             if (loss.requires_grad()) loss.backward();
         }
 
+        const double afterBackward = since();
         const c10::InferenceMode inference;
         for (size_t l = 0; l < layers.size(); ++l) {
             if (!outputs[l].defined()) continue;  // not reached (a branch the outputs do not read)
@@ -164,9 +171,12 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
                                                double(cache.batches()), "Estimating sensitivity");
             if (progress) progress->throwIfCancelled();
             const Node& node = graph.node(layers[l]);
-            const at::Tensor y = outputs[l].detach();
+            at::Tensor y = outputs[l].detach();
             const at::Tensor grad = outputs[l].grad();
-            const at::Tensor g = grad.defined() ? grad.detach() : at::zeros_like(y);
+            at::Tensor g = grad.defined() ? grad.detach() : at::zeros_like(y);
+            // Per-sample sums over every dimension but the batch's, in any memory layout.
+            std::vector<int64_t> sampleDims;
+            for (int64_t d = 1; d < y.dim(); ++d) sampleDims.push_back(d);
             const bool activationOnly = graph.isActivationMatMul(node);
             // Columns with the same activation bits share the quantized input (one pass each).
             std::map<int, at::Tensor> quantizedInput;
@@ -174,18 +184,34 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
                 const OptionInputs& p = prepared[l][c];
                 std::vector<at::Tensor> in = inputs[l];
                 at::Tensor& q0 = quantizedInput[columns[c].activationBits];
-                if (!q0.defined()) q0 = fakeQuantize(in[0], p.activation, p.input0);
+                if (!q0.defined()) {
+                    q0 = fakeQuantize(in[0], p.activation, p.input0);
+                    // A convolution runs on channels-last activations (ops.cpp): convert once
+                    // for all the columns, not in every run.
+                    if (node.op == OpKind::Conv2d && q0.dim() == 4)
+                        q0 = q0.contiguous(at::MemoryFormat::ChannelsLast);
+                }
                 in[0] = q0;
                 if (activationOnly)
                     in[1] = fakeQuantize(in[1], p.activation, p.input1);
                 else
                     in[1] = p.weight;
-                const at::Tensor d = runOp(node, in, n).at(0).sub_(y);
+                at::Tensor d = runOp(node, in, n).at(0);
+                // The output's layout can differ from the FP forward's (channels-last in
+                // inference): bring the FP output and its gradient to it once, so the passes
+                // below read both in order.
+                const at::MemoryFormat layout = d.suggest_memory_format();
+                if (!y.is_contiguous(layout)) {
+                    y = y.contiguous(layout);
+                    g = g.contiguous(layout);
+                }
+                d.sub_(y);
                 const double norm = at::linalg_vector_norm(d, 2).item<double>();
                 squared[l][c] += norm * norm;
                 // Per sample, g . d: its sum is the first-order term, its square the second-order
                 // one with the Hessian as the sample's gradient outer product g g'.
-                const at::Tensor gd = d.mul_(g).reshape({n, -1}).sum(1, false, at::kDouble);
+                const at::Tensor gd = sampleDims.empty() ? d.mul_(g).to(at::kDouble)  // an empty list sums all
+                                                         : d.mul_(g).sum(sampleDims, false, at::kDouble);
                 fisher[l][c] += gd.square().sum().item<double>();
                 if (labels.defined()) linear[l][c] += gd.sum().item<double>();
             }
@@ -194,6 +220,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             outputs[l] = at::Tensor();
         }
 
+        const double afterColumns = since();
         // The base model (every layer at the base option): its loss and top-1.
         const at::Tensor baseLogp = at::log_softmax(executor.run(x, baseHooks).at(0).to(at::kFloat), 1);
         if (labels.defined()) {
@@ -203,7 +230,12 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             baseLoss += (fpLogp.exp() * (fpLogp - baseLogp)).sum().item<double>();
             baseCorrect += baseLogp.argmax(1).eq(fpLogp.argmax(1)).sum().item<int64_t>();
         }
+        baseSeconds += since() - afterColumns;
+        columnSeconds += afterColumns - afterBackward;
+        forwardSeconds = since() - baseSeconds - columnSeconds;
     }
+    logger()->debug("Sensitivity estimate: forward and backward until {:.2f} s, layers alone {:.2f} s, base model {:.2f} s",
+                    forwardSeconds, columnSeconds, baseSeconds);
 
     const double samples = double(r.samples);
     r.fp32Loss = fpLoss / samples;
@@ -220,7 +252,9 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             cell.localMse = elements[l] > 0 ? squared[l][o] / elements[l] : 0.0;
             if (req.options[o] == req.base) continue;  // 0 by definition
             cell.deltaLoss = (linear[l][o] - linear[l][baseColumn] + 0.5 * (fisher[l][o] - fisher[l][baseColumn])) / samples;
-            cell.deltaTop1 = cell.deltaLoss * top1PerLoss;
+            // A linear map of the loss: kept to what a top-1 can move (a Taylor estimate of a
+            // far-off option can overshoot the loss by orders of magnitude).
+            cell.deltaTop1 = std::clamp(cell.deltaLoss * top1PerLoss, -r.fp32Top1, 100.0 - r.fp32Top1);
         }
     const double nodes = double(graph.nodes().size());
     // calibration, forward, backward (about two forwards), base; each layer alone per column

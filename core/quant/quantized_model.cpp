@@ -230,9 +230,10 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
         std::vector<int64_t> dims;
         for (int64_t k = 0; k < x.dim(); ++k)
             if (k != channelAxis) dims.push_back(k);
-        // Sum over samples and positions, accumulated in double without a double copy of x.
+        // Sum over samples and positions in one pass without a temporary (a norm reduces with a
+        // double accumulator on the CPU), in whatever layout x is.
         const double positions = double(x.numel()) / double(std::max<int64_t>(1, x.size(0) * x.size(channelAxis)));
-        const at::Tensor e = (x * x).sum(dims, false, at::kDouble) / positions;
+        const at::Tensor e = at::linalg_vector_norm(x, 2, dims).to(at::kDouble).square_() / positions;
         energy[it->second] = energy[it->second].defined() ? energy[it->second] + e : e;
     };
     Executor(d->graph).runDataset(calib, batchSize, [&](const Batch& b, const std::vector<at::Tensor>&) {

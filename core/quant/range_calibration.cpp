@@ -204,7 +204,10 @@ QuantParams weightParams(const at::Tensor& weight, const QuantSpec& spec, RangeM
 void RangeObserver::observe(const at::Tensor& batch) {
     if (batch.numel() == 0) return;
     const at::NoGradGuard noGrad;
-    const at::Tensor x = batch.detach().to(at::kFloat).reshape({-1});
+    // Ranges and histograms do not depend on the order of the values: a dense tensor in any
+    // layout (a channels-last activation) is read in its memory order, without a copy.
+    at::Tensor x = batch.detach().to(at::kFloat);
+    if (!x.is_non_overlapping_and_dense()) x = x.contiguous();
     const auto [batchMinT, batchMaxT] = at::aminmax(x);
     const float batchMin = batchMinT.item<float>();
     const float batchMax = batchMaxT.item<float>();
@@ -225,8 +228,7 @@ void RangeObserver::observe(const at::Tensor& batch) {
             const double width = fittingBinWidth(newMin, newMax, binWidth_);
             rebin(width, binOf(newMin, width), binOf(newMax, width));
         }
-        const at::Tensor values = x.contiguous();
-        addToHistogram(values.data_ptr<float>(), values.numel(), binWidth_, firstBin_, counts_);
+        addToHistogram(x.data_ptr<float>(), x.numel(), binWidth_, firstBin_, counts_);
     }
     min_ = newMin;
     max_ = newMax;

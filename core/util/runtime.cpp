@@ -1,5 +1,7 @@
 #include "core/util/runtime.h"
 
+#include "core/util/cpu_block_cache.h"
+
 #include <ATen/Parallel.h>
 
 #include <malloc.h>
@@ -12,11 +14,11 @@
 namespace ptq {
 
 void initRuntime(int threads) {
-    // Activations of a batch are tens of MB each. With glibc's defaults every one is a fresh
-    // mmap (or brk growth) that is returned on free, so each batch pays page faults for all its
-    // memory again: a third of an evaluation's time went to the kernel. Keep freed memory in the
-    // process instead; it is reused by the next batch of the same shapes.
-    mallopt(M_MMAP_THRESHOLD, 512 * 1024 * 1024);
+    // Activations of a batch are tens to hundreds of MB each. glibc maps every block above
+    // 32 MB afresh (M_MMAP_THRESHOLD cannot be set higher) and unmaps it on free, so each batch
+    // paid page faults for all its memory again. LibTorch's CPU tensors reuse freed blocks
+    // instead (core/util/cpu_block_cache.h); smaller ones stay in glibc's heap.
+    installCpuBlockCache();
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
     if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
     if (at::get_num_threads() != threads) at::set_num_threads(threads);

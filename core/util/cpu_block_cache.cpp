@@ -1,0 +1,172 @@
+#include "core/util/cpu_block_cache.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <list>
+#include <map>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace ptq {
+namespace {
+
+constexpr size_t kAlignment = 64;           // what LibTorch's own CPU allocator gives (AVX-512)
+constexpr size_t kHeader = kAlignment;      // the block's size, in front of the data
+constexpr size_t kLarge = size_t(1) << 20;  // smaller blocks go to malloc and back at once
+constexpr size_t kGranule = size_t(1) << 16;
+
+struct Header {
+    size_t bytes;  // the whole block, header included
+};
+
+void* systemBlock(size_t bytes) {
+    void* p = nullptr;
+    if (posix_memalign(&p, kAlignment, bytes) != 0 || !p) throw std::bad_alloc();
+    return p;
+}
+
+class BlockCache final : public c10::Allocator {
+public:
+    explicit BlockCache(size_t maxCached) : maxCached_(maxCached) {}
+
+    c10::DataPtr allocate(size_t n) const override {
+        if (n == 0) return {nullptr, nullptr, &release, c10::Device(c10::DeviceType::CPU)};
+        const bool large = n + kHeader >= kLarge;
+        // Large sizes in 64 KB steps, so tensors of nearly the same size share blocks.
+        const size_t bytes = large ? (n + kHeader + kGranule - 1) / kGranule * kGranule : n + kHeader;
+        void* block = large ? take(bytes) : nullptr;
+        if (!block) {
+            block = systemBlock(bytes);
+            static_cast<Header*>(block)->bytes = bytes;
+        }
+        void* data = static_cast<char*>(block) + kHeader;
+        return {data, data, &release, c10::Device(c10::DeviceType::CPU)};
+    }
+
+    c10::DeleterFnPtr raw_deleter() const override { return &release; }
+
+    static void release(void* data) {
+        if (!data) return;
+        void* block = static_cast<char*>(data) - kHeader;
+        const size_t bytes = static_cast<Header*>(block)->bytes;
+        if (bytes < kLarge || !instance()->give(block, bytes)) std::free(block);
+    }
+
+    static BlockCache* instance() { return instance_; }
+    static void setInstance(BlockCache* c) { instance_ = c; }
+
+    CpuBlockCacheStats stats() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return {cached_, hits_, misses_};
+    }
+
+    void clear() const {
+        Ages blocks;
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            blocks.swap(byAge_);
+            bySize_.clear();
+            cached_ = 0;
+        }
+        for (const Entry& e : blocks) std::free(e.block);
+    }
+
+private:
+    /// A cached block of at least @p bytes and at most a quarter more, or nullptr; on a miss, the
+    /// blocks freed longest ago, @p bytes of them in all, go back to the system first (what a
+    /// new request costs is memory the cache gave up, so the process does not grow past its peak
+    /// of live tensors by more than what recently freed blocks hold).
+    void* take(size_t bytes) const {
+        std::vector<void*> evicted;
+        void* found = nullptr;
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            const auto it = bySize_.lower_bound(bytes);
+            if (it != bySize_.end() && it->first <= bytes + bytes / 4) {
+                found = it->second->block;
+                cached_ -= it->first;
+                byAge_.erase(it->second);
+                bySize_.erase(it);
+                ++hits_;
+            } else {
+                ++misses_;
+                size_t released = 0;
+                while (released < bytes && !byAge_.empty()) {
+                    const Entry& oldest = byAge_.front();
+                    released += oldest.bytes;
+                    cached_ -= oldest.bytes;
+                    evicted.push_back(oldest.block);
+                    bySize_.erase(oldest.bySize);
+                    byAge_.pop_front();
+                }
+            }
+        }
+        for (void* block : evicted) std::free(block);
+        return found;
+    }
+
+    /// Keeps @p block for a later request; false when the cache is full (the caller frees it).
+    bool give(void* block, size_t bytes) const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (cached_ + bytes > maxCached_) return false;
+        byAge_.push_back({bytes, block, {}});
+        byAge_.back().bySize = bySize_.emplace(bytes, std::prev(byAge_.end()));
+        cached_ += bytes;
+        return true;
+    }
+
+    struct Entry;
+    using Ages = std::list<Entry>;
+    using Sizes = std::multimap<size_t, Ages::iterator>;
+    struct Entry {
+        size_t bytes;
+        void* block;
+        Sizes::iterator bySize;
+    };
+
+    const size_t maxCached_;
+    mutable std::mutex mutex_;
+    mutable Ages byAge_;  // oldest first
+    mutable Sizes bySize_;
+    mutable size_t cached_ = 0;
+    mutable size_t hits_ = 0;
+    mutable size_t misses_ = 0;
+    static inline BlockCache* instance_ = nullptr;
+};
+
+std::once_flag installed;
+
+}  // namespace
+
+void installCpuBlockCache(size_t maxCachedBytes) {
+    std::call_once(installed, [maxCachedBytes] {
+        if (std::getenv("PTQ_NO_BLOCK_CACHE")) return;
+        size_t cap = maxCachedBytes;
+        if (cap == 0) {
+            const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+            const size_t physical = pages > 0 && pageSize > 0 ? size_t(pages) * size_t(pageSize) : 0;
+            cap = std::max<size_t>(size_t(1) << 30, physical / 8);
+        }
+        // Never destroyed: tensors can be freed during static destruction.
+        auto* cache = new BlockCache(cap);
+        BlockCache::setInstance(cache);
+        c10::SetCPUAllocator(cache, /*priority=*/1);
+    });
+}
+
+CpuBlockCacheStats cpuBlockCacheStats() {
+    const BlockCache* cache = BlockCache::instance();
+    return cache ? cache->stats() : CpuBlockCacheStats{};
+}
+
+void releaseCpuBlockCache() {
+    if (const BlockCache* cache = BlockCache::instance()) cache->clear();
+}
+
+}  // namespace ptq
