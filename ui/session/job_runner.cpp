@@ -1,5 +1,6 @@
 #include "ui/session/job_runner.h"
 
+#include "core/util/cpu_block_cache.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -145,6 +146,8 @@ void JobRunner::startNext() {
         if (!ok && !out.cancelled) ptq::logger()->error("{}: {}", job->title.toStdString(), error.toStdString());
         Q_EMIT jobFinished(job->id, job->title, ok, out.cancelled, ok ? QString() : error, invalid, job->kind);
         startNext();
+        // Idle: the memory the job's tensors left for reuse goes back to the system.
+        if (!running_) ptq::releaseCpuBlockCache();
     });
     watcher->setFuture(QtConcurrent::run(&pool_, [job, work = std::move(work)] {
         Outcome out;
