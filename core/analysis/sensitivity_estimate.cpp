@@ -111,7 +111,8 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             prepared[l].push_back(std::move(in));
         }
     }
-    logger()->debug("Sensitivity estimate: every option's weights ready at {:.2f} s", since());
+    const double ready = since();
+    logger()->debug("Sensitivity estimate: every option's weights ready at {:.2f} s", ready);
 
     std::vector<std::vector<double>> fisher(layers.size(), std::vector<double>(columns.size(), 0.0));
     std::vector<std::vector<double>> squared = fisher, linear = fisher;
@@ -232,9 +233,9 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
         }
         baseSeconds += since() - afterColumns;
         columnSeconds += afterColumns - afterBackward;
-        forwardSeconds = since() - baseSeconds - columnSeconds;
+        forwardSeconds = since() - ready - baseSeconds - columnSeconds;
     }
-    logger()->debug("Sensitivity estimate: forward and backward until {:.2f} s, layers alone {:.2f} s, base model {:.2f} s",
+    logger()->debug("Sensitivity estimate: forward and backward passes {:.2f} s, layers alone {:.2f} s, base model {:.2f} s",
                     forwardSeconds, columnSeconds, baseSeconds);
 
     const double samples = double(r.samples);
