@@ -79,13 +79,12 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
     const ScaledProgress readProgress(progress, 0.0, 0.05, "Reading data");
     const CutCache cache(executor, data, batch, readProgress.get(), maxSamples);
     r.samples = cache.samples();
-    logger()->debug("Sensitivity estimate: {} samples read at {:.2f} s", r.samples,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const auto since = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    logger()->debug("Sensitivity estimate: {} samples read at {:.2f} s", r.samples, since());
     r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
     const ScaledProgress calibProgress(progress, 0.05, 0.2, "Calibrating");
     detail::calibrateOnCache(base, cache, data, req.quantizer.batchSize, calibProgress.get());
     const RunHooks baseHooks = base.hooks();
-    const auto since = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     logger()->debug("Sensitivity estimate: calibrated at {:.2f} s", since());
     double forwardSeconds = 0, columnSeconds = 0, baseSeconds = 0;
 

@@ -1,5 +1,7 @@
 #include "core/util/cpu_block_cache.h"
 
+#include "core/util/log.h"
+
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
@@ -7,7 +9,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <list>
 #include <map>
 #include <mutex>
 #include <new>
@@ -66,14 +67,13 @@ public:
     }
 
     void clear() const {
-        Ages blocks;
+        std::multimap<size_t, void*> blocks;
         {
             const std::lock_guard<std::mutex> lock(mutex_);
-            blocks.swap(byAge_);
-            bySize_.clear();
+            blocks.swap(free_);
             cached_ = 0;
         }
-        for (const Entry& e : blocks) std::free(e.block);
+        for (const auto& [bytes, block] : blocks) std::free(block);
     }
 
 private:
@@ -82,15 +82,14 @@ private:
     /// made ResNet-50's measured table miss twice as often as it hit, and fault on every page again.
     void* take(size_t bytes) const {
         const std::lock_guard<std::mutex> lock(mutex_);
-        const auto it = bySize_.lower_bound(bytes);
-        if (it == bySize_.end() || it->first > bytes + bytes / 4) {
+        const auto it = free_.lower_bound(bytes);
+        if (it == free_.end() || it->first > bytes + bytes / 4) {
             ++misses_;
             return nullptr;
         }
-        void* found = it->second->block;
+        void* found = it->second;
         cached_ -= it->first;
-        byAge_.erase(it->second);
-        bySize_.erase(it);
+        free_.erase(it);
         ++hits_;
         return found;
     }
@@ -99,25 +98,14 @@ private:
     bool give(void* block, size_t bytes) const {
         const std::lock_guard<std::mutex> lock(mutex_);
         if (cached_ + bytes > maxCached_) return false;
-        byAge_.push_back({bytes, block, {}});
-        byAge_.back().bySize = bySize_.emplace(bytes, std::prev(byAge_.end()));
+        free_.emplace(bytes, block);
         cached_ += bytes;
         return true;
     }
 
-    struct Entry;
-    using Ages = std::list<Entry>;
-    using Sizes = std::multimap<size_t, Ages::iterator>;
-    struct Entry {
-        size_t bytes;
-        void* block;
-        Sizes::iterator bySize;
-    };
-
     const size_t maxCached_;
     mutable std::mutex mutex_;
-    mutable Ages byAge_;  // oldest first
-    mutable Sizes bySize_;
+    mutable std::multimap<size_t, void*> free_;  // by size
     mutable size_t cached_ = 0;
     mutable size_t hits_ = 0;
     mutable size_t misses_ = 0;
@@ -132,7 +120,14 @@ void installCpuBlockCache(size_t maxCachedBytes) {
     std::call_once(installed, [maxCachedBytes] {
         if (std::getenv("PTQ_NO_BLOCK_CACHE")) return;
         size_t cap = maxCachedBytes;
-        if (const char* mb = std::getenv("PTQ_BLOCK_CACHE_MB")) cap = size_t(std::strtoull(mb, nullptr, 10)) << 20;
+        if (const char* mb = std::getenv("PTQ_BLOCK_CACHE_MB")) {
+            char* end = nullptr;
+            const unsigned long long value = std::strtoull(mb, &end, 10);
+            if (end == mb || *end != '\0')
+                logger()->warn("PTQ_BLOCK_CACHE_MB={} is not a number of megabytes; the default is used.", mb);
+            else
+                cap = size_t(value) << 20;
+        }
         if (cap == 0) {
             const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
             const size_t physical = pages > 0 && pageSize > 0 ? size_t(pages) * size_t(pageSize) : 0;
