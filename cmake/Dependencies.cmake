@@ -8,6 +8,14 @@ find_package(QCustomPlotQt6 REQUIRED)
 find_package(Torch REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(ZLIB REQUIRED)
+# oneDNN (Debian libdnnl-dev; LibTorch itself runs on its libdnnl2): the quantized layers'
+# integer kernels (core/quant/integer_kernels).
+find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+find_library(DNNL_LIBRARY NAMES dnnl REQUIRED)
+add_library(dnnl::dnnl SHARED IMPORTED)
+set_target_properties(dnnl::dnnl PROPERTIES
+  IMPORTED_LOCATION "${DNNL_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${DNNL_INCLUDE_DIR}")
 
 find_path(LPSOLVE_INCLUDE_DIR lp_lib.h PATH_SUFFIXES lpsolve REQUIRED)
 find_library(LPSOLVE_LIBRARY NAMES lpsolve55_pic liblpsolve55_pic.a REQUIRED)

@@ -29,6 +29,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 libgl-dev
   libqcustomplot-dev
   libtorch-dev
+  libdnnl-dev                        # oneDNN: the quantized layers' integer kernels (LibTorch uses its libdnnl2)
   libopenblas0-pthread               # the BLAS libtorch's at::mm runs on (the reference BLAS is 15x slower)
   liblpsolve55-dev libcolamd2
   libspdlog-dev libfmt-dev zlib1g-dev

@@ -3,6 +3,7 @@
 #include "core/analysis/detail/sensitivity_common.h"
 
 #include "core/methods/adaquant.h"
+#include "core/quant/integer_kernels.h"
 #include "core/quant/multipoint.h"
 #include "core/quant/quantized_model.h"
 #include "core/quant/range_calibration.h"
@@ -87,11 +88,12 @@ struct Score {
 /// executions it spends to @p nodeRuns.
 SensitivityCell runCell(const Executor& executor, const CutCache& cache, const Node& node, RunHooks& hooks, bool isBase,
                         const std::vector<at::Tensor>& fpLogp, const SensitivityResult& r, const Progress* progress,
-                        const double& sqErr, const double& elems, double& nodeRuns) {
+                        const double& sqErr, const double& elems, double& nodeRuns, size_t* batchIndex = nullptr) {
     if (isBase) hooks.stopAfter = node.id;  // the deltas are 0 by definition; the local error is not
     Score s;
     for (size_t b = 0; b < cache.batches(); ++b) {
         if (progress) progress->throwIfCancelled();  // a cell is a tail run over every sample
+        if (batchIndex) *batchIndex = b;
         const at::Tensor out = executor.runFrom(node.id, cache.values(b), cache.count(b), hooks).at(0);
         if (!isBase) s.add(out, cache.labels(b), fpLogp[b]);
     }
@@ -123,6 +125,9 @@ SensitivityCell measureActivationCell(const Executor& executor, const CutCache& 
         rawInputs = in;
         in[0] = fakeQuantize(in[0], aSpec, p0);
         in[1] = fakeQuantize(in[1], aSpec, p1);
+    };
+    hooks.runNode = [&](const Node& n, std::vector<at::Tensor>& in, std::vector<at::Tensor>& outs) {
+        return n.id != node.id && baseHooks.runNode && baseHooks.runNode(n, in, outs);
     };
     hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>&, std::vector<at::Tensor>& outs) {
         if (n.id != node.id) return;
@@ -156,7 +161,8 @@ int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>&
 }
 
 void calibrateOnCache(QuantizedModel& base, const CutCache& cache, const Dataset& data, int64_t batchSize,
-                      const Progress* progress) {
+                      const Progress* progress,
+                      const std::function<void(const Batch&, const std::vector<at::Tensor>&)>& onBatch) {
     // From the samples already read: a folder of images is not decoded a second time.
     std::vector<float> images;
     for (size_t b = 0; b < cache.batches(); ++b) {
@@ -164,7 +170,7 @@ void calibrateOnCache(QuantizedModel& base, const CutCache& cache, const Dataset
         images.insert(images.end(), x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
     }
     const InMemoryDataset subset(data.sampleShape(), std::move(images), {}, {}, "sensitivity samples");
-    base.calibrate(subset, batchSize, progress);
+    base.calibrate(subset, batchSize, progress, onBatch);
 }
 
 }  // namespace detail
@@ -215,18 +221,30 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     CutCache cache(executor, data, req.quantizer.batchSize, readProgress.get(), maxSamples);
     r.samples = cache.samples();
     r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
+    const auto since = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    logger()->debug("Sensitivity: {} samples read in {:.1f} s", r.samples, since());
+    // The calibration pass runs the FP model on the cached samples in the cache's batches: its
+    // outputs are the FP32 run (the FP log-probabilities are the KL reference).
+    std::vector<at::Tensor> fpLogits;
     const ScaledProgress calibProgress(progress, 0.05, 0.15, "Calibrating");
-    detail::calibrateOnCache(base, cache, data, req.quantizer.batchSize, calibProgress.get());
+    detail::calibrateOnCache(base, cache, data, req.quantizer.batchSize, calibProgress.get(),
+                             [&](const Batch& b, const std::vector<at::Tensor>& outputs) {
+                                 const size_t i = fpLogits.size();
+                                 fpLogits.push_back(i < cache.batches() && b.count == cache.count(i) ? outputs.at(0)
+                                                                                                     : at::Tensor());
+                             });
+    logger()->debug("Sensitivity: calibrated at {:.1f} s", since());
     c10::InferenceMode guard;
-    const RunHooks baseHooks = base.hooks();
+    const RunHooks baseHooks = base.integerHooks();
 
-    // FP32 and base-model scores from the graph input; the FP log-probabilities are the KL
-    // reference.
+    // FP32 and base-model scores from the graph input.
     std::vector<at::Tensor> fpLogp(cache.batches());
     Score fp, baseScore;
     for (size_t b = 0; b < cache.batches(); ++b) {
         reportProgress(progress, 0.15 + 0.05 * double(b) / double(cache.batches()), "FP32 and base runs");
-        const at::Tensor logits = executor.runFrom(0, cache.values(b), cache.count(b)).at(0);
+        const at::Tensor logits = b < fpLogits.size() && fpLogits[b].defined()
+                                      ? fpLogits[b]
+                                      : executor.runFrom(0, cache.values(b), cache.count(b)).at(0);
         fpLogp[b] = at::log_softmax(logits.to(at::kFloat), 1);
         fp.add(logits, cache.labels(b), fpLogp[b]);
         baseScore.add(executor.runFrom(0, cache.values(b), cache.count(b), baseHooks).at(0), cache.labels(b), fpLogp[b]);
@@ -237,6 +255,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
     r.baseLoss = baseScore.loss / n;
     r.baseTop1 = 100.0 * double(baseScore.correct) / n;
     double nodeRuns = 3.0 * double(nodes);  // calibration, FP32 and base passes
+    logger()->debug("Sensitivity: FP32 and base runs done at {:.1f} s", since());
 
     r.layers = sensitivityLayers(graph);
     const size_t optionCount = req.options.size();
@@ -269,6 +288,10 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
         const at::Tensor floatWeight = activationOnly ? at::Tensor() : base.floatParam(weightKey);
         const ScaledProgress layerProgress(progress, 0.2 + 0.8 * double(cellsDone) / totalCells, 1.0,
                                            "Sensitivity " + node.name);
+        // The FP layer's output on the cached input, per batch: every option's local error is
+        // measured against it, so it is computed once for the layer.
+        std::vector<at::Tensor> floatOutputs(cache.batches());
+        size_t batchIndex = 0;
         if (node.id < cache.position()) cache.rewind();  // a later round starts at the input again
         nodeRuns += double(node.id - cache.position());
         cache.advanceTo(node.id, baseHooks, layerProgress.get());
@@ -308,6 +331,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                     found && found->applied)
                     tuned = found;
             at::Tensor qWeight, tunedBias;
+            QuantParams qParams;  // of qWeight, when it has one grid (an integer kernel can run it)
             if (tuned) {
                 if (tuned->weightShape != floatWeight.sizes().vec())
                     throw invalidInput("The AdaQuant result of layer '" + node.name +
@@ -319,6 +343,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                     throw invalidInput("The AdaQuant result of layer '" + node.name +
                                        "' was tuned at another weight granularity: tune it at the table's.");
                 qWeight = fakeQuantize(w, wSpec, tuned->weightParams);
+                qParams = tuned->weightParams;
                 if (!tuned->bias.empty() && node.inputs.size() > 2) {
                     const at::Tensor& b = base.floatParam(graph.paramOf(node, 2));
                     if (b.numel() != int64_t(tuned->bias.size()))
@@ -333,13 +358,19 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                     r.adaQuantSamples = tuned->samples;
                 }
             } else {
-                qWeight = detail::untunedOptionWeight(base, node.name, floatWeight, o, req.quantizer);
+                qWeight = detail::untunedOptionWeight(base, node.name, floatWeight, o, req.quantizer, &qParams);
             }
             const std::string biasKey = tunedBias.defined() ? graph.paramOf(node, 2) : std::string();
             const at::Tensor floatBias = tunedBias.defined() ? base.floatParam(biasKey) : at::Tensor();
             const QuantParams aParams = tuned && !tuned->activationParams.scale.empty()
                                             ? tuned->activationParams
                                             : base.observedActivationParams(node.name, o.activationBits);
+            // The layer at the option runs as an integer kernel where its weight and input fit one
+            // (as the base model's layers do), else fake-quantized in float.
+            const std::shared_ptr<const IntegerLayerKernel> kernel =
+                baseHooks.runNode && !qParams.scale.empty()
+                    ? IntegerLayerKernel::prepare(node, qWeight, wSpec, qParams, aSpec, aParams, nullptr)
+                    : nullptr;
             // The base model with this one layer at the option; its output error is measured
             // against the FP layer on the same (raw) input.
             at::Tensor rawInput;
@@ -353,20 +384,30 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
             hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
                 if (n.id != node.id) return baseHooks.beforeNode(n, in);
                 rawInput = in[0];
-                in[0] = fakeQuantize(in[0], aSpec, aParams);
+                if (!kernel) in[0] = fakeQuantize(in[0], aSpec, aParams);
+            };
+            hooks.runNode = [&](const Node& n, std::vector<at::Tensor>& in, std::vector<at::Tensor>& outs) {
+                if (n.id != node.id) return baseHooks.runNode && baseHooks.runNode(n, in, outs);
+                if (!kernel) return false;
+                outs = {kernel->run(in[0], in.size() > 2 ? in[2] : at::Tensor())};
+                return true;
             };
             hooks.afterNode = [&](const Node& n, const std::vector<at::Tensor>& in, std::vector<at::Tensor>& outs) {
                 if (n.id != node.id) return;
-                std::vector<at::Tensor> ref = in;
-                ref[0] = rawInput;
-                ref[1] = floatWeight;
-                if (floatBias.defined()) ref[2] = floatBias;
-                const at::Tensor diff = (outs[0] - runOp(n, ref, outs[0].size(0)).at(0)).to(at::kDouble);
+                at::Tensor& reference = floatOutputs[batchIndex];
+                if (!reference.defined()) {
+                    std::vector<at::Tensor> ref = in;
+                    ref[0] = rawInput;
+                    ref[1] = floatWeight;
+                    if (floatBias.defined()) ref[2] = floatBias;
+                    reference = runOp(n, ref, outs[0].size(0)).at(0);
+                }
+                const at::Tensor diff = (outs[0] - reference).to(at::kDouble);
                 sqErr += (diff * diff).sum().item<double>();
                 elems += double(diff.numel());
             };
-            SensitivityCell cell =
-                runCell(executor, cache, node, hooks, o == req.base, fpLogp, r, progress, sqErr, elems, nodeRuns);
+            SensitivityCell cell = runCell(executor, cache, node, hooks, o == req.base, fpLogp, r, progress, sqErr,
+                                           elems, nodeRuns, &batchIndex);
             cell.adaQuant = tuned != nullptr;
             finish(cell);
         }

@@ -1,6 +1,7 @@
 #include "core/analysis/sensitivity_estimate.h"
 
 #include "core/analysis/detail/sensitivity_common.h"
+#include "core/quant/integer_kernels.h"
 #include "core/quant/quantized_model.h"
 #include "core/runtime/cut_cache.h"
 #include "core/runtime/ops.h"
@@ -25,6 +26,8 @@ struct OptionInputs {
     QuantSpec activation;
     QuantParams input0, input1;  ///< the data inputs' quantizers (input1: an attention matmul's second)
     at::Tensor weight;           ///< fake-quantized; undefined for an attention matmul
+    /// The layer at this option as an integer kernel (core/quant/integer_kernels.h), when it fits one.
+    std::shared_ptr<const IntegerLayerKernel> kernel;
 };
 
 /// Per-sample bytes of every activation the graph makes (float32): what a forward keeps for
@@ -84,7 +87,7 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
     r.metric = cache.hasLabels() ? "cross_entropy" : "kl";
     const ScaledProgress calibProgress(progress, 0.05, 0.2, "Calibrating");
     detail::calibrateOnCache(base, cache, data, req.quantizer.batchSize, calibProgress.get());
-    const RunHooks baseHooks = base.hooks();
+    const RunHooks baseHooks = base.integerHooks();
     logger()->debug("Sensitivity estimate: calibrated at {:.2f} s", since());
     double forwardSeconds = 0, columnSeconds = 0, baseSeconds = 0;
 
@@ -105,8 +108,14 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             in.input0 = base.observedActivationParams(node.name, o.activationBits, 0);
             if (activationOnly)
                 in.input1 = base.observedActivationParams(node.name, o.activationBits, 1);
-            else
-                in.weight = detail::untunedOptionWeight(base, node.name, floatWeight, o, req.quantizer);
+            else {
+                QuantParams weightParams;
+                in.weight = detail::untunedOptionWeight(base, node.name, floatWeight, o, req.quantizer, &weightParams);
+                if (!weightParams.scale.empty())
+                    in.kernel = IntegerLayerKernel::prepare(node, in.weight,
+                                                            QuantSpec::weights(o.weightBits, req.quantizer.granularity),
+                                                            weightParams, in.activation, in.input0, nullptr);
+            }
             prepared[l].push_back(std::move(in));
         }
     }
@@ -183,20 +192,22 @@ SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, c
             for (size_t c = 0; c < columns.size(); ++c) {
                 const OptionInputs& p = prepared[l][c];
                 std::vector<at::Tensor> in = inputs[l];
-                at::Tensor& q0 = quantizedInput[columns[c].activationBits];
-                if (!q0.defined()) {
-                    q0 = fakeQuantize(in[0], p.activation, p.input0);
-                    // A convolution runs on channels-last activations (ops.cpp): convert once
-                    // for all the columns, not in every run.
-                    if (node.op == OpKind::Conv2d && q0.dim() == 4)
-                        q0 = q0.contiguous(at::MemoryFormat::ChannelsLast);
+                at::Tensor d;
+                if (p.kernel) {
+                    d = p.kernel->run(in[0], in.size() > 2 ? in[2] : at::Tensor());  // quantizes in[0] itself
+                } else {
+                    at::Tensor& q0 = quantizedInput[columns[c].activationBits];
+                    if (!q0.defined()) {
+                        q0 = fakeQuantize(in[0], p.activation, p.input0);
+                        // A convolution runs on channels-last activations (ops.cpp): convert once
+                        // for all the columns, not in every run.
+                        if (node.op == OpKind::Conv2d && q0.dim() == 4)
+                            q0 = q0.contiguous(at::MemoryFormat::ChannelsLast);
+                    }
+                    in[0] = q0;
+                    in[1] = activationOnly ? fakeQuantize(in[1], p.activation, p.input1) : p.weight;
+                    d = runOp(node, in, n).at(0);
                 }
-                in[0] = q0;
-                if (activationOnly)
-                    in[1] = fakeQuantize(in[1], p.activation, p.input1);
-                else
-                    in[1] = p.weight;
-                at::Tensor d = runOp(node, in, n).at(0);
                 // The output's layout can differ from the FP forward's (channels-last in
                 // inference): bring the FP output and its gradient to it once, so the passes
                 // below read both in order.

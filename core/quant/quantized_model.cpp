@@ -1,14 +1,17 @@
 #include "core/quant/quantized_model.h"
 
 #include "core/graph/graph.h"
+#include "core/quant/integer_kernels.h"
 #include "core/quant/multipoint.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 
@@ -20,6 +23,76 @@ bool quantizes(int bits) { return bits < 32; }
 /// The axis of a layer's input that its weight's input channels run along: the last for
 /// Linear (tokens x features), 1 for convolutions (N x C x H x W).
 int64_t inputChannelAxis(const Node& n, const at::Tensor& x) { return n.op == OpKind::Linear ? x.dim() - 1 : 1; }
+
+/// Sum of squares of @p x per index along @p axis, in float64 [x.size(axis)]: one pass in the
+/// tensor's memory order when the channel is its innermost dimension (channels-last
+/// activations, tokens x features) or x is contiguous, a norm reduction otherwise. Partial sums
+/// of fixed pieces add up in piece order, so the result does not depend on the thread count.
+at::Tensor channelSquareSums(const at::Tensor& x, int64_t axis) {
+    const int64_t channels = x.size(axis);
+    const bool innermost = x.scalar_type() == at::kFloat &&
+                           ((axis == x.dim() - 1 && x.is_contiguous()) ||
+                            (x.dim() == 4 && axis == 1 && x.is_contiguous(at::MemoryFormat::ChannelsLast)));
+    const bool nested = x.scalar_type() == at::kFloat && x.is_contiguous();
+    if (!innermost && !nested) {
+        std::vector<int64_t> dims;
+        for (int64_t k = 0; k < x.dim(); ++k)
+            if (k != axis) dims.push_back(k);
+        return at::linalg_vector_norm(x, 2, dims).to(at::kDouble).square_();
+    }
+    const float* data = x.data_ptr<float>();
+    std::vector<double> out(static_cast<size_t>(channels), 0.0);
+    if (innermost) {
+        // Rows of `channels` values; float sums over pieces of kRows rows, then double.
+        constexpr int64_t kRows = 256;
+        const int64_t rows = channels == 0 ? 0 : x.numel() / channels;
+        const int64_t pieces = (rows + kRows - 1) / kRows;
+        std::vector<double> partial(static_cast<size_t>(pieces * channels), 0.0);
+        at::parallel_for(0, pieces, 1, [&](int64_t pb, int64_t pe) {
+            std::vector<float> acc(static_cast<size_t>(channels));
+            for (int64_t p = pb; p < pe; ++p) {
+                std::fill(acc.begin(), acc.end(), 0.0f);
+                const int64_t end = std::min(rows, (p + 1) * kRows);
+                for (int64_t r = p * kRows; r < end; ++r) {
+                    const float* __restrict row = data + r * channels;
+                    float* __restrict a = acc.data();
+                    for (int64_t c = 0; c < channels; ++c) a[c] += row[c] * row[c];
+                }
+                for (int64_t c = 0; c < channels; ++c) partial[size_t(p * channels + c)] = double(acc[size_t(c)]);
+            }
+        });
+        for (int64_t p = 0; p < pieces; ++p)
+            for (int64_t c = 0; c < channels; ++c) out[size_t(c)] += partial[size_t(p * channels + c)];
+    } else {
+        // Runs of `inner` values per (outer, channel), each summed in float blocks of kBlock.
+        int64_t inner = 1;
+        for (int64_t k = axis + 1; k < x.dim(); ++k) inner *= x.size(k);
+        const int64_t runs = inner == 0 ? 0 : x.numel() / inner;
+        std::vector<double> partial(static_cast<size_t>(runs), 0.0);
+        at::parallel_for(0, runs, std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(inner, 1)),
+                         [&](int64_t rb, int64_t re) {
+            constexpr int64_t kBlock = 1024;
+            for (int64_t r = rb; r < re; ++r) {
+                const float* run = data + r * inner;
+                double total = 0.0;
+                for (int64_t b = 0; b < inner; b += kBlock) {
+                    float lanes[8] = {};
+                    const int64_t end = std::min(inner, b + kBlock);
+                    int64_t i = b;
+                    for (; i + 8 <= end; i += 8)
+                        for (int l = 0; l < 8; ++l) lanes[l] += run[i + l] * run[i + l];
+                    float rest = 0.0f;
+                    for (; i < end; ++i) rest += run[i] * run[i];
+                    for (float v : lanes) total += double(v);
+                    total += double(rest);
+                }
+                partial[size_t(r)] = total;
+            }
+        });
+        for (int64_t r = 0; r < runs; ++r) out[size_t(r % channels)] += partial[size_t(r)];
+    }
+    return at::tensor(out, at::kDouble);
+}
 
 /// Whether @p value is a softmax's output: its range is [0, 1] by construction, so its quantizer
 /// takes that range instead of an observed one (the P of attention's P·V).
@@ -58,6 +131,15 @@ struct QuantizedModel::Impl {
     std::unordered_map<std::string, size_t> byWeightKey;
     bool calibrated = false;
     std::vector<RangeObserver> observers;  ///< per layer: its input on the FP model, at calibration
+    /// Integer kernels by layer index, with the input params each was made for (remade when the
+    /// weight tensor or those params change).
+    struct Kernel {
+        std::shared_ptr<const IntegerLayerKernel> kernel;
+        QuantParams inputParams;
+        at::Tensor weight;  ///< the weight it was tried on (a layer without a kernel is not retried)
+    };
+    mutable std::mutex kernelMutex;
+    mutable std::unordered_map<size_t, Kernel> kernels;
     std::vector<RangeObserver> secondObservers;  ///< per layer: input 1 of activation matmuls
     std::unordered_map<std::string, at::Tensor> floatParams;  ///< tuned replacements of graph params
 
@@ -118,7 +200,31 @@ struct QuantizedModel::Impl {
                                    "' was given a non-positive scale or a zero point off its grid.");
     }
 
-    RunHooks makeHooks() const {
+    /// The integer kernel of every layer that has one, by node id.
+    std::shared_ptr<const std::unordered_map<int, std::shared_ptr<const IntegerLayerKernel>>> integerKernels() const {
+        auto out = std::make_shared<std::unordered_map<int, std::shared_ptr<const IntegerLayerKernel>>>();
+        if (!integerKernelsAvailable()) return out;
+        const std::lock_guard<std::mutex> lock(kernelMutex);
+        for (size_t i = 0; i < layers.size(); ++i) {
+            const Layer& l = layers[i];
+            if (l.activationOnly || !quantizes(l.choice.activationBits) || !quantizes(l.choice.weightBits) ||
+                !l.quantizedWeight.defined() || l.choice.weightPoints != 1)
+                continue;
+            Kernel& k = kernels[i];
+            if (!k.weight.defined() || !k.weight.is_same(l.quantizedWeight) || !(k.inputParams == l.activationParams)) {
+                std::string why;
+                k.kernel = IntegerLayerKernel::prepare(graph.node(l.node), l.quantizedWeight, l.weightSpec, l.weightParams,
+                                                       l.activationSpec, l.activationParams, &why);
+                if (!k.kernel) logger()->debug("Layer '{}' runs in float: {}", l.name, why);
+                k.weight = l.quantizedWeight;
+                k.inputParams = l.activationParams;
+            }
+            if (k.kernel) (*out)[l.node] = k.kernel;
+        }
+        return out;
+    }
+
+    RunHooks makeHooks(bool integer = false) const {
         RunHooks h;
         if (!calibrated) throw failed("The quantized model is used before its calibration.");
         h.paramOverride = [this](const std::string& key) -> const at::Tensor* {
@@ -136,6 +242,30 @@ struct QuantizedModel::Impl {
                 inputs[0] = fakeQuantize(inputs[0], l.activationSpec, l.activationParams);
                 if (l.activationOnly) inputs[1] = fakeQuantize(inputs[1], l.activationSpec, l.secondParams);
             };
+        if (!integer) return h;
+        const auto kernels = integerKernels();
+        if (kernels->empty()) return h;
+        // A layer with a kernel quantizes its input inside the kernel: beforeNode leaves it as it
+        // is, runNode runs the kernel (or, on a gradient run or with another weight, fake-quantizes
+        // the input as beforeNode would have and lets the float op run).
+        const auto floatBefore = h.beforeNode;
+        const auto usesKernel = [kernels](const Node& n) { return kernels->count(n.id) != 0; };
+        h.beforeNode = [floatBefore, usesKernel](const Node& n, std::vector<at::Tensor>& inputs) {
+            if (!usesKernel(n)) floatBefore(n, inputs);
+        };
+        h.runNode = [kernels, floatBefore](const Node& n, std::vector<at::Tensor>& inputs,
+                                                 std::vector<at::Tensor>& outputs) {
+            auto it = kernels->find(n.id);
+            if (it == kernels->end()) return false;
+            const bool grad = at::GradMode::is_enabled() && inputs[0].requires_grad();
+            if (grad || inputs.size() < 2 || !inputs[1].is_same(it->second->weight())) {
+                floatBefore(n, inputs);
+                return false;
+            }
+            const at::Tensor bias = inputs.size() > 2 ? inputs[2] : at::Tensor();
+            outputs = {it->second->run(inputs[0], bias)};
+            return true;
+        };
         return h;
     }
 };
@@ -204,7 +334,8 @@ QuantizedModel::~QuantizedModel() = default;
 QuantizedModel::QuantizedModel(QuantizedModel&&) noexcept = default;
 QuantizedModel& QuantizedModel::operator=(QuantizedModel&&) noexcept = default;
 
-void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Progress* progress) {
+void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Progress* progress,
+                               const std::function<void(const Batch&, const std::vector<at::Tensor>&)>& onBatch) {
     if (calib.size() == 0)
         throw invalidInput("The calibration set is empty: give at least one sample (for example fmnist:train:100).");
     c10::InferenceMode guard;
@@ -227,17 +358,14 @@ void QuantizedModel::calibrate(const Dataset& calib, int64_t batchSize, const Pr
         if (inputs[0].dim() < 2) return;
         const at::Tensor& x = inputs[0];
         const int64_t channelAxis = inputChannelAxis(n, x);
-        std::vector<int64_t> dims;
-        for (int64_t k = 0; k < x.dim(); ++k)
-            if (k != channelAxis) dims.push_back(k);
-        // Sum over samples and positions in one pass without a temporary (a norm reduces with a
-        // double accumulator on the CPU), in whatever layout x is.
+        // Sum over samples and positions in one pass without a temporary, in x's layout.
         const double positions = double(x.numel()) / double(std::max<int64_t>(1, x.size(0) * x.size(channelAxis)));
-        const at::Tensor e = at::linalg_vector_norm(x, 2, dims).to(at::kDouble).square_() / positions;
+        const at::Tensor e = channelSquareSums(x, channelAxis) / positions;
         energy[it->second] = energy[it->second].defined() ? energy[it->second] + e : e;
     };
-    Executor(d->graph).runDataset(calib, batchSize, [&](const Batch& b, const std::vector<at::Tensor>&) {
+    Executor(d->graph).runDataset(calib, batchSize, [&](const Batch& b, const std::vector<at::Tensor>& outputs) {
         samples += b.count;
+        if (onBatch) onBatch(b, outputs);
     }, progress, observe);
     d->observers = std::move(observers);
     d->secondObservers = std::move(secondObservers);
@@ -351,6 +479,7 @@ const at::Tensor& QuantizedModel::runWeight(const std::string& layer) const {
 void QuantizedModel::requantizeWeights() { d->quantizeWeights(); }
 const Graph& QuantizedModel::graph() const { return d->graph; }
 RunHooks QuantizedModel::hooks() const { return d->makeHooks(); }
+RunHooks QuantizedModel::integerHooks() const { return d->makeHooks(true); }
 const QuantConfig& QuantizedModel::config() const { return d->config; }
 
 const QuantParams& QuantizedModel::weightParams(const std::string& layer) const {

@@ -10,7 +10,9 @@
 #include "core/runtime/executor.h"
 #include "core/util/progress.h"
 
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace ptq {
@@ -28,10 +30,21 @@ public:
     /// Quantizes the weights and calibrates the activation quantizers on @p calib (the FP
     /// model's activations); params set by setWeightParams / setActivationParams are dropped. Long; any one thread; throws ptq::Error (InvalidInput) for an empty
     /// set or data of the wrong shape, ptq::Cancelled when asked to stop.
-    void calibrate(const Dataset& calib, int64_t batchSize = 256, const Progress* progress = nullptr);
+    /// @p onBatch, when given, gets each batch's FP model outputs of the calibration pass (for a
+    /// caller that needs them too and would otherwise run the FP model again).
+    void calibrate(const Dataset& calib, int64_t batchSize = 256, const Progress* progress = nullptr,
+                   const std::function<void(const Batch&, const std::vector<at::Tensor>&)>& onBatch = {});
 
     /// Hooks that make an Executor run the quantized model. Valid while this object lives.
     RunHooks hooks() const;
+    /// hooks() with each layer that fits 8-bit integers (one weight point, weight and input at
+    /// most 8 bits) run by an integer kernel (core/quant/integer_kernels.h): the same values to
+    /// float rounding, several times faster. hooks() where the machine has none. For inference
+    /// runs; a run with gradients takes the float path. A caller that changes a layer's input or
+    /// weight in its own beforeNode or paramOverride must also give that layer's runNode its
+    /// own answer (false: the float op), as the kernel quantizes the raw input with this
+    /// model's parameters. Valid while this object lives; made again after the weights change.
+    RunHooks integerHooks() const;
 
     /// Replaces a float parameter of the graph for this model only (a tuned folded weight or
     /// bias); a replaced weight is quantized like the graph's. Call requantizeWeights() after

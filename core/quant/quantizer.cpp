@@ -133,6 +133,36 @@ void fakeQuantizeContiguous(const float* in, float* out, int64_t count, int64_t 
     });
 }
 
+/// One pass over contiguous float32 data: out = clamp(round(x / s) + z, qmin, qmax) as 8-bit
+/// integers (T is uint8_t or int8_t), one (s, z) for every value: fakeQuantizeContiguous's
+/// arithmetic, so dequantizing gives its values exactly.
+template <typename T>
+void quantizeContiguous8(const float* in, T* out, int64_t count, float s, int32_t z, int64_t qmin, int64_t qmax) {
+    constexpr int64_t kGrain = 1 << 15;
+    const float lo = float(qmin - z), hi = float(qmax - z), zf = float(z);
+    at::parallel_for(0, count, kGrain, [&](int64_t begin, int64_t end) {
+        typedef float V8 __attribute__((vector_size(32)));
+        typedef int32_t I8 __attribute__((vector_size(32)));
+        const V8 vs = {s, s, s, s, s, s, s, s};
+        const V8 vlo = {lo, lo, lo, lo, lo, lo, lo, lo};
+        const V8 vhi = {hi, hi, hi, hi, hi, hi, hi, hi};
+        const V8 vz = {zf, zf, zf, zf, zf, zf, zf, zf};
+        constexpr float r = 12582912.0f;
+        const V8 vr = {r, r, r, r, r, r, r, r};
+        int64_t k = begin;
+        for (; k + 8 <= end; k += 8) {
+            V8 v;
+            std::memcpy(&v, in + k, sizeof v);
+            v = v / vs;
+            v = v < vlo ? vlo : v;
+            v = v > vhi ? vhi : v;
+            const I8 q = __builtin_convertvector(((v + vr) - vr) + vz, I8);
+            for (int l = 0; l < 8; ++l) out[k + l] = T(q[l]);
+        }
+        for (; k < end; ++k) out[k] = T(int32_t(gridSteps(in[k] / s, lo, hi)) + z);
+    });
+}
+
 /// Sum of w[i] (fakeQuant(x[i]) - x[i])^2 over one channel's values, in float64. Sums run in
 /// 8 float lanes over blocks of 512 values (vectorisable without reassociating one sum), and
 /// blocks add up in double, so long channels keep their precision.
@@ -512,6 +542,19 @@ at::Tensor fakeQuantize(const at::Tensor& x, const QuantSpec& spec, const at::Te
 at::Tensor quantizeToInt(const at::Tensor& x, const QuantSpec& spec, const QuantParams& params) {
     const int axis = checkParams(x, spec, params);
     const at::NoGradGuard noGrad;
+    if (spec.bits <= 8 && !perChannelParams(spec.granularity) && x.scalar_type() == at::kFloat) {
+        // One scale: one pass in the input's own dense order (channels-last stays channels-last).
+        const at::Tensor in = x.is_non_overlapping_and_dense() ? x.detach() : x.detach().contiguous();
+        at::Tensor out = at::empty_like(in, in.options().dtype(intTypeFor(spec)));
+        if (in.numel() == 0) return out;
+        if (spec.signedGrid)
+            quantizeContiguous8(in.data_ptr<float>(), out.data_ptr<int8_t>(), in.numel(), params.scale[0],
+                                params.zeroPoint[0], gridMin(spec), gridMax(spec));
+        else
+            quantizeContiguous8(in.data_ptr<float>(), out.data_ptr<uint8_t>(), in.numel(), params.scale[0],
+                                params.zeroPoint[0], gridMin(spec), gridMax(spec));
+        return out;
+    }
     at::Tensor s, z;
     broadcastParams(x, spec, axis, scaleTensor(params), zeroPointTensor(params), s, z);
     const at::Tensor q = at::round(x.detach().to(at::kFloat) / s) + z;

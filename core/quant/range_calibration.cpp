@@ -9,6 +9,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
+#include <utility>
 
 namespace ptq {
 namespace {
@@ -69,19 +74,98 @@ double fittingBinWidth(float lo, float hi, double from) {
 void addToHistogram(const float* x, int64_t n, double width, int64_t firstBin, std::vector<int64_t>& counts) {
     const float inverse = float(1.0 / width);  // a power of two too: exact
     const size_t bins = counts.size();
-    std::vector<std::vector<int64_t>> perThread(static_cast<size_t>(at::get_num_threads()));
+    // Four interleaved histograms per thread: runs of one value (the zeros after a ReLU) would
+    // otherwise wait on the same counter's previous increment value by value.
+    constexpr size_t kWays = 4;
+    std::vector<std::vector<int32_t>> perThread(static_cast<size_t>(at::get_num_threads()));
+    std::vector<std::vector<int64_t>> totals(perThread.size());
+    const auto binOfValue = [inverse, firstBin](float value) {
+        const float v = value * inverse;
+        int64_t k = int64_t(v);
+        k -= (float(k) > v);  // truncation toward zero, then down for negatives: floor
+        return size_t(k - firstBin);
+    };
     at::parallel_for(0, n, int64_t(1) << 16, [&](int64_t begin, int64_t end) {
-        std::vector<int64_t>& local = perThread.at(size_t(at::get_thread_num()));
-        if (local.empty()) local.assign(bins, 0);
-        for (int64_t i = begin; i < end; ++i) {
-            const float v = x[i] * inverse;
-            int64_t k = int64_t(v);
-            k -= (float(k) > v);  // truncation toward zero, then down for negatives: floor
-            ++local[size_t(k - firstBin)];
+        const size_t t = size_t(at::get_thread_num());
+        std::vector<int32_t>& local = perThread.at(t);
+        if (local.empty()) local.assign(bins * kWays, 0);
+        if (totals[t].empty()) totals[t].assign(bins, 0);
+        // int32 counters, emptied into the totals at most every 2^30 values per way.
+        for (int64_t chunk = begin; chunk < end; chunk += int64_t(1) << 30) {
+            const int64_t stop = std::min(end, chunk + (int64_t(1) << 30));
+            int64_t i = chunk;
+            for (; i + 4 <= stop; i += 4) {
+                ++local[binOfValue(x[i]) * kWays];
+                ++local[binOfValue(x[i + 1]) * kWays + 1];
+                ++local[binOfValue(x[i + 2]) * kWays + 2];
+                ++local[binOfValue(x[i + 3]) * kWays + 3];
+            }
+            for (; i < stop; ++i) ++local[binOfValue(x[i]) * kWays];
+            for (size_t b = 0; b < bins; ++b) {
+                int64_t sum = 0;
+                for (size_t w = 0; w < kWays; ++w) sum += std::exchange(local[b * kWays + w], 0);
+                totals[t][b] += sum;
+            }
         }
     });
-    for (const auto& local : perThread)
+    for (const auto& local : totals)
         for (size_t b = 0; b < local.size(); ++b) counts[b] += local[b];
+}
+
+/// Smallest and largest of @p n floats (n > 0), in one multi-threaded pass (SSE min and max:
+/// GCC leaves a plain min loop scalar, as NaN rules forbid reordering it); NaN for both when any
+/// value is NaN or infinite.
+std::pair<float, float> minMaxOf(const float* x, int64_t n) {
+    constexpr int64_t kGrain = 1 << 16;
+    const int64_t chunks = (n + kGrain - 1) / kGrain;
+    std::vector<float> lo(static_cast<size_t>(chunks)), hi(static_cast<size_t>(chunks));
+    std::vector<char> bad(static_cast<size_t>(chunks), 0);
+    at::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+        for (int64_t c = cb; c < ce; ++c) {
+            const int64_t begin = c * kGrain, end = std::min(n, begin + kGrain);
+            const float first = x[begin];
+            float l = first, h = first, poison = first * 0.0f;  // NaN once a value is NaN or infinite
+            int64_t i = begin;
+#ifdef __SSE2__
+            __m128 lo0 = _mm_set1_ps(first), lo1 = lo0, hi0 = lo0, hi1 = lo0, p = _mm_setzero_ps();
+            const __m128 zero = _mm_setzero_ps();
+            for (; i + 8 <= end; i += 8) {
+                const __m128 a = _mm_loadu_ps(x + i), b = _mm_loadu_ps(x + i + 4);
+                lo0 = _mm_min_ps(lo0, a);
+                lo1 = _mm_min_ps(lo1, b);
+                hi0 = _mm_max_ps(hi0, a);
+                hi1 = _mm_max_ps(hi1, b);
+                p = _mm_add_ps(p, _mm_add_ps(_mm_mul_ps(a, zero), _mm_mul_ps(b, zero)));
+            }
+            float lanes[5][4];
+            _mm_storeu_ps(lanes[0], lo0);
+            _mm_storeu_ps(lanes[1], lo1);
+            _mm_storeu_ps(lanes[2], hi0);
+            _mm_storeu_ps(lanes[3], hi1);
+            _mm_storeu_ps(lanes[4], p);
+            for (int k = 0; k < 4; ++k) {
+                l = std::min({l, lanes[0][k], lanes[1][k]});
+                h = std::max({h, lanes[2][k], lanes[3][k]});
+                poison += lanes[4][k];
+            }
+#endif
+            for (; i < end; ++i) {
+                l = std::min(l, x[i]);
+                h = std::max(h, x[i]);
+                poison += x[i] * 0.0f;
+            }
+            lo[size_t(c)] = l;
+            hi[size_t(c)] = h;
+            bad[size_t(c)] = poison != 0.0f;
+        }
+    });
+    float l = lo[0], h = hi[0];
+    for (int64_t c = 0; c < chunks; ++c) {
+        if (bad[size_t(c)]) return {NAN, NAN};
+        l = std::min(l, lo[size_t(c)]);
+        h = std::max(h, hi[size_t(c)]);
+    }
+    return {l, h};
 }
 
 /// Index of the first candidate with the smallest error for each column of @p errors [K x C].
@@ -208,9 +292,7 @@ void RangeObserver::observe(const at::Tensor& batch) {
     // layout (a channels-last activation) is read in its memory order, without a copy.
     at::Tensor x = batch.detach().to(at::kFloat);
     if (!x.is_non_overlapping_and_dense()) x = x.contiguous();
-    const auto [batchMinT, batchMaxT] = at::aminmax(x);
-    const float batchMin = batchMinT.item<float>();
-    const float batchMax = batchMaxT.item<float>();
+    const auto [batchMin, batchMax] = minMaxOf(x.data_ptr<float>(), x.numel());
     if (!std::isfinite(batchMin) || !std::isfinite(batchMax))
         throw invalidInput("The calibration data gives NaN or infinite values in the model; check the data "
                            "source's normalization and the model.");

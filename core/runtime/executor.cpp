@@ -105,7 +105,7 @@ std::vector<at::Tensor> Executor::execute(int startNode, std::vector<at::Tensor>
         if (hooks.beforeNode) hooks.beforeNode(n, args);
         std::vector<at::Tensor> outs;
         if (graph_.isFoldedBatchNorm(n)) outs = {args[0]};  // folded into its producer
-        else outs = runOp(n, args, batch);
+        else if (!(hooks.runNode && hooks.runNode(n, args, outs))) outs = runOp(n, args, batch);
         if (hooks.afterNode) hooks.afterNode(n, args, outs);
         for (size_t i = 0; i < n.outputs.size(); ++i) {
             if (trackMemory) {

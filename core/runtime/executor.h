@@ -25,6 +25,10 @@ struct RunHooks {
     /// outputs (fake-quantize an activation, capture a layer's output).
     std::function<void(const Node& node, const std::vector<at::Tensor>& inputs, std::vector<at::Tensor>& outputs)>
         afterNode;
+    /// Called after beforeNode: may compute the node's outputs itself (an integer kernel for a
+    /// quantized layer) and return true, or return false to let the node's op run on the
+    /// (possibly changed) inputs.
+    std::function<bool(const Node& node, std::vector<at::Tensor>& inputs, std::vector<at::Tensor>& outputs)> runNode;
     /// Returns the tensor to use for a parameter key instead of the graph's (nullptr: the graph's).
     std::function<const at::Tensor*(const std::string& key)> paramOverride;
     /// Stop after this node id (the run returns that node's outputs); -1 runs to the end.

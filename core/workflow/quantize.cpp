@@ -308,7 +308,7 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
     const Executor executor(graph);
     auto stepDone = [&](const char* step) {
         if (req.evalEachStep)
-            r.stepTop1.emplace_back(step, evaluate(executor, *eval, model.hooks(), batch, nullptr).top1());
+            r.stepTop1.emplace_back(step, evaluate(executor, *eval, model.integerHooks(), batch, nullptr).top1());
     };
     stepDone("calibration");
     for (size_t k = 0; k < req.steps.size(); ++k) {
@@ -355,7 +355,7 @@ QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, 
     ScaledProgress fpProgress(progress, at.fp32From, at.quantFrom, "Evaluating FP32");
     const EvalResult fp = req.evaluateFp32 ? evaluate(executor, *run.eval, {}, batch, fpProgress.get()) : EvalResult{};
     ScaledProgress qProgress(progress, at.quantFrom, 1.0, "Evaluating quantized");
-    const EvalResult q = evaluate(executor, *run.eval, run.model->hooks(), batch, qProgress.get());
+    const EvalResult q = evaluate(executor, *run.eval, run.model->integerHooks(), batch, qProgress.get());
     r.fp32Top1 = fp.top1();
     r.quantTop1 = q.top1();
     r.quantCorrect = q.correct;

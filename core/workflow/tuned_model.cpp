@@ -84,7 +84,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
         m.fp32Top1 = fp32->top1;
         m.fp32Loss = fp32->loss;
         const ScaledProgress p(progress, 0.0, 1.0, "Evaluating quantized");
-        const EvalResult q = evaluate(executor, *eval, d.run.model->hooks(), d.batchSize, p.get());
+        const EvalResult q = evaluate(executor, *eval, d.run.model->integerHooks(), d.batchSize, p.get());
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
     } else {
@@ -93,7 +93,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
         m.fp32Top1 = f.top1();
         m.fp32Loss = f.crossEntropy;
         const ScaledProgress qp(progress, 0.5, 1.0, "Evaluating quantized");
-        const EvalResult q = evaluate(executor, *eval, d.run.model->hooks(), d.batchSize, qp.get());
+        const EvalResult q = evaluate(executor, *eval, d.run.model->integerHooks(), d.batchSize, qp.get());
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
     }

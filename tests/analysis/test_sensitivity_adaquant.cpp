@@ -111,7 +111,7 @@ void TestSensitivityAdaQuant::matchesWholeModelWithResultApplied() {
         QuantizedModel m(graph_, c);
         m.calibrate(*data_, 64);
         applyAdaQuant(m, std::vector<AdaQuantLayerResult>{*res});
-        const EvalResult e = evaluate(ex, *data_, m.hooks(), 64);
+        const EvalResult e = evaluate(ex, *data_, m.integerHooks(), 64);
         const double measured = e.crossEntropy - tuned_.baseLoss;
         QVERIFY2(std::abs(tuned_.cells[li][w2_].deltaLoss - measured) < 1e-5,
                  qPrintable(QString::fromStdString(layer) +

@@ -18,16 +18,22 @@ namespace ptq::detail {
 
 /// @p floatWeight (the weight of layer @p layer) fake-quantized at @p option: its own range at
 /// the request's granularity and range method, or multipoint weights spread by the layer's input
-/// energy, as @p base (calibrated) observed it.
+/// energy, as @p base (calibrated) observed it. @p params, when given, gets a single-point
+/// weight's quantizer params (left empty for multipoint weights, which have no one grid).
 inline at::Tensor untunedOptionWeight(const QuantizedModel& base, const std::string& layer, const at::Tensor& floatWeight,
-                                      const BitOption& option, const QuantizerSettings& quantizer) {
+                                      const BitOption& option, const QuantizerSettings& quantizer,
+                                      QuantParams* params = nullptr) {
     const QuantSpec wSpec = QuantSpec::weights(option.weightBits, quantizer.granularity);
     if (option.weightPoints > 1) {
         at::Tensor qWeight;
         multipointQuantize(floatWeight, wSpec, quantizer.weightRange, option.weightPoints, base.inputEnergy(layer), qWeight);
+        if (params) *params = QuantParams{};
         return qWeight;
     }
-    return fakeQuantize(floatWeight, wSpec, weightParams(floatWeight, wSpec, quantizer.weightRange));
+    QuantParams p = weightParams(floatWeight, wSpec, quantizer.weightRange);
+    at::Tensor qWeight = fakeQuantize(floatWeight, wSpec, p);
+    if (params) *params = std::move(p);
+    return qWeight;
 }
 
 /// Every layer of @p graph at the request's base option, with its granularity and range methods
@@ -40,8 +46,10 @@ int64_t sensitivitySampleBound(const Executor& executor, const std::vector<int>&
                                int64_t cacheBytes);
 
 /// Calibrates @p base on the samples @p cache holds (the sample bound applies to calibration
-/// too), from the cached copies: @p data (for its sample shape) is not read again.
+/// too), from the cached copies: @p data (for its sample shape) is not read again. @p onBatch
+/// gets the FP model's outputs of each calibration batch (QuantizedModel::calibrate).
 void calibrateOnCache(QuantizedModel& base, const CutCache& cache, const Dataset& data, int64_t batchSize,
-                      const Progress* progress);
+                      const Progress* progress,
+                      const std::function<void(const Batch&, const std::vector<at::Tensor>&)>& onBatch = {});
 
 }  // namespace ptq::detail
