@@ -9,6 +9,7 @@
 #include "core/quant/range_calibration.h"
 #include "core/runtime/cut_cache.h"
 #include "core/runtime/ops.h"
+#include "core/util/cpu_block_cache.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -206,6 +207,7 @@ SensitivityResult measureSensitivity(const Graph& graph, const Dataset& data, co
                                      const Progress* progress) {
     const auto t0 = std::chrono::steady_clock::now();
     validateSensitivityRequest(req);
+    releaseCpuBlockCache();  // blocks another job left are of its sizes, not this one's
 
     SensitivityResult r;
     r.options = req.options;

@@ -5,6 +5,7 @@
 #include "core/quant/quantized_model.h"
 #include "core/runtime/cut_cache.h"
 #include "core/runtime/ops.h"
+#include "core/util/cpu_block_cache.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -64,6 +65,7 @@ std::vector<double> ranks(const std::vector<double>& x) {
 SensitivityResult estimateSensitivity(const Graph& graph, const Dataset& data, const SensitivityRequest& req,
                                       const EstimateSettings& settings, const Progress* progress) {
     const auto t0 = std::chrono::steady_clock::now();
+    releaseCpuBlockCache();  // blocks another job left are of its sizes, not this one's
     validateSensitivityRequest(req);
     SensitivityResult r;
     r.options = req.options;
