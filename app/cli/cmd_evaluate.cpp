@@ -20,8 +20,7 @@ namespace ptq::cli {
 
 AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req) {
     AdaQuantOptions& ada = req.tuning.adaquant;
-    ada.sequential = a.flag("sequential");
-    req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
+    pipelineArgs(a, req);
     const AllocationFile alloc = readAllocation(a.value("alloc"));
     // The allocation names the model's content; another file with the same layers would run but
     // answer a different question.
@@ -106,8 +105,9 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
 }  // namespace
 
 int runEvaluate(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "sequential", "skip-bad"},
-                 withModelCard({"alloc", "config", "eval", "calib", "pipeline", "batch", "seed", "adaquant-iters"}),
+    const Args a(argv, {"json", "sequential", "skip-bad", "adaquant-blocks"},
+                 withModelCard({"alloc", "config", "eval", "calib", "pipeline", "batch", "seed", "adaquant-iters",
+                                "block-iters", "block-layers"}),
                  "evaluate");
     TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;

@@ -44,10 +44,10 @@ int exportFp32(const Args& a, const ModelRequest& request, const std::string& ou
 }  // namespace
 
 int runExport(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad"},
+    const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad", "adaquant-blocks"},
                  withModelCard({"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points",
                                 "pipeline", "weight-range", "act-range", "batch", "seed", "adaquant-iters",
-                                "aimet-version", "target"}),
+                                "block-iters", "block-layers", "aimet-version", "target"}),
                  "export");
     TerminalProgress progress(a.flag("json"));
     QuantizeRequest req;
@@ -73,8 +73,7 @@ int runExport(const std::vector<std::string>& argv) {
             throw invalidInput("--alloc gives every layer's bits: drop --w, --a, --points and --keep-first-last-8bit.");
         alloc = requestFromAllocation(a, req);
     } else {
-        ada.sequential = a.flag("sequential");
-        req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
+        pipelineArgs(a, req);
         req.dataFree = a.flag("data-free");
         req.calibSource = dataSourceArg(a, "calib");
         if (!req.calibSource.given() && !req.dataFree)

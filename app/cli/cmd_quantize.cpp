@@ -32,7 +32,7 @@ void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const Qu
                     .arg(model, QString::fromStdString(l.layer))
                     .arg(l.weightBits)
                     .arg(l.activationBits)
-                    .arg(r.adaQuant.sequential ? "sequential" : "parallel")
+                    .arg(adaQuantFlavour(r.adaQuant))
                     .arg(qint64(l.samples))
                     .arg(l.iterations)
                     .arg(l.reluInLoss ? 1 : 0)
@@ -50,9 +50,9 @@ void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const Qu
 int runQuantize(const std::vector<std::string>& argv) {
     const Args a(argv,
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
-                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad"},
+                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad", "adaquant-blocks"},
                  withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
-                                "pipeline", "adaquant-iters", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
+                                "pipeline", "adaquant-iters", "block-iters", "block-layers", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
                                 "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
                                 "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr",
                                 "max-size-ratio", "options", "target", "o", "out", "format", "aimet-version"}),
@@ -71,10 +71,12 @@ int runQuantize(const std::vector<std::string>& argv) {
     if ((a.has("distill-count") || a.has("distill-iters") || a.has("distill-lr")) && !req.dataFree)
         throw invalidInput("The --distill-* options set up --data-free quantization: add --data-free.");
     AdaQuantOptions& ada = req.tuning.adaquant;
-    ada.sequential = a.flag("sequential");
-    req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
-    if (a.flag("adaquant") || ada.sequential)
+    pipelineArgs(a, req);
+    if ((a.flag("adaquant") || ada.sequential) && !req.runs(TuningStep::AdaQuantBlocks))
         req.addStep(ada.sequential ? TuningStep::AdaQuantSequential : TuningStep::AdaQuantParallel);
+    if (a.flag("adaquant") && a.flag("adaquant-blocks"))
+        throw invalidInput("--adaquant (layer by layer) and --adaquant-blocks (block by block) are two AdaQuant "
+                           "flavours: give one of them.");
     if (a.flag("bn-tuning")) req.addStep(TuningStep::BatchNorm);
     if (a.flag("bias-correction")) req.addStep(TuningStep::BiasCorrection);
     if (a.flag("bias-tuning")) req.addStep(TuningStep::BiasTuning);
@@ -232,6 +234,24 @@ int runQuantize(const std::vector<std::string>& argv) {
             const AdaQuantReport& ar = r.adaQuant;
             QJsonObject j;
             j["sequential"] = ar.sequential;
+            j["flavour"] = adaQuantFlavour(ar);
+            if (!ar.blocks.empty()) {
+                QJsonArray blocks;
+                for (const AdaQuantBlockResult& b : ar.blocks) {
+                    QJsonObject e;
+                    e["block"] = QString::fromStdString(b.name);
+                    QJsonArray names;
+                    for (const std::string& l : b.layers) names.append(QString::fromStdString(l));
+                    e["layers"] = names;
+                    e["mse_before"] = b.mseBefore;
+                    e["mse_after"] = b.mseAfter;
+                    e["applied"] = b.applied;
+                    e["iterations"] = b.iterations;
+                    e["seconds"] = b.seconds;
+                    blocks.append(e);
+                }
+                j["blocks"] = blocks;
+            }
             j["iterations"] = ada.iterations;
             j["batch"] = qint64(ada.batchSize);
             j["samples"] = qint64(ar.samples);
@@ -313,9 +333,22 @@ int runQuantize(const std::vector<std::string>& argv) {
             before += l.mseBefore;
             after += l.mseAfter;
         }
+        if (!r.adaQuant.blocks.empty()) {
+            before = after = 0;
+            for (const AdaQuantBlockResult& b : r.adaQuant.blocks) {
+                before += b.mseBefore;
+                after += b.mseAfter;
+            }
+            std::printf("  block reconstruction on %lld samples%s, %d iterations x batch %lld a block: %zu blocks "
+                        "(%zu layers), summed block-output MSE %.4g -> %.4g (%.1f s)\n",
+                        (long long)r.adaQuant.samples,
+                        r.adaQuant.subsampled ? " (sub-sampled to fit the cache bound)" : "", ada.blockIterations,
+                        (long long)ada.batchSize, r.adaQuant.blocks.size(), r.adaQuant.layers.size(), before, after,
+                        r.adaQuant.seconds);
+        } else
         std::printf("  AdaQuant (%s) on %lld samples%s, %d iterations x batch %lld: %zu layers, summed output "
                     "MSE %.4g -> %.4g (%.1f s)\n",
-                    r.adaQuant.sequential ? "sequential" : "parallel", (long long)r.adaQuant.samples,
+                    adaQuantFlavour(r.adaQuant), (long long)r.adaQuant.samples,
                     r.adaQuant.subsampled ? " (sub-sampled to fit the cache bound)" : "",
                     ada.iterations, (long long)ada.batchSize,
                     r.adaQuant.layers.size(), before, after, r.adaQuant.seconds);

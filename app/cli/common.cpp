@@ -2,6 +2,7 @@
 
 #include "core/model/model_card.h"
 #include "core/util/error.h"
+#include "core/workflow/quantize.h"
 
 #include <QtCore/QJsonDocument>
 
@@ -42,6 +43,25 @@ std::string modelArg(const Args& a, const std::string& command) {
         throw invalidInput("'ptq " + command + "' takes one model file (a TorchScript .pt or an ONNX .onnx): ptq " + command +
                            " MODEL.pt");
     return a.positionals()[0];
+}
+
+void pipelineArgs(const Args& a, QuantizeRequest& req) {
+    AdaQuantOptions& ada = req.tuning.adaquant;
+    ada.sequential = a.flag("sequential");
+    req.setPipeline(pipelineKindFromString(a.value("pipeline", "none")));
+    if (a.flag("adaquant-blocks")) {
+        if (ada.sequential)
+            throw invalidInput("--sequential and --adaquant-blocks are two AdaQuant flavours (layer by layer, or block "
+                               "by block): give one of them.");
+        req.addStep(TuningStep::AdaQuantBlocks);
+    }
+    ada.blockIterations = int(a.integer("block-iters", ada.blockIterations));
+    ada.blockMaxLayers = int(a.integer("block-layers", ada.blockMaxLayers));
+    if (a.has("block-iters") || a.has("block-layers")) {
+        if (!req.runs(TuningStep::AdaQuantBlocks))
+            throw invalidInput("--block-iters and --block-layers set up block reconstruction: add --adaquant-blocks.");
+        ada.validate();
+    }
 }
 
 std::vector<int64_t> inputShapeArg(const Args& a) {

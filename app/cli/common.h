@@ -40,6 +40,10 @@ AllocationFile requestFromAllocation(const Args& a, QuantizeRequest& req);
 /// says, with the measured top-1 of @p quant and @p fp when given. (export_html.cpp)
 void writeHtmlAllocationReport(const std::string& path, const AllocationFile& alloc, const QuantizeRequest& req,
                                const EvalResult* quant, const EvalResult* fp);
+/// --pipeline, --sequential and --adaquant-blocks (with --block-iters, --block-layers) into
+/// @p req's steps and AdaQuant options: --adaquant-blocks alone adds block reconstruction; with
+/// --pipeline advanced it takes the place of per-layer AdaQuant.
+void pipelineArgs(const Args& a, QuantizeRequest& req);
 /// --input-shape C,H,W, or empty when absent.
 std::vector<int64_t> inputShapeArg(const Args& a);
 /// @p keys with the model card's options every command that opens a model takes:

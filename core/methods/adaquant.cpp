@@ -1,4 +1,5 @@
 #include "core/methods/adaquant.h"
+#include "core/methods/detail/adaquant_common.h"
 
 #include "core/graph/graph.h"
 #include "core/methods/layer_cache.h"
@@ -20,6 +21,11 @@
 #include <random>
 
 namespace ptq {
+
+using detail::LayerStart;
+using detail::startOf;
+using detail::toVector;
+using detail::tunedLayers;
 
 namespace {
 
@@ -48,44 +54,6 @@ ReluAfter reluAfter(const Graph& g, const Node& layer) {
             return {true, 0.0, c.attrDouble("max_val", 1.0)};
         return {};
     }
-}
-
-/// Where a layer starts from: its float parameters and range-calibrated quantizers.
-struct LayerStart {
-    int node = -1;
-    std::string weightKey, biasKey;
-    at::Tensor weight, bias;
-    LayerQuant choice;
-    QuantSpec weightSpec, activationSpec;
-    QuantParams weightParams, activationParams;
-    bool quantW() const { return choice.weightBits < 32; }
-    bool quantA() const { return choice.activationBits < 32; }
-};
-
-LayerStart startOf(const QuantizedModel& model, int node) {
-    const Graph& g = model.graph();
-    const Node& n = g.node(node);
-    LayerStart s;
-    s.node = node;
-    s.weightKey = g.paramOf(n, 1);
-    if (n.inputs.size() > 2) s.biasKey = g.paramOf(n, 2);
-    s.weight = model.floatParam(s.weightKey).to(at::kFloat).clone();
-    if (!s.biasKey.empty()) s.bias = model.floatParam(s.biasKey).to(at::kFloat).clone();
-    s.choice = model.config().layer(n.name);
-    if (s.quantW()) {
-        s.weightSpec = model.weightSpec(n.name);
-        s.weightParams = model.weightParams(n.name);
-    }
-    if (s.quantA()) {
-        s.activationSpec = model.activationSpec(n.name);
-        s.activationParams = model.activationParams(n.name);
-    }
-    return s;
-}
-
-std::vector<float> toVector(const at::Tensor& t) {
-    const at::Tensor c = t.detach().to(at::kFloat).contiguous();
-    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
 /// How a quantizer's channels fall on the rows (samples, or the whole weight) of a contiguous
@@ -554,19 +522,6 @@ AdaQuantLayerResult tuneLayer(const Graph& g, const LayerStart& start, const Lay
     return r;
 }
 
-std::vector<int> tunedLayers(const QuantizedModel& model) {
-    std::vector<int> layers;
-    const Graph& g = model.graph();
-    for (int id : g.quantizableNodes()) {
-        const LayerQuant& q = model.config().layer(g.node(id).name);
-        // Multipoint weights are a sum of grids that one learned scale per channel does not
-        // describe; those layers keep their greedy points.
-        if (q.weightPoints > 1) continue;
-        if (q.weightBits < 32 || q.activationBits < 32) layers.push_back(id);
-    }
-    return layers;
-}
-
 void checkPositive(double v, const char* name) {
     if (!(v > 0) || !std::isfinite(v))
         throw invalidInput(std::string("The AdaQuant ") + name + " must be a positive number; got " +
@@ -578,6 +533,12 @@ void checkPositive(double v, const char* name) {
 void AdaQuantOptions::validate() const {
     if (iterations < 1)
         throw invalidInput("AdaQuant needs at least 1 iteration per layer; got " + std::to_string(iterations) + ".");
+    if (blockIterations < 1)
+        throw invalidInput("Block reconstruction needs at least 1 iteration per block; got " +
+                           std::to_string(blockIterations) + ".");
+    if (blockMaxLayers < 1)
+        throw invalidInput("A reconstruction block needs room for at least 1 layer; got " +
+                           std::to_string(blockMaxLayers) + ".");
     if (batchSize < 1)
         throw invalidInput("The AdaQuant batch size must be at least 1; got " + std::to_string(batchSize) + ".");
     if (runBatchSize < 1) throw invalidInput("The batch size for model runs must be at least 1.");

@@ -15,6 +15,10 @@
 /// another, so they are kept per (layer, weight bits, activation bits) in an AdaQuantStore for
 /// a bit allocation to mix. Sequential flavour: layer by layer, each on the inputs of the model
 /// quantized (and tuned) so far, over the whole calibration set.
+///
+/// Block reconstruction (adaQuantBlocks): the same parameters, learned for all layers of a
+/// block at once against the block's FP output (the loss sees how the layers' errors combine,
+/// e.g. through a residual sum), block after block on the quantized-so-far model's inputs.
 
 #include "core/data/dataset.h"
 #include "core/quant/quantized_model.h"
@@ -30,6 +34,7 @@
 namespace ptq {
 
 struct AdaQuantLayerResult;
+struct AdaQuantBlockResult;
 
 /// One training step's figures, for live plots. Plain data.
 struct AdaQuantTick {
@@ -53,13 +58,20 @@ struct AdaQuantOptions {
     int64_t maxCacheBytes = int64_t(1) << 30;  ///< bound of the layer cache (core/methods/layer_cache.h)
     int64_t runBatchSize = 256;    ///< samples per model run while filling the cache
     uint64_t seed = 0;
+    /// Block reconstruction: a block ends where a residual sum (any join of two values) has
+    /// been reached, or, in a plain chain, once it holds this many tuned layers.
+    int blockMaxLayers = 3;
+    /// Block reconstruction: Adam steps per block.
+    int blockIterations = 400;
     /// Called from the working thread after every step. May be empty; must be cheap.
     std::function<void(const AdaQuantTick&)> onIteration;
     /// Called from the working thread after each layer with its figures. May be empty.
     std::function<void(const AdaQuantLayerResult&)> onLayer;
+    /// Block reconstruction: called from the working thread after each block. May be empty.
+    std::function<void(const AdaQuantBlockResult&)> onBlock;
 
-    /// Throws ptq::Error (InvalidInput) with a sentence naming the bad option: iterations or a
-    /// batch size below 1, a learning rate that is not a positive number, a cache bound below
+    /// Throws ptq::Error (InvalidInput) with a sentence naming the bad option: iterations
+    /// (per layer or per block), a block size or a batch size below 1, a learning rate that is not a positive number, a cache bound below
     /// 1 MB.
     void validate() const;
 };
@@ -82,6 +94,17 @@ struct AdaQuantLayerResult {
     int64_t macsPerSample = 0;
 };
 
+/// One block of block reconstruction. Plain data.
+struct AdaQuantBlockResult {
+    std::string name;                 ///< the layers' common module path, or "first … last"
+    std::vector<std::string> layers;  ///< the tuned layers in it, in execution order
+    double mseBefore = 0, mseAfter = 0; ///< the block output's MSE against FP on the held samples
+    bool applied = true;              ///< false: tuning did not lower the MSE, the start is kept
+    int iterations = 0;
+    int64_t samples = 0;
+    double seconds = 0;
+};
+
 /// Parallel results by (layer, weight bits, activation bits). Plain data; thread-compatible.
 class AdaQuantStore {
 public:
@@ -99,11 +122,18 @@ private:
 /// What one adaQuant() call did.
 struct AdaQuantReport {
     std::vector<AdaQuantLayerResult> layers;  ///< in execution order
-    bool sequential = false;
+    std::vector<AdaQuantBlockResult> blocks;  ///< block reconstruction only, in execution order
+    bool sequential = false;       ///< also true for block reconstruction (block after block)
+    bool blockwise = false;        ///< block reconstruction
     int64_t samples = 0;           ///< calibration samples used (fewer than given when sub-sampled)
     bool subsampled = false;
     double cacheSeconds = 0, trainSeconds = 0, seconds = 0;
 };
+
+/// "blocks", "sequential" or "parallel".
+inline const char* adaQuantFlavour(const AdaQuantReport& r) {
+    return r.blockwise ? "blocks" : r.sequential ? "sequential" : "parallel";
+}
 
 /// Tunes every quantized layer of @p model (after calibrate()) at its configured bits and
 /// applies the results: float weight and bias via setFloatParam, weight params pinned via
@@ -113,6 +143,28 @@ struct AdaQuantReport {
 /// error the model is left exactly as it was. Throws ptq::Error (InvalidInput) for bad options.
 AdaQuantReport adaQuant(QuantizedModel& model, const Dataset& calib, const AdaQuantOptions& options,
                         const Progress* progress = nullptr, AdaQuantStore* store = nullptr);
+
+/// A block of block reconstruction: nodes [first, end) of the graph, read from one value made
+/// before first and, unless end is the graph's end, read after it through one value.
+struct ReconstructionBlock {
+    int first = 0, end = 0;
+    std::vector<int> layers;  ///< tuned layers (node ids) in it
+    std::string name;
+};
+
+/// The blocks of @p model's tuned layers (see AdaQuantOptions::blockMaxLayers): single-input
+/// single-output stretches of the graph, in execution order, covering every tuned layer.
+std::vector<ReconstructionBlock> reconstructionBlocks(const QuantizedModel& model, int maxLayers);
+
+/// Block reconstruction of @p model (after calibrate()): blocks in execution order, each on the
+/// quantized-so-far model's input to it against the FP model's output of it, over the
+/// calibration set (a seeded sub-sample when the held activations would pass
+/// options.maxCacheBytes). Applies the results as adaQuant() does; report.layers has each
+/// layer's parameters, report.blocks each block's figures; ticks name the block. Long; any one
+/// thread; progress and cancel through @p progress; on ptq::Cancelled or any error the model is
+/// left exactly as it was.
+AdaQuantReport adaQuantBlocks(QuantizedModel& model, const Dataset& calib, const AdaQuantOptions& options,
+                              const Progress* progress = nullptr);
 
 /// Parallel AdaQuant of every layer of @p graph at each (weight bits, activation bits) option,
 /// starting from range-calibrated quantizers (@p granularity, min-max ranges), into @p store;

@@ -47,6 +47,7 @@ constexpr double kCalibrateCost = 2.6;       // per calibration sample (the rang
 constexpr double kDistillCost = 5.3;         // per image and step (forward and backward)
 constexpr double kSensitivityCost = 0.6;     // per option, layer and sample (the model's tail)
 constexpr double kAdaQuantCost = 0.32;       // per layer, step and mini-batch sample
+constexpr double kBlockReconstructionCost = 1.5; // per block, step and mini-batch sample (autograd over the block)
 constexpr double kLayerCacheCost = 2.0;      // per calibration sample (AdaQuant's cache fill)
 constexpr double kBatchNormTuningCost = 5.0; // per calibration sample (and bias correction)
 constexpr double kBiasTuningCost = 5.5;      // per step and mini-batch sample (whole model, backward)
@@ -56,6 +57,10 @@ constexpr double kQuantEvalCost = 1.4;       // per evaluation sample (fake quan
 /// The planned cost of @p step on @p samples calibration samples of a model with @p layers layers.
 double stepCost(TuningStep step, const TuningOptions& o, double samples, double layers) {
     switch (step) {
+    case TuningStep::AdaQuantBlocks:
+        return kBlockReconstructionCost * layers * o.adaquant.blockIterations / o.adaquant.blockMaxLayers *
+                   double(std::min<int64_t>(o.adaquant.batchSize, int64_t(samples))) +
+               kLayerCacheCost * samples;
     case TuningStep::AdaQuantParallel:
     case TuningStep::AdaQuantSequential:
         return kAdaQuantCost * layers * o.adaquant.iterations *
@@ -124,6 +129,16 @@ StepReport runTuningStep(QuantizedModel& model, const Dataset& calib, TuningStep
             if (progress) progress->throwIfCancelled();
             if (store)
                 for (const auto& [key, result] : found.results()) store->put(result);
+            break;
+        }
+        case TuningStep::AdaQuantBlocks: {
+            r.adaquant = adaQuantBlocks(model, calib, options.adaquant, progress);
+            int improved = 0;
+            for (const AdaQuantBlockResult& b : r.adaquant.blocks) improved += b.applied ? 1 : 0;
+            r.summary = "Block reconstruction tuned " + std::to_string(improved) + " of " +
+                        std::to_string(r.adaquant.blocks.size()) + " blocks (" +
+                        std::to_string(r.adaquant.layers.size()) + " layers) on " +
+                        std::to_string(r.adaquant.samples) + " samples";
             break;
         }
         case TuningStep::BatchNorm:
@@ -321,6 +336,7 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         switch (step) {
         case TuningStep::AdaQuantParallel:
         case TuningStep::AdaQuantSequential:
+        case TuningStep::AdaQuantBlocks:
             r.adaQuant = report.adaquant;
             r.adaQuantSeconds += report.seconds;
             break;

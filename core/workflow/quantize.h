@@ -104,7 +104,10 @@ struct QuantizeRequest {
     /// Adds one step at its place in the pipeline order (addTuningStep).
     void addStep(TuningStep step) { addTuningStep(steps, step); }
     bool runs(TuningStep step) const;
-    bool runsAdaQuant() const { return runs(TuningStep::AdaQuantParallel) || runs(TuningStep::AdaQuantSequential); }
+    bool runsAdaQuant() const {
+        return runs(TuningStep::AdaQuantParallel) || runs(TuningStep::AdaQuantSequential) ||
+               runs(TuningStep::AdaQuantBlocks);
+    }
     std::string pipelineName() const { return ptq::pipelineName(steps); }
 };
 

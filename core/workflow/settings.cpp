@@ -14,15 +14,17 @@ struct StepName {
 };
 constexpr StepName kSteps[] = {{TuningStep::AdaQuantParallel, "adaquant-parallel"},
                                {TuningStep::AdaQuantSequential, "adaquant-sequential"},
+                               {TuningStep::AdaQuantBlocks, "adaquant-blocks"},
                                {TuningStep::BatchNorm, "bn-tuning"},
                                {TuningStep::BiasCorrection, "bias-correction"},
                                {TuningStep::BiasTuning, "bias-tuning"}};
 
-/// The canonical order: either AdaQuant flavour first, then BN tuning, bias correction, bias tuning.
+/// The canonical order: one AdaQuant flavour first, then BN tuning, bias correction, bias tuning.
 int rank(TuningStep step) {
     switch (step) {
     case TuningStep::AdaQuantParallel:
-    case TuningStep::AdaQuantSequential: return 0;
+    case TuningStep::AdaQuantSequential:
+    case TuningStep::AdaQuantBlocks: return 0;
     case TuningStep::BatchNorm: return 1;
     case TuningStep::BiasCorrection: return 2;
     case TuningStep::BiasTuning: return 3;
@@ -42,7 +44,7 @@ TuningStep tuningStepFromString(const std::string& name) {
     for (const StepName& s : kSteps)
         if (name == s.name) return s.step;
     throw invalidInput("Unknown tuning step '" + name +
-                       "'; the steps are adaquant-parallel, adaquant-sequential, bn-tuning, bias-correction and "
+                       "'; the steps are adaquant-parallel, adaquant-sequential, adaquant-blocks, bn-tuning, bias-correction and "
                        "bias-tuning.");
 }
 

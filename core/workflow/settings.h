@@ -16,15 +16,17 @@
 namespace ptq {
 
 /// One step that changes a calibrated model, in the order a pipeline runs them.
-enum class TuningStep { AdaQuantParallel, AdaQuantSequential, BatchNorm, BiasCorrection, BiasTuning };
+enum class TuningStep { AdaQuantParallel, AdaQuantSequential, AdaQuantBlocks, BatchNorm, BiasCorrection, BiasTuning };
 
-/// "adaquant-parallel", "adaquant-sequential", "bn-tuning", "bias-correction", "bias-tuning".
+/// "adaquant-parallel", "adaquant-sequential", "adaquant-blocks" (block reconstruction), "bn-tuning",
+/// "bias-correction", "bias-tuning".
 const char* tuningStepName(TuningStep step);
 /// Parses tuningStepName's spelling; throws ptq::Error (InvalidInput) listing the valid names.
 TuningStep tuningStepFromString(const std::string& name);
-/// True for both AdaQuant flavours.
+/// True for the AdaQuant flavours (per layer, parallel or sequential, and over blocks).
 inline bool isAdaQuant(TuningStep step) {
-    return step == TuningStep::AdaQuantParallel || step == TuningStep::AdaQuantSequential;
+    return step == TuningStep::AdaQuantParallel || step == TuningStep::AdaQuantSequential ||
+           step == TuningStep::AdaQuantBlocks;
 }
 
 /// The pipelines of the AdaQuant paper (Hubara et al., ICML 2021), range calibration first:

@@ -58,7 +58,8 @@ std::string applyTuningStep(TunedModel& tuned, TuningStep step, const TuningOpti
     TunedState& state = d.state;
     switch (step) {
     case TuningStep::AdaQuantParallel:
-    case TuningStep::AdaQuantSequential: state.adaquantLayers = report.adaquant.layers; break;
+    case TuningStep::AdaQuantSequential:
+    case TuningStep::AdaQuantBlocks: state.adaquantLayers = report.adaquant.layers; break;
     case TuningStep::BatchNorm: state.batchNormsTuned = report.batchNormsTuned; break;
     case TuningStep::BiasCorrection: state.biasesCorrected = report.biasesCorrected; break;
     case TuningStep::BiasTuning: state.biasTuning = report.biasTuning; break;

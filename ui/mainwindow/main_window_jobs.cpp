@@ -51,6 +51,8 @@ void MainWindow::createJobActions() {
                             [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::AdaQuantParallel)); });
     add(tr("AdaQuant (se&quential)"), QStringLiteral("actionAdaQuantSequential"),
         [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::AdaQuantSequential)); });
+    add(tr("Block &reconstruction"), QStringLiteral("actionAdaQuantBlocks"),
+        [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::AdaQuantBlocks)); });
     add(tr("&BN tuning"), QStringLiteral("actionBnTuning"),
         [this, live] { live(controller_->tuning()->runTuningStep(ptq::TuningStep::BatchNorm)); });
     add(tr("Bias c&orrection"), QStringLiteral("actionBiasCorrection"),
@@ -73,6 +75,11 @@ void MainWindow::createJobActions() {
                          [this, live] { live(controller_->tuning()->runPipeline(QStringLiteral("light"))); });
     QAction* advanced = add(tr("Ad&vanced pipeline"), QStringLiteral("actionAdvancedPipeline"),
                             [this, live] { live(controller_->tuning()->runPipeline(QStringLiteral("advanced"))); });
+    QAction* blocks = add(tr("Advanced pipeline reconstructs &blocks"), QStringLiteral("actionAdvancedBlocks"),
+                          [this](bool on) { controller_->tuning()->setAdvancedBlocks(on); });
+    blocks->setCheckable(true);
+    blocks->setToolTip(tr("The advanced pipeline tunes each residual block (or any single-input single-output "
+                          "stretch) as a whole against its FP output, instead of layer by layer."));
     quantizeMenu_->addSeparator();
     add(tr("E&valuation data…"), QStringLiteral("actionEvaluationData"), [this] { chooseEvaluationData(); });
 

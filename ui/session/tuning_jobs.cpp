@@ -73,6 +73,9 @@ ptq::TuningOptions TuningJobs::liveTuningOptions() {
     options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
         feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
     };
+    options.adaquant.onBlock = [feed](const ptq::AdaQuantBlockResult& b) {
+        feed->addAdaQuantLayer(b.name, b.mseBefore, b.mseAfter);  // a block's bars, as a layer's
+    };
     options.biasTuning.onIteration = [feed](int, int, double kl) { feed->addBiasStep(kl); };
     options.onBatchNorm = [feed](const ptq::BatchNormTuneTick& t) { feed->addBatchNorm(t.layer, t.meanShift, t.stdRatio); };
     return options;
@@ -116,6 +119,7 @@ int TuningJobs::runTuningStep(ptq::TuningStep step) {
     static const std::map<ptq::TuningStep, const char*> titles{
         {ptq::TuningStep::AdaQuantParallel, "AdaQuant (parallel)"},
         {ptq::TuningStep::AdaQuantSequential, "AdaQuant (sequential)"},
+        {ptq::TuningStep::AdaQuantBlocks, "Block reconstruction"},
         {ptq::TuningStep::BatchNorm, "BN tuning"},
         {ptq::TuningStep::BiasCorrection, "Bias correction"},
         {ptq::TuningStep::BiasTuning, "Bias tuning"}};
@@ -166,7 +170,8 @@ int TuningJobs::runPipeline(const QString& name) {
     if (!advanced && name != QLatin1String("light"))
         return refuse(tr("Pipeline"), tr("Unknown pipeline \"%1\": choose light or advanced.").arg(name));
     const ptq::PipelineKind kind = advanced ? ptq::PipelineKind::Advanced : ptq::PipelineKind::Light;
-    const QString title = advanced ? tr("Advanced pipeline") : tr("Light pipeline");
+    const bool blocks = advanced && advancedBlocks_;
+    const QString title = blocks ? tr("Advanced pipeline (blocks)") : advanced ? tr("Advanced pipeline") : tr("Light pipeline");
     {
         ptq::AllocationSpec probe;
         if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
@@ -184,7 +189,8 @@ int TuningJobs::runPipeline(const QString& name) {
         if (auto it = fp32_.find(evalSource.text); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
             feed->begin(title);
-            const std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(kind);
+            std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(kind);
+            if (blocks) ptq::addTuningStep(steps, ptq::TuningStep::AdaQuantBlocks);
             // Rough shares of the time each part takes on the demo models.
             const double calibEnd = advanced ? 0.05 : 0.15, tuneEnd = advanced ? 0.85 : 0.5;
             std::shared_ptr<ptq::TunedModel> tuned;

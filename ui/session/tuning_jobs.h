@@ -36,8 +36,13 @@ public:
     /// Runs @p step on the tuned model of the current allocation (calibrating it first when
     /// there is none for this allocation). Parallel AdaQuant also adds to session().adaquant.
     int runTuningStep(ptq::TuningStep step);
-    /// "light" or "advanced" (pipelineSteps) from fresh ranges, then measures the result.
+    /// "light" or "advanced" (pipelineSteps) from fresh ranges, then measures the result. The
+    /// advanced pipeline runs block reconstruction instead of per-layer AdaQuant when
+    /// setAdvancedBlocks(true).
     int runPipeline(const QString& name);
+    /// Whether the advanced pipeline reconstructs blocks (TuningStep::AdaQuantBlocks).
+    void setAdvancedBlocks(bool on) { advancedBlocks_ = on; }
+    bool advancedBlocks() const { return advancedBlocks_; }
     /// Measures the real top-1 of the current allocation (its tuned model when there is one) on
     /// the evaluation source and adds it to session().measured.
     int evaluateAllocation();
@@ -90,6 +95,7 @@ private:
     SessionController* owner_;
     LiveFeed feed_;
     ptq::TuningOptions tuningOptions_;
+    bool advancedBlocks_ = false;
     ptq::DistillOptions distillOptions_;
     /// Used by one job at a time on the job thread; the UI reads tunedState_.
     std::shared_ptr<ptq::TunedModel> tuned_;
