@@ -25,6 +25,7 @@ class TestAdaQuantCli : public QObject {
 private Q_SLOTS:
     void advancedPipelineReportsEveryStep();
     void sequentialTextOutput();
+    void blocksInTheAdvancedPipeline();
     void badOptions_data();
     void badOptions();
 };
@@ -59,6 +60,32 @@ void TestAdaQuantCli::sequentialTextOutput() {
     QVERIFY(r.out.contains(QRegularExpression("quantized top-1 +\\d+\\.\\d\\d %")));
 }
 
+void TestAdaQuantCli::blocksInTheAdvancedPipeline() {
+    const Run r = ptq(quick + QStringList{"--pipeline", "advanced", "--adaquant-blocks", "--block-iters", "3",
+                                          "--bias-iters", "2", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(o["pipeline"].toString(), QString("adaquant-blocks+bn-tuning+bias-tuning"));
+    const QJsonObject ada = o["adaquant"].toObject();
+    QCOMPARE(ada["flavour"].toString(), QString("blocks"));
+    QCOMPARE(ada["layers"].toArray().size(), 22);
+    const QJsonArray blocks = ada["blocks"].toArray();
+    QCOMPARE(blocks.size(), 10);  // the stem with the first residual block, 8 more, the classifier
+    int layers = 0;
+    for (const QJsonValue& b : blocks) {
+        layers += b.toObject()["layers"].toArray().size();
+        QVERIFY(b.toObject()["mse_after"].toDouble() <= b.toObject()["mse_before"].toDouble());
+        QCOMPARE(b.toObject()["iterations"].toInt(), 3);
+    }
+    QCOMPARE(layers, 22);
+    QVERIFY2(o["quant_top1"].toDouble() > 80.0, qPrintable(r.out));
+    // Text output: one line for the blocks.
+    const Run t = ptq(quick + QStringList{"--adaquant-blocks", "--block-iters", "2"});
+    QVERIFY2(t.exitCode == 0, qPrintable(t.err));
+    QVERIFY2(t.out.contains("block reconstruction on 64 samples, 2 iterations x batch 64 a block: 10 blocks (22 layers)"),
+             qPrintable(t.out));
+}
+
 void TestAdaQuantCli::badOptions_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("phrase");
@@ -70,6 +97,12 @@ void TestAdaQuantCli::badOptions_data() {
     QTest::newRow("bias lr") << QStringList{"--pipeline", "advanced", "--bias-lr", "0"} << "learning rate";
     QTest::newRow("csv without adaquant") << QStringList{"--layer-csv", "x.csv"} << "--layer-csv";
     QTest::newRow("unknown pipeline") << QStringList{"--pipeline", "heavy"} << "advanced";
+    QTest::newRow("blocks and sequential") << QStringList{"--adaquant-blocks", "--sequential"} << "give one of them";
+    QTest::newRow("blocks and adaquant") << QStringList{"--adaquant-blocks", "--adaquant"} << "give one of them";
+    QTest::newRow("block iters without blocks") << QStringList{"--pipeline", "advanced", "--block-iters", "5"}
+                                                << "add --adaquant-blocks";
+    QTest::newRow("block iters 0") << QStringList{"--adaquant-blocks", "--block-iters", "0"} << "at least 1 iteration";
+    QTest::newRow("block layers 0") << QStringList{"--adaquant-blocks", "--block-layers", "0"} << "at least 1 layer";
 }
 
 void TestAdaQuantCli::badOptions() {
