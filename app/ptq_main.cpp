@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
         {"distill", ptq::cli::runDistill},
         {"export", ptq::cli::runExport},
         {"allocate", ptq::cli::runAllocate},
+        {"anchors", ptq::cli::runAnchors},
         {"pareto", ptq::cli::runPareto},
         {"evaluate", ptq::cli::runEvaluate},
         {"targets", ptq::cli::runTargets},

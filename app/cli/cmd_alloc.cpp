@@ -9,6 +9,7 @@
 #include "core/target/target_costs.h"
 #include "core/target/target_registry.h"
 #include "core/workflow/allocate.h"
+#include "core/workflow/prediction.h"
 #include "core/util/error.h"
 
 #include <QtCore/QJsonArray>
@@ -80,7 +81,7 @@ AllocationSettings settingsArgs(const Args& a) {
 int runAllocate(const std::vector<std::string>& argv) {
     const Args a(argv, {"json"},
                  {"table", "max-degradation", "max-size-ratio", "max-bops-ratio", "lock", "exclude", "out", "measure",
-                  "reference", "minimise", "target", "max-cost-ratio"},
+                  "reference", "minimise", "target", "max-cost-ratio", "anchors"},
                  "allocate");
     if (!a.positionals().empty())
         throw invalidInput("'ptq allocate' takes no model: give the sensitivity table with --table FILE.");
@@ -91,9 +92,21 @@ int runAllocate(const std::vector<std::string>& argv) {
                            "R (ratios of the FP32 model unless --reference int8) or, with --target, --max-cost-ratio R.");
     if (!a.has("out") && !a.flag("json"))
         throw invalidInput("'ptq allocate' needs --out FILE for the allocation (or --json to print it).");
-    const AllocationOutcome outcome = allocateTable(table, a.value("table"), settings);
-    const AllocationFile& file = outcome.file;
+    AllocationOutcome outcome = allocateTable(table, a.value("table"), settings);
     const BudgetAllocation& r = outcome.allocation;
+    std::optional<DropModel> fitted;
+    if (a.has("anchors")) {
+        // The prediction that rests on measured allocations of this table (ptq anchors).
+        const AnchorSet set = readAnchors(a.value("anchors"));
+        const auto problem = problemFor(table, settings);
+        fitted = dropModelFor(*problem, anchorsForTable(set, table), set.pipeline, set.evaluationSource);
+        const CorrectedPrediction p = fitted->predict(problem->deltaLossOf(r.choice));
+        if (!p.valid) throw invalidInput("The anchors file " + a.value("anchors") + " holds no measured allocation.");
+        outcome.file.measuredPrediction =
+            AllocationFile::MeasuredPrediction{p.drop, p.uncertainty, p.anchors, p.interpolated,
+                                               set.pipeline, set.evaluationSource, fitted->describe()};
+    }
+    const AllocationFile& file = outcome.file;
     if (a.has("out")) writeAllocation(a.value("out"), file);
     const bool target = !file.target.empty();
 
@@ -114,6 +127,15 @@ int runAllocate(const std::vector<std::string>& argv) {
             o["predicted_top1_from_loss"] = file.predictedTop1FromLoss();
         }
         o["fp32_top1"] = file.fp32Top1;
+        if (const auto& m = file.measuredPrediction) {
+            o["measured_fit"] = QJsonObject{{"drop", m->drop},
+                                            {"top1", file.fp32Top1 - m->drop},
+                                            {"uncertainty", m->uncertainty},
+                                            {"anchors", m->anchors},
+                                            {"interpolated", m->interpolated},
+                                            {"pipeline", QString::fromStdString(m->pipeline)},
+                                            {"evaluation", QString::fromStdString(m->evaluation)}};
+        }
         o["columns"] = r.columns;
         o["estimated_cells"] = qint64(table.result.estimatedCells());
         if (target) {
@@ -153,6 +175,11 @@ int runAllocate(const std::vector<std::string>& argv) {
                     "degradation's loss at %.2f pt a unit, fitted over the table's cells) on %lld samples of %s\n",
                     file.predictedTop1FromLoss(), file.fp32Top1, file.top1PerLoss, (long long)table.result.samples,
                     table.provenance.data.c_str());
+    if (const auto& m = file.measuredPrediction)
+        std::printf("  predicted drop %.2f +/- %.2f pt from FP32 with the %s pipeline on %s, fitted to %d measured "
+                    "allocations (%s them)\n",
+                    m->drop, m->uncertainty, m->pipeline.c_str(), m->evaluation.c_str(), m->anchors,
+                    m->interpolated ? "between" : "outside the range of");
     std::printf("  summed per-layer top-1 changes %+.2f pt (table's base %.2f %%, FP32 %.2f %%)%s\n", file.deltaTop1,
                 file.baseTop1, file.fp32Top1,
                 file.predictedTop1() > file.fp32Top1 ? ": above FP32, so not a prediction" : "");

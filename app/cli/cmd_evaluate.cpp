@@ -151,6 +151,12 @@ int runEvaluate(const std::vector<std::string>& argv) {
             o["predicted_drop_from_loss"] = predictedDropFromLoss;
             o["predicted_top1_from_loss"] = r.fp32Top1 - predictedDropFromLoss;
         }
+        if (const auto& m = alloc.measuredPrediction) {
+            o["predicted_drop_measured_fit"] = m->drop;
+            o["predicted_top1_measured_fit"] = r.fp32Top1 - m->drop;
+            o["predicted_uncertainty"] = m->uncertainty;
+            o["prediction_pipeline"] = QString::fromStdString(m->pipeline);
+        }
         o["fp32_cross_entropy"] = r.fp32CrossEntropy;
         o["quant_cross_entropy"] = r.quantCrossEntropy;
         o["tune_seconds"] = r.tuneSeconds;
@@ -168,6 +174,14 @@ int runEvaluate(const std::vector<std::string>& argv) {
         std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the base's and the summed degradation's loss at "
                     "the table's top-1 per loss)\n",
                     r.fp32Top1 - predictedDropFromLoss, predictedDropFromLoss);
+    if (const auto& m = alloc.measuredPrediction) {
+        std::printf("  predicted top-1  %6.2f %%   drop %5.2f +/- %.2f pt (fitted to %d allocations measured with the "
+                    "%s pipeline)\n",
+                    r.fp32Top1 - m->drop, m->drop, m->uncertainty, m->anchors, m->pipeline.c_str());
+        if (m->pipeline != req.pipelineName())
+            std::printf("  note: the fit is of the %s pipeline, this run is %s: its prediction is for the other\n",
+                        m->pipeline.c_str(), req.pipelineName().c_str());
+    }
     std::printf("  on %lld images of %s\n", (long long)r.evalSamples, req.evalSource.text.c_str());
     return 0;
 }

@@ -15,6 +15,8 @@ int runSensitivity(const std::vector<std::string>& args);
 int runDistill(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 int runAllocate(const std::vector<std::string>& args);
+/// `ptq anchors` (cmd_anchors.cpp): measured allocations for `ptq allocate --anchors`.
+int runAnchors(const std::vector<std::string>& args);
 int runPareto(const std::vector<std::string>& args);
 int runEvaluate(const std::vector<std::string>& args);
 int runTargets(const std::vector<std::string>& args);

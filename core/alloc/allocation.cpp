@@ -87,6 +87,16 @@ void writeAllocation(const std::string& path, const AllocationFile& a) {
         predicted["top1_from_loss"] = a.predictedTop1FromLoss();
     }
     predicted["solve_ms"] = a.solveMs;
+    if (const auto& m = a.measuredPrediction) {
+        predicted["measured_fit"] = QJsonObject{{"drop", m->drop},
+                                                {"top1", a.fp32Top1 - m->drop},
+                                                {"uncertainty", m->uncertainty},
+                                                {"anchors", m->anchors},
+                                                {"interpolated", m->interpolated},
+                                                {"pipeline", q(m->pipeline)},
+                                                {"evaluation", q(m->evaluation)},
+                                                {"fit", q(m->fit)}};
+    }
     o["predicted"] = predicted;
     if (!a.target.empty())
         o["target"] = QJsonObject{{"name", q(a.target)},
@@ -173,6 +183,21 @@ AllocationFile readAllocation(const std::string& path) {
     a.top1PerLoss = predicted["top1_per_loss"].toDouble();
     if (!std::isfinite(a.top1PerLoss)) a.top1PerLoss = 0;
     a.solveMs = predicted["solve_ms"].toDouble();
+    if (predicted["measured_fit"].isObject()) {
+        const QJsonObject m = predicted["measured_fit"].toObject();
+        AllocationFile::MeasuredPrediction p;
+        p.drop = m["drop"].toDouble();
+        p.uncertainty = m["uncertainty"].toDouble();
+        p.anchors = m["anchors"].toInt();
+        p.interpolated = m["interpolated"].toBool();
+        p.pipeline = s(m["pipeline"]);
+        p.evaluation = s(m["evaluation"]);
+        p.fit = s(m["fit"]);
+        if (!std::isfinite(p.drop) || !std::isfinite(p.uncertainty) || p.uncertainty < 0 || p.anchors < 1)
+            throw invalidInput("The allocation " + path + " has a damaged measured-fit prediction: allocate again "
+                               "with ptq allocate --anchors.");
+        a.measuredPrediction = p;
+    }
     const QJsonObject target = o["target"].toObject();
     a.target = s(target["name"]);
     a.targetUnit = s(target["unit"]);

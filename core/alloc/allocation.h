@@ -50,6 +50,17 @@ struct AllocationFile {
     std::string target, targetUnit;
     double targetCost = 0, targetReference = 0;
     std::optional<double> maxCostRatio;
+    /// The prediction that rests on measured allocations (core/alloc/prediction.h), when the
+    /// allocation was made with anchors: the drop from FP32, its uncertainty (one standard
+    /// deviation), how many measurements it rests on, whether it interpolates them, and the
+    /// pipeline and evaluation data they were measured with.
+    struct MeasuredPrediction {
+        double drop = 0, uncertainty = 0;
+        int anchors = 0;
+        bool interpolated = false;
+        std::string pipeline, evaluation, fit;
+    };
+    std::optional<MeasuredPrediction> measuredPrediction;
 
     double sizeRatio() const { return fp32SizeBits > 0 ? sizeBits / fp32SizeBits : 0; }
     double bopsRatio() const { return fp32Bops > 0 ? bops / fp32Bops : 0; }

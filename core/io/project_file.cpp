@@ -190,6 +190,7 @@ void writeProject(const std::string& path, const Project& p) {
             measured.append(QJsonObject{{"choice", choiceJson(m.choice, table)},
                                         {"pipeline", q(m.pipeline)},
                                         {"evaluation", q(m.evaluationSource)},
+                                        {"evaluation_samples", qint64(m.evaluationSamples)},
                                         {"top1", m.top1},
                                         {"fp32_top1", m.fp32Top1},
                                         {"fp32_loss", m.fp32Loss},

@@ -371,8 +371,9 @@ Project readProject(const std::string& path) {
         if (!isPipelineName(a.pipeline))
             r.fail(w + ".pipeline", inQuotes(a.pipeline) +
                                         " is not none, light, advanced or tuning steps joined by + (adaquant-parallel, "
-                                        "adaquant-sequential, bn-tuning, bias-correction, bias-tuning)");
+                                        "adaquant-sequential, adaquant-blocks, bn-tuning, bias-correction, bias-tuning)");
         a.evaluationSource = r.string(m, w, "evaluation");
+        if (m.contains("evaluation_samples")) a.evaluationSamples = int64_t(r.number(m, w, "evaluation_samples"));
         a.top1 = r.number(m, w, "top1");
         a.fp32Top1 = r.number(m, w, "fp32_top1");
         if (m.contains("fp32_loss")) a.fp32Loss = r.number(m, w, "fp32_loss");

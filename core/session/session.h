@@ -30,6 +30,7 @@ struct MeasuredAllocation {
     std::vector<int> choice;             ///< option index per layer, as BudgetAllocation::choice
     std::string pipeline;                ///< "none", "light" or "advanced"
     std::string evaluationSource;        ///< data source name, e.g. "fmnist:test"
+    int64_t evaluationSamples = 0;       ///< images of it measured on (0: not known, older projects)
     double top1 = 0;                     ///< percent
     double fp32Top1 = 0;                 ///< percent, the FP model on the same set
     double loss = 0;                     ///< mean cross-entropy

@@ -81,6 +81,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
     MeasuredAllocation m;
     m.choice = d.state.choice;
     m.evaluationSource = evaluationSource.text;
+    m.evaluationSamples = eval->size();
     if (fp32) {
         m.fp32Top1 = fp32->top1;
         m.fp32Loss = fp32->loss;
