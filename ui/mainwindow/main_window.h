@@ -138,6 +138,8 @@ private:
                        JobRunner::Kind kind);
     /// Measured allocations onto the Pareto plot, under its current metric.
     void refreshMeasured();
+    /// The budget summary's "Predicted from measured" and the Pareto plot's band, for the current allocation.
+    void showMeasuredFits();
 
     // main_window_session.cpp
     void onModelLoaded();

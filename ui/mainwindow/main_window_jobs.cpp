@@ -8,6 +8,8 @@
 
 #include "core/data/data_source.h"
 #include "core/util/error.h"
+#include "core/workflow/prediction.h"
+#include "ui/models/budget_model.h"
 #include "ui/models/job_list_model.h"
 #include "ui/panels/budget_panel.h"
 #include "ui/panels/jobs_panel.h"
@@ -17,6 +19,8 @@
 #include "ui/session/session_controller.h"
 
 #include <QtWidgets/QDockWidget>
+
+#include <algorithm>
 #include <QtWidgets/QInputDialog>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QMenuBar>
@@ -78,6 +82,11 @@ void MainWindow::createJobActions() {
     QAction* blocks = add(tr("Advanced pipeline reconstructs &blocks"), QStringLiteral("actionAdvancedBlocks"),
                           [this](bool on) { controller_->tuning()->setAdvancedBlocks(on); });
     blocks->setCheckable(true);
+    quantizeMenu_->addSeparator();
+    add(tr("Anchor predictions (&light)"), QStringLiteral("actionAnchorLight"),
+        [this] { controller_->tuning()->anchorPredictions(QStringLiteral("light")); });
+    add(tr("Anchor predictions (adva&nced)"), QStringLiteral("actionAnchorAdvanced"),
+        [this] { controller_->tuning()->anchorPredictions(QStringLiteral("advanced")); });
     blocks->setToolTip(tr("The advanced pipeline tunes each residual block (or any single-input single-output "
                           "stretch) as a whole against its FP output, instead of layer by layer."));
     quantizeMenu_->addSeparator();
@@ -176,6 +185,38 @@ void MainWindow::refreshMeasured() {
                 points.emplace_back(s.problem->costOf(r.metric, m.choice) / reference, m.loss - m.fp32Loss);
     }
     plotsPanel_->paretoPlot()->setMeasured(points);
+    showMeasuredFits();
+}
+
+void MainWindow::showMeasuredFits() {
+    const ptq::Session& s = controller_->session();
+    std::vector<std::pair<std::string, ptq::CorrectedPrediction>> fits;
+    double lo = 0, hi = 0;
+    if (s.problem && s.sensitivity && !s.allocation.choice.empty()) {
+        std::vector<std::string> pipelines;
+        for (const ptq::MeasuredAllocation& m : s.measured)
+            if (m.evaluationSource == s.evaluationSource.text &&
+                std::find(pipelines.begin(), pipelines.end(), m.pipeline) == pipelines.end())
+                pipelines.push_back(m.pipeline);
+        const double load = s.problem->deltaLossOf(s.allocation.choice);
+        for (const std::string& pipeline : pipelines) {
+            const ptq::DropModel model = ptq::dropModelFor(*s.problem, s.measured, pipeline, s.evaluationSource.text);
+            const ptq::CorrectedPrediction p = model.predict(load);
+            if (!p.valid) continue;
+            fits.emplace_back(pipeline, p);
+            // The band: the cost ratios of the best-anchored fit's measured allocations.
+            if (fits.size() == 1 || p.anchors > fits.front().second.anchors) {
+                lo = 1e300;
+                hi = -1e300;
+                for (const ptq::PredictionAnchor& a : model.anchors()) {
+                    lo = std::min(lo, a.costRatio);
+                    hi = std::max(hi, a.costRatio);
+                }
+            }
+        }
+    }
+    budgetModel_->setMeasuredFits(fits, s.sensitivity ? s.sensitivity->fp32Top1 : 0.0);
+    plotsPanel_->paretoPlot()->setAnchoredRange(lo, hi);
 }
 
 }  // namespace ptq::ui

@@ -189,6 +189,7 @@ void MainWindow::onAllocationChanged() {
         return;
     }
     budgetModel_->setAllocation(s.allocation, *s.problem, *s.sensitivity);
+    showMeasuredFits();
     budgetPanel_->setMessage({});
     const ptq::BudgetRequest request = budgetPanel_->request();
     const double ratio = s.problem->costOf(request.metric, s.allocation.choice) /

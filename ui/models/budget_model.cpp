@@ -4,6 +4,7 @@
 
 #include <QtGui/QColor>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ptq::ui {
@@ -22,6 +23,11 @@ std::vector<BudgetModel::Figure> allocationRows() {
                             "follows measured top-1 more closely than the per-layer sum (docs/RESULTS.md). A fit "
                             "that lands above FP32 is no prediction of a gain: it shows as no drop. On unlabelled "
                             "data (a KL table) top-1 means agreement with the FP32 model's top-1")),
+        row("measured_fit", BudgetModel::tr("Predicted from measured"),
+            BudgetModel::tr("Top-1 change from FP32 predicted by a fit to allocations measured with a pipeline "
+                            "(Quantize > Anchor predictions, or any allocation evaluated): offset, slope and "
+                            "compounding of the table's load, ± one standard deviation, which grows away from the "
+                            "measured allocations (the shaded band of the Pareto plot)")),
         row("delta_top1", BudgetModel::tr("Per-layer Δtop-1, summed"),
             BudgetModel::tr("Secondary: Σ of the chosen options' measured Δtop-1, each layer alone against the base "
                             "(8/8) model (points; negative = worse). Each counts a few flipped samples and they do "
@@ -114,6 +120,31 @@ void BudgetModel::setAllocation(const ptq::BudgetAllocation& a, const ptq::Budge
                   a.targetCost);
     }
     setFigure(QStringLiteral("solver_ms"), QStringLiteral("%1 ms").arg(a.solverMs, 0, 'f', 2), {}, a.solverMs);
+}
+
+void BudgetModel::setMeasuredFits(const std::vector<std::pair<std::string, ptq::CorrectedPrediction>>& fits,
+                                  double fp32Top1) {
+    if (fits.empty()) {
+        setFigure(QStringLiteral("measured_fit"), QStringLiteral("—"),
+                  tr("nothing measured yet (Quantize > Anchor predictions)"), {});
+        return;
+    }
+    // The fit with the most measurements first; the others after it in the detail.
+    auto order = fits;
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& x, const auto& y) { return x.second.anchors > y.second.anchors; });
+    auto text = [](const ptq::CorrectedPrediction& p) {
+        return QStringLiteral("%1 ± %2 pt").arg(-p.drop, 0, 'f', 2).arg(p.uncertainty, 0, 'f', 2);
+    };
+    const auto& [pipeline, p] = order.front();
+    QString detail = tr("%1 · %2 % · %3 measured, %4")
+                         .arg(QString::fromStdString(pipeline))
+                         .arg(fp32Top1 - p.drop, 0, 'f', 2)
+                         .arg(p.anchors)
+                         .arg(p.interpolated ? tr("between them") : tr("outside their range"));
+    for (size_t i = 1; i < order.size(); ++i)
+        detail += QStringLiteral("; %1: %2").arg(QString::fromStdString(order[i].first), text(order[i].second));
+    setFigure(QStringLiteral("measured_fit"), text(p), detail, -p.drop);
 }
 
 void BudgetModel::setStatus(const QString& status, bool ok) {

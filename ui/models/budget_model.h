@@ -9,6 +9,7 @@
 /// accuracy from the model's card. UI thread only.
 
 #include "core/model/model_summary.h"
+#include "core/alloc/prediction.h"
 #include "core/workflow/budget.h"
 
 #include <QtCore/QAbstractTableModel>
@@ -45,6 +46,9 @@ public:
     /// base top-1 place the predictions).
     void setAllocation(const ptq::BudgetAllocation& allocation, const ptq::BudgetProblem& problem,
                        const ptq::SensitivityResult& table);
+    /// The predictions fitted to measured allocations (core/alloc/prediction.h), one a
+    /// pipeline, for the current allocation; empty: none measured yet.
+    void setMeasuredFits(const std::vector<std::pair<std::string, ptq::CorrectedPrediction>>& fits, double fp32Top1);
     /// Shows @p status (a solver's sentence) in the status row; the other figures stay.
     void setStatus(const QString& status, bool ok);
     /// Back to "—" in the allocation rows (a new table).

@@ -91,6 +91,39 @@ void ParetoPlot::setMeasured(const std::vector<QPointF>& points) {
 
 int ParetoPlot::measuredCount() const { return measured_->dataCount(); }
 
+void ParetoPlot::setAnchoredRange(double lo, double hi) {
+    if (!anchoredBand_) {
+        anchoredBand_ = new QCPItemRect(plot_);
+        anchoredBand_->setPen(Qt::NoPen);
+        anchoredBand_->setBrush(QColor(0x66, 0xbb, 0x6a, 40));
+        anchoredBand_->setLayer(QStringLiteral("background"));
+        anchoredBand_->topLeft->setTypeX(QCPItemPosition::ptPlotCoords);
+        anchoredBand_->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        anchoredBand_->bottomRight->setTypeX(QCPItemPosition::ptPlotCoords);
+        anchoredBand_->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        anchoredLabel_ = new QCPItemText(plot_);
+        anchoredLabel_->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        anchoredLabel_->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        anchoredLabel_->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+        QFont small = font();
+        small.setPointSizeF(7);
+        anchoredLabel_->setFont(small);
+        anchoredLabel_->setColor(QColor(0x1b, 0x5e, 0x20));
+        anchoredLabel_->setText(tr("prediction rests on measurements"));
+    }
+    const bool shown = lo < hi;
+    anchored_ = shown ? QPointF(lo, hi)
+                      : QPointF(std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN());
+    anchoredBand_->setVisible(shown);
+    anchoredLabel_->setVisible(shown);
+    if (shown) {
+        anchoredBand_->topLeft->setCoords(lo * 100, 0.0);
+        anchoredBand_->bottomRight->setCoords(hi * 100, 1.0);
+        anchoredLabel_->position->setCoords((lo + hi) * 50, 0.98);
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void ParetoPlot::setCurrent(double costRatio, double deltaLoss) {
     if (costRatio < 0) {
         current_ = QPointF(std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN());

@@ -8,8 +8,12 @@
 
 #include <QtWidgets/QWidget>
 
+#include <limits>
+
 class QCustomPlot;
 class QCPGraph;
+class QCPItemRect;
+class QCPItemText;
 class QMouseEvent;
 
 namespace ptq::ui {
@@ -27,6 +31,11 @@ public:
     /// quantized model's cross-entropy minus the FP model's), drawn in another style.
     void setMeasured(const std::vector<QPointF>& points);
     int measuredCount() const;
+    /// Shades the cost ratios [@p lo, @p hi] where the prediction rests on measured
+    /// allocations (between the anchors of its fit); an empty range (lo >= hi) removes it.
+    void setAnchoredRange(double lo, double hi);
+    /// The shaded range (cost ratios), NaN when there is none.
+    QPointF anchoredRange() const { return anchored_; }
 
     QCustomPlot* plot() const { return plot_; }
     int pointCount() const { return int(points_.size()); }
@@ -49,6 +58,9 @@ private:
     QCPGraph* frontier_;
     QCPGraph* marker_;
     QCPGraph* measured_;
+    QCPItemRect* anchoredBand_ = nullptr;
+    QCPItemText* anchoredLabel_ = nullptr;
+    QPointF anchored_{std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
     void fitY();
     std::vector<ptq::BudgetPoint> points_;
     QPointF current_;

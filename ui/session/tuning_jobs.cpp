@@ -8,12 +8,14 @@
 #include "ui/session/session_controller.h"
 
 #include "core/methods/distill.h"
+#include "core/workflow/prediction.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QDir>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -221,6 +223,45 @@ int TuningJobs::runPipeline(const QString& name) {
                 Q_EMIT tunedChanged();
                 Q_EMIT measuredChanged();
                 if (advanced) Q_EMIT adaquantChanged();
+            };
+        };
+    });
+}
+
+int TuningJobs::anchorPredictions(const QString& pipeline, int count) {
+    const bool advanced = pipeline == QLatin1String("advanced");
+    const QString title = tr("Anchor predictions (%1)").arg(pipeline);
+    if (!advanced && pipeline != QLatin1String("light"))
+        return refuse(title, tr("Unknown pipeline \"%1\": choose light or advanced.").arg(pipeline));
+    {
+        ptq::AllocationSpec probe;
+        if (const QString why = allocationSpec(probe); !why.isEmpty()) return refuse(title, why);
+        if (!session_->evaluationSource.given())
+            return refuse(title, tr("Choose labelled evaluation data first (Quantize > Evaluation data)."));
+    }
+    return owner_->jobs()->submitPrepared(JobRunner::Kind::Pipeline, title, [=]() -> JobRunner::Work {
+        ptq::AllocationSpec spec;
+        if (const QString why = allocationSpec(spec); !why.isEmpty()) throw ptq::invalidInput(why.toStdString());
+        const ptq::DataSourceSpec evalSource = session_->evaluationSource;
+        const auto problem = session_->problem;
+        const auto model = session_->model;
+        const ptq::TuningOptions options = liveTuningOptions();
+        std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(advanced ? ptq::PipelineKind::Advanced
+                                                                         : ptq::PipelineKind::Light);
+        if (advanced && advancedBlocks_) ptq::addTuningStep(steps, ptq::TuningStep::AdaQuantBlocks);
+        const double lowest = problem->limits(ptq::CostMetric::Size, ptq::CostReference::Fp32).minRatio;
+        const double from = std::max(0.08, lowest), to = std::max(0.25, from * 1.5);
+        LiveFeed* feed = &feed_;
+        return [=](const ptq::Progress& progress) -> JobRunner::Apply {
+            feed->begin(title);
+            const auto choices = ptq::frontierAnchorChoices(*problem, count, from, std::min(1.0, to));
+            const std::vector<ptq::MeasuredAllocation> measured =
+                ptq::measureAllocations(*problem, spec, choices, steps, options, evalSource, {}, &progress);
+            return [this, measured, model, title] {
+                if (model != session_->model) return;
+                for (const ptq::MeasuredAllocation& m : measured) session_->measured.push_back(m);
+                ptq::logger()->info("{}: {} allocations measured", title.toStdString(), measured.size());
+                Q_EMIT measuredChanged();
             };
         };
     });

@@ -40,6 +40,11 @@ public:
     /// advanced pipeline runs block reconstruction instead of per-layer AdaQuant when
     /// setAdvancedBlocks(true).
     int runPipeline(const QString& name);
+    /// Measures @p count allocations along the frontier (0.08 to 0.25 of the FP32 weight size,
+    /// within what the table allows) with pipeline @p pipeline ("light" or "advanced") on the
+    /// evaluation data and adds them to session().measured: the anchors the budget summary's
+    /// "Predicted from measured" rests on.
+    int anchorPredictions(const QString& pipeline, int count = 5);
     /// Whether the advanced pipeline reconstructs blocks (TuningStep::AdaQuantBlocks).
     void setAdvancedBlocks(bool on) { advancedBlocks_ = on; }
     bool advancedBlocks() const { return advancedBlocks_; }
