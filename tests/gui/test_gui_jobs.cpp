@@ -8,6 +8,7 @@
 
 #include "core/model/model_card.h"
 #include "ui/mainwindow/main_window.h"
+#include "ui/models/budget_model.h"
 #include "ui/models/job_list_model.h"
 #include "ui/models/layer_table_model.h"
 #include "ui/panels/plots_panel.h"
@@ -18,6 +19,7 @@
 #include <QtCore/QFile>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
+#include <QtGui/QAction>
 #include <QtWidgets/QDockWidget>
 #include <QtWidgets/QMessageBox>
 
@@ -64,6 +66,8 @@ private Q_SLOTS:
     void queuedJobsRunInOrderAndCancelWhileQueued();
     void failingJobShowsErrorAndChangesNothing();
     void lightPipelineMeasures();
+    void blockReconstructionJob();
+    void anchorsFitThePredictions();
     void tableStartsAsEstimateAndFillsIn();
     void cleanupTestCase();
 
@@ -314,6 +318,60 @@ void TestJobs::lightPipelineMeasures() {
              ptq::pipelineSteps(ptq::PipelineKind::Light));
     QCOMPARE(window_->plotsPanel()->paretoPlot()->measuredCount(), int(before + 1));
     QVERIFY(controller()->tuning()->runPipeline(QStringLiteral("heavy")) < 0);  // refused with a sentence
+}
+
+void TestJobs::blockReconstructionJob() {
+    ptq::TuningOptions tuning = controller()->tuning()->tuningOptions();
+    tuning.adaquant.blockIterations = 4;
+    controller()->tuning()->setTuningOptions(tuning);
+    const int id = controller()->tuning()->runTuningStep(ptq::TuningStep::AdaQuantBlocks);
+    QVERIFY(id > 0);
+    QCOMPARE(waitFor(id), std::make_pair(true, false));
+    QCOMPARE(controller()->tuning()->tunedState()->steps.back(), ptq::TuningStep::AdaQuantBlocks);
+    QCOMPARE(int(controller()->tuning()->tunedState()->adaquantLayers.size()), 22);
+    // The advanced pipeline with its block option on runs block reconstruction in AdaQuant's place.
+    QAction* option = window_->findChild<QAction*>(QStringLiteral("actionAdvancedBlocks"));
+    QVERIFY(option && option->isCheckable());
+    option->trigger();
+    QVERIFY(controller()->tuning()->advancedBlocks());
+    const size_t before = controller()->session().measured.size();
+    const int pipeline = controller()->tuning()->runPipeline(QStringLiteral("advanced"));
+    QCOMPARE(waitFor(pipeline), std::make_pair(true, false));
+    QCOMPARE(controller()->session().measured.size(), before + 1);
+    QCOMPARE(controller()->session().measured.back().pipeline, std::string("adaquant-blocks+bn-tuning+bias-tuning"));
+    option->trigger();
+    QVERIFY(!controller()->tuning()->advancedBlocks());
+}
+
+void TestJobs::anchorsFitThePredictions() {
+    const size_t before = controller()->session().measured.size();
+    const int id = controller()->tuning()->anchorPredictions(QStringLiteral("light"), 3);
+    QVERIFY(id > 0);
+    QCOMPARE(waitFor(id), std::make_pair(true, false));
+    const auto& measured = controller()->session().measured;
+    QVERIFY(measured.size() >= before + 2 && measured.size() <= before + 3);
+    for (size_t i = before; i < measured.size(); ++i) {
+        QCOMPARE(measured[i].pipeline, std::string("light"));
+        QCOMPARE(measured[i].evaluationSamples, int64_t(300));
+    }
+    // The budget summary shows the fit's prediction with its uncertainty; the plot its band.
+    const BudgetModel* budget = window_->budgetModel();
+    const int row = budget->rowOfKey(QStringLiteral("measured_fit"));
+    QVERIFY(row >= 0);
+    const QString value = budget->data(budget->index(row, BudgetModel::ValueColumn)).toString();
+    const QString detail = budget->data(budget->index(row, BudgetModel::DetailColumn)).toString();
+    QVERIFY2(value.contains(QStringLiteral("±")) && value.endsWith(QStringLiteral("pt")), qPrintable(value));
+    QVERIFY2(detail.startsWith(QStringLiteral("light")) && detail.contains(QStringLiteral("measured")),
+             qPrintable(detail));
+    const QPointF band = window_->plotsPanel()->paretoPlot()->anchoredRange();
+    QVERIFY2(band.x() < band.y() && band.x() >= 0.07 && band.y() <= 0.26,
+             qPrintable(QStringLiteral("%1..%2").arg(band.x()).arg(band.y())));
+    // Without evaluation data there is nothing to measure on: refused, not queued.
+    const ptq::DataSourceSpec eval = controller()->session().evaluationSource;
+    controller()->tuning()->setEvaluationSource({});
+    QVERIFY(controller()->tuning()->anchorPredictions(QStringLiteral("light")) < 0);
+    controller()->tuning()->setEvaluationSource(eval);
+    QVERIFY(controller()->tuning()->anchorPredictions(QStringLiteral("heavy")) < 0);
 }
 
 void TestJobs::cleanupTestCase() {
