@@ -125,6 +125,26 @@ DropModel::DropModel(std::vector<PredictionAnchor> anchors, double tableSlope) {
     for (int i = 0; i < bestN; ++i)
         for (int j = 0; j < bestN; ++j) cov_[bestFree[i]][bestFree[j]] = s2 * bestInv[i][j];
     noise_ = std::sqrt(s2) * meanNoise;
+    // The measured drops made monotone in load (pool adjacent violators, weighted by the
+    // measurements' noise): what interpolation between anchors reads.
+    std::vector<double> value, weight;
+    std::vector<size_t> size;
+    for (const PredictionAnchor& p : anchors_) {
+        value.push_back(p.measuredDrop);
+        weight.push_back(1.0 / (measurementNoise(p) * measurementNoise(p)));
+        size.push_back(1);
+        while (value.size() >= 2 && value[value.size() - 2] > value.back()) {
+            const size_t k = value.size() - 1;
+            const double w = weight[k - 1] + weight[k];
+            value[k - 1] = (value[k - 1] * weight[k - 1] + value[k] * weight[k]) / w;
+            weight[k - 1] = w;
+            size[k - 1] += size[k];
+            value.pop_back();
+            weight.pop_back();
+            size.pop_back();
+        }
+    }
+    for (size_t b = 0; b < value.size(); ++b) monotone_.insert(monotone_.end(), size[b], value[b]);
 }
 
 CorrectedPrediction DropModel::predict(double load) const {
@@ -140,6 +160,26 @@ CorrectedPrediction DropModel::predict(double load) const {
     p.anchors = int(anchors_.size());
     const double slack = 1e-9 + 1e-6 * std::abs(maxLoad_);
     p.interpolated = anchors_.size() >= 2 && load >= minLoad_ - slack && load <= maxLoad_ + slack;
+    if (p.interpolated) {
+        // Between measurements: their monotone sequence, interpolated in the square root of
+        // the load (drops rise fastest at the first loads). Its uncertainty: the measurements'
+        // scatter about the smooth fit, and how far the two readings of them disagree here.
+        const double t = std::sqrt(std::max(0.0, load));
+        size_t i = 0;
+        while (i + 2 < anchors_.size() && std::sqrt(std::max(0.0, anchors_[i + 1].load)) < t) ++i;
+        const double t0 = std::sqrt(std::max(0.0, anchors_[i].load)), t1 = std::sqrt(std::max(0.0, anchors_[i + 1].load));
+        const double f = t1 > t0 ? std::clamp((t - t0) / (t1 - t0), 0.0, 1.0) : 0.5;
+        const double between = monotone_[i] + f * (monotone_[i + 1] - monotone_[i]);
+        const double disagreement = between - p.drop;
+        p.uncertainty = std::sqrt(noise_ * noise_ + disagreement * disagreement);
+        p.drop = between;
+    } else if (!monotone_.empty()) {
+        // Beyond the anchors: the nearest one's measured drop and the fit's change from it
+        // (continuous with the interpolation, and never less drop for more load).
+        const bool below = load < minLoad_;
+        const double edge = below ? minLoad_ : maxLoad_, xe = edge / scale_;
+        p.drop = (below ? monotone_.front() : monotone_.back()) + p.drop - (c_[0] + c_[1] * xe + c_[2] * xe * xe);
+    }
     return p;
 }
 

@@ -8,7 +8,9 @@
 /// degradation (its load) over the largest anchor load, c1, c2 >= 0 (more load never predicts
 /// less drop), weakly held towards the table's own slope. Its prediction comes with an
 /// uncertainty from the fit's covariance and the anchors' scatter, which grows away from the
-/// anchors. Plain C++; any thread.
+/// anchors. Between anchors the prediction interpolates their measured drops (made monotone)
+/// in the square root of the load, its uncertainty the fit's scatter and how far fit and
+/// interpolation disagree there. Plain C++; any thread.
 
 #include <cstdint>
 #include <string>
@@ -60,6 +62,7 @@ private:
     double cov_[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
     double scale_ = 1, minLoad_ = 0, maxLoad_ = 0;
     double noise_ = 0;  ///< a new measurement's scatter about the fit (points)
+    std::vector<double> monotone_;  ///< the anchors' drops made monotone in load, anchor order
 };
 
 /// Indices into @p loads (loads of candidate allocations, e.g. Pareto points) for @p count
