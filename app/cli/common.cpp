@@ -53,7 +53,10 @@ void pipelineArgs(const Args& a, QuantizeRequest& req) {
         if (ada.sequential)
             throw invalidInput("--sequential and --adaquant-blocks are two AdaQuant flavours (layer by layer, or block "
                                "by block): give one of them.");
-        req.addStep(TuningStep::AdaQuantBlocks);
+        if (req.steps == pipelineSteps(PipelineKind::Advanced))
+            req.steps = pipelineStepsWithBlocks(PipelineKind::Advanced);
+        else
+            req.addStep(TuningStep::AdaQuantBlocks);
     }
     ada.blockIterations = int(a.integer("block-iters", ada.blockIterations));
     ada.blockMaxLayers = int(a.integer("block-layers", ada.blockMaxLayers));

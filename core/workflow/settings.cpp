@@ -76,6 +76,11 @@ std::vector<TuningStep> pipelineSteps(PipelineKind kind, bool sequentialAdaQuant
     return {};
 }
 
+std::vector<TuningStep> pipelineStepsWithBlocks(PipelineKind kind) {
+    if (kind == PipelineKind::Advanced) return {TuningStep::AdaQuantBlocks, TuningStep::BiasTuning};
+    return pipelineSteps(kind);
+}
+
 void addTuningStep(std::vector<TuningStep>& steps, TuningStep step) {
     steps.erase(std::remove_if(steps.begin(), steps.end(), [&](TuningStep s) { return rank(s) == rank(step); }),
                 steps.end());
@@ -88,6 +93,7 @@ std::string pipelineName(const std::vector<TuningStep>& steps) {
     if (steps == pipelineSteps(PipelineKind::Light)) return "light";
     if (steps == pipelineSteps(PipelineKind::Advanced)) return "advanced";
     if (steps == pipelineSteps(PipelineKind::Advanced, true)) return "advanced-seq";
+    if (steps == pipelineStepsWithBlocks(PipelineKind::Advanced)) return "advanced-blocks";
     std::string name;
     for (TuningStep s : steps) name += (name.empty() ? "" : "+") + std::string(tuningStepName(s));
     return name;
@@ -98,6 +104,7 @@ std::vector<TuningStep> pipelineFromName(const std::string& name) {
     if (name == "light") return pipelineSteps(PipelineKind::Light);
     if (name == "advanced") return pipelineSteps(PipelineKind::Advanced);
     if (name == "advanced-seq") return pipelineSteps(PipelineKind::Advanced, true);
+    if (name == "advanced-blocks") return pipelineStepsWithBlocks(PipelineKind::Advanced);
     // Steps joined by '+', in the order they ran; older files start with "none+" and call the
     // AdaQuant flavours "adaquant" and "adaquant-seq".
     const bool legacy = name.rfind("none+", 0) == 0;

@@ -44,6 +44,11 @@ PipelineKind pipelineKindFromString(const std::string& name);
 /// each pipeline: the command line, the GUI's menu and the exporters all run this list.
 /// @p sequentialAdaQuant picks AdaQuant's flavour in the advanced pipeline.
 std::vector<TuningStep> pipelineSteps(PipelineKind kind, bool sequentialAdaQuant = false);
+/// The advanced pipeline with block reconstruction in per-layer AdaQuant's place: block
+/// reconstruction, then bias tuning. No BN tuning: the blocks were fitted to the FP outputs
+/// with their BatchNorms folded in, and re-estimating the statistics after them undoes part
+/// of it (docs/RESULTS.md, "Low-bit settings"). Other kinds: pipelineSteps(kind).
+std::vector<TuningStep> pipelineStepsWithBlocks(PipelineKind kind);
 
 /// Adds @p step to @p steps at its place in the canonical order (AdaQuant, BN tuning, bias
 /// correction, bias tuning), once; an AdaQuant step replaces the other flavour.

@@ -338,7 +338,7 @@ void TestJobs::blockReconstructionJob() {
     const int pipeline = controller()->tuning()->runPipeline(QStringLiteral("advanced"));
     QCOMPARE(waitFor(pipeline), std::make_pair(true, false));
     QCOMPARE(controller()->session().measured.size(), before + 1);
-    QCOMPARE(controller()->session().measured.back().pipeline, std::string("adaquant-blocks+bn-tuning+bias-tuning"));
+    QCOMPARE(controller()->session().measured.back().pipeline, std::string("advanced-blocks"));
     option->trigger();
     QVERIFY(!controller()->tuning()->advancedBlocks());
 }

@@ -65,7 +65,7 @@ void TestAdaQuantCli::blocksInTheAdvancedPipeline() {
                                           "--bias-iters", "2", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
-    QCOMPARE(o["pipeline"].toString(), QString("adaquant-blocks+bn-tuning+bias-tuning"));
+    QCOMPARE(o["pipeline"].toString(), QString("advanced-blocks"));
     const QJsonObject ada = o["adaquant"].toObject();
     QCOMPARE(ada["flavour"].toString(), QString("blocks"));
     QCOMPARE(ada["layers"].toArray().size(), 22);

@@ -88,7 +88,8 @@ void MainWindow::createJobActions() {
     add(tr("Anchor predictions (adva&nced)"), QStringLiteral("actionAnchorAdvanced"),
         [this] { controller_->tuning()->anchorPredictions(QStringLiteral("advanced")); });
     blocks->setToolTip(tr("The advanced pipeline tunes each residual block (or any single-input single-output "
-                          "stretch) as a whole against its FP output, instead of layer by layer."));
+                          "stretch) as a whole against its FP output, instead of layer by layer, then tunes the biases "
+                          "(no BN tuning: the blocks were fitted with their BatchNorms folded in)."));
     quantizeMenu_->addSeparator();
     add(tr("E&valuation data…"), QStringLiteral("actionEvaluationData"), [this] { chooseEvaluationData(); });
 

@@ -191,8 +191,7 @@ int TuningJobs::runPipeline(const QString& name) {
         if (auto it = fp32_.find(evalSource.text); it != fp32_.end()) fp32 = it->second;
         return [=](const ptq::Progress& progress) -> JobRunner::Apply {
             feed->begin(title);
-            std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(kind);
-            if (blocks) ptq::addTuningStep(steps, ptq::TuningStep::AdaQuantBlocks);
+            const std::vector<ptq::TuningStep> steps = blocks ? ptq::pipelineStepsWithBlocks(kind) : ptq::pipelineSteps(kind);
             // Rough shares of the time each part takes on the demo models.
             const double calibEnd = advanced ? 0.05 : 0.15, tuneEnd = advanced ? 0.85 : 0.5;
             std::shared_ptr<ptq::TunedModel> tuned;
@@ -246,9 +245,9 @@ int TuningJobs::anchorPredictions(const QString& pipeline, int count) {
         const auto problem = session_->problem;
         const auto model = session_->model;
         const ptq::TuningOptions options = liveTuningOptions();
-        std::vector<ptq::TuningStep> steps = ptq::pipelineSteps(advanced ? ptq::PipelineKind::Advanced
-                                                                         : ptq::PipelineKind::Light);
-        if (advanced && advancedBlocks_) ptq::addTuningStep(steps, ptq::TuningStep::AdaQuantBlocks);
+        const ptq::PipelineKind kind = advanced ? ptq::PipelineKind::Advanced : ptq::PipelineKind::Light;
+        const std::vector<ptq::TuningStep> steps =
+            advanced && advancedBlocks_ ? ptq::pipelineStepsWithBlocks(kind) : ptq::pipelineSteps(kind);
         const double lowest = problem->limits(ptq::CostMetric::Size, ptq::CostReference::Fp32).minRatio;
         const double from = std::max(0.08, lowest), to = std::max(0.25, from * 1.5);
         LiveFeed* feed = &feed_;
