@@ -63,6 +63,9 @@ void writeHtmlAllocationReport(const std::string& path, const AllocationFile& al
     if (fp) d.fp32Top1 = fp->top1();
     // The figure `ptq allocate` printed; older files without the fit leave it to the table.
     if (std::isfinite(alloc.predictedTop1FromLoss())) d.predictedTop1FromLoss = alloc.predictedTop1FromLoss();
+    if (const auto& m = alloc.measuredPrediction)
+        d.measuredFit = ReportData::FitPrediction{m->drop, m->uncertainty, m->anchors, m->interpolated, m->pipeline,
+                                                  m->evaluation};
     writeHtmlReport(path, d);
 }
 

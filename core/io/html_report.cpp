@@ -3,6 +3,7 @@
 #include "core/alloc/sensitivity_table.h"
 #include "core/session/session.h"
 #include "core/util/error.h"
+#include "core/workflow/prediction.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QFileInfo>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 
 namespace ptq {
 
@@ -69,6 +71,17 @@ void predictionRows(const ReportData& d, const BudgetAllocation& a, const std::f
                          number(top1PerLoss(d.table), 2));
     }
     row(QStringLiteral("predicted %1, through the loss").arg(top1), value, QStringLiteral("prediction"));
+    if (const auto& f = d.measuredFit) {
+        const QString value = QStringLiteral("<span class=\"measured-fit\">%1 ± %2</span> <span class=\"note\">(%3 from "
+                                             "FP32's %4 ± one standard deviation, fitted to %5 allocations measured "
+                                             "with the %6 pipeline on %7, %8 them)</span>")
+                                  .arg(percent(fp32 - f->drop), points(f->uncertainty).remove(QLatin1Char('+')),
+                                       points(-f->drop), percent(fp32), QString::number(f->anchors),
+                                       QString::fromStdString(f->pipeline).toHtmlEscaped(),
+                                       QString::fromStdString(f->evaluation).toHtmlEscaped(),
+                                       f->interpolated ? QStringLiteral("between") : QStringLiteral("outside the range of"));
+        row(QStringLiteral("predicted %1, from measured allocations").arg(top1), value, QStringLiteral("prediction"));
+    }
 
     const double summed = d.table.baseTop1 + a.deltaTop1;
     if (summed > fp32) {
@@ -114,6 +127,18 @@ ReportData reportFromSession(const Session& session, const BudgetRequest& budget
                                               costReferenceName(budget.reference)
                                         : "Σ Δloss ≤ " + QString::number(budget.maxDegradation, 'g', 4).toStdString()});
     d.settings.push_back({"pinned layers", std::to_string(session.pins.size())});
+    // The fit to the measured allocations of the pipeline measured most, on its evaluation data.
+    std::map<std::pair<std::string, std::string>, int> counts;
+    for (const MeasuredAllocation& m : session.measured) ++counts[{m.pipeline, m.evaluationSource}];
+    if (!counts.empty()) {
+        const auto most = std::max_element(counts.begin(), counts.end(),
+                                           [](const auto& x, const auto& y) { return x.second < y.second; });
+        const DropModel model = dropModelFor(*session.problem, session.measured, most->first.first, most->first.second);
+        const CorrectedPrediction p = model.predict(session.problem->deltaLossOf(d.choice));
+        if (p.valid)
+            d.measuredFit = ReportData::FitPrediction{p.drop, p.uncertainty, p.anchors, p.interpolated,
+                                                      most->first.first, most->first.second};
+    }
     for (const MeasuredAllocation& m : session.measured) {
         // Against the FP model's loss on the same set when it was measured (GUI jobs measure
         // it); else the table's base loss (on the calibration samples), the nearest reference.

@@ -37,6 +37,14 @@ struct ReportData {
     /// deltaTop1FromLoss over the table's FP32 top-1), and NaN there means the table has no fit.
     std::optional<double> predictedTop1FromLoss;
     std::optional<double> fp32Top1, measuredTop1;  ///< measured on evaluationSource
+    /// The prediction fitted to measured allocations (core/alloc/prediction.h), when there is one.
+    struct FitPrediction {
+        double drop = 0, uncertainty = 0;   ///< points from FP32; one standard deviation
+        int anchors = 0;
+        bool interpolated = false;
+        std::string pipeline, evaluation;
+    };
+    std::optional<FitPrediction> measuredFit;
     std::string evaluationSource;
     struct MeasuredPoint {
         std::vector<int> choice;

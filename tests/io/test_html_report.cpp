@@ -151,6 +151,7 @@ private Q_SLOTS:
     void predictions_data();
     void predictions();
     void statedPredictionIsQuoted();
+    void measuredFitWithItsUncertainty();
     void exportHtmlFromTheCommandLine();
 };
 
@@ -304,6 +305,22 @@ void TestHtmlReport::statedPredictionIsQuoted() {
     QCOMPARE(predictedTop1s(renderHtmlReport(d)), QList<double>{87.13});
     d.predictedTop1FromLoss.reset();
     QCOMPARE(reportPredictedTop1FromLoss(d), d.table.fp32Top1 + BudgetProblem(d.table).evaluate(d.choice).deltaTop1FromLoss);
+}
+
+void TestHtmlReport::measuredFitWithItsUncertainty() {
+    ReportData d;
+    d.table = table30();
+    BudgetRequest request;
+    request.costRatio = 0.2;
+    d.choice = BudgetProblem(d.table).solve(request).choice;
+    QVERIFY(!renderHtmlReport(d).contains(QStringLiteral("measured-fit")));
+    d.measuredFit = ReportData::FitPrediction{1.25, 0.18, 5, true, "light", "fmnist:test"};
+    const QString html = renderHtmlReport(d);
+    const QString expected = QStringLiteral("<span class=\"measured-fit\">%1 % ± 0.18 pt</span>")
+                                 .arg(d.table.fp32Top1 - 1.25, 0, 'f', 2);
+    QVERIFY2(html.contains(expected), qPrintable(expected));
+    QVERIFY(html.contains(QStringLiteral("fitted to 5 allocations measured with the light pipeline on fmnist:test, "
+                                         "between them")));
 }
 
 void TestHtmlReport::exportHtmlFromTheCommandLine() {
