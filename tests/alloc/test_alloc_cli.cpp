@@ -42,6 +42,7 @@ private Q_SLOTS:
     void allocateWithinTheBudget();
     void paretoCsv();
     void evaluateMeasuresTheAllocation();
+    void anchorsCarryThePrediction();
     void badInput_data();
     void badInput();
     void benchIp();
@@ -123,6 +124,38 @@ void TestAllocCli::evaluateMeasuresTheAllocation() {
     QCOMPARE(o["calib"].toString(), QString("fmnist:train:64"));  // the table's data by default
 }
 
+void TestAllocCli::anchorsCarryThePrediction() {
+    // Three allocations along the frontier measured with the light pipeline, then a budget
+    // between them predicted from them, then measured.
+    const QString anchors = path("anchors.json"), alloc = path("alloc_anchored.json");
+    Run r = ptq({"anchors", demo, "--table", table_, "--eval", "fmnist:test:300", "--pipeline", "light", "--count", "3",
+                 "--from", "0.08", "--to", "0.25", "--out", anchors, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray points = r.json()["anchors"].toArray();
+    QVERIFY(points.size() >= 2 && points.size() <= 3);
+    for (const QJsonValue& p : points) {
+        QVERIFY(p["size_ratio"].toDouble() >= 0.079 && p["size_ratio"].toDouble() <= 0.251);
+        QVERIFY(p["top1"].toDouble() > 30 && p["top1"].toDouble() <= 100);
+    }
+    QVERIFY(QFile::exists(anchors));
+    r = ptq({"allocate", "--table", table_, "--max-size-ratio", "0.14", "--anchors", anchors, "--out", alloc, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject fit = r.json()["measured_fit"].toObject();
+    QCOMPARE(fit["pipeline"].toString(), QString("light"));
+    QCOMPARE(fit["anchors"].toInt(), int(points.size()));
+    QVERIFY(fit["uncertainty"].toDouble() > 0 && fit["uncertainty"].toDouble() < 5);
+    QVERIFY(std::isfinite(fit["drop"].toDouble()));
+    r = ptq({"evaluate", demo, "--alloc", alloc, "--eval", "fmnist:test:300", "--pipeline", "light", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(r.json()["predicted_drop_measured_fit"].toDouble(), fit["drop"].toDouble());
+    QVERIFY(r.json().contains("predicted_uncertainty"));
+    // Text: the prediction with its uncertainty.
+    r = ptq({"allocate", "--table", table_, "--max-size-ratio", "0.14", "--anchors", anchors, "--out", alloc});
+    QVERIFY2(r.out.contains(QRegularExpression("predicted drop -?\\d+\\.\\d\\d \\+/- \\d+\\.\\d\\d pt from FP32 with "
+                                               "the light pipeline")),
+             qPrintable(r.out));
+}
+
 void TestAllocCli::badInput_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("phrase");
@@ -155,6 +188,20 @@ void TestAllocCli::badInput_data() {
                                       << "not an allocation";
     QTest::newRow("evaluate bad pipeline") << QStringList{"evaluate", demo, "--alloc", "@ALLOC@", "--eval",
                                                           "fmnist:test:10", "--pipeline", "heavy"} << "Unknown pipeline";
+    QTest::newRow("anchors without out") << QStringList{"anchors", demo, "--table", t, "--eval", "fmnist:test:10"}
+                                         << "needs --table";
+    QTest::newRow("anchors count 0") << QStringList{"anchors", demo, "--table", t, "--eval", "fmnist:test:10", "--count",
+                                                    "0", "--out", "a.json"} << "at least 1 allocation";
+    QTest::newRow("anchors bad range") << QStringList{"anchors", demo, "--table", t, "--eval", "fmnist:test:10",
+                                                      "--from", "0.3", "--to", "0.2", "--out", "a.json"}
+                                       << "0 < from < to";
+    QTest::newRow("anchors another model") << QStringList{"anchors", mobilenet, "--table", t, "--eval", "fmnist:test:10",
+                                                          "--out", "a.json"} << "another model";
+    QTest::newRow("allocate anchors missing") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.2",
+                                                             "--anchors", "/nonexistent/a.json", "--json"}
+                                              << "Cannot open the anchors file";
+    QTest::newRow("allocate anchors not anchors") << QStringList{"allocate", "--table", t, "--max-size-ratio", "0.2",
+                                                                 "--anchors", t, "--json"} << "not an anchors file";
     QTest::newRow("bench ip sizes") << QStringList{"bench", "ip", "--sizes", "54by9"} << "LAYERSxOPTIONS";
 }
 
