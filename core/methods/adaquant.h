@@ -44,6 +44,7 @@ struct AdaQuantTick {
     int iteration = 0;   ///< 1-based
     int iterations = 0;
     double loss = 0.0;   ///< the mini-batch's loss (mean squared error after the ReLU, if any)
+    bool block = false;  ///< block reconstruction: layerIndex, layerCount and layer name a block
 };
 
 struct AdaQuantOptions {

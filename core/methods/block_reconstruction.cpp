@@ -507,6 +507,7 @@ AdaQuantReport adaQuantBlocks(QuantizedModel& model, const Dataset& calib, const
             tick.layerIndex = int(bi);
             tick.layerCount = int(blocks.size());
             tick.layer = block.name;
+            tick.block = true;
             tick.iterations = iterations;
             {
                 const at::AutoGradMode grad(true);

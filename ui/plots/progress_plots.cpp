@@ -102,7 +102,8 @@ void ProgressPlots::drawCurve(const LiveFeed::Figures& f) {
     switch (f.phase) {
     case LiveFeed::Phase::AdaQuant:
         series = &f.adaquantLoss;
-        what = tr("AdaQuant loss (output MSE), layer %1 of %2: %3")
+        what = (f.adaquantBlocks ? tr("Block reconstruction loss (block output MSE), block %1 of %2: %3")
+                                 : tr("AdaQuant loss (output MSE), layer %1 of %2: %3"))
                    .arg(f.adaquantLayerIndex + 1)
                    .arg(f.adaquantLayerCount)
                    .arg(f.adaquantLayer);
@@ -157,6 +158,7 @@ void ProgressPlots::drawBars(const LiveFeed::Figures& f) {
             ticker->addTick(double(k + 1), f.batchNorms[k].layer);
         }
         bars_->yAxis->setLabel(tr("change of the BN statistics"));
+        bars_->xAxis->setLabel(tr("layer (in the order tuned)"));
     } else {
         before_->setName(tr("MSE before"));
         after_->setName(tr("MSE after"));
@@ -166,7 +168,8 @@ void ProgressPlots::drawBars(const LiveFeed::Figures& f) {
             after.push_back(f.adaquantDone[k].after);
             ticker->addTick(double(k + 1), f.adaquantDone[k].layer);
         }
-        bars_->yAxis->setLabel(tr("layer output MSE"));
+        bars_->yAxis->setLabel(f.adaquantBlocks ? tr("block output MSE") : tr("layer output MSE"));
+        bars_->xAxis->setLabel(f.adaquantBlocks ? tr("block (in the order tuned)") : tr("layer (in the order tuned)"));
     }
     // Names only while they fit; otherwise plain numbers.
     if (keys.size() <= 12) {

@@ -16,7 +16,7 @@ void LiveFeed::setPhase(Phase phase) {
     ++f_.version;
 }
 
-void LiveFeed::addAdaQuantStep(int layerIndex, int layerCount, const std::string& layer, double loss) {
+void LiveFeed::addAdaQuantStep(int layerIndex, int layerCount, const std::string& layer, double loss, bool block) {
     std::lock_guard<std::mutex> lock(mutex_);
     const QString name = QString::fromStdString(layer);
     if (name != f_.adaquantLayer || layerIndex != f_.adaquantLayerIndex) {
@@ -25,6 +25,7 @@ void LiveFeed::addAdaQuantStep(int layerIndex, int layerCount, const std::string
         f_.adaquantLayerIndex = layerIndex;
     }
     f_.adaquantLayerCount = layerCount;
+    f_.adaquantBlocks = block;
     f_.phase = Phase::AdaQuant;
     f_.adaquantLoss.push_back(loss);
     ++f_.version;

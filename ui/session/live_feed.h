@@ -32,6 +32,7 @@ public:
         Phase phase = Phase::None;
         QString adaquantLayer;    ///< the layer being tuned
         int adaquantLayerIndex = 0, adaquantLayerCount = 0;
+        bool adaquantBlocks = false;  ///< block reconstruction: the "layers" are blocks
         std::vector<double> adaquantLoss;      ///< per iteration, current layer
         std::vector<LayerMse> adaquantDone;    ///< finished layers, in order
         std::vector<BatchNormShift> batchNorms;
@@ -43,7 +44,7 @@ public:
     void begin(const QString& job);
     /// Reports from the worker thread.
     void setPhase(Phase phase);
-    void addAdaQuantStep(int layerIndex, int layerCount, const std::string& layer, double loss);
+    void addAdaQuantStep(int layerIndex, int layerCount, const std::string& layer, double loss, bool block = false);
     void addAdaQuantLayer(const std::string& layer, double before, double after);
     void addBatchNorm(const std::string& layer, double meanShift, double stdRatio);
     void addBiasStep(double kl);

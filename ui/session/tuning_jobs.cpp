@@ -70,7 +70,7 @@ ptq::TuningOptions TuningJobs::liveTuningOptions() {
     ptq::TuningOptions options = tuningOptions_;
     LiveFeed* feed = &feed_;
     options.adaquant.onIteration = [feed](const ptq::AdaQuantTick& t) {
-        feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss);
+        feed->addAdaQuantStep(t.layerIndex, t.layerCount, t.layer, t.loss, t.block);
     };
     options.adaquant.onLayer = [feed](const ptq::AdaQuantLayerResult& r) {
         feed->addAdaQuantLayer(r.layer, r.mseBefore, r.mseAfter);
