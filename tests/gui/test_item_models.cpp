@@ -212,11 +212,31 @@ void TestItemModels::budgetModel() {
     QCOMPARE(value("status", Qt::DisplayRole).toString(), QStringLiteral("infeasible"));
     QVERIFY(value("size", BudgetModel::ValueRole).isValid());  // the previous figures stay
 
-    // The summary leads with the top-1 predicted through the loss; the per-layer sum follows.
+    // The summary leads with the top-1 predicted through the loss, then the prediction from
+    // measured allocations; the per-layer sum follows.
     QCOMPARE(model.rowOfKey(QStringLiteral("top1_from_loss")), 0);
-    QCOMPARE(model.rowOfKey(QStringLiteral("delta_top1")), 1);
+    QCOMPARE(model.rowOfKey(QStringLiteral("measured_fit")), 1);
+    QCOMPARE(model.rowOfKey(QStringLiteral("delta_top1")), 2);
     QCOMPARE(model.index(0, BudgetModel::FigureColumn).data().toString(), QStringLiteral("Predicted vs FP32"));
-    QVERIFY(model.index(1, BudgetModel::FigureColumn).data().toString().contains(QStringLiteral("summed")));
+    QVERIFY(model.index(2, BudgetModel::FigureColumn).data().toString().contains(QStringLiteral("summed")));
+    model.setMeasuredFits({}, 93.0);
+    QCOMPARE(value("measured_fit", Qt::DisplayRole).toString(), QStringLiteral("—"));
+    ptq::CorrectedPrediction light, advanced;
+    light.valid = advanced.valid = true;
+    light.drop = 1.25;
+    light.uncertainty = 0.2;
+    light.anchors = 5;
+    light.interpolated = true;
+    advanced.drop = 0.5;
+    advanced.uncertainty = 0.1;
+    advanced.anchors = 2;
+    model.setMeasuredFits({{"advanced", advanced}, {"light", light}}, 93.0);
+    // The fit with more measurements leads; the other follows in the detail.
+    QCOMPARE(value("measured_fit", Qt::DisplayRole).toString(), QStringLiteral("-1.25 ± 0.20 pt"));
+    QCOMPARE(value("measured_fit", BudgetModel::ValueRole).toDouble(), -1.25);
+    const QString detail = model.index(1, BudgetModel::DetailColumn).data().toString();
+    QVERIFY2(detail.startsWith(QStringLiteral("light · 91.75 % · 5 measured, between them")), qPrintable(detail));
+    QVERIFY2(detail.contains(QStringLiteral("advanced: -0.50 ± 0.10 pt")), qPrintable(detail));
     ptq::BudgetAllocation a = problem.evaluate({1, 1, 1, 1});
     a.deltaTop1FromLoss = -1.25;
     a.deltaTop1 = -2.0;
