@@ -23,6 +23,8 @@
 namespace ptq {
 
 using detail::LayerStart;
+using detail::QuantLayout;
+using detail::layoutOf;
 using detail::startOf;
 using detail::toVector;
 using detail::tunedLayers;
@@ -54,26 +56,6 @@ ReluAfter reluAfter(const Graph& g, const Node& layer) {
             return {true, 0.0, c.attrDouble("max_val", 1.0)};
         return {};
     }
-}
-
-/// How a quantizer's channels fall on the rows (samples, or the whole weight) of a contiguous
-/// tensor of @p sizes: runs of `inner` values that cycle through `channels`, one run of the
-/// row's @p rowSize values for per-tensor.
-struct QuantLayout {
-    int64_t inner = 1, channels = 1;
-};
-
-QuantLayout layoutOf(const QuantSpec& spec, at::IntArrayRef sizes, int64_t rowSize, int64_t paramCount) {
-    if (!perChannelParams(spec.granularity)) return {rowSize, 1};
-    const int axis = quant_ops::normalizedAxis(spec, int64_t(sizes.size()));
-    QuantLayout l;
-    l.channels = sizes[size_t(axis)];
-    for (size_t d = size_t(axis) + 1; d < sizes.size(); ++d) l.inner *= sizes[d];
-    if (l.channels != paramCount)
-        throw invalidInput("The quantizer has " + std::to_string(paramCount) + " scales but the tensor needs " +
-                           std::to_string(l.channels) + " for " + granularityName(spec.granularity) +
-                           " quantization.");
-    return l;
 }
 
 typedef float V4 __attribute__((vector_size(16)));

@@ -1,6 +1,8 @@
 #include "core/methods/detail/adaquant_common.h"
 
 #include "core/graph/graph.h"
+#include "core/quant/quant_ops.h"
+#include "core/util/error.h"
 
 namespace ptq::detail {
 
@@ -41,6 +43,19 @@ std::vector<int> tunedLayers(const QuantizedModel& model) {
         if (q.weightBits < 32 || q.activationBits < 32) layers.push_back(id);
     }
     return layers;
+}
+
+QuantLayout layoutOf(const QuantSpec& spec, at::IntArrayRef sizes, int64_t rowSize, int64_t paramCount) {
+    if (!perChannelParams(spec.granularity)) return {rowSize, 1};
+    const int axis = quant_ops::normalizedAxis(spec, int64_t(sizes.size()));
+    QuantLayout l;
+    l.channels = sizes[size_t(axis)];
+    for (size_t d = size_t(axis) + 1; d < sizes.size(); ++d) l.inner *= sizes[d];
+    if (l.channels != paramCount)
+        throw invalidInput("The quantizer has " + std::to_string(paramCount) + " scales but the tensor needs " +
+                           std::to_string(l.channels) + " for " + granularityName(spec.granularity) +
+                           " quantization.");
+    return l;
 }
 
 }  // namespace ptq::detail

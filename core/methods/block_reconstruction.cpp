@@ -44,17 +44,13 @@ RowLayout rowLayout(const QuantSpec& spec, at::IntArrayRef sizes, bool sampleRow
         l.inner = -1;  // the whole row: set per call from the tensor's size
         return l;
     }
-    const int axis = quant_ops::normalizedAxis(spec, int64_t(sizes.size()));
-    if (sampleRows && axis == 0)
+    if (sampleRows && quant_ops::normalizedAxis(spec, int64_t(sizes.size())) == 0)
         throw invalidInput("Block reconstruction cannot learn an activation quantizer whose channels run along the "
                            "batch axis (axis 0); give it a channel axis of 1 or more, or quantize the layer input "
                            "per tensor.");
-    l.channels = sizes[size_t(axis)];
-    for (size_t d = size_t(axis) + 1; d < sizes.size(); ++d) l.inner *= sizes[d];
-    if (l.channels != paramCount)
-        throw invalidInput("The quantizer has " + std::to_string(paramCount) + " scales but the tensor needs " +
-                           std::to_string(l.channels) + " for " + granularityName(spec.granularity) +
-                           " quantization.");
+    const detail::QuantLayout q = detail::layoutOf(spec, sizes, 0, paramCount);
+    l.inner = q.inner;
+    l.channels = q.channels;
     return l;
 }
 

@@ -27,6 +27,15 @@ struct LayerStart {
 /// The layer's float parameters (copies, outside InferenceMode) and its calibrated quantizers.
 LayerStart startOf(const QuantizedModel& model, int node);
 
+/// How a quantizer's channels fall on the rows (samples, or the whole weight) of a contiguous
+/// tensor of @p sizes: runs of `inner` values that cycle through `channels`, one run of the
+/// row's @p rowSize values for per-tensor.
+struct QuantLayout {
+    int64_t inner = 1, channels = 1;
+};
+/// Throws ptq::Error (InvalidInput) when @p paramCount does not match the tensor's channels.
+QuantLayout layoutOf(const QuantSpec& spec, at::IntArrayRef sizes, int64_t rowSize, int64_t paramCount);
+
 /// A tensor's values as floats, row-major.
 std::vector<float> toVector(const at::Tensor& t);
 
