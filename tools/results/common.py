@@ -54,3 +54,19 @@ def replace_section(name, text):
 def machine_line():
     cores = os.cpu_count()
     return f"{cores} cores, {time.strftime('%Y-%m-%d')}"
+
+
+def load_points(path):
+    """The points a resumable results script kept in @p path ({} when there are none yet)."""
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return {}
+
+
+def save_points(path, points):
+    """Writes @p points to @p path atomically (a stopped run keeps what it measured)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(points, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)

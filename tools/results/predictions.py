@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 
-from common import ROOT, machine_line, replace_section, run_json
+from common import ROOT, load_points, machine_line, replace_section, run_json, save_points
 
 FILES = {"resnet20": "resources/models/resnet20_fmnist.pt", "mobilenetv2": "resources/models/mobilenetv2_fmnist.pt"}
 TITLES = {"resnet20": "ResNet-20", "mobilenetv2": "MobileNetV2"}
@@ -25,17 +25,11 @@ POINTS = os.path.join(WORK, "points.json")
 
 
 def load():
-    if os.path.exists(POINTS):
-        with open(POINTS, encoding="utf-8") as f:
-            return json.load(f)
-    return {}
+    return load_points(POINTS)
 
 
 def save(points):
-    os.makedirs(WORK, exist_ok=True)
-    with open(POINTS + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(points, f, indent=1, sort_keys=True)
-    os.replace(POINTS + ".tmp", POINTS)
+    save_points(POINTS, points)
 
 
 def measure(args, points):
