@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 
 from common import ROOT, load_points, machine_line, replace_section, run_json, save_points
 

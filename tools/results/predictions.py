@@ -12,7 +12,6 @@ predicts and `ptq evaluate --alloc --pipeline P` measures on the 10k test images
 points in build/results/predictions/points.json.
 """
 import argparse
-import json
 import os
 
 from common import ROOT, load_points, machine_line, replace_section, run_json, save_points
