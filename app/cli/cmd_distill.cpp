@@ -53,7 +53,7 @@ QImage imageGrid(const DistillResult& r, const Normalization& normalization) {
 }  // namespace
 
 int runDistill(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json"}, withModelCard({"count", "iters", "lr", "seed", "out", "png"}), "distill");
+    const Args a(argv, {"json"}, withModelCard({"count", "iters", "lr", "seed", "out", "png", "label-weight"}), "distill");
     TerminalProgress progress(a.flag("json"));
     const std::string path = modelArg(a, "distill");
     const std::string out = a.value("out");
@@ -65,6 +65,7 @@ int runDistill(const std::vector<std::string>& argv) {
     o.iterations = int(a.integer("iters", o.iterations));
     o.lr = a.number("lr", o.lr);
     o.seed = uint64_t(a.integer("seed", 0));
+    o.labelWeight = a.number("label-weight", o.labelWeight);
     o.validate();
     const std::string png = a.value("png");
     if (!png.empty() && !(png.size() > 4 && png.compare(png.size() - 4, 4, ".png") == 0))

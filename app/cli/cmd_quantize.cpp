@@ -52,9 +52,9 @@ int runQuantize(const std::vector<std::string>& argv) {
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad", "adaquant-blocks"},
                  withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
-                                "pipeline", "adaquant-iters", "block-iters", "block-layers", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
+                                "pipeline", "adaquant-iters", "block-iters", "block-layers", "block-drop", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
                                 "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
-                                "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr",
+                                "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "distill-label-weight",
                                 "max-size-ratio", "options", "target", "o", "out", "format", "aimet-version"}),
                  "quantize");
     TerminalProgress progress(a.flag("json"));
@@ -68,7 +68,9 @@ int runQuantize(const std::vector<std::string>& argv) {
     distill.count = a.integer("distill-count", distill.count);
     distill.iterations = int(a.integer("distill-iters", distill.iterations));
     distill.lr = a.number("distill-lr", distill.lr);
-    if ((a.has("distill-count") || a.has("distill-iters") || a.has("distill-lr")) && !req.dataFree)
+    distill.labelWeight = a.number("distill-label-weight", distill.labelWeight);
+    if ((a.has("distill-count") || a.has("distill-iters") || a.has("distill-lr") || a.has("distill-label-weight")) &&
+        !req.dataFree)
         throw invalidInput("The --distill-* options set up --data-free quantization: add --data-free.");
     AdaQuantOptions& ada = req.tuning.adaquant;
     pipelineArgs(a, req);

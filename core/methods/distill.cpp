@@ -20,6 +20,8 @@ void DistillOptions::validate() const {
     if (iterations < 1) throw invalidInput("Distillation needs at least 1 iteration.");
     if (!(lr > 0) || !std::isfinite(lr))
         throw invalidInput("The distillation learning rate must be a positive number.");
+    if (!(labelWeight >= 0) || !std::isfinite(labelWeight))
+        throw invalidInput("The distillation's label-loss weight must be 0 or a positive number.");
     if (patience < 1) throw invalidInput("The distillation patience must be at least 1 step.");
     if (!(minLr > 0) || minLr > lr)
         throw invalidInput("The distillation's smallest learning rate must be positive and at most the learning rate.");
@@ -73,7 +75,9 @@ DistillResult distillData(const Graph& graph, const std::vector<int64_t>& sample
     const Executor executor(graph);
     at::Tensor loss;
     RunHooks hooks;
-    hooks.stopAfter = lastBn;  // nothing after the last BatchNorm matters
+    // Nothing after the last BatchNorm matters to the statistics; the label term needs the output.
+    const bool labels = o.labelWeight > 0;
+    if (!labels) hooks.stopAfter = lastBn;
     hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
         if (n.op != OpKind::BatchNorm) return;
         const double eps = n.attrDouble("eps", 1e-5);
@@ -93,8 +97,12 @@ DistillResult distillData(const Graph& graph, const std::vector<int64_t>& sample
         const auto [inMean, inStd] = meanStd(images, 0.0);
         const at::Tensor inputTerm = statLoss(at::zeros({images.size(1)}), inMean) +
                                      statLoss(at::ones({images.size(1)}), inStd);
-        executor.run(images, hooks);
-        const at::Tensor total = loss + inputTerm;
+        const std::vector<at::Tensor> out = executor.run(images, hooks);
+        at::Tensor total = loss + inputTerm;
+        if (labels && !out.empty() && out[0].dim() == 2 && out[0].size(0) == o.count && out[0].size(1) > 1) {
+            const at::Tensor target = at::arange(o.count, at::kLong).remainder(out[0].size(1));
+            total = total + o.labelWeight * at::cross_entropy_loss(out[0].to(at::kFloat), target);
+        }
         adam.zeroGrad();
         total.backward();
         adam.step();

@@ -24,6 +24,13 @@ struct DistillOptions {
     int patience = 100;      ///< reduce-on-plateau: steps without a new best before lr /= 10
     double minLr = 1e-4;     ///< ... down to this
     uint64_t seed = 0;       ///< the starting noise
+    /// Weight of a cross-entropy term that gives image i the class i mod (the model's classes),
+    /// on top of ZeroQ's statistics loss. The statistics say nothing about the layers after the
+    /// last BatchNorm: without the term, distilled images reach the classifier with features
+    /// several times smaller than real ones, and its activation range comes out that much too
+    /// narrow. 0 is ZeroQ's loss alone; the term is skipped for a model whose output is not
+    /// [N, classes].
+    double labelWeight = 1.0;
     /// Called after every step with the step (1-based) and the loss; for plots. Same thread.
     std::function<void(int iteration, int iterations, double loss)> onIteration;
     /// Throws ptq::Error (InvalidInput) naming the bad value.
