@@ -52,7 +52,7 @@ int runQuantize(const std::vector<std::string>& argv) {
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad", "adaquant-blocks"},
                  withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
-                                "pipeline", "adaquant-iters", "block-iters", "block-layers", "block-drop", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
+                                "pipeline", "adaquant-iters", "block-iters", "block-layers", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
                                 "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
                                 "layer-csv", "seed", "points", "distill-count", "distill-iters", "distill-lr", "distill-label-weight",
                                 "max-size-ratio", "options", "target", "o", "out", "format", "aimet-version"}),
