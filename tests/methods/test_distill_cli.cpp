@@ -59,8 +59,8 @@ void TestDistillCli::distilWriteReadQuantize() {
 }
 
 void TestDistillCli::dataFreeQuantize() {
-    const Run q = ptq({"quantize", demo, "--data-free", "--distill-count", "4", "--distill-iters", "10", "--eval",
-                       "fmnist:test:200", "--w", "8", "--a", "8", "--json"});
+    const Run q = ptq({"quantize", demo, "--data-free", "--distill-count", "4", "--distill-iters", "10",
+                       "--distill-label-weight", "0.5", "--eval", "fmnist:test:200", "--w", "8", "--a", "8", "--json"});
     QVERIFY2(q.exitCode == 0, qPrintable(q.err));
     const QJsonObject o = QJsonDocument::fromJson(q.out.toUtf8()).object();
     QVERIFY(o["data_free"].toBool());
@@ -97,6 +97,12 @@ void TestDistillCli::badInput_data() {
     const QString noBn = QStringLiteral(PTQ_FIXTURE_DIR "/bad/good_small.pt");
     QTest::newRow("no out") << QStringList{"distill", demo} << "needs --out FILE.pt";
     QTest::newRow("count 0") << QStringList{"distill", demo, "--count", "0", "--out", "x.pt"} << "must be 1 to 4096";
+    QTest::newRow("label weight") << QStringList{"distill", demo, "--out", "x.pt", "--label-weight", "-1"}
+                                  << "label-loss weight must be 0 or a positive number";
+    QTest::newRow("distill label weight alone")
+        << QStringList{"quantize", demo, "--calib", "fmnist:train:10", "--eval", "fmnist:test:10",
+                       "--distill-label-weight", "0.5"}
+        << "add --data-free";
     QTest::newRow("png name") << QStringList{"distill", demo, "--out", "x.pt", "--png", "g.jpg"} << "ending in .png";
     QTest::newRow("no batchnorm") << QStringList{"distill", noBn, "--out", "x.pt", "--iters", "2"} << "no BatchNorm layer";
     QTest::newRow("data-free and calib") << QStringList{"quantize", demo, "--data-free", "--calib", "fmnist:train:10",
