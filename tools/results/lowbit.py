@@ -3,7 +3,7 @@
 recovers, with PyTorch's own fake-quant min-max as the peer baseline. Rewrites the part of
 docs/RESULTS.md between <!-- lowbit:begin --> and <!-- lowbit:end -->.
 
-    /usr/bin/python3 tools/results/lowbit.py [--models resnet20,mobilenetv2]
+    /usr/bin/python3 tools/results/lowbit.py [--models resnet20,mobilenetv2 (or vit)]
         [--bits w4a4,w3a3,w2a4,w3a8,w2a2] [--calib 1000,100] [--only-section] [--no-torch]
 
 Per (model, bits, calibration size), on the Fashion-MNIST test set (10k), first and last layer
@@ -23,8 +23,9 @@ import subprocess
 
 from common import ROOT, load_points, machine_line, replace_section, run_json, save_points
 
-FILES = {"resnet20": "resources/models/resnet20_fmnist.pt", "mobilenetv2": "resources/models/mobilenetv2_fmnist.pt"}
-TITLES = {"resnet20": "ResNet-20", "mobilenetv2": "MobileNetV2"}
+FILES = {"resnet20": "resources/models/resnet20_fmnist.pt", "mobilenetv2": "resources/models/mobilenetv2_fmnist.pt",
+         "vit": "resources/models/vit_fmnist.pt"}
+TITLES = {"resnet20": "ResNet-20", "mobilenetv2": "MobileNetV2", "vit": "ViT"}
 WORK = os.path.join(ROOT, "build", "results", "lowbit")
 POINTS = os.path.join(WORK, "points.json")
 TARGETS = {("resnet20", "w3a3"): 0.5, ("resnet20", "w2a4"): 0.7, ("resnet20", "w2a2"): 4.0,
