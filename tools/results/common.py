@@ -70,3 +70,16 @@ def save_points(path, points):
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(points, f, indent=1, sort_keys=True)
     os.replace(path + ".tmp", path)
+
+
+def resumable_main(parser, points_path, measure, render):
+    """The main() of a resumable results script: adds --only-section to @p parser (render the
+    section from the points already kept, measure nothing), parses the command line, measures
+    what @p points_path does not hold yet (measure(args, points) saves as it goes), renders."""
+    parser.add_argument("--only-section", action="store_true",
+                        help="write the section from the points kept so far; measure nothing")
+    args = parser.parse_args()
+    points = load_points(points_path)
+    if not args.only_section:
+        measure(args, points)
+    render(points)

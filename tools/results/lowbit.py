@@ -21,7 +21,7 @@ import json
 import os
 import subprocess
 
-from common import ROOT, load_points, machine_line, replace_section, run_json, save_points
+from common import ROOT, machine_line, replace_section, resumable_main, run_json, save_points
 
 FILES = {"resnet20": "resources/models/resnet20_fmnist.pt", "mobilenetv2": "resources/models/mobilenetv2_fmnist.pt",
          "vit": "resources/models/vit_fmnist.pt"}
@@ -30,10 +30,6 @@ WORK = os.path.join(ROOT, "build", "results", "lowbit")
 POINTS = os.path.join(WORK, "points.json")
 TARGETS = {("resnet20", "w3a3"): 0.5, ("resnet20", "w2a4"): 0.7, ("resnet20", "w2a2"): 4.0,
            ("mobilenetv2", "w4a4"): 0.4, ("mobilenetv2", "w3a3"): 1.5}
-
-
-def load():
-    return load_points(POINTS)
 
 
 def save(points):
@@ -127,13 +123,8 @@ def main():
     p.add_argument("--models", default="resnet20,mobilenetv2")
     p.add_argument("--bits", default="w4a4,w3a3,w2a4,w3a8,w2a2")
     p.add_argument("--calib", default="1000,100")
-    p.add_argument("--only-section", action="store_true")
     p.add_argument("--no-torch", action="store_true")
-    args = p.parse_args()
-    points = load()
-    if not args.only_section:
-        measure(args, points)
-    render(points)
+    resumable_main(p, POINTS, measure, render)
 
 
 if __name__ == "__main__":

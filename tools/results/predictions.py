@@ -14,17 +14,13 @@ points in build/results/predictions/points.json.
 import argparse
 import os
 
-from common import ROOT, load_points, machine_line, replace_section, run_json, save_points
+from common import ROOT, machine_line, replace_section, resumable_main, run_json, save_points
 
 FILES = {"resnet20": "resources/models/resnet20_fmnist.pt", "mobilenetv2": "resources/models/mobilenetv2_fmnist.pt"}
 TITLES = {"resnet20": "ResNet-20", "mobilenetv2": "MobileNetV2"}
 OPTIONS = "w2a8,w3a8,w4a8,w5a8,w6a8,w8a8"
 WORK = os.path.join(ROOT, "build", "results", "predictions")
 POINTS = os.path.join(WORK, "points.json")
-
-
-def load():
-    return load_points(POINTS)
 
 
 def save(points):
@@ -113,12 +109,7 @@ def main():
     p.add_argument("--pipelines", default="light,advanced")
     p.add_argument("--ratios", default="0.085,0.09,0.10,0.12,0.14,0.16,0.20")
     p.add_argument("--count", type=int, default=5)
-    p.add_argument("--only-section", action="store_true")
-    args = p.parse_args()
-    points = load()
-    if not args.only_section:
-        measure(args, points)
-    render(points)
+    resumable_main(p, POINTS, measure, render)
 
 
 if __name__ == "__main__":
