@@ -142,6 +142,16 @@ int losslessOption(const SensitivityResult& t) {
     return -1;
 }
 
+/// A report of table30's least-degradation allocation within 0.2 of the FP32 size.
+ReportData reportAtFifth() {
+    ReportData d;
+    d.table = table30();
+    BudgetRequest request;
+    request.costRatio = 0.2;
+    d.choice = BudgetProblem(d.table).solve(request).choice;
+    return d;
+}
+
 }  // namespace
 
 class TestHtmlReport : public QObject {
@@ -295,11 +305,7 @@ void TestHtmlReport::predictions() {
 
 void TestHtmlReport::statedPredictionIsQuoted() {
     // The allocation file's own figure wins over the table's (they agree for files that know it).
-    ReportData d;
-    d.table = table30();
-    BudgetRequest request;
-    request.costRatio = 0.2;
-    d.choice = BudgetProblem(d.table).solve(request).choice;
+    ReportData d = reportAtFifth();
     d.predictedTop1FromLoss = 87.126;
     QCOMPARE(reportPredictedTop1FromLoss(d), 87.126);
     QCOMPARE(predictedTop1s(renderHtmlReport(d)), QList<double>{87.13});
@@ -308,11 +314,7 @@ void TestHtmlReport::statedPredictionIsQuoted() {
 }
 
 void TestHtmlReport::measuredFitWithItsUncertainty() {
-    ReportData d;
-    d.table = table30();
-    BudgetRequest request;
-    request.costRatio = 0.2;
-    d.choice = BudgetProblem(d.table).solve(request).choice;
+    ReportData d = reportAtFifth();
     QVERIFY(!renderHtmlReport(d).contains(QStringLiteral("measured-fit")));
     d.measuredFit = ReportData::FitPrediction{1.25, 0.18, 5, true, "light", "fmnist:test"};
     const QString html = renderHtmlReport(d);
