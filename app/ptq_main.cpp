@@ -15,8 +15,8 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-    // Sleeping OpenMP threads: on a shared machine spinning ones made distillation 3.5 times
-    // slower and an evaluation twice (docs/RESULTS.md, "OpenMP wait policy").
+    // Sleeping OpenMP threads: on a shared machine spinning ones made distillation 2.7 times
+    // slower and an evaluation 3.0 times (docs/RESULTS.md, "OpenMP wait policy").
     ptq::preferPassiveOpenMpWait(argv);
     // No QGuiApplication: nothing here needs a platform plugin (QImage, which `ptq distill
     // --png` draws with, works without one), so ptq runs with no display.

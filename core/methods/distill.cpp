@@ -75,8 +75,10 @@ DistillResult distillData(const Graph& graph, const std::vector<int64_t>& sample
     const Executor executor(graph);
     at::Tensor loss;
     RunHooks hooks;
-    // Nothing after the last BatchNorm matters to the statistics; the label term needs the output.
-    const bool labels = o.labelWeight > 0;
+    // Nothing after the last BatchNorm matters to the statistics; the label term needs the output
+    // (decided on the first step: a model whose output is not [N, classes] runs without it).
+    bool labels = o.labelWeight > 0;
+    at::Tensor classOf;  // image i's class, i mod the number of classes
     if (!labels) hooks.stopAfter = lastBn;
     hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
         if (n.op != OpKind::BatchNorm) return;
@@ -99,10 +101,17 @@ DistillResult distillData(const Graph& graph, const std::vector<int64_t>& sample
                                      statLoss(at::ones({images.size(1)}), inStd);
         const std::vector<at::Tensor> out = executor.run(images, hooks);
         at::Tensor total = loss + inputTerm;
-        if (labels && !out.empty() && out[0].dim() == 2 && out[0].size(0) == o.count && out[0].size(1) > 1) {
-            const at::Tensor target = at::arange(o.count, at::kLong).remainder(out[0].size(1));
-            total = total + o.labelWeight * at::cross_entropy_loss(out[0].to(at::kFloat), target);
+        if (labels && !classOf.defined()) {
+            if (!out.empty() && out[0].dim() == 2 && out[0].size(0) == o.count && out[0].size(1) > 1) {
+                classOf = at::arange(o.count, at::kLong).remainder(out[0].size(1));
+            } else {
+                labels = false;
+                hooks.stopAfter = lastBn;
+                logger()->info("Distillation: the model's output is not one row of class scores per image; "
+                               "the label term is left out");
+            }
         }
+        if (labels) total = total + o.labelWeight * at::cross_entropy_loss(out[0].to(at::kFloat), classOf);
         adam.zeroGrad();
         total.backward();
         adam.step();

@@ -13,8 +13,8 @@ int runtimeThreads();
 
 /// Makes OpenMP's idle threads sleep instead of spinning: a background job's compute threads
 /// leave the UI thread a core between their many small ops, and on a machine that other work
-/// shares, spinning threads take the cores that the working ones wait for (ptq ran 2 to 3.5
-/// times slower with them there).
+/// shares, spinning threads take the cores that the working ones wait for (ptq ran 2.7 to 3.0
+/// times slower with them there: tools/results/openmp_wait.py).
 /// OpenMP reads OMP_WAIT_POLICY once, when it loads (before main), so when the variable is not
 /// set this sets it and executes the program again with the same arguments; it returns only
 /// when the variable was already set or the new start failed. Call first thing in main().
