@@ -44,7 +44,8 @@ int exportFp32(const Args& a, const ModelRequest& request, const std::string& ou
 }  // namespace
 
 int runExport(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad", "adaquant-blocks"},
+    const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad", "adaquant-blocks",
+                         "equalize-ranges"},
                  withModelCard({"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points",
                                 "pipeline", "weight-range", "act-range", "batch", "seed", "adaquant-iters",
                                 "block-iters", "block-layers", "aimet-version", "target"}),
@@ -87,13 +88,14 @@ int runExport(const std::vector<std::string>& argv) {
         ada.seed = uint64_t(a.integer("seed", 0));
         req.tuning.biasTuning.seed = req.distillOptions.seed = ada.seed;
     }
+    req.equalizeRanges = a.flag("equalize-ranges");
     EvaluationShares shares;
     req.opened = openModelForData(req.model);
     const QuantizedRun run = quantizeModel(req, progress.get(), shares);
 
     ConfigProvenance& prov = exportRequest.provenance;
     prov.modelPath = req.model.path;
-    prov.pipeline = req.pipelineName();
+    prov.pipeline = (run.equalized ? "range equalization + " : "") + req.pipelineName();
     prov.calibration = req.dataFree ? "distilled data" : req.calibSource.text;
     prov.seed = ada.seed;
     if (alloc) {
@@ -105,7 +107,7 @@ int runExport(const std::vector<std::string>& argv) {
     std::optional<EvalResult> fp, quant;
     if (run.eval) {
         const Executor ex(run.graph());
-        fp = evaluate(ex, *run.eval, {}, req.quantizer.batchSize,
+        fp = evaluate(Executor(run.source->graph()), *run.eval, {}, req.quantizer.batchSize,
                       ScaledProgress(progress.get(), shares.fp32From, shares.quantFrom, "Evaluating FP32").get());
         quant = evaluate(ex, *run.eval, run.model->hooks(), req.quantizer.batchSize,
                          ScaledProgress(progress.get(), shares.quantFrom, 1.0, "Evaluating quantized").get());

@@ -50,7 +50,8 @@ void writeLayerCsv(const std::string& path, const QuantizeRequest& req, const Qu
 int runQuantize(const std::vector<std::string>& argv) {
     const Args a(argv,
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
-                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad", "adaquant-blocks"},
+                  "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad", "adaquant-blocks",
+                  "equalize-ranges"},
                  withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
                                 "pipeline", "adaquant-iters", "block-iters", "block-layers", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
                                 "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
@@ -129,6 +130,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         throw invalidInput("--options lists the choices of a mixed allocation: add --max-size-ratio R.");
     }
     req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
+    req.equalizeRanges = a.flag("equalize-ranges");
     if (const TargetInfo* target = targetArg(a)) {
         // The target decides what may run: its granularity unless one is given, and only its options.
         if (!a.has("granularity"))
@@ -208,6 +210,30 @@ int runQuantize(const std::vector<std::string>& argv) {
         o["weight_range"] = rangeMethodName(req.quantizer.weightRange);
         o["act_range"] = rangeMethodName(req.quantizer.activationRange);
         o["keep_first_last_8bit"] = req.keepFirstLast8bit;
+        o["equalize_ranges"] = req.equalizeRanges;
+        if (req.equalizeRanges) {
+            const RangeEqualizationReport& e = r.equalization;
+            QJsonObject j;
+            QJsonArray pairs;
+            int64_t scaled = 0;
+            for (const EqualizedPair& p : e.pairs) {
+                QJsonObject pj;
+                pj["producer"] = QString::fromStdString(p.pair.producer);
+                pj["depthwise"] = QString::fromStdString(p.pair.consumer);
+                pj["channels"] = qint64(p.pair.channels);
+                pj["scaled_channels"] = qint64(p.scaledChannels);
+                pj["largest_scale"] = p.largestScale;
+                pj["median_range_before"] = p.medianRangeBefore;
+                pj["median_range_after"] = p.medianRangeAfter;
+                scaled += p.scaledChannels;
+                pairs.append(pj);
+            }
+            j["pairs"] = pairs;
+            j["scaled_channels"] = qint64(scaled);
+            j["samples"] = qint64(e.samples);
+            j["seconds"] = e.seconds;
+            o["equalization"] = j;
+        }
         o["pipeline"] = QString::fromStdString(req.pipelineName());
         o["bn_tuned"] = r.bnTuned;
         QJsonArray notes;
@@ -326,6 +352,8 @@ int runQuantize(const std::vector<std::string>& argv) {
         std::printf("  mixed precision: sensitivity %.1f s, integer program %.1f ms: %.3f of the FP32 weight size "
                     "(budget %.3f), predicted degradation %.4f\n",
                     r.sensitivitySeconds, r.allocateMs, r.allocatedSizeRatio, *req.maxSizeRatio, r.predictedDegradation);
+    if (req.equalizeRanges && !r.equalization.pairs.empty())
+        std::printf("  %s (%.1f s)\n", r.equalization.summary().c_str(), r.equalization.seconds);
     if (req.dataFree)
         std::printf("  distilled %lld images from the BatchNorm statistics in %.1f s (loss %.4g)\n",
                     (long long)req.distillOptions.count, r.distillSeconds, r.distillLoss);

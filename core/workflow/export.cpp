@@ -52,6 +52,11 @@ std::string exportQuantized(const QuantizedRun& run, const ExportRequest& r) {
         return "configuration (ptq-config v1)";
     }
     case ExportFormat::Aimet:
+        // AIMET applies encodings to the user's own model, whose tensors the rescale changed.
+        if (run.equalized)
+            throw invalidInput("AIMET encodings describe the tensors of the original model, and range equalization "
+                               "rescaled some of its channels: export without range equalization, or export the "
+                               "rescaled model itself (torchscript, onnx or json).");
         writeAimetEncodings(r.path, model, r.aimetVersion);
         return std::string("AIMET encodings (version ") +
                (r.aimetVersion == AimetVersion::V0_6_1 ? "0.6.1" : "1.0.0") + ")";
@@ -65,7 +70,7 @@ std::string exportQuantized(const QuantizedRun& run, const ExportRequest& r) {
     case ExportFormat::Onnx:
         return exportQuantizedOnnx(model, r.path, onnxOptions(*run.source)).description;
     case ExportFormat::OnnxFp32:
-        return exportFloatOnnx(run.graph(), r.path, onnxOptions(*run.source)).description;
+        return exportFloatOnnx(run.source->graph(), r.path, onnxOptions(*run.source)).description;
     case ExportFormat::Html:
         break;
     }

@@ -191,13 +191,20 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         throw invalidInput("Data-free quantization makes its own calibration data: calibrate on " + req.calibSource.text +
                            " or data-free, not both.");
     if (req.dataFree) req.distillOptions.validate();
+    if (req.equalizeRanges) {
+        req.equalization.validate();
+        if (req.quantizer.granularity != Granularity::PerChannel)
+            throw invalidInput(std::string("Range equalization rescales weight channels, which is free only with weights "
+                                           "quantized per channel, not ") +
+                               granularityName(req.quantizer.granularity) + ": quantize per channel or leave it out.");
+    }
     if (!req.evalSource.given() && req.evalEachStep)
         throw invalidInput("Measuring top-1 after each step needs labelled evaluation data.");
     const int64_t batch = req.quantizer.batchSize;
     QuantizedRun run;
     run.source = req.opened ? req.opened : openModel(req.model);
     const LoadedModel& source = *run.source;
-    const Graph& graph = source.graph();
+    const Graph& opened = source.graph();
     const std::string& modelPath = source.path();
     std::unique_ptr<Dataset>& calib = run.calib;
     QuantizeResult& r = run.result;
@@ -223,7 +230,7 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
 
     // The progress of every step that will run, planned before the first one.
     const double samples = double(req.dataFree ? req.distillOptions.count : calib->size());
-    const double layers = double(graph.quantizableNodes().size());
+    const double layers = double(opened.quantizableNodes().size());
     const double evalSamples = eval ? double(eval->size()) : 0.0;
     const double distillCost =
         req.dataFree ? kDistillCost * double(req.distillOptions.count) * req.distillOptions.iterations : 0.0;
@@ -235,7 +242,9 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
     const double layerErrorsCost = req.layerErrors ? 2.0 * kQuantEvalCost * samples : 0.0;
     const double fp32EvalCost = evaluation && req.evaluateFp32 ? kFp32EvalCost * evalSamples : 0.0;
     const double quantEvalCost = evaluation ? kQuantEvalCost * evalSamples : 0.0;
-    double total = distillCost + sensitivityCost + kCalibrateCost * samples + layerErrorsCost +
+    const double equalizeCost =
+        req.equalizeRanges ? kFp32EvalCost * double(std::min<int64_t>(int64_t(samples), req.equalization.maxSamples)) : 0.0;
+    double total = distillCost + equalizeCost + sensitivityCost + kCalibrateCost * samples + layerErrorsCost +
                    double(req.steps.size() + 1) * stepEvalCost + fp32EvalCost + quantEvalCost;
     for (double c : stepCosts) total += c;
     ProgressShares shares(total);
@@ -256,6 +265,20 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         calib = std::make_unique<InMemoryDataset>(sample, d.images, std::vector<int64_t>{},
                                                   std::vector<std::string>{}, "distilled data");
     }
+    if (req.equalizeRanges) {
+        const auto [from, to] = shares.next(equalizeCost);
+        ScaledProgress p(progress, from, to, "Equalizing ranges");
+        auto equalized = std::make_shared<Graph>(opened.clone());
+        RangeEqualizationOptions o = req.equalization;
+        o.batchSize = batch;
+        r.equalization = equalizeDepthwiseInputs(*equalized, *calib, o, p.get());
+        if (r.equalization.pairs.empty())
+            r.notes.push_back("Range equalization found no depthwise layer fed by a conv it can rescale in " + modelPath +
+                              ", so the model is quantized as it is.");
+        else
+            run.equalized = std::move(equalized);
+    }
+    const Graph& graph = run.graph();
 
     r.config = QuantConfig::uniform(graph, req.weightBits, req.activationBits, req.quantizer.granularity,
                                     req.keepFirstLast8bit);
@@ -365,11 +388,12 @@ QuantizeResult evaluateRun(const QuantizedRun& run, const QuantizeRequest& req, 
     if (!run.eval) throw invalidInput("Evaluation needs labelled data (for example fmnist:test).");
     QuantizeResult r = run.result;
     const Executor executor(run.graph());
+    const Executor fp32Executor(run.source->graph());  // the user's model, not its equalized copy
     const int64_t batch = req.quantizer.batchSize;
     const EvaluationShares own{0.0, req.evaluateFp32 ? 0.42 : 0.0};
     const EvaluationShares& at = shares ? *shares : own;
     ScaledProgress fpProgress(progress, at.fp32From, at.quantFrom, "Evaluating FP32");
-    const EvalResult fp = req.evaluateFp32 ? evaluate(executor, *run.eval, {}, batch, fpProgress.get()) : EvalResult{};
+    const EvalResult fp = req.evaluateFp32 ? evaluate(fp32Executor, *run.eval, {}, batch, fpProgress.get()) : EvalResult{};
     ScaledProgress qProgress(progress, at.quantFrom, 1.0, "Evaluating quantized");
     const EvalResult q = evaluate(executor, *run.eval, run.model->integerHooks(), batch, qProgress.get());
     r.fp32Top1 = fp.top1();

@@ -14,6 +14,7 @@
 #include "core/quant/quant_config.h"
 #include "core/quant/quantized_model.h"
 #include "core/methods/bn_tuning.h"
+#include "core/methods/range_equalization.h"
 #include "core/util/progress.h"
 #include "core/workflow/model.h"
 #include "core/workflow/settings.h"
@@ -79,6 +80,11 @@ struct QuantizeRequest {
     /// weightBits (not the 8-bit first/last layers); 1 is plain quantization.
     int weightPoints = 1;
     QuantizerSettings quantizer;
+    /// Range equalization before depthwise layers (core/methods/range_equalization.h) on the
+    /// calibration data, before anything is quantized: the run then quantizes the rescaled graph.
+    /// Needs per-channel weights (a per-tensor weight quantizer would pay for the rescale).
+    bool equalizeRanges = false;
+    RangeEqualizationOptions equalization;
     bool keepFirstLast8bit = false;
     /// The tuning steps after range calibration, in the order they run (pipelineSteps()).
     std::vector<TuningStep> steps;
@@ -131,6 +137,7 @@ struct QuantizeResult {
     /// "bn-tuning", "bias-correction", "bias-tuning"; the names older scripts read), in order.
     std::vector<std::pair<std::string, double>> stepTop1;
     BiasTuningResult biasTuning;     ///< filled when bias tuning ran
+    RangeEqualizationReport equalization;  ///< filled when equalizeRanges
     QuantConfig config;
     std::vector<LayerError> layerErrors;  ///< filled when asked for, in execution order
     std::vector<std::string> notes;  ///< the steps' notes (StepReport::note), for the user
@@ -140,13 +147,17 @@ struct QuantizeResult {
 /// The model a request makes, for exporters and the GUI: the opened model (BatchNorms folded),
 /// the calibrated and tuned QuantizedModel over its graph, the data it used, and the figures of
 /// the steps that ran. Not evaluated (quantTop1 and fp32Top1 stay 0). Move-only; the quantized
-/// model refers to the opened model's graph, which the run keeps alive.
+/// model refers to graph(), which the run keeps alive.
 struct QuantizedRun {
     std::shared_ptr<const LoadedModel> source;
+    /// With range equalization: the rescaled copy of source's graph that the model quantizes.
+    std::shared_ptr<const Graph> equalized;
     std::unique_ptr<Dataset> calib, eval;  ///< eval only when request.evalSource was given
     std::unique_ptr<QuantizedModel> model;
     QuantizeResult result;
-    const Graph& graph() const { return source->graph(); }
+    /// The graph the quantized model runs: the equalized one, else the opened model's. Its FP32
+    /// function is the opened model's (the FP32 figures are measured on source's graph).
+    const Graph& graph() const { return equalized ? *equalized : source->graph(); }
 };
 
 /// Imports, calibrates and tunes as @p request says, without the final evaluations (evalSource

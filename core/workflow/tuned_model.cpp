@@ -91,7 +91,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
         m.loss = q.crossEntropy;
     } else {
         const ScaledProgress fp(progress, 0.0, 0.5, "Evaluating FP32");
-        const EvalResult f = evaluate(executor, *eval, {}, d.batchSize, fp.get());
+        const EvalResult f = evaluate(Executor(d.run.source->graph()), *eval, {}, d.batchSize, fp.get());
         m.fp32Top1 = f.top1();
         m.fp32Loss = f.crossEntropy;
         const ScaledProgress qp(progress, 0.5, 1.0, "Evaluating quantized");

@@ -13,6 +13,8 @@ Per (model, bits, calibration size), on the Fashion-MNIST test set (10k), first 
   - `ptq quantize --pipeline light`;
   - `ptq quantize --pipeline advanced --adaquant-blocks --eval-each-step`: block reconstruction
     alone and then with bias tuning (the advanced pipeline with blocks);
+  - the same with `--equalize-ranges` for the models of --equalize (default mobilenetv2, the demo
+    with depthwise layers): naive, blocks and blocks + bias on the range-equalized model;
   - tools/torch_fakequant_baseline.py: PyTorch's observers and fake-quant ops (Debian's PyTorch).
 Measured points are kept in build/results/lowbit/points.json: an interrupted run resumes.
 """
@@ -66,6 +68,14 @@ def measure(args, points):
                     s = steps(r)
                     e.update(blocks=s["adaquant"], blocks_bias=r["quant_top1"], blocks_seconds=r["tune_seconds"])
                     save(points)
+                if model in args.equalize.split(",") and "eq_blocks_bias" not in e:
+                    r = quantize(model, bits, calib, ["--pipeline", "advanced", "--adaquant-blocks", "--eval-each-step",
+                                                      "--equalize-ranges"])
+                    s = steps(r)
+                    e.update(eq_naive=s["calibration"], eq_blocks=s["adaquant"], eq_blocks_bias=r["quant_top1"],
+                             eq_seconds=r["tune_seconds"] + r["equalization"]["seconds"],
+                             eq_pairs=len(r["equalization"]["pairs"]))
+                    save(points)
         if not args.no_torch:
             for calib in [int(c) for c in args.calib.split(",")]:
                 todo = [b for b in args.bits.split(",") if "torch" not in points.get(f"{model}/{b}/{calib}", {})]
@@ -90,14 +100,17 @@ def render(points):
         if "advanced" not in e:
             continue
         fp = e["fp32"]
-        best = max(v for v in (e.get("advanced"), e.get("blocks"), e.get("blocks_bias")) if v is not None)
+        best = max(v for v in (e.get("advanced"), e.get("blocks"), e.get("blocks_bias"), e.get("eq_blocks"),
+                               e.get("eq_blocks_bias")) if v is not None)
         target = TARGETS.get((model, bits))
         drop = lambda v: "–" if v is None else f"{fp - v:.2f}"
+        eq_seconds = f" / {e['eq_seconds']:.0f}" if "eq_seconds" in e else ""
         rows.append(f"| {TITLES[model]} | {bits.upper()} | {calib} | {fp:.2f} | {fmt(e.get('torch'))} | "
                     f"{drop(e.get('naive'))} | {drop(e.get('light'))} | {drop(e.get('advanced'))} | "
-                    f"{drop(e.get('blocks'))} | {drop(e.get('blocks_bias'))} | **{fp - best:.2f}**"
+                    f"{drop(e.get('blocks'))} | {drop(e.get('blocks_bias'))} | {drop(e.get('eq_naive'))} | "
+                    f"{drop(e.get('eq_blocks'))} | {drop(e.get('eq_blocks_bias'))} | **{fp - best:.2f}**"
                     f"{f' (target ≤ {target})' if target and calib == '1000' else ''} | "
-                    f"{e.get('advanced_seconds', 0):.0f} / {e.get('blocks_seconds', 0):.0f} |")
+                    f"{e.get('advanced_seconds', 0):.0f} / {e.get('blocks_seconds', 0):.0f}{eq_seconds} |")
     text = ["## Low-bit settings: block reconstruction against per-layer AdaQuant", "",
             "Regenerate: `/usr/bin/python3 tools/results/lowbit.py` (resumable; points in "
             f"build/results/lowbit/points.json); {machine_line()}. Drop from FP32 in points on the Fashion-MNIST "
@@ -108,10 +121,14 @@ def render(points):
             "ranges only; *light*: BN tuning and bias correction; *advanced*: per-layer AdaQuant, BN tuning, bias "
             "tuning; *blocks*: block reconstruction alone (`--adaquant-blocks`, 400 steps a block, batch 64); "
             "*blocks + bias*: the advanced pipeline with blocks (`--pipeline advanced --adaquant-blocks`); "
-            "*best*: the best of the three tuned columns. *s*: tuning seconds of the advanced pipeline and of the "
-            "one with blocks, step evaluations included, on the shared machine.", "",
+            "*eq.*: the same on the range-equalized model (`--equalize-ranges`: each conv feeding a depthwise layer "
+            "and that layer's filters rescaled so that the depthwise input's channels span one range; MobileNetV2 "
+            "only, the demo with depthwise layers): naive, blocks, blocks + bias. "
+            "*best*: the best of the tuned columns. *s*: tuning seconds of the advanced pipeline, of the "
+            "one with blocks and of the equalized one, step evaluations included, on the shared machine.", "",
             "| model | bits | calib | FP32 | PyTorch top-1 | naive | light | advanced | blocks | blocks + bias | "
-            "best | s |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"] + rows
+            "eq. naive | eq. blocks | eq. blocks + bias | best | s |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"] + rows
     notes = os.path.join(ROOT, "docs", "results", "lowbit_notes.md")
     if os.path.exists(notes):
         text += ["", open(notes, encoding="utf-8").read().rstrip()]
@@ -124,6 +141,8 @@ def main():
     p.add_argument("--bits", default="w4a4,w3a3,w2a4,w3a8,w2a2")
     p.add_argument("--calib", default="1000,100")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--equalize", default="mobilenetv2",
+                   help="models also measured with --equalize-ranges (comma-separated; '' for none)")
     resumable_main(p, POINTS, measure, render)
 
 
