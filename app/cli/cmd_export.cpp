@@ -89,6 +89,10 @@ int runExport(const std::vector<std::string>& argv) {
         req.tuning.biasTuning.seed = req.distillOptions.seed = ada.seed;
     }
     req.equalizeRanges = a.flag("equalize-ranges");
+    if (req.equalizeRanges && format == ExportFormat::Aimet)  // before the calibration, not after
+        throw invalidInput("AIMET encodings describe the tensors of the original model, and --equalize-ranges "
+                           "rescales some of its channels: drop --equalize-ranges, or export the rescaled model "
+                           "itself (--format torchscript, onnx or json).");
     EvaluationShares shares;
     req.opened = openModelForData(req.model);
     const QuantizedRun run = quantizeModel(req, progress.get(), shares);
@@ -131,7 +135,7 @@ int runExport(const std::vector<std::string>& argv) {
         o["model"] = QString::fromStdString(req.model.path);
         o["format"] = exportFormatName(format);
         o["out"] = QString::fromStdString(out);
-        o["pipeline"] = QString::fromStdString(req.pipelineName());
+        o["pipeline"] = QString::fromStdString(prov.pipeline);
         o["layers"] = run.result.layers;
         addSkipped(o, req.calibSource, run.result.calibSkipped, "calib");
         addSkipped(o, req.evalSource, run.result.evalSkipped, "eval");
@@ -141,7 +145,7 @@ int runExport(const std::vector<std::string>& argv) {
         return 0;
     }
     std::printf("%s: wrote %s to %s (%d layers, pipeline %s)\n", req.model.path.c_str(), what.c_str(), out.c_str(),
-                run.result.layers, req.pipelineName().c_str());
+                run.result.layers, prov.pipeline.c_str());
     if (fp && quant)
         std::printf("  top-1 on %s: FP32 %.2f %%, quantized %.2f %%\n", req.evalSource.text.c_str(), fp->top1(), quant->top1());
     return 0;

@@ -41,6 +41,7 @@ struct AllocationExport {
     std::map<std::string, BitOption> layers;  ///< every quantizable layer's option, by name
     QuantizerSettings quantizer;
     std::vector<TuningStep> steps;            ///< the pipeline run before writing
+    bool equalizeRanges = false;              ///< range equalization before calibration
     TuningOptions tuning;
     std::optional<double> predictedTop1;      ///< recorded in the JSON's provenance
     ExportRequest out;

@@ -31,6 +31,7 @@ std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec& spec, cons
     req.model.path = spec.model->path();
     req.calibSource = spec.calibrationSource;
     req.quantizer = spec.quantizer;
+    req.equalizeRanges = spec.equalizeRanges;
     req.weightBits = table.base.weightBits;
     req.activationBits = table.base.activationBits;
     for (size_t l = 0; l < spec.choice.size(); ++l) {
@@ -48,6 +49,8 @@ std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec& spec, cons
     impl->state.choice = spec.choice;
     impl->state.calibrationSource = spec.calibrationSource.text;
     impl->state.calibrationSamples = impl->run.calib->size();
+    impl->state.equalizedRanges = spec.equalizeRanges;
+    if (spec.equalizeRanges) impl->state.equalization = impl->run.result.equalization.summary();
     return std::unique_ptr<TunedModel>(new TunedModel(std::move(impl)));
 }
 
@@ -99,7 +102,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
     }
-    m.pipeline = pipelineName(d.state.steps);
+    m.pipeline = (d.state.equalizedRanges ? "range equalization + " : "") + pipelineName(d.state.steps);
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return m;
 }

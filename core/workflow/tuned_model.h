@@ -36,6 +36,9 @@ struct TunedState {
     std::vector<AdaQuantLayerResult> adaquantLayers;
     BiasTuningResult biasTuning;         ///< the newest bias tuning (iterations 0: none)
     int batchNormsTuned = 0, biasesCorrected = 0;
+    /// Whether range equalization rescaled the model before calibration, and what it did.
+    bool equalizedRanges = false;
+    std::string equalization;            ///< RangeEqualizationReport::summary(); empty without
 };
 
 /// Which allocation to quantize and how: the open model, the table whose options the choice
@@ -46,6 +49,8 @@ struct AllocationSpec {
     QuantizerSettings quantizer;         ///< the table's granularity, range methods and batch
     std::vector<int> choice;
     DataSourceSpec calibrationSource;
+    /// Range equalization before depthwise layers first (QuantizeRequest::equalizeRanges).
+    bool equalizeRanges = false;
 };
 
 /// The FP model's figures on an evaluation set (to measure it once per set).

@@ -150,6 +150,7 @@ bool ExportDialog::startExport() {
         request.quantizer = controller_->sensitivityRequest().quantizer;
         request.steps = ptq::pipelineSteps(ptq::pipelineKindFromString(pipeline_->currentData().toString().toStdString()));
         request.tuning = controller_->tuning()->tuningOptions();
+        request.equalizeRanges = controller_->tuning()->equalizeRanges();
         request.predictedTop1 = destination.provenance.predictedTop1;
         request.out = destination;
         work = [request](const ptq::Progress& progress) { return ptq::exportAllocation(request, &progress); };

@@ -63,6 +63,7 @@ QString TuningJobs::allocationSpec(ptq::AllocationSpec& spec) const {
     spec.quantizer = owner_->sensitivityRequest().quantizer;
     spec.choice = session_->allocation.choice;
     spec.calibrationSource = session_->calibrationSource;
+    spec.equalizeRanges = equalizeRanges_;
     return {};
 }
 
@@ -84,7 +85,7 @@ ptq::TuningOptions TuningJobs::liveTuningOptions() {
 }
 
 bool TuningJobs::tunedMatchesAllocation() const {
-    return tuned_ && tunedState_.choice == session_->allocation.choice;
+    return tuned_ && tunedState_.choice == session_->allocation.choice && tunedState_.equalizedRanges == equalizeRanges_;
 }
 
 void TuningJobs::completeMeasurement(ptq::MeasuredAllocation& m) const {

@@ -48,6 +48,13 @@ public:
     /// Whether the advanced pipeline reconstructs blocks (TuningStep::AdaQuantBlocks).
     void setAdvancedBlocks(bool on) { advancedBlocks_ = on; }
     bool advancedBlocks() const { return advancedBlocks_; }
+    /// Whether every job rescales the model first (range equalization before depthwise layers,
+    /// QuantizeRequest::equalizeRanges); a tuned model made the other way no longer matches.
+    void setEqualizeRanges(bool on) {
+        equalizeRanges_ = on;
+        Q_EMIT tunedChanged();
+    }
+    bool equalizeRanges() const { return equalizeRanges_; }
     /// Measures the real top-1 of the current allocation (its tuned model when there is one) on
     /// the evaluation source and adds it to session().measured.
     int evaluateAllocation();
@@ -101,6 +108,7 @@ private:
     LiveFeed feed_;
     ptq::TuningOptions tuningOptions_;
     bool advancedBlocks_ = false;
+    bool equalizeRanges_ = false;
     ptq::DistillOptions distillOptions_;
     /// Used by one job at a time on the job thread; the UI reads tunedState_.
     std::shared_ptr<ptq::TunedModel> tuned_;

@@ -1,0 +1,113 @@
+// `ptq quantize/export --equalize-ranges` as a user runs it: the report, the FP32 figures of the
+// user's own model, an exported configuration that scores the same, and the refusals.
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include "../ptq_process.h"
+
+namespace {
+
+using ptqtest::Run;
+using ptqtest::ptq;
+
+const QString mobilenet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt");
+const QString resnet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
+const QStringList bits{"--w", "8", "--a", "4", "--keep-first-last-8bit"};
+
+QStringList quantize(const QString& model) {
+    return QStringList{"quantize", model, "--calib", "fmnist:train:128", "--eval", "fmnist:test:400"} + bits;
+}
+
+}  // namespace
+
+class TestRangeEqualizationCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void reportsThePairsAndKeepsTheFp32Model();
+    void exportedConfigurationScoresTheSame();
+    void modelWithoutDepthwiseLayersSaysSo();
+    void refusals_data();
+    void refusals();
+};
+
+void TestRangeEqualizationCli::reportsThePairsAndKeepsTheFp32Model() {
+    const Run plain = ptq(quantize(mobilenet) + QStringList{"--json"});
+    QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
+    const Run r = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = r.json(), p = plain.json();
+    QVERIFY(o["equalize_ranges"].toBool());
+    QVERIFY(!p["equalize_ranges"].toBool());
+    QVERIFY(!p.contains("equalization"));
+    const QJsonObject e = o["equalization"].toObject();
+    const QJsonArray pairs = e["pairs"].toArray();
+    QCOMPARE(pairs.size(), 10);
+    QCOMPARE(e["samples"].toInt(), 128);
+    for (const QJsonValue& v : pairs) {
+        const QJsonObject pair = v.toObject();
+        QVERIFY(pair["depthwise"].toString().endsWith("conv.3"));
+        QVERIFY(pair["largest_scale"].toDouble() >= 1.0);
+        QVERIFY(pair["median_range_after"].toDouble() > pair["median_range_before"].toDouble());
+    }
+    QVERIFY(e["scaled_channels"].toInt() > 0);
+    // The FP32 figure is the user's model's, with or without the rescale.
+    QCOMPARE(o["fp32_top1"].toDouble(), p["fp32_top1"].toDouble());
+    QCOMPARE(o["fp32_cross_entropy"].toDouble(), p["fp32_cross_entropy"].toDouble());
+    QVERIFY(o["quant_top1"].toDouble() != p["quant_top1"].toDouble() ||
+            o["quant_cross_entropy"].toDouble() != p["quant_cross_entropy"].toDouble());
+
+    const Run text = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges"});
+    QVERIFY2(text.exitCode == 0, qPrintable(text.err));
+    QVERIFY2(text.out.contains(QRegularExpression("Range equalization: 10 depthwise inputs, \\d+ of 2688 channels")),
+             qPrintable(text.out));
+}
+
+void TestRangeEqualizationCli::exportedConfigurationScoresTheSame() {
+    QTemporaryDir dir;
+    const QString config = dir.filePath("eq.json");
+    const Run exported = ptq({"export", mobilenet, "--calib", "fmnist:train:128", "--eval", "fmnist:test:400", "--w", "8",
+                              "--a", "4", "--keep-first-last-8bit", "--equalize-ranges", "--format", "json", "-o", config,
+                              "--json"});
+    QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+    QVERIFY2(exported.json()["pipeline"].toString().startsWith("range equalization"), qPrintable(exported.out));
+    // Read back onto the user's model file, the configuration is the rescaled model exactly.
+    const Run back = ptq({"evaluate", mobilenet, "--config", config, "--eval", "fmnist:test:400", "--json"});
+    QVERIFY2(back.exitCode == 0, qPrintable(back.err));
+    QCOMPARE(back.json()["quant_top1"].toDouble(), exported.json()["quant_top1"].toDouble());
+    QCOMPARE(back.json()["recorded_top1"].toDouble(), exported.json()["quant_top1"].toDouble());
+    QCOMPARE(back.json()["fp32_top1"].toDouble(), exported.json()["fp32_top1"].toDouble());
+}
+
+void TestRangeEqualizationCli::modelWithoutDepthwiseLayersSaysSo() {
+    const Run r = ptq(quantize(resnet) + QStringList{"--equalize-ranges", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject o = r.json();
+    QCOMPARE(o["equalization"].toObject()["pairs"].toArray().size(), 0);
+    const QJsonArray notes = o["notes"].toArray();
+    QVERIFY2(!notes.isEmpty() && notes[0].toString().contains("found no depthwise layer"), qPrintable(r.out));
+}
+
+void TestRangeEqualizationCli::refusals_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("per-tensor weights") << (quantize(mobilenet) + QStringList{"--equalize-ranges", "--granularity", "per-tensor"})
+                                        << "free only with weights quantized per channel";
+    QTest::newRow("AIMET encodings") << QStringList{"export", mobilenet, "--calib", "fmnist:train:64", "--w", "8", "--a", "4",
+                                                    "--equalize-ranges", "--format", "aimet", "-o", "/tmp/never.encodings"}
+                                     << "AIMET encodings describe the tensors of the original model";
+}
+
+void TestRangeEqualizationCli::refusals() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Run r = ptq(args);
+    QVERIFY(!r.crashed);
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2(r.err.contains(message), qPrintable(r.err));
+}
+
+QTEST_GUILESS_MAIN(TestRangeEqualizationCli)
+#include "test_range_equalization_cli.moc"
