@@ -67,6 +67,7 @@ private Q_SLOTS:
     void failingJobShowsErrorAndChangesNothing();
     void lightPipelineMeasures();
     void blockReconstructionJob();
+    void rangeEqualizationOption();
     void anchorsFitThePredictions();
     void tableStartsAsEstimateAndFillsIn();
     void cleanupTestCase();
@@ -341,6 +342,30 @@ void TestJobs::blockReconstructionJob() {
     QCOMPARE(controller()->session().measured.back().pipeline, std::string("advanced-blocks"));
     option->trigger();
     QVERIFY(!controller()->tuning()->advancedBlocks());
+}
+
+void TestJobs::rangeEqualizationOption() {
+    QAction* option = window_->findChild<QAction*>(QStringLiteral("actionEqualizeRanges"));
+    QVERIFY(option && option->isCheckable() && !option->isChecked());
+    QVERIFY(!option->toolTip().isEmpty());
+    option->trigger();
+    QVERIFY(controller()->tuning()->equalizeRanges());
+    // The tuned model was made without it, so it no longer matches; the next job rescales first.
+    QVERIFY(!controller()->tuning()->tunedMatchesAllocation());
+    const size_t before = controller()->session().measured.size();
+    const int id = controller()->tuning()->runPipeline(QStringLiteral("light"));
+    QCOMPARE(waitFor(id), std::make_pair(true, false));
+    QCOMPARE(controller()->session().measured.size(), before + 1);
+    QCOMPARE(controller()->session().measured.back().pipeline, std::string("range equalization + light"));
+    const ptq::TunedState* state = controller()->tuning()->tunedState();
+    QVERIFY(state && state->equalizedRanges);
+    // The demo ResNet-20 has no depthwise layer: the summary says nothing was changed.
+    QVERIFY2(QString::fromStdString(state->equalization).contains(QStringLiteral("nothing changed")),
+             state->equalization.c_str());
+    QVERIFY(controller()->tuning()->tunedMatchesAllocation());
+    option->trigger();
+    QVERIFY(!controller()->tuning()->equalizeRanges());
+    QVERIFY(!controller()->tuning()->tunedMatchesAllocation());
 }
 
 void TestJobs::anchorsFitThePredictions() {
