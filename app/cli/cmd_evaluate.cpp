@@ -105,7 +105,7 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
 }  // namespace
 
 int runEvaluate(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "sequential", "skip-bad", "adaquant-blocks"},
+    const Args a(argv, {"json", "sequential", "skip-bad", "adaquant-blocks", "equalize-ranges"},
                  withModelCard({"alloc", "config", "eval", "calib", "pipeline", "batch", "seed", "adaquant-iters",
                                 "block-iters", "block-layers"}),
                  "evaluate");
@@ -117,9 +117,11 @@ int runEvaluate(const std::vector<std::string>& argv) {
         throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) or --config FILE (from ptq export), "
                            "and --eval SRC (for example --eval fmnist:test).");
     const AllocationFile alloc = requestFromAllocation(a, req);
+    req.equalizeRanges = a.flag("equalize-ranges");
     req.opened = openModelForData(req.model);
     const QuantizeResult r = quantizeAndEvaluate(req, progress.get());
     progress.finish();
+    const std::string pipeline = pipelineName(req.steps, req.equalizeRanges);
     reportSkipped(req.calibSource, r.calibSkipped);
     reportSkipped(req.evalSource, r.evalSkipped);
 
@@ -135,7 +137,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
         o["alloc"] = QString::fromStdString(a.value("alloc"));
         addSkipped(o, req.calibSource, r.calibSkipped, "calib");
         addSkipped(o, req.evalSource, r.evalSkipped, "eval");
-        o["pipeline"] = QString::fromStdString(req.pipelineName());
+        o["pipeline"] = QString::fromStdString(pipeline);
         o["calib"] = QString::fromStdString(req.calibSource.text);
         o["eval"] = QString::fromStdString(req.evalSource.text);
         o["eval_samples"] = qint64(r.evalSamples);
@@ -165,7 +167,7 @@ int runEvaluate(const std::vector<std::string>& argv) {
     }
     std::printf("%s with %s (%zu layers, weights %.4f of FP32, BOPs %.4f of FP32), pipeline %s, calibrated on %s\n",
                 req.model.path.c_str(), a.value("alloc").c_str(), alloc.layers.size(), alloc.sizeRatio(),
-                alloc.bopsRatio(), req.pipelineName().c_str(), req.calibSource.text.c_str());
+                alloc.bopsRatio(), pipeline.c_str(), req.calibSource.text.c_str());
     std::printf("  FP32 top-1       %6.2f %%\n", r.fp32Top1);
     std::printf("  measured top-1   %6.2f %%   drop %5.2f pt\n", r.quantTop1, r.drop());
     std::printf("  predicted top-1  %6.2f %%   drop %5.2f pt (the table's summed per-layer changes)\n", predictedTop1,
@@ -178,9 +180,9 @@ int runEvaluate(const std::vector<std::string>& argv) {
         std::printf("  predicted top-1  %6.2f %%   drop %5.2f +/- %.2f pt (fitted to %d allocations measured with the "
                     "%s pipeline)\n",
                     r.fp32Top1 - m->drop, m->drop, m->uncertainty, m->anchors, m->pipeline.c_str());
-        if (m->pipeline != req.pipelineName())
+        if (m->pipeline != pipeline)
             std::printf("  note: the fit is of the %s pipeline, this run is %s: its prediction is for the other\n",
-                        m->pipeline.c_str(), req.pipelineName().c_str());
+                        m->pipeline.c_str(), pipeline.c_str());
     }
     std::printf("  on %lld images of %s\n", (long long)r.evalSamples, req.evalSource.text.c_str());
     return 0;

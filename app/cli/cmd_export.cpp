@@ -99,7 +99,7 @@ int runExport(const std::vector<std::string>& argv) {
 
     ConfigProvenance& prov = exportRequest.provenance;
     prov.modelPath = req.model.path;
-    prov.pipeline = (run.equalized ? "range equalization + " : "") + req.pipelineName();
+    prov.pipeline = pipelineName(req.steps, req.equalizeRanges);
     prov.calibration = req.dataFree ? "distilled data" : req.calibSource.text;
     prov.seed = ada.seed;
     if (alloc) {

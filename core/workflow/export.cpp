@@ -99,7 +99,7 @@ std::string exportAllocation(const AllocationExport& r, const Progress* progress
     if (progress) progress->throwIfCancelled();
     ExportRequest out = r.out;
     out.provenance.modelPath = r.model->path();
-    out.provenance.pipeline = (run.equalized ? "range equalization + " : "") + req.pipelineName();
+    out.provenance.pipeline = pipelineName(req.steps, req.equalizeRanges);
     out.provenance.calibration = r.calibrationSource.text;
     out.provenance.seed = r.tuning.adaquant.seed;
     out.provenance.predictedTop1 = r.predictedTop1;
@@ -110,7 +110,7 @@ std::string exportTuned(const TunedModel& tuned, const ExportRequest& request) {
     ExportRequest out = request;
     const TunedState state = tuned.state();
     out.provenance.modelPath = tuned.run().source->path();
-    out.provenance.pipeline = (state.equalizedRanges ? "range equalization + " : "") + pipelineName(state.steps);
+    out.provenance.pipeline = pipelineName(state.steps, state.equalizedRanges);
     out.provenance.calibration = state.calibrationSource;
     return "Wrote the " + exportQuantized(tuned.run(), out) + " to " + out.path + ".";
 }

@@ -88,6 +88,14 @@ void addTuningStep(std::vector<TuningStep>& steps, TuningStep step) {
     steps.insert(at, step);
 }
 
+namespace {
+const std::string kEqualizedPrefix = "range equalization + ";
+}
+
+std::string pipelineName(const std::vector<TuningStep>& steps, bool equalized) {
+    return (equalized ? kEqualizedPrefix : "") + pipelineName(steps);
+}
+
 std::string pipelineName(const std::vector<TuningStep>& steps) {
     if (steps.empty()) return "none";
     if (steps == pipelineSteps(PipelineKind::Light)) return "light";
@@ -100,6 +108,7 @@ std::string pipelineName(const std::vector<TuningStep>& steps) {
 }
 
 std::vector<TuningStep> pipelineFromName(const std::string& name) {
+    if (name.rfind(kEqualizedPrefix, 0) == 0) return pipelineFromName(name.substr(kEqualizedPrefix.size()));
     if (name == "none" || name.empty()) return {};
     if (name == "light") return pipelineSteps(PipelineKind::Light);
     if (name == "advanced") return pipelineSteps(PipelineKind::Advanced);

@@ -59,7 +59,10 @@ void addTuningStep(std::vector<TuningStep>& steps, TuningStep step);
 /// '+' in the order they ran ("adaquant-parallel+bn-tuning"; a step the GUI ran twice is named
 /// twice).
 std::string pipelineName(const std::vector<TuningStep>& steps);
-/// Parses pipelineName's spelling, and the older "none+adaquant-seq+bn-tuning" form of
+/// pipelineName, with "range equalization + " before it when the model was range-equalized
+/// first (QuantizeRequest::equalizeRanges): what results and files record.
+std::string pipelineName(const std::vector<TuningStep>& steps, bool equalized);
+/// Parses pipelineName's spelling (either form: the steps, equalized or not), and the older "none+adaquant-seq+bn-tuning" form of
 /// configuration files. Throws ptq::Error (InvalidInput) for anything else.
 std::vector<TuningStep> pipelineFromName(const std::string& name);
 

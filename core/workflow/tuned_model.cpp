@@ -102,7 +102,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
     }
-    m.pipeline = (d.state.equalizedRanges ? "range equalization + " : "") + pipelineName(d.state.steps);
+    m.pipeline = pipelineName(d.state.steps, d.state.equalizedRanges);
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return m;
 }

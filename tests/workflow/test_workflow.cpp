@@ -48,6 +48,10 @@ void TestWorkflow::pipelineNamesRoundTrip_data() {
 void TestWorkflow::pipelineNamesRoundTrip() {
     QFETCH(QString, name);
     QCOMPARE(QString::fromStdString(pipelineName(pipelineFromName(name.toStdString()))), name);
+    // A range-equalized run records the same steps after a prefix, which reads back too.
+    const std::string equalized = pipelineName(pipelineFromName(name.toStdString()), true);
+    QCOMPARE(QString::fromStdString(equalized), "range equalization + " + name);
+    QCOMPARE(QString::fromStdString(pipelineName(pipelineFromName(equalized), true)), QString::fromStdString(equalized));
 }
 
 void TestWorkflow::olderPipelineNamesStillRead() {
