@@ -8,6 +8,7 @@
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
+#include "demo_setup.h"
 
 #include <ATen/ATen.h>
 #include <QtTest/QtTest>
@@ -21,25 +22,12 @@ namespace {
 const std::string resnet = PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt";
 const std::string vit = PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt";
 
-struct Setup {
-    Graph graph;
-    std::unique_ptr<Dataset> calib;
-    Setup(const std::string& file, int calibCount) : graph(importTorchScript(file, {1, 28, 28})) {
-        foldBatchNorms(graph);
-        const Normalization norm = Normalization::fromModelCard(*loadModelCard(file));
-        calib = openDataSource("fmnist:train:" + std::to_string(calibCount), norm, {1, 28, 28});
-    }
+struct Setup : ptqtest::DemoSetup {
+    using DemoSetup::DemoSetup;
     QuantizedModel model(int bits) const {
         QuantizedModel m(graph, QuantConfig::uniform(graph, bits, bits, Granularity::PerChannel, false));
         m.calibrate(*calib, 128);
         return m;
-    }
-    at::Tensor images(int64_t count) const {
-        std::vector<int64_t> shape{count};
-        for (int64_t s : calib->sampleShape()) shape.push_back(s);
-        at::Tensor x = at::empty(shape, at::kFloat);
-        calib->read(0, count, x.data_ptr<float>(), nullptr);
-        return x;
     }
     /// Mean squared difference of the logits against FP32 on the first @p count samples.
     double logitMse(const QuantizedModel& m, int64_t count) const {

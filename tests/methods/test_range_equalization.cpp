@@ -9,6 +9,7 @@
 #include "core/runtime/executor.h"
 #include "core/util/error.h"
 #include "core/util/runtime.h"
+#include "demo_setup.h"
 
 #include <ATen/ATen.h>
 #include <QtTest/QtTest>
@@ -22,20 +23,7 @@ namespace {
 const std::string mobilenet = PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt";
 const std::string resnet = PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt";
 
-struct Setup {
-    Graph graph;
-    std::unique_ptr<Dataset> calib;
-    Setup(const std::string& file, int calibCount) : graph(importTorchScript(file, {1, 28, 28})) {
-        foldBatchNorms(graph);
-        const Normalization norm = Normalization::fromModelCard(*loadModelCard(file));
-        calib = openDataSource("fmnist:train:" + std::to_string(calibCount), norm, {1, 28, 28});
-    }
-    at::Tensor images(int64_t count) const {
-        at::Tensor x = at::empty({count, 1, 28, 28}, at::kFloat);
-        calib->read(0, count, x.data_ptr<float>(), nullptr);
-        return x;
-    }
-};
+using Setup = ptqtest::DemoSetup;
 
 at::Tensor logits(const Graph& g, const at::Tensor& x, const RunHooks& hooks = {}) {
     const c10::InferenceMode guard;
