@@ -214,21 +214,28 @@ int runQuantize(const std::vector<std::string>& argv) {
         if (req.equalizeRanges) {
             const RangeEqualizationReport& e = r.equalization;
             QJsonObject j;
-            QJsonArray pairs;
+            QJsonArray groups;
             int64_t scaled = 0;
-            for (const EqualizedPair& p : e.pairs) {
-                QJsonObject pj;
-                pj["producer"] = QString::fromStdString(p.pair.producer);
-                pj["depthwise"] = QString::fromStdString(p.pair.consumer);
-                pj["channels"] = qint64(p.pair.channels);
-                pj["scaled_channels"] = qint64(p.scaledChannels);
-                pj["largest_scale"] = p.largestScale;
-                pj["median_range_before"] = p.medianRangeBefore;
-                pj["median_range_after"] = p.medianRangeAfter;
-                scaled += p.scaledChannels;
-                pairs.append(pj);
+            auto names = [](const std::vector<std::string>& list) {
+                QJsonArray a;
+                for (const std::string& n : list) a.append(QString::fromStdString(n));
+                return a;
+            };
+            for (const EqualizedGroup& g : e.groups) {
+                QJsonObject gj;
+                gj["producers"] = names(g.group.producers);
+                gj["depthwise"] = names(g.group.depthwise);
+                gj["dense"] = names(g.group.dense);
+                gj["residual_adds"] = g.group.adds;
+                gj["channels"] = qint64(g.group.channels);
+                gj["scaled_channels"] = qint64(g.scaledChannels);
+                gj["largest_scale"] = g.largestScale;
+                gj["median_range_before"] = g.medianRangeBefore;
+                gj["median_range_after"] = g.medianRangeAfter;
+                scaled += g.scaledChannels;
+                groups.append(gj);
             }
-            j["pairs"] = pairs;
+            j["groups"] = groups;
             j["scaled_channels"] = qint64(scaled);
             j["samples"] = qint64(e.samples);
             j["seconds"] = e.seconds;
@@ -352,7 +359,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         std::printf("  mixed precision: sensitivity %.1f s, integer program %.1f ms: %.3f of the FP32 weight size "
                     "(budget %.3f), predicted degradation %.4f\n",
                     r.sensitivitySeconds, r.allocateMs, r.allocatedSizeRatio, *req.maxSizeRatio, r.predictedDegradation);
-    if (req.equalizeRanges && !r.equalization.pairs.empty())
+    if (req.equalizeRanges && !r.equalization.groups.empty())
         std::printf("  %s (%.1f s)\n", r.equalization.summary().c_str(), r.equalization.seconds);
     if (req.dataFree)
         std::printf("  distilled %lld images from the BatchNorm statistics in %.1f s (loss %.4g)\n",

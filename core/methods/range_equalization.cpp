@@ -10,18 +10,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace ptq {
 
 namespace {
-
-/// The one node that reads value @p valueId, or -1 when none or several do.
-int soleConsumer(const Graph& g, int valueId) {
-    const Value& v = g.value(valueId);
-    return v.consumers.size() == 1 ? v.consumers[0] : -1;
-}
 
 /// Whether @p n is f with f(s x) = s f(x) for every s >= 1 on the values it sees: no upper bound
 /// but one a channel's values stay below after the rescale (see the header).
@@ -35,6 +32,12 @@ bool homogeneous(const Node& n) {
     }
 }
 
+/// A homogeneous op with an upper bound (ReLU6, a clamp from 0 to M): its output's range must
+/// not grow, or the bound would be crossed.
+bool bounded(const Node& n) {
+    return n.op == OpKind::Hardtanh || (n.op == OpKind::Clamp && n.hasAttr("max"));
+}
+
 /// The graph's depthwise conv @p d: a 2-D conv with one input channel a group.
 bool isDepthwise(const Graph& g, const Node& d) {
     if (d.op != OpKind::Conv2d || g.paramOf(d, 1).empty()) return false;
@@ -44,47 +47,126 @@ bool isDepthwise(const Graph& g, const Node& d) {
     return w.dim() == 4 && w.size(1) == 1 && in.size() == 4 && groups > 1 && groups == in[1] && w.size(0) % groups == 0;
 }
 
-struct PairNodes {
-    EqualizationPair pair;
-    int producer = -1, consumer = -1;
+/// A conv reading @p channels input channels through every filter (groups 1).
+bool isDense(const Graph& g, const Node& d, int64_t channels) {
+    if (d.op != OpKind::Conv2d || g.paramOf(d, 1).empty() || d.attrInt("groups", 1) != 1) return false;
+    const at::Tensor& w = g.param(g.paramOf(d, 1));
+    return w.dim() == 4 && w.size(1) == channels;
+}
+
+/// An add of two activations of one shape (a residual add): x + alpha y scales with both.
+bool isResidualAdd(const Graph& g, const Node& n) {
+    if (n.op != OpKind::Add || n.inputs.size() != 2 || n.outputs.size() != 1) return false;
+    const Value& a = g.value(n.inputs[0]);
+    const Value& b = g.value(n.inputs[1]);
+    return a.param.empty() && b.param.empty() && a.shape == b.shape && a.shape == g.value(n.outputs[0]).shape;
+}
+
+/// A conv whose output channels can be scaled: through its folded BatchNorm's affine
+/// parameters, else its own weight (and bias).
+bool isScalableProducer(const Graph& g, const Node& p) {
+    if (p.op != OpKind::Conv2d || g.paramOf(p, 1).empty() || p.outputs.size() != 1) return false;
+    const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(p);
+    if (!fold) return true;
+    const int bn = g.findNode(fold->batchNorm);
+    if (bn < 0) return false;
+    const Node& b = g.node(bn);
+    return b.attrInt("affine", 1) != 0 && b.inputs.size() >= 5 && !g.paramOf(b, 3).empty() && !g.paramOf(b, 4).empty();
+}
+
+struct GroupNodes {
+    EqualizationGroup group;
+    std::vector<int> producers, depthwise, dense;
+    std::vector<int> measured;  ///< value ids whose channel ranges bound the factors
+    int firstReader = 0;
 };
 
-std::vector<PairNodes> findPairs(const Graph& g) {
-    std::vector<PairNodes> pairs;
-    for (const Node& d : g.nodes()) {
-        if (!isDepthwise(g, d)) continue;
-        int value = d.inputs[0];
-        if (soleConsumer(g, value) != d.id) continue;
-        int at = g.value(value).producer;
-        std::string activation;
-        if (at >= 0 && homogeneous(g.node(at))) {
-            activation = displayOp(g.node(at));
-            value = g.node(at).inputs[0];
-            if (soleConsumer(g, value) != at) continue;
-            at = g.value(value).producer;
+/// The connected set of tensors around @p seed that scale together, or nothing when one of
+/// them cannot (see the header). @p seen gets every value visited.
+std::optional<GroupNodes> growGroup(const Graph& g, int seed, std::set<int>& seen) {
+    GroupNodes out;
+    const std::vector<int64_t>& seedShape = g.value(seed).shape;
+    if (seedShape.size() != 4 || seedShape[1] < 2) return std::nullopt;
+    const int64_t channels = seedShape[1];
+    const std::set<int> modelOutputs(g.outputValues().begin(), g.outputValues().end());
+    std::set<int> producers, depthwise, dense, measured, adds;
+    std::set<int> inGroup{seed};
+    std::deque<int> queue{seed};
+    bool ok = true;
+    auto join = [&](int v) {
+        if (inGroup.insert(v).second) queue.push_back(v);
+    };
+    while (!queue.empty()) {
+        const int v = queue.front();
+        queue.pop_front();
+        seen.insert(v);
+        const Value& value = g.value(v);
+        if (!value.param.empty() || value.producer < 0 || modelOutputs.count(v) || value.shape.size() != 4 ||
+            value.shape[1] != channels) {
+            ok = false;
+            continue;
         }
-        std::string folded;
-        if (at >= 0 && g.node(at).op == OpKind::BatchNorm) {
-            const Node& bn = g.node(at);
-            if (!g.isFoldedBatchNorm(bn) || bn.attrInt("affine", 1) == 0 || bn.inputs.size() < 5) continue;
-            folded = bn.name;
-            value = bn.inputs[0];
-            if (soleConsumer(g, value) != at) continue;
-            at = g.value(value).producer;
+        const Node& p = g.node(value.producer);
+        if (p.op == OpKind::Conv2d) {
+            if (isScalableProducer(g, p)) producers.insert(p.id);
+            else ok = false;
+        } else if (g.isFoldedBatchNorm(p) || homogeneous(p)) {
+            if (bounded(p)) measured.insert(v);
+            join(p.inputs[0]);
+        } else if (isResidualAdd(g, p)) {
+            adds.insert(p.id);
+            join(p.inputs[0]);
+            join(p.inputs[1]);
+        } else {
+            ok = false;
         }
-        if (at < 0) continue;
-        const Node& p = g.node(at);
-        if (p.op != OpKind::Conv2d || g.paramOf(p, 1).empty() || p.outputs.size() != 1 || p.outputs[0] != value) continue;
-        const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(p);
-        if (fold.has_value() != !folded.empty() || (fold && fold->batchNorm != folded)) continue;
-        const std::vector<int64_t>& shape = g.value(d.inputs[0]).shape;
-        PairNodes found;
-        found.pair = EqualizationPair{p.name, d.name, activation, shape[1]};
-        found.producer = p.id;
-        found.consumer = d.id;
-        pairs.push_back(found);
+        for (int c : value.consumers) {
+            const Node& n = g.node(c);
+            const bool first = !n.inputs.empty() && n.inputs[0] == v;
+            const bool onlyFirst = first && std::count(n.inputs.begin(), n.inputs.end(), v) == 1;
+            if (n.op == OpKind::Conv2d) {
+                if (onlyFirst && isDepthwise(g, n)) depthwise.insert(n.id);
+                else if (onlyFirst && isDense(g, n, channels)) dense.insert(n.id);
+                else ok = false;
+                measured.insert(v);
+            } else if (first && (g.isFoldedBatchNorm(n) || homogeneous(n))) {
+                join(n.outputs[0]);
+            } else if (isResidualAdd(g, n)) {
+                adds.insert(n.id);
+                join(n.outputs[0]);
+            } else {
+                ok = false;
+            }
+        }
     }
-    return pairs;
+    if (!ok || producers.empty() || (depthwise.empty() && dense.empty())) return std::nullopt;
+    out.producers.assign(producers.begin(), producers.end());
+    out.depthwise.assign(depthwise.begin(), depthwise.end());
+    out.dense.assign(dense.begin(), dense.end());
+    out.measured.assign(measured.begin(), measured.end());
+    out.firstReader = std::min(depthwise.empty() ? std::numeric_limits<int>::max() : *depthwise.begin(),
+                               dense.empty() ? std::numeric_limits<int>::max() : *dense.begin());
+    auto names = [&](const std::vector<int>& ids) {
+        std::vector<std::string> s;
+        for (int id : ids) s.push_back(g.node(id).name);
+        return s;
+    };
+    out.group = EqualizationGroup{names(out.producers), names(out.depthwise), names(out.dense), int(adds.size()), channels};
+    return out;
+}
+
+std::vector<GroupNodes> findGroups(const Graph& g) {
+    std::vector<GroupNodes> groups;
+    std::set<int> seen;
+    for (const Node& n : g.nodes()) {
+        int seed = -1;
+        if (isDepthwise(g, n)) seed = n.inputs[0];
+        else if (isResidualAdd(g, n)) seed = n.outputs[0];
+        if (seed < 0 || seen.count(seed)) continue;
+        if (std::optional<GroupNodes> group = growGroup(g, seed, seen)) groups.push_back(std::move(*group));
+    }
+    std::sort(groups.begin(), groups.end(), [](const GroupNodes& a, const GroupNodes& b) { return a.firstReader < b.firstReader; });
+    return groups;
 }
 
 double medianOf(at::Tensor t) {
@@ -92,18 +174,25 @@ double medianOf(at::Tensor t) {
     return t.numel() ? t[t.numel() / 2].item<double>() : 0.0;
 }
 
-void scaleParam(Graph& g, const std::string& key, const at::Tensor& factor) {
+/// Multiplies parameter @p key along dimension @p dim by @p factor (a new tensor).
+void scaleParam(Graph& g, const std::string& key, const at::Tensor& factor, int64_t dim = 0) {
     const at::Tensor& old = g.param(key);
     std::vector<int64_t> shape(size_t(old.dim()), 1);
-    shape[0] = old.size(0);
+    shape[size_t(dim)] = old.size(dim);
     g.setParam(key, (old.to(at::kDouble) * factor.view(shape)).to(old.scalar_type()));
+}
+
+/// The key of @p conv's own (unfolded) weight: a rescale of it survives refolding.
+std::string ownWeight(const Graph& g, const Node& conv) {
+    const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(conv);
+    return fold ? fold->weightKey : g.paramOf(conv, 1);
 }
 
 }  // namespace
 
-std::vector<EqualizationPair> equalizationPairs(const Graph& graph) {
-    std::vector<EqualizationPair> out;
-    for (const PairNodes& p : findPairs(graph)) out.push_back(p.pair);
+std::vector<EqualizationGroup> equalizationGroups(const Graph& graph) {
+    std::vector<EqualizationGroup> out;
+    for (const GroupNodes& g : findGroups(graph)) out.push_back(g.group);
     return out;
 }
 
@@ -118,50 +207,52 @@ void RangeEqualizationOptions::validate() const {
 
 std::string RangeEqualizationReport::summary() const {
     std::ostringstream s;
-    if (pairs.empty()) {
-        s << "Range equalization: no depthwise layer fed by a rescalable conv, nothing changed";
+    if (groups.empty()) {
+        s << "Range equalization: no depthwise input or residual stream it can rescale, nothing changed";
         return s.str();
     }
-    int64_t scaled = 0, channels = 0;
+    int64_t scaled = 0, channels = 0, depthwise = 0, dense = 0, residual = 0;
     double before = 0, after = 0, largest = 1;
-    for (const EqualizedPair& p : pairs) {
-        scaled += p.scaledChannels;
-        channels += p.pair.channels;
-        before += p.medianRangeBefore;
-        after += p.medianRangeAfter;
-        largest = std::max(largest, p.largestScale);
+    for (const EqualizedGroup& g : groups) {
+        scaled += g.scaledChannels;
+        channels += g.group.channels;
+        depthwise += int64_t(g.group.depthwise.size());
+        dense += int64_t(g.group.dense.size());
+        residual += g.group.adds > 0 ? 1 : 0;
+        before += g.medianRangeBefore;
+        after += g.medianRangeAfter;
+        largest = std::max(largest, g.largestScale);
     }
     s.setf(std::ios::fixed);
     s.precision(2);
-    s << "Range equalization: " << pairs.size() << " depthwise inputs, " << scaled << " of " << channels
-      << " channels scaled (up to x" << largest << "), median channel range " << before / double(pairs.size())
-      << " -> " << after / double(pairs.size()) << " of the widest, on " << samples << " samples";
+    s << "Range equalization: " << groups.size() << " groups (" << residual << " through residual adds) before "
+      << depthwise << " depthwise and " << dense << " dense layers, " << scaled << " of " << channels
+      << " channels scaled (up to x" << largest << "), median channel range " << before / double(groups.size())
+      << " -> " << after / double(groups.size()) << " of the widest, on " << samples << " samples";
     return s.str();
 }
 
-RangeEqualizationReport equalizeDepthwiseInputs(Graph& graph, const Dataset& calib,
-                                                const RangeEqualizationOptions& options, const Progress* progress) {
+RangeEqualizationReport equalizeActivationRanges(Graph& graph, const Dataset& calib,
+                                                 const RangeEqualizationOptions& options, const Progress* progress) {
     options.validate();
     const auto t0 = std::chrono::steady_clock::now();
     RangeEqualizationReport report;
-    const std::vector<PairNodes> pairs = findPairs(graph);
-    if (pairs.empty()) return report;
+    const std::vector<GroupNodes> groups = findGroups(graph);
+    if (groups.empty()) return report;
     if (calib.size() < 1) throw invalidInput("Range equalization needs calibration data; " + calib.description() + " is empty.");
 
-    // Per channel the largest |value| at each depthwise input, over the samples.
+    // Per channel the largest |value| of each measured tensor, over the samples.
     std::map<int, at::Tensor> ranges;
-    std::map<int, const PairNodes*> byConsumer;
-    for (const PairNodes& p : pairs) byConsumer[p.consumer] = &p;
+    for (const GroupNodes& g : groups)
+        for (int v : g.measured) ranges.emplace(v, at::Tensor());
     RunHooks hooks;
     hooks.beforeNode = [&](const Node& n, std::vector<at::Tensor>& in) {
-        if (!byConsumer.count(n.id)) return;
-        std::vector<int64_t> dims;
-        for (int64_t d = 0; d < in[0].dim(); ++d)
-            if (d != 1) dims.push_back(d);
-        const at::Tensor r = in[0].abs().amax(dims).to(at::kDouble);
-        auto it = ranges.find(n.id);
-        if (it == ranges.end()) ranges.emplace(n.id, r);
-        else it->second = at::maximum(it->second, r);
+        for (size_t i = 0; i < n.inputs.size() && i < in.size(); ++i) {
+            auto it = ranges.find(n.inputs[i]);
+            if (it == ranges.end()) continue;
+            const at::Tensor r = in[i].abs().amax({0, 2, 3}).to(at::kDouble);
+            it->second = it->second.defined() ? at::maximum(it->second, r) : r;
+        }
     };
     const Executor executor(graph);
     const int64_t total = std::min(calib.size(), options.maxSamples);
@@ -181,41 +272,57 @@ RangeEqualizationReport equalizeDepthwiseInputs(Graph& graph, const Dataset& cal
     }
     if (progress) progress->throwIfCancelled();
 
-    // Every scale first, then the parameters: nothing half-done.
-    std::vector<std::pair<const PairNodes*, at::Tensor>> scales;
-    for (const PairNodes& p : pairs) {
-        const at::Tensor r = ranges.at(p.consumer);
-        const double widest = r.max().item<double>();
-        at::Tensor s = at::ones_like(r);
-        if (widest > 0) {
-            const at::Tensor alive = r > widest * 1e-9;
-            s = at::where(alive, (widest / r.clamp_min(widest * 1e-9)).clamp(1.0, options.maxScale), s);
+    // Every factor first, then the parameters: nothing half-done.
+    std::vector<at::Tensor> factors;
+    for (const GroupNodes& g : groups) {
+        const double inf = std::numeric_limits<double>::infinity();
+        at::Tensor s = at::full({g.group.channels}, inf, at::kDouble);
+        for (int v : g.measured) {
+            const at::Tensor& r = ranges.at(v);
+            if (!r.defined()) continue;
+            const double widest = r.max().item<double>();
+            if (widest > 0) s = at::minimum(s, at::where(r > widest * 1e-9, widest / r.clamp_min(widest * 1e-9), inf));
         }
-        EqualizedPair e;
-        e.pair = p.pair;
+        s = at::where(at::isinf(s), at::ones_like(s), s).clamp(1.0, options.maxScale);
+        EqualizedGroup e;
+        e.group = g.group;
         e.scaledChannels = (s > 1.0 + 1e-9).sum().item<int64_t>();
         e.largestScale = s.max().item<double>();
-        e.medianRangeBefore = widest > 0 ? medianOf(r / widest) : 1.0;
-        e.medianRangeAfter = widest > 0 ? medianOf(r * s / widest) : 1.0;
-        report.pairs.push_back(e);
-        scales.emplace_back(&p, s);
-    }
-    for (const auto& [p, s] : scales) {
-        const Node& producer = graph.node(p->producer);
-        if (const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(producer)) {
-            const Node& bn = graph.node(graph.findNode(fold->batchNorm));
-            scaleParam(graph, graph.paramOf(bn, 3), s);
-            scaleParam(graph, graph.paramOf(bn, 4), s);
-        } else {
-            scaleParam(graph, graph.paramOf(producer, 1), s);
-            if (producer.inputs.size() > 2 && !graph.paramOf(producer, 2).empty())
-                scaleParam(graph, graph.paramOf(producer, 2), s);
+        double before = 0, after = 0;
+        int measured = 0;
+        for (int v : g.measured) {
+            const at::Tensor& r = ranges.at(v);
+            const double widest = r.defined() ? r.max().item<double>() : 0.0;
+            before += widest > 0 ? medianOf(r / widest) : 1.0;
+            after += widest > 0 ? medianOf(r * s / widest) : 1.0;
+            ++measured;
         }
-        const Node& consumer = graph.node(p->consumer);
-        const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(consumer);
-        const std::string key = fold ? fold->weightKey : graph.paramOf(consumer, 1);
-        const int64_t multiplier = graph.param(key).size(0) / s.numel();
-        scaleParam(graph, key, 1.0 / s.repeat_interleave(multiplier));
+        e.medianRangeBefore = measured ? before / measured : 1.0;
+        e.medianRangeAfter = measured ? after / measured : 1.0;
+        report.groups.push_back(e);
+        factors.push_back(s);
+    }
+    for (size_t i = 0; i < groups.size(); ++i) {
+        const GroupNodes& g = groups[i];
+        const at::Tensor& s = factors[i];
+        for (int id : g.producers) {
+            const Node& producer = graph.node(id);
+            if (const std::optional<FoldedBatchNorm> fold = foldedBatchNorm(producer)) {
+                const Node& bn = graph.node(graph.findNode(fold->batchNorm));
+                scaleParam(graph, graph.paramOf(bn, 3), s);
+                scaleParam(graph, graph.paramOf(bn, 4), s);
+            } else {
+                scaleParam(graph, graph.paramOf(producer, 1), s);
+                if (producer.inputs.size() > 2 && !graph.paramOf(producer, 2).empty())
+                    scaleParam(graph, graph.paramOf(producer, 2), s);
+            }
+        }
+        for (int id : g.depthwise) {
+            const std::string key = ownWeight(graph, graph.node(id));
+            const int64_t multiplier = graph.param(key).size(0) / s.numel();
+            scaleParam(graph, key, 1.0 / s.repeat_interleave(multiplier));
+        }
+        for (int id : g.dense) scaleParam(graph, ownWeight(graph, graph.node(id)), 1.0 / s, 1);
     }
     foldBatchNorms(graph);  // the folded copies from the rescaled parameters
     report.samples = total;

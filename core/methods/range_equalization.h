@@ -1,21 +1,26 @@
 #pragma once
 /// @file
-/// Range equalization before depthwise layers: a rescale of the FP graph that leaves its function
-/// unchanged and evens out, across channels, the input of every depthwise convolution, so that a
-/// per-tensor activation quantizer there spends its levels on every channel (MobileNet-style
-/// inverted residuals, whose expanded channels' ranges differ widely, lose most of their 4-bit
-/// accuracy at that input).
+/// Range equalization: a rescale of the FP graph that leaves its function unchanged and evens
+/// out, across channels, the activations that per-tensor quantizers see at the inputs of
+/// depthwise convolutions and along residual streams (MobileNet-style inverted residuals, whose
+/// channels' ranges differ widely, lose most of their 3- and 4-bit accuracy there).
 ///
-/// For a producer P (a conv whose output feeds only a homogeneous activation: none, ReLU,
-/// LeakyReLU, or a clamp from 0 such as ReLU6) and the depthwise conv D it feeds, channel c of
-/// P's output is multiplied by s_c and D's filters on channel c are divided by s_c. With weights
-/// quantized per channel both rescales cost the weights nothing (each channel's scale follows),
-/// so the only effect is on the activation quantizer between. s_c brings channel c's range on
-/// the calibration data up to the widest channel's (s_c >= 1, capped at maxScale), which keeps a
-/// clamp's upper bound exact on that data: the tensor's range stays what it was.
+/// A group is a set of activation tensors that share their channels and can be scaled together,
+/// channel c by s_c: the convs that produce them (their output channels multiplied by s_c,
+/// through the affine parameters of a BatchNorm folded into them, so BN tuning's refold keeps the
+/// rescale, else through their own weight and bias), the ops in between that commute with a
+/// positive per-channel scale (ReLU, LeakyReLU, a clamp from 0 such as ReLU6, a folded
+/// BatchNorm, residual adds of two group tensors), and the convs that read them (a depthwise
+/// conv's filters on channel c divided by s_c; a dense conv's input columns on channel c divided
+/// by s_c). Every tensor of a group is read only by ops of the group, and none is a model
+/// output. Groups are grown from every depthwise conv's input and every residual add's output.
 ///
-/// Where P's output channel is scaled: through the affine parameters of a BatchNorm folded into
-/// P (so BN tuning's refold keeps the rescale), else P's own weight and bias.
+/// s_c >= 1 brings channel c up to the widest channel's range of each tensor the group's
+/// quantizers see (the inputs of its convs) and of each bounded activation's output, on the
+/// calibration data, the smallest such factor over those tensors, capped at maxScale: every such
+/// tensor's range stays what it was, and a clamp's upper bound is not crossed on that data. With
+/// weights quantized per channel the scaled producers and depthwise filters pay nothing for it;
+/// a dense reader's weights pay the factor of the columns it divides.
 
 #include "core/data/dataset.h"
 #include "core/graph/graph.h"
@@ -27,18 +32,20 @@
 
 namespace ptq {
 
-/// A producer and the depthwise layer it feeds, as found in a graph. Plain data.
-struct EqualizationPair {
-    std::string producer;  ///< the conv whose output channels are scaled
-    std::string consumer;  ///< the depthwise conv whose filters are divided
-    std::string activation;  ///< the op between ("relu6", "relu", ...; "" when none)
+/// A group of tensors range equalization rescales together, as found in a graph. Plain data.
+struct EqualizationGroup {
+    std::vector<std::string> producers;  ///< convs whose output channels are scaled
+    std::vector<std::string> depthwise;  ///< depthwise convs whose filters are divided
+    std::vector<std::string> dense;      ///< convs whose input columns are divided
+    int adds = 0;                        ///< residual adds inside the group
     int64_t channels = 0;
 };
 
-/// Every pair of @p graph (BatchNorms folded) that range equalization can rescale, in execution
-/// order. A producer whose output is also read elsewhere, a BatchNorm without affine
-/// parameters, or an activation that does not commute with a positive scale end a pair.
-std::vector<EqualizationPair> equalizationPairs(const Graph& graph);
+/// Every group of @p graph (BatchNorms folded) that range equalization can rescale, in the
+/// execution order of their first reader. A tensor read by an op that does not commute with a
+/// per-channel scale (pooling, a reshape, a concatenation, a BatchNorm not folded), a model
+/// output, or a producer that is not a conv ends a group's candidacy.
+std::vector<EqualizationGroup> equalizationGroups(const Graph& graph);
 
 struct RangeEqualizationOptions {
     /// The largest factor a channel is scaled by (a nearly dead channel is not blown up).
@@ -50,32 +57,33 @@ struct RangeEqualizationOptions {
     void validate() const;
 };
 
-/// What one pair's rescale did. Plain data.
-struct EqualizedPair {
-    EqualizationPair pair;
+/// What one group's rescale did. Plain data.
+struct EqualizedGroup {
+    EqualizationGroup group;
     int64_t scaledChannels = 0;  ///< channels with s_c > 1
     double largestScale = 1.0;
-    /// The median over channels of a channel's range divided by the tensor's widest channel's,
-    /// before and after (1 when every channel spans the tensor's range).
+    /// Over the group's measured tensors, the mean of the median over channels of a channel's
+    /// range divided by the tensor's widest channel's, before and after (1 when every channel
+    /// spans the tensor's range).
     double medianRangeBefore = 0, medianRangeAfter = 0;
 };
 
 struct RangeEqualizationReport {
-    std::vector<EqualizedPair> pairs;
+    std::vector<EqualizedGroup> groups;
     int64_t samples = 0;
     double seconds = 0;
     /// One line for the log and the command line.
     std::string summary() const;
 };
 
-/// Measures each pair's per-channel ranges on (at most options.maxSamples of) @p calib through
-/// @p graph in FP32 and rescales the pairs in @p graph (new parameter tensors: a clone's shared
-/// tensors are not touched), then refolds its BatchNorms. A graph without pairs is left as it
+/// Measures each group's per-channel ranges on (at most options.maxSamples of) @p calib through
+/// @p graph in FP32 and rescales the groups in @p graph (new parameter tensors: a clone's shared
+/// tensors are not touched), then refolds its BatchNorms. A graph without groups is left as it
 /// was (the report says so). Long; any one thread; cancel through @p progress, in which case
 /// @p graph is unchanged. Throws ptq::Error (InvalidInput) for bad options or data of the
 /// wrong shape, ptq::Cancelled.
-RangeEqualizationReport equalizeDepthwiseInputs(Graph& graph, const Dataset& calib,
-                                                const RangeEqualizationOptions& options = {},
-                                                const Progress* progress = nullptr);
+RangeEqualizationReport equalizeActivationRanges(Graph& graph, const Dataset& calib,
+                                                 const RangeEqualizationOptions& options = {},
+                                                 const Progress* progress = nullptr);
 
 }  // namespace ptq

@@ -271,9 +271,9 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         auto equalized = std::make_shared<Graph>(opened.clone());
         RangeEqualizationOptions o = req.equalization;
         o.batchSize = batch;
-        r.equalization = equalizeDepthwiseInputs(*equalized, *calib, o, p.get());
-        if (r.equalization.pairs.empty())
-            r.notes.push_back("Range equalization found no depthwise layer fed by a conv it can rescale in " + modelPath +
+        r.equalization = equalizeActivationRanges(*equalized, *calib, o, p.get());
+        if (r.equalization.groups.empty())
+            r.notes.push_back("Range equalization found no depthwise input or residual stream it can rescale in " + modelPath +
                               ", so the model is quantized as it is.");
         else
             run.equalized = std::move(equalized);

@@ -49,7 +49,7 @@ struct AllocationSpec {
     QuantizerSettings quantizer;         ///< the table's granularity, range methods and batch
     std::vector<int> choice;
     DataSourceSpec calibrationSource;
-    /// Range equalization before depthwise layers first (QuantizeRequest::equalizeRanges).
+    /// Range equalization first (QuantizeRequest::equalizeRanges).
     bool equalizeRanges = false;
 };
 

@@ -1,5 +1,6 @@
-// Range equalization before depthwise layers (core/methods/range_equalization.h) on the demo
-// MobileNetV2 (inverted residuals) and ResNet-20 (no depthwise layer).
+// Range equalization (core/methods/range_equalization.h) on the demo MobileNetV2 (inverted
+// residuals: depthwise inputs and residual streams), ResNet-20 (residual streams only) and the
+// ViT (nothing it can rescale).
 #include "core/data/data_source.h"
 #include "core/graph/passes.h"
 #include "core/graph/torchscript_importer.h"
@@ -22,6 +23,7 @@ using namespace ptq;
 namespace {
 const std::string mobilenet = PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt";
 const std::string resnet = PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt";
+const std::string vit = PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt";
 
 using Setup = ptqtest::DemoSetup;
 
@@ -41,6 +43,61 @@ std::map<std::string, at::Tensor> inputRanges(const Graph& g, const at::Tensor& 
     return out;
 }
 
+/// The convs that read a group's tensors.
+std::set<std::string> readers(const EqualizationGroup& g) {
+    std::set<std::string> out(g.depthwise.begin(), g.depthwise.end());
+    out.insert(g.dense.begin(), g.dense.end());
+    return out;
+}
+
+std::set<std::string> allReaders(const std::vector<EqualizationGroup>& groups) {
+    std::set<std::string> out;
+    for (const EqualizationGroup& g : groups) {
+        const std::set<std::string> r = readers(g);
+        out.insert(r.begin(), r.end());
+    }
+    return out;
+}
+
+bool endsWith(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+/// The rescale keeps @p g's function on @p x, keeps every read tensor's widest channel, and
+/// brings every live channel up to the widest range of at least one tensor it is read in.
+void checkEqualized(Graph& g, const Dataset& calib, const at::Tensor& x, const RangeEqualizationOptions& o,
+                    RangeEqualizationReport& report) {
+    const at::Tensor before = logits(g, x);
+    const std::vector<EqualizationGroup> groups = equalizationGroups(g);
+    const auto rangesBefore = inputRanges(g, x, allReaders(groups));
+    report = equalizeActivationRanges(g, calib, o);
+    QCOMPARE(report.groups.size(), groups.size());
+    // The same function on the data the ranges came from (ReLU6's bound is never crossed there).
+    const at::Tensor after = logits(g, x);
+    const double scale = before.abs().max().item<double>();
+    QVERIFY2((after - before).abs().max().item<double>() < 1e-4 * scale,
+             qPrintable(QString::number((after - before).abs().max().item<double>())));
+    QCOMPARE(after.argmax(1).ne(before.argmax(1)).sum().item<int64_t>(), int64_t(0));
+    const auto rangesAfter = inputRanges(g, x, allReaders(groups));
+    for (const EqualizedGroup& e : report.groups) {
+        at::Tensor reached;  // per channel the best ratio to a read tensor's widest channel
+        at::Tensor live;
+        for (const std::string& reader : readers(e.group)) {
+            const at::Tensor b = rangesBefore.at(reader), a = rangesAfter.at(reader);
+            const double widest = b.max().item<double>();
+            // The widest channel, and so the per-tensor range, is where it was.
+            QVERIFY2(std::abs(a.max().item<double>() - widest) <= 1e-4 * widest, reader.c_str());
+            const at::Tensor ratio = a / widest, l = b > widest / o.maxScale;
+            reached = reached.defined() ? at::maximum(reached, ratio) : ratio;
+            live = live.defined() ? (live & l) : l;
+        }
+        QVERIFY(live.any().item<bool>());
+        QVERIFY2(reached.masked_select(live).min().item<double>() > 0.999, e.group.producers.front().c_str());
+        QVERIFY(e.medianRangeAfter > e.medianRangeBefore);
+        QVERIFY(e.largestScale >= 1.0 && e.largestScale <= o.maxScale);
+    }
+}
+
 /// Logit MSE against FP32 with every layer at W@p weightBits A8 but the layers in @p lowInputs,
 /// whose inputs are quantized at @p actBits.
 double quantizedLogitMse(const Graph& g, const Dataset& calib, const at::Tensor& x, int weightBits, int actBits,
@@ -57,84 +114,86 @@ class TestRangeEqualization : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { initRuntime(); }
-    void findsTheExpandedDepthwiseInputs();
+    void findsTheDepthwiseInputsAndResidualStreams();
     void keepsTheFunctionAndEvensTheRanges();
-    void lowersTheFourBitActivationError();
+    void lowersTheLowBitActivationError();
     void survivesRefoldingAndLeavesTheSourceAlone();
-    void modelWithoutDepthwiseLayersIsLeftAlone();
+    void resNetResidualStreams();
+    void modelWithoutGroupsIsLeftAlone();
     void cancelLeavesTheGraphAsItWas();
     void badOptions();
 };
 
-void TestRangeEqualization::findsTheExpandedDepthwiseInputs() {
+void TestRangeEqualization::findsTheDepthwiseInputsAndResidualStreams() {
     const Setup s(mobilenet, 8);
-    const std::vector<EqualizationPair> pairs = equalizationPairs(s.graph);
-    // 11 depthwise layers; the first one's input also feeds its block's residual add, so the
-    // rescale would reach the add: it is left out.
-    QCOMPARE(int(pairs.size()), 10);
-    for (const EqualizationPair& p : pairs) {
-        QVERIFY2(QString::fromStdString(p.producer).endsWith("conv.0"), p.producer.c_str());
-        QVERIFY2(QString::fromStdString(p.consumer).endsWith("conv.3"), p.consumer.c_str());
-        QCOMPARE(QString::fromStdString(p.activation), QString("relu6"));
-        const Node& d = s.graph.node(s.graph.findNode(p.consumer));
-        QCOMPARE(d.attrInt("groups"), p.channels);
+    const std::vector<EqualizationGroup> groups = equalizationGroups(s.graph);
+    // Every one of the 11 depthwise layers is read from a group: the first one's input also
+    // feeds its block's residual add, so that group reaches through the add to the next block's
+    // expand layer. The 10 expand -> ReLU6 -> depthwise pairs, and the residual streams of the 4
+    // stages whose blocks repeat (24, 32, 64, 96 channels), from the projections to the expand
+    // layers that read them.
+    QCOMPARE(int(groups.size()), 15);
+    std::set<std::string> depthwise;
+    int pairs = 0, streams = 0;
+    for (const EqualizationGroup& g : groups) {
+        depthwise.insert(g.depthwise.begin(), g.depthwise.end());
+        for (const std::string& d : g.depthwise)
+            QCOMPARE(s.graph.node(s.graph.findNode(d)).attrInt("groups"), g.channels);
+        if (g.adds == 0) {
+            ++pairs;
+            QCOMPARE(int(g.producers.size()), 1);
+            QVERIFY2(endsWith(g.producers[0], "conv.0"), g.producers[0].c_str());
+            QCOMPARE(int(g.depthwise.size()), 1);
+            QVERIFY(endsWith(g.depthwise[0], "conv.3"));
+            QVERIFY(g.dense.empty());
+        } else if (g.depthwise.empty()) {
+            ++streams;
+            QCOMPARE(g.dense.size(), g.producers.size());
+            QCOMPARE(g.adds, int(g.producers.size()) - 1);
+            for (const std::string& p : g.producers) QVERIFY2(endsWith(p, "conv.6"), p.c_str());
+        }
     }
-    QVERIFY(std::none_of(pairs.begin(), pairs.end(), [](const EqualizationPair& p) { return p.consumer == "features.3.conv.0"; }));
+    QCOMPARE(int(depthwise.size()), 11);
+    QCOMPARE(pairs, 10);
+    QCOMPARE(streams, 4);
+    const EqualizationGroup& first = groups.front();
+    QCOMPARE(first.producers, (std::vector<std::string>{"features.0", "features.3.conv.3"}));
+    QCOMPARE(first.depthwise, std::vector<std::string>{"features.3.conv.0"});
+    QCOMPARE(first.dense, std::vector<std::string>{"features.4.conv.0"});
+    QCOMPARE(first.adds, 1);
 }
 
 void TestRangeEqualization::keepsTheFunctionAndEvensTheRanges() {
     Setup s(mobilenet, 256);
-    const at::Tensor x = s.images(256);
-    const at::Tensor before = logits(s.graph, x);
-    std::set<std::string> depthwise;
-    for (const EqualizationPair& p : equalizationPairs(s.graph)) depthwise.insert(p.consumer);
-    const auto rangesBefore = inputRanges(s.graph, x, depthwise);
-
     RangeEqualizationOptions o;
     o.maxScale = 64;
-    const RangeEqualizationReport r = equalizeDepthwiseInputs(s.graph, *s.calib, o);
-    QCOMPARE(int(r.pairs.size()), 10);
+    RangeEqualizationReport r;
+    checkEqualized(s.graph, *s.calib, s.images(256), o, r);
+    QCOMPARE(int(r.groups.size()), 15);
     QCOMPARE(r.samples, int64_t(256));
-    QVERIFY(QString::fromStdString(r.summary()).contains("10 depthwise inputs"));
-    // The same function on the data the ranges came from (ReLU6's bound is never crossed there).
-    const at::Tensor after = logits(s.graph, x);
-    const double scale = before.abs().max().item<double>();
-    QVERIFY2((after - before).abs().max().item<double>() < 1e-4 * scale,
-             qPrintable(QString::number((after - before).abs().max().item<double>())));
-    QCOMPARE(after.argmax(1).ne(before.argmax(1)).sum().item<int64_t>(), int64_t(0));
-
-    const auto rangesAfter = inputRanges(s.graph, x, depthwise);
-    for (const EqualizedPair& p : r.pairs) {
-        const at::Tensor b = rangesBefore.at(p.pair.consumer), a = rangesAfter.at(p.pair.consumer);
-        const double widest = b.max().item<double>();
-        // The widest channel, and so the per-tensor range, is where it was.
-        QVERIFY(std::abs(a.max().item<double>() - widest) <= 1e-4 * widest);
-        // Every live channel below the cap now spans that range.
-        const at::Tensor live = b > widest / o.maxScale;
-        QVERIFY(live.any().item<bool>());
-        const at::Tensor ratio = a.masked_select(live) / widest;
-        QVERIFY2(ratio.min().item<double>() > 0.999, p.pair.consumer.c_str());
-        QVERIFY(p.medianRangeAfter > p.medianRangeBefore);
-        QVERIFY(p.largestScale >= 1.0 && p.largestScale <= o.maxScale);
-    }
+    QVERIFY2(QString::fromStdString(r.summary()).contains("15 groups (5 through residual adds) before 11 depthwise and 11 dense layers"),
+             r.summary().c_str());
 }
 
-void TestRangeEqualization::lowersTheFourBitActivationError() {
+void TestRangeEqualization::lowersTheLowBitActivationError() {
     const Setup plain(mobilenet, 256);
     Setup equalized(mobilenet, 256);
-    std::set<std::string> depthwise;
-    for (const EqualizationPair& p : equalizationPairs(plain.graph)) depthwise.insert(p.consumer);
-    equalizeDepthwiseInputs(equalized.graph, *equalized.calib);
+    const std::set<std::string> read = allReaders(equalizationGroups(plain.graph));
+    equalizeActivationRanges(equalized.graph, *equalized.calib);
     const at::Tensor x = plain.images(256);
-    // The depthwise inputs at 4 bits, the rest at W8A8: the error those inputs add shrinks.
-    const double before = quantizedLogitMse(plain.graph, *plain.calib, x, 8, 4, depthwise);
-    const double after = quantizedLogitMse(equalized.graph, *equalized.calib, x, 8, 4, depthwise);
-    QVERIFY2(after < 0.7 * before, qPrintable(QString("%1 -> %2").arg(before).arg(after)));
-    qInfo("depthwise inputs at A4: logit MSE %.4g -> %.4g", before, after);
-    // With 8-bit activations the rescale costs the per-channel weights nothing either.
+    // The inputs the groups rescale at 4 and 3 bits, the rest at W8A8: the error they add shrinks.
+    for (int bits : {4, 3}) {
+        const double before = quantizedLogitMse(plain.graph, *plain.calib, x, 8, bits, read);
+        const double after = quantizedLogitMse(equalized.graph, *equalized.calib, x, 8, bits, read);
+        QVERIFY2(after < 0.7 * before, qPrintable(QString("A%1: %2 -> %3").arg(bits).arg(before).arg(after)));
+        qInfo("rescaled inputs at A%d: logit MSE %.4g -> %.4g", bits, before, after);
+    }
+    // With 8-bit activations the producers and depthwise filters pay nothing; the dense readers'
+    // divided columns cost their 4-bit weights a little.
     const double w4Before = quantizedLogitMse(plain.graph, *plain.calib, x, 4, 8, {});
     const double w4After = quantizedLogitMse(equalized.graph, *equalized.calib, x, 4, 8, {});
-    QVERIFY2(w4After < 1.05 * w4Before, qPrintable(QString("%1 -> %2").arg(w4Before).arg(w4After)));
+    qInfo("W4A8: logit MSE %.4g -> %.4g", w4Before, w4After);
+    QVERIFY2(w4After < 1.5 * w4Before, qPrintable(QString("%1 -> %2").arg(w4Before).arg(w4After)));
 }
 
 void TestRangeEqualization::survivesRefoldingAndLeavesTheSourceAlone() {
@@ -142,26 +201,44 @@ void TestRangeEqualization::survivesRefoldingAndLeavesTheSourceAlone() {
     const at::Tensor x = s.images(64);
     const at::Tensor original = logits(s.graph, x);
     Graph copy = s.graph.clone();
-    equalizeDepthwiseInputs(copy, *s.calib);
+    equalizeActivationRanges(copy, *s.calib);
     const at::Tensor equalized = logits(copy, x);
     // The source graph shares its tensors with the clone until replaced: still the same model.
     QVERIFY(at::equal(logits(s.graph, x), original));
-    const std::string expand = equalizationPairs(s.graph).front().producer;
-    const std::string key = s.graph.paramOf(s.graph.node(s.graph.findNode(expand)), 1);
-    QVERIFY(!at::equal(s.graph.param(key), copy.param(key)));
-    // BN tuning unfolds and refolds: the rescale lives in the BatchNorm's affine parameters.
+    for (const std::string& layer : {std::string("features.3.conv.3"), std::string("features.4.conv.0")}) {
+        const std::string key = s.graph.paramOf(s.graph.node(s.graph.findNode(layer)), 1);
+        QVERIFY2(!at::equal(s.graph.param(key), copy.param(key)), layer.c_str());
+    }
+    // BN tuning unfolds and refolds: the rescale lives in the BatchNorms' affine parameters and
+    // the readers' own weights.
     unfoldBatchNorms(copy);
     foldBatchNorms(copy);
     QVERIFY((logits(copy, x) - equalized).abs().max().item<double>() < 1e-5 * equalized.abs().max().item<double>());
 }
 
-void TestRangeEqualization::modelWithoutDepthwiseLayersIsLeftAlone() {
-    Setup s(resnet, 32);
-    QVERIFY(equalizationPairs(s.graph).empty());
+void TestRangeEqualization::resNetResidualStreams() {
+    Setup s(resnet, 128);
+    // ResNet-20's first two stages: the stem and the blocks' second convs write the stream, the
+    // blocks' first convs and the next stage's downsample read it (the last stage's stream ends
+    // in the pooling).
+    const std::vector<EqualizationGroup> groups = equalizationGroups(s.graph);
+    QCOMPARE(int(groups.size()), 2);
+    QCOMPARE(groups[0].producers.front(), std::string("conv1"));
+    QCOMPARE(groups[0].adds, 3);
+    QVERIFY(groups[0].depthwise.empty() && groups[1].depthwise.empty());
+    RangeEqualizationOptions o;
+    RangeEqualizationReport r;
+    checkEqualized(s.graph, *s.calib, s.images(128), o, r);
+    QVERIFY2(QString::fromStdString(r.summary()).contains("2 groups (2 through residual adds)"), r.summary().c_str());
+}
+
+void TestRangeEqualization::modelWithoutGroupsIsLeftAlone() {
+    Setup s(vit, 32);
+    QVERIFY(equalizationGroups(s.graph).empty());
     const at::Tensor x = s.images(32);
     const at::Tensor before = logits(s.graph, x);
-    const RangeEqualizationReport r = equalizeDepthwiseInputs(s.graph, *s.calib);
-    QVERIFY(r.pairs.empty());
+    const RangeEqualizationReport r = equalizeActivationRanges(s.graph, *s.calib);
+    QVERIFY(r.groups.empty());
     QVERIFY(QString::fromStdString(r.summary()).contains("nothing changed"));
     QVERIFY(at::equal(logits(s.graph, x), before));
 }
@@ -172,7 +249,7 @@ void TestRangeEqualization::cancelLeavesTheGraphAsItWas() {
     const at::Tensor before = logits(s.graph, x);
     Progress p;
     p.cancelRequested = true;
-    QVERIFY_THROWS_EXCEPTION(Cancelled, equalizeDepthwiseInputs(s.graph, *s.calib, {}, &p));
+    QVERIFY_THROWS_EXCEPTION(Cancelled, equalizeActivationRanges(s.graph, *s.calib, {}, &p));
     QVERIFY(at::equal(logits(s.graph, x), before));
 }
 
@@ -181,14 +258,14 @@ void TestRangeEqualization::badOptions() {
     RangeEqualizationOptions o;
     o.maxScale = 0.5;
     try {
-        equalizeDepthwiseInputs(s.graph, *s.calib, o);
+        equalizeActivationRanges(s.graph, *s.calib, o);
         QFAIL("a largest scale below 1 was accepted");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains("at least 1"), e.what());
     }
     o = {};
     o.maxSamples = 0;
-    QVERIFY_THROWS_EXCEPTION(Error, equalizeDepthwiseInputs(s.graph, *s.calib, o));
+    QVERIFY_THROWS_EXCEPTION(Error, equalizeActivationRanges(s.graph, *s.calib, o));
 }
 
 QTEST_GUILESS_MAIN(TestRangeEqualization)

@@ -14,7 +14,7 @@ using ptqtest::Run;
 using ptqtest::ptq;
 
 const QString mobilenet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt");
-const QString resnet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
+const QString vit = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt");
 const QStringList bits{"--w", "8", "--a", "4", "--keep-first-last-8bit"};
 
 QStringList quantize(const QString& model) {
@@ -26,14 +26,14 @@ QStringList quantize(const QString& model) {
 class TestRangeEqualizationCli : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void reportsThePairsAndKeepsTheFp32Model();
+    void reportsTheGroupsAndKeepsTheFp32Model();
     void exportedConfigurationScoresTheSame();
-    void modelWithoutDepthwiseLayersSaysSo();
+    void modelWithoutGroupsSaysSo();
     void refusals_data();
     void refusals();
 };
 
-void TestRangeEqualizationCli::reportsThePairsAndKeepsTheFp32Model() {
+void TestRangeEqualizationCli::reportsTheGroupsAndKeepsTheFp32Model() {
     const Run plain = ptq(quantize(mobilenet) + QStringList{"--json"});
     QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
     const Run r = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges", "--json"});
@@ -43,15 +43,22 @@ void TestRangeEqualizationCli::reportsThePairsAndKeepsTheFp32Model() {
     QVERIFY(!p["equalize_ranges"].toBool());
     QVERIFY(!p.contains("equalization"));
     const QJsonObject e = o["equalization"].toObject();
-    const QJsonArray pairs = e["pairs"].toArray();
-    QCOMPARE(pairs.size(), 10);
+    const QJsonArray groups = e["groups"].toArray();
+    QCOMPARE(groups.size(), 15);
     QCOMPARE(e["samples"].toInt(), 128);
-    for (const QJsonValue& v : pairs) {
-        const QJsonObject pair = v.toObject();
-        QVERIFY(pair["depthwise"].toString().endsWith("conv.3"));
-        QVERIFY(pair["largest_scale"].toDouble() >= 1.0);
-        QVERIFY(pair["median_range_after"].toDouble() > pair["median_range_before"].toDouble());
+    int depthwise = 0, residual = 0;
+    for (const QJsonValue& v : groups) {
+        const QJsonObject group = v.toObject();
+        QVERIFY(!group["producers"].toArray().isEmpty());
+        QVERIFY(!group["depthwise"].toArray().isEmpty() || !group["dense"].toArray().isEmpty());
+        for (const QJsonValue& d : group["depthwise"].toArray()) QVERIFY(d.toString().contains("conv."));
+        depthwise += int(group["depthwise"].toArray().size());
+        residual += group["residual_adds"].toInt() > 0 ? 1 : 0;
+        QVERIFY(group["largest_scale"].toDouble() >= 1.0);
+        QVERIFY(group["median_range_after"].toDouble() > group["median_range_before"].toDouble());
     }
+    QCOMPARE(depthwise, 11);
+    QCOMPARE(residual, 5);
     QVERIFY(e["scaled_channels"].toInt() > 0);
     // The FP32 figure is the user's model's, with or without the rescale.
     QCOMPARE(o["fp32_top1"].toDouble(), p["fp32_top1"].toDouble());
@@ -61,7 +68,8 @@ void TestRangeEqualizationCli::reportsThePairsAndKeepsTheFp32Model() {
 
     const Run text = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges"});
     QVERIFY2(text.exitCode == 0, qPrintable(text.err));
-    QVERIFY2(text.out.contains(QRegularExpression("Range equalization: 10 depthwise inputs, \\d+ of 2688 channels")),
+    QVERIFY2(text.out.contains(QRegularExpression("Range equalization: 15 groups \\(5 through residual adds\\) before 11 depthwise and 11 dense "
+                                                      "layers, \\d+ of 2920 channels")),
              qPrintable(text.out));
 }
 
@@ -81,13 +89,15 @@ void TestRangeEqualizationCli::exportedConfigurationScoresTheSame() {
     QCOMPARE(back.json()["fp32_top1"].toDouble(), exported.json()["fp32_top1"].toDouble());
 }
 
-void TestRangeEqualizationCli::modelWithoutDepthwiseLayersSaysSo() {
-    const Run r = ptq(quantize(resnet) + QStringList{"--equalize-ranges", "--json"});
+void TestRangeEqualizationCli::modelWithoutGroupsSaysSo() {
+    // The ViT's residual adds are of token sequences, not of conv feature maps.
+    const Run r = ptq(quantize(vit) + QStringList{"--equalize-ranges", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject o = r.json();
-    QCOMPARE(o["equalization"].toObject()["pairs"].toArray().size(), 0);
+    QCOMPARE(o["equalization"].toObject()["groups"].toArray().size(), 0);
     const QJsonArray notes = o["notes"].toArray();
-    QVERIFY2(!notes.isEmpty() && notes[0].toString().contains("found no depthwise layer"), qPrintable(r.out));
+    QVERIFY2(!notes.isEmpty() && notes[0].toString().contains("found no depthwise input or residual stream"),
+             qPrintable(r.out));
 }
 
 void TestRangeEqualizationCli::refusals_data() {

@@ -74,7 +74,7 @@ def measure(args, points):
                     s = steps(r)
                     e.update(eq_naive=s["calibration"], eq_blocks=s["adaquant"], eq_blocks_bias=r["quant_top1"],
                              eq_seconds=r["tune_seconds"] + r["equalization"]["seconds"],
-                             eq_pairs=len(r["equalization"]["pairs"]))
+                             eq_groups=len(r["equalization"]["groups"]))
                     save(points)
         if not args.no_torch:
             for calib in [int(c) for c in args.calib.split(",")]:
