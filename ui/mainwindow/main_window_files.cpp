@@ -55,7 +55,9 @@ void MainWindow::openModel(const QString& path, const QString& calibrationSource
         controller_->probeModel(absolute);  // modelNeedsCard, or modelLoadFailed
         return;
     }
-    controller_->openModel({absolute.toStdString(), {}}, spec);
+    ptq::ModelRequest request;
+    request.path = absolute.toStdString();
+    controller_->openModel(request, spec);
 }
 
 void MainWindow::askModelCard(const QString& path, const ptq::ModelCard& card,

@@ -203,8 +203,10 @@ void ProjectManager::load(const QString& file, const QString& projectPath, bool 
             progress.throwIfCancelled();
             loaded->modelChange = projectModelChange(loaded->project);
             const ptq::Project& project = loaded->project;
+            ptq::ModelRequest request;
+            request.path = project.modelPath;
             loaded->model = openModel(project.modelCard ? ptq::requestWithCard(project.modelPath, *project.modelCard)
-                                                        : ptq::ModelRequest{project.modelPath, {}},
+                                                        : request,
                                       &progress);
         },
         [=](bool ok, const QString& message) {
