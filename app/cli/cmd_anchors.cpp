@@ -11,6 +11,7 @@
 #include "core/util/file_hash.h"
 #include "core/workflow/prediction.h"
 
+#include <tuple>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 
@@ -20,7 +21,7 @@
 namespace ptq::cli {
 
 int runAnchors(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "sequential", "adaquant-blocks", "skip-bad", "equalize-ranges"},
+    const Args a(argv, {"json", "sequential", "adaquant-blocks", "skip-bad", "equalize-ranges", "equalize-dense"},
                  withModelCard({"table", "eval", "calib", "pipeline", "count", "from", "to", "out", "batch", "seed",
                                 "adaquant-iters", "block-iters", "block-layers"}),
                  "anchors");
@@ -56,14 +57,14 @@ int runAnchors(const std::vector<std::string>& argv) {
     q.batchSize = a.integer("batch", 256);
     if (q.batchSize < 1) throw invalidInput("--batch must be at least 1.");
     spec.calibrationSource = dataSourceArg(a, "calib", table.provenance.data);
-    spec.equalizeRanges = a.flag("equalize-ranges");
+    std::tie(spec.equalizeRanges, spec.equalizeDense) = equalizationArgs(a);
     if (!spec.calibrationSource.given())
         throw invalidInput("The table does not name its calibration data: give --calib SRC.");
     const DataSourceSpec eval = dataSourceArg(a, "eval");
 
     const BudgetProblem problem(table.result);
     const std::vector<std::vector<int>> choices = frontierAnchorChoices(problem, count, from, to);
-    const std::string pipeline = pipelineName(req.steps, spec.equalizeRanges);
+    const std::string pipeline = pipelineName(req.steps, spec.equalizeRanges, spec.equalizeDense);
     const double fp32Size = problem.referenceCost(CostMetric::Size, CostReference::Fp32);
     AnchorSet set;
     set.pipeline = pipeline;

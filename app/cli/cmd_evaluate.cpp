@@ -10,6 +10,7 @@
 #include "core/util/error.h"
 #include "core/util/file_hash.h"
 
+#include <tuple>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 
@@ -105,7 +106,7 @@ int evaluateConfig(const Args& a, const ModelRequest& request, TerminalProgress&
 }  // namespace
 
 int runEvaluate(const std::vector<std::string>& argv) {
-    const Args a(argv, {"json", "sequential", "skip-bad", "adaquant-blocks", "equalize-ranges"},
+    const Args a(argv, {"json", "sequential", "skip-bad", "adaquant-blocks", "equalize-ranges", "equalize-dense"},
                  withModelCard({"alloc", "config", "eval", "calib", "pipeline", "batch", "seed", "adaquant-iters",
                                 "block-iters", "block-layers"}),
                  "evaluate");
@@ -117,11 +118,11 @@ int runEvaluate(const std::vector<std::string>& argv) {
         throw invalidInput("'ptq evaluate' needs --alloc FILE (from ptq allocate) or --config FILE (from ptq export), "
                            "and --eval SRC (for example --eval fmnist:test).");
     const AllocationFile alloc = requestFromAllocation(a, req);
-    req.equalizeRanges = a.flag("equalize-ranges");
+    std::tie(req.equalizeRanges, req.equalization.denseReaders) = equalizationArgs(a);
     req.opened = openModelForData(req.model);
     const QuantizeResult r = quantizeAndEvaluate(req, progress.get());
     progress.finish();
-    const std::string pipeline = pipelineName(req.steps, req.equalizeRanges);
+    const std::string pipeline = pipelineName(req.steps, req.equalizeRanges, req.equalization.denseReaders);
     reportSkipped(req.calibSource, r.calibSkipped);
     reportSkipped(req.evalSource, r.evalSkipped);
 

@@ -11,6 +11,7 @@
 #include "core/workflow/quantize.h"
 #include "core/util/error.h"
 
+#include <tuple>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -45,7 +46,7 @@ int exportFp32(const Args& a, const ModelRequest& request, const std::string& ou
 
 int runExport(const std::vector<std::string>& argv) {
     const Args a(argv, {"json", "keep-first-last-8bit", "data-free", "sequential", "skip-bad", "adaquant-blocks",
-                         "equalize-ranges"},
+                         "equalize-ranges", "equalize-dense"},
                  withModelCard({"alloc", "format", "o", "out", "calib", "eval", "w", "a", "granularity", "points",
                                 "pipeline", "weight-range", "act-range", "batch", "seed", "adaquant-iters",
                                 "block-iters", "block-layers", "aimet-version", "target"}),
@@ -88,7 +89,7 @@ int runExport(const std::vector<std::string>& argv) {
         ada.seed = uint64_t(a.integer("seed", 0));
         req.tuning.biasTuning.seed = req.distillOptions.seed = ada.seed;
     }
-    req.equalizeRanges = a.flag("equalize-ranges");
+    std::tie(req.equalizeRanges, req.equalization.denseReaders) = equalizationArgs(a);
     if (req.equalizeRanges && format == ExportFormat::Aimet)  // before the calibration, not after
         throw invalidInput("AIMET encodings describe the tensors of the original model, and --equalize-ranges "
                            "rescales some of its channels: drop --equalize-ranges, or export the rescaled model "
@@ -99,7 +100,7 @@ int runExport(const std::vector<std::string>& argv) {
 
     ConfigProvenance& prov = exportRequest.provenance;
     prov.modelPath = req.model.path;
-    prov.pipeline = pipelineName(req.steps, req.equalizeRanges);
+    prov.pipeline = pipelineName(req.steps, req.equalizeRanges, req.equalization.denseReaders);
     prov.calibration = req.dataFree ? "distilled data" : req.calibSource.text;
     prov.seed = ada.seed;
     if (alloc) {

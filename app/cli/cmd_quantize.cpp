@@ -10,6 +10,7 @@
 #include "core/target/target_costs.h"
 #include "core/util/error.h"
 
+#include <tuple>
 #include <QtCore/QJsonArray>
 #include <QtCore/QFileInfo>
 #include <QtCore/QJsonObject>
@@ -51,7 +52,7 @@ int runQuantize(const std::vector<std::string>& argv) {
     const Args a(argv,
                  {"json", "keep-first-last-8bit", "bn-tuning", "bias-correction", "layer-errors", "adaquant",
                   "sequential", "bias-tuning", "eval-each-step", "no-fp32", "data-free", "skip-bad", "adaquant-blocks",
-                  "equalize-ranges"},
+                  "equalize-ranges", "equalize-dense"},
                  withModelCard({"calib", "eval", "w", "a", "granularity", "weight-range", "act-range", "batch",
                                 "pipeline", "adaquant-iters", "block-iters", "block-layers", "adaquant-batch", "adaquant-lr-w", "adaquant-lr-b",
                                 "adaquant-lr-a", "adaquant-lr-q", "cache-mb", "bias-iters", "bias-batch", "bias-lr",
@@ -130,7 +131,7 @@ int runQuantize(const std::vector<std::string>& argv) {
         throw invalidInput("--options lists the choices of a mixed allocation: add --max-size-ratio R.");
     }
     req.keepFirstLast8bit = a.flag("keep-first-last-8bit");
-    req.equalizeRanges = a.flag("equalize-ranges");
+    std::tie(req.equalizeRanges, req.equalization.denseReaders) = equalizationArgs(a);
     if (const TargetInfo* target = targetArg(a)) {
         // The target decides what may run: its granularity unless one is given, and only its options.
         if (!a.has("granularity"))
@@ -236,6 +237,7 @@ int runQuantize(const std::vector<std::string>& argv) {
                 groups.append(gj);
             }
             j["groups"] = groups;
+            j["dense_readers"] = e.denseReaders;
             j["scaled_channels"] = qint64(scaled);
             j["samples"] = qint64(e.samples);
             j["seconds"] = e.seconds;

@@ -156,6 +156,13 @@ void reportSkipped(const DataSourceSpec& source, int64_t skipped) {
                      skipped == 1 ? "" : "s", source.text.c_str());
 }
 
+std::pair<bool, bool> equalizationArgs(const Args& a) {
+    const bool on = a.flag("equalize-ranges"), dense = a.flag("equalize-dense");
+    if (dense && !on)
+        throw invalidInput("--equalize-dense widens range equalization to residual streams: add --equalize-ranges.");
+    return {on, dense};
+}
+
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings q) {
     if (a.has("granularity")) q.granularity = granularityFromString(a.value("granularity"));
     if (a.has("weight-range")) q.weightRange = rangeMethodFromString(a.value("weight-range"));

@@ -3,6 +3,7 @@
 
 #include "cli/options.h"
 
+#include <utility>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 
@@ -64,5 +65,8 @@ void reportSkipped(const DataSourceSpec& source, int64_t skipped);
 void addSkipped(QJsonObject& json, const DataSourceSpec& source, int64_t skipped, const std::string& key);
 /// --granularity, --weight-range, --act-range and --batch (each optional; defaults as given).
 QuantizerSettings quantizerArgs(const Args& a, QuantizerSettings defaults = {});
+/// --equalize-ranges and --equalize-dense: whether to range-equalize first, and whether the
+/// groups dense convs read are rescaled too. Throws ptq::Error for --equalize-dense alone.
+std::pair<bool, bool> equalizationArgs(const Args& a);
 
 }  // namespace ptq::cli

@@ -155,7 +155,7 @@ std::optional<GroupNodes> growGroup(const Graph& g, int seed, std::set<int>& see
     return out;
 }
 
-std::vector<GroupNodes> findGroups(const Graph& g) {
+std::vector<GroupNodes> findGroups(const Graph& g, bool denseReaders) {
     std::vector<GroupNodes> groups;
     std::set<int> seen;
     for (const Node& n : g.nodes()) {
@@ -163,7 +163,8 @@ std::vector<GroupNodes> findGroups(const Graph& g) {
         if (isDepthwise(g, n)) seed = n.inputs[0];
         else if (isResidualAdd(g, n)) seed = n.outputs[0];
         if (seed < 0 || seen.count(seed)) continue;
-        if (std::optional<GroupNodes> group = growGroup(g, seed, seen)) groups.push_back(std::move(*group));
+        std::optional<GroupNodes> group = growGroup(g, seed, seen);
+        if (group && (denseReaders || group->dense.empty())) groups.push_back(std::move(*group));
     }
     std::sort(groups.begin(), groups.end(), [](const GroupNodes& a, const GroupNodes& b) { return a.firstReader < b.firstReader; });
     return groups;
@@ -190,9 +191,9 @@ std::string ownWeight(const Graph& g, const Node& conv) {
 
 }  // namespace
 
-std::vector<EqualizationGroup> equalizationGroups(const Graph& graph) {
+std::vector<EqualizationGroup> equalizationGroups(const Graph& graph, bool denseReaders) {
     std::vector<EqualizationGroup> out;
-    for (const GroupNodes& g : findGroups(graph)) out.push_back(g.group);
+    for (const GroupNodes& g : findGroups(graph, denseReaders)) out.push_back(g.group);
     return out;
 }
 
@@ -208,7 +209,9 @@ void RangeEqualizationOptions::validate() const {
 std::string RangeEqualizationReport::summary() const {
     std::ostringstream s;
     if (groups.empty()) {
-        s << "Range equalization: no depthwise input or residual stream it can rescale, nothing changed";
+        s << (denseReaders ? "Range equalization: no depthwise input or residual stream it can rescale, nothing changed"
+                           : "Range equalization: no depthwise input it can rescale without touching a dense layer's "
+                             "weights, nothing changed");
         return s.str();
     }
     int64_t scaled = 0, channels = 0, depthwise = 0, dense = 0, residual = 0;
@@ -237,7 +240,8 @@ RangeEqualizationReport equalizeActivationRanges(Graph& graph, const Dataset& ca
     options.validate();
     const auto t0 = std::chrono::steady_clock::now();
     RangeEqualizationReport report;
-    const std::vector<GroupNodes> groups = findGroups(graph);
+    report.denseReaders = options.denseReaders;
+    const std::vector<GroupNodes> groups = findGroups(graph, options.denseReaders);
     if (groups.empty()) return report;
     if (calib.size() < 1) throw invalidInput("Range equalization needs calibration data; " + calib.description() + " is empty.");
 

@@ -14,6 +14,10 @@
 /// conv's filters on channel c divided by s_c; a dense conv's input columns on channel c divided
 /// by s_c). Every tensor of a group is read only by ops of the group, and none is a model
 /// output. Groups are grown from every depthwise conv's input and every residual add's output.
+/// By default only groups read by depthwise convs alone are rescaled (the expand -> ReLU6 ->
+/// depthwise pairs of an inverted residual): those cost per-channel weights nothing. With
+/// RangeEqualizationOptions::denseReaders the groups read by dense convs are rescaled too (the
+/// residual streams, the first inverted residual's input), whose readers' weights pay.
 ///
 /// s_c >= 1 brings channel c up to the widest channel's range of each tensor the group's
 /// quantizers see (the inputs of its convs) and of each bounded activation's output, on the
@@ -45,7 +49,8 @@ struct EqualizationGroup {
 /// execution order of their first reader. A tensor read by an op that does not commute with a
 /// per-channel scale (pooling, a reshape, a concatenation, a BatchNorm not folded), a model
 /// output, or a producer that is not a conv ends a group's candidacy.
-std::vector<EqualizationGroup> equalizationGroups(const Graph& graph);
+/// Groups read by dense convs only with @p denseReaders (see the file comment).
+std::vector<EqualizationGroup> equalizationGroups(const Graph& graph, bool denseReaders = false);
 
 struct RangeEqualizationOptions {
     /// The largest factor a channel is scaled by (a nearly dead channel is not blown up).
@@ -53,6 +58,9 @@ struct RangeEqualizationOptions {
     /// At most this many calibration samples are run to measure the channels' ranges.
     int64_t maxSamples = 1024;
     int64_t batchSize = 256;
+    /// Also the groups read by dense convs (residual streams): far finer 3- and 4-bit
+    /// activations before any tuning, at a cost to those convs' weights (see the file comment).
+    bool denseReaders = false;
     /// Throws ptq::Error (InvalidInput) naming the bad setting.
     void validate() const;
 };
@@ -70,6 +78,7 @@ struct EqualizedGroup {
 
 struct RangeEqualizationReport {
     std::vector<EqualizedGroup> groups;
+    bool denseReaders = false;  ///< the options' denseReaders
     int64_t samples = 0;
     double seconds = 0;
     /// One line for the log and the command line.

@@ -91,6 +91,7 @@ std::string exportAllocation(const AllocationExport& r, const Progress* progress
     req.calibSource = r.calibrationSource;
     req.steps = r.steps;
     req.equalizeRanges = r.equalizeRanges;
+    req.equalization.denseReaders = r.equalizeDense;
     req.tuning = r.tuning;
     req.quantizer = r.quantizer;
     for (const auto& [name, o] : r.layers)
@@ -99,7 +100,7 @@ std::string exportAllocation(const AllocationExport& r, const Progress* progress
     if (progress) progress->throwIfCancelled();
     ExportRequest out = r.out;
     out.provenance.modelPath = r.model->path();
-    out.provenance.pipeline = pipelineName(req.steps, req.equalizeRanges);
+    out.provenance.pipeline = pipelineName(req.steps, req.equalizeRanges, req.equalization.denseReaders);
     out.provenance.calibration = r.calibrationSource.text;
     out.provenance.seed = r.tuning.adaquant.seed;
     out.provenance.predictedTop1 = r.predictedTop1;
@@ -110,7 +111,7 @@ std::string exportTuned(const TunedModel& tuned, const ExportRequest& request) {
     ExportRequest out = request;
     const TunedState state = tuned.state();
     out.provenance.modelPath = tuned.run().source->path();
-    out.provenance.pipeline = pipelineName(state.steps, state.equalizedRanges);
+    out.provenance.pipeline = pipelineName(state.steps, state.equalizedRanges, state.equalizedDense);
     out.provenance.calibration = state.calibrationSource;
     return "Wrote the " + exportQuantized(tuned.run(), out) + " to " + out.path + ".";
 }

@@ -42,6 +42,7 @@ struct AllocationExport {
     QuantizerSettings quantizer;
     std::vector<TuningStep> steps;            ///< the pipeline run before writing
     bool equalizeRanges = false;              ///< range equalization before calibration
+    bool equalizeDense = false;               ///< with dense readers (RangeEqualizationOptions::denseReaders)
     TuningOptions tuning;
     std::optional<double> predictedTop1;      ///< recorded in the JSON's provenance
     ExportRequest out;

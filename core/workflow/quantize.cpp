@@ -273,8 +273,11 @@ QuantizedRun quantizeAndPlan(const QuantizeRequest& req, const Progress* progres
         o.batchSize = batch;
         r.equalization = equalizeActivationRanges(*equalized, *calib, o, p.get());
         if (r.equalization.groups.empty())
-            r.notes.push_back("Range equalization found no depthwise input or residual stream it can rescale in " + modelPath +
-                              ", so the model is quantized as it is.");
+            r.notes.push_back(
+                std::string(o.denseReaders ? "Range equalization found no depthwise input or residual stream it can rescale in "
+                                           : "Range equalization found no depthwise input it can rescale for free in ") +
+                modelPath + ", so the model is quantized as it is." +
+                (o.denseReaders ? "" : " With dense readers allowed (--equalize-dense) it also rescales residual streams."));
         else
             run.equalized = std::move(equalized);
     }

@@ -80,7 +80,8 @@ struct QuantizeRequest {
     /// weightBits (not the 8-bit first/last layers); 1 is plain quantization.
     int weightPoints = 1;
     QuantizerSettings quantizer;
-    /// Range equalization of depthwise inputs and residual streams (core/methods/range_equalization.h) on the
+    /// Range equalization of depthwise inputs (core/methods/range_equalization.h; residual streams too
+    /// with equalization.denseReaders) on the
     /// calibration data, before anything is quantized: the run then quantizes the rescaled graph.
     /// Needs per-channel weights (a per-tensor weight quantizer would pay for the rescale).
     bool equalizeRanges = false;

@@ -90,10 +90,11 @@ void addTuningStep(std::vector<TuningStep>& steps, TuningStep step) {
 
 namespace {
 const std::string kEqualizedPrefix = "range equalization + ";
+const std::string kDenseEqualizedPrefix = "range equalization with dense readers + ";
 }
 
-std::string pipelineName(const std::vector<TuningStep>& steps, bool equalized) {
-    return (equalized ? kEqualizedPrefix : "") + pipelineName(steps);
+std::string pipelineName(const std::vector<TuningStep>& steps, bool equalized, bool denseReaders) {
+    return (equalized ? denseReaders ? kDenseEqualizedPrefix : kEqualizedPrefix : "") + pipelineName(steps);
 }
 
 std::string pipelineName(const std::vector<TuningStep>& steps) {
@@ -109,6 +110,7 @@ std::string pipelineName(const std::vector<TuningStep>& steps) {
 
 std::vector<TuningStep> pipelineFromName(const std::string& name) {
     if (name.rfind(kEqualizedPrefix, 0) == 0) return pipelineFromName(name.substr(kEqualizedPrefix.size()));
+    if (name.rfind(kDenseEqualizedPrefix, 0) == 0) return pipelineFromName(name.substr(kDenseEqualizedPrefix.size()));
     if (name == "none" || name.empty()) return {};
     if (name == "light") return pipelineSteps(PipelineKind::Light);
     if (name == "advanced") return pipelineSteps(PipelineKind::Advanced);

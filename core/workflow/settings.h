@@ -60,8 +60,9 @@ void addTuningStep(std::vector<TuningStep>& steps, TuningStep step);
 /// twice).
 std::string pipelineName(const std::vector<TuningStep>& steps);
 /// pipelineName, with "range equalization + " before it when the model was range-equalized
-/// first (QuantizeRequest::equalizeRanges): what results and files record.
-std::string pipelineName(const std::vector<TuningStep>& steps, bool equalized);
+/// first (QuantizeRequest::equalizeRanges), "range equalization with dense readers + " when
+/// that also rescaled the groups dense convs read: what results and files record.
+std::string pipelineName(const std::vector<TuningStep>& steps, bool equalized, bool denseReaders = false);
 /// Parses pipelineName's spelling (either form: the steps, equalized or not), and the older "none+adaquant-seq+bn-tuning" form of
 /// configuration files. Throws ptq::Error (InvalidInput) for anything else.
 std::vector<TuningStep> pipelineFromName(const std::string& name);

@@ -32,6 +32,7 @@ std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec& spec, cons
     req.calibSource = spec.calibrationSource;
     req.quantizer = spec.quantizer;
     req.equalizeRanges = spec.equalizeRanges;
+    req.equalization.denseReaders = spec.equalizeDense;
     req.weightBits = table.base.weightBits;
     req.activationBits = table.base.activationBits;
     for (size_t l = 0; l < spec.choice.size(); ++l) {
@@ -50,6 +51,7 @@ std::unique_ptr<TunedModel> calibrateAllocation(const AllocationSpec& spec, cons
     impl->state.calibrationSource = spec.calibrationSource.text;
     impl->state.calibrationSamples = impl->run.calib->size();
     impl->state.equalizedRanges = spec.equalizeRanges;
+    impl->state.equalizedDense = spec.equalizeRanges && spec.equalizeDense;
     if (spec.equalizeRanges) impl->state.equalization = impl->run.result.equalization.summary();
     return std::unique_ptr<TunedModel>(new TunedModel(std::move(impl)));
 }
@@ -102,7 +104,7 @@ MeasuredAllocation measureTuned(const TunedModel& tuned, const DataSourceSpec& e
         m.top1 = q.top1();
         m.loss = q.crossEntropy;
     }
-    m.pipeline = pipelineName(d.state.steps, d.state.equalizedRanges);
+    m.pipeline = pipelineName(d.state.steps, d.state.equalizedRanges, d.state.equalizedDense);
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return m;
 }

@@ -38,6 +38,7 @@ struct TunedState {
     int batchNormsTuned = 0, biasesCorrected = 0;
     /// Whether range equalization rescaled the model before calibration, and what it did.
     bool equalizedRanges = false;
+    bool equalizedDense = false;         ///< with dense readers (RangeEqualizationOptions::denseReaders)
     std::string equalization;            ///< RangeEqualizationReport::summary(); empty without
 };
 
@@ -51,6 +52,7 @@ struct AllocationSpec {
     DataSourceSpec calibrationSource;
     /// Range equalization first (QuantizeRequest::equalizeRanges).
     bool equalizeRanges = false;
+    bool equalizeDense = false;  ///< also the groups dense convs read (RangeEqualizationOptions::denseReaders)
 };
 
 /// The FP model's figures on an evaluation set (to measure it once per set).

@@ -68,7 +68,7 @@ bool endsWith(const std::string& s, const std::string& tail) {
 void checkEqualized(Graph& g, const Dataset& calib, const at::Tensor& x, const RangeEqualizationOptions& o,
                     RangeEqualizationReport& report) {
     const at::Tensor before = logits(g, x);
-    const std::vector<EqualizationGroup> groups = equalizationGroups(g);
+    const std::vector<EqualizationGroup> groups = equalizationGroups(g, o.denseReaders);
     const auto rangesBefore = inputRanges(g, x, allReaders(groups));
     report = equalizeActivationRanges(g, calib, o);
     QCOMPARE(report.groups.size(), groups.size());
@@ -126,8 +126,17 @@ private Q_SLOTS:
 
 void TestRangeEqualization::findsTheDepthwiseInputsAndResidualStreams() {
     const Setup s(mobilenet, 8);
-    const std::vector<EqualizationGroup> groups = equalizationGroups(s.graph);
-    // Every one of the 11 depthwise layers is read from a group: the first one's input also
+    // By default the groups depthwise convs alone read: the 10 expand -> ReLU6 -> depthwise
+    // pairs. The first depthwise layer's input also feeds its block's residual add, and the
+    // add's output the next block's expand layer, so that group has a dense reader.
+    const std::vector<EqualizationGroup> free = equalizationGroups(s.graph);
+    QCOMPARE(int(free.size()), 10);
+    for (const EqualizationGroup& g : free) {
+        QVERIFY(g.dense.empty() && g.adds == 0);
+        QVERIFY(g.depthwise.front() != "features.3.conv.0");
+    }
+    const std::vector<EqualizationGroup> groups = equalizationGroups(s.graph, true);
+    // With dense readers every one of the 11 depthwise layers is read from a group: the first one's input also
     // feeds its block's residual add, so that group reaches through the add to the next block's
     // expand layer. The 10 expand -> ReLU6 -> depthwise pairs, and the residual streams of the 4
     // stages whose blocks repeat (24, 32, 64, 96 channels), from the projections to the expand
@@ -164,36 +173,45 @@ void TestRangeEqualization::findsTheDepthwiseInputsAndResidualStreams() {
 }
 
 void TestRangeEqualization::keepsTheFunctionAndEvensTheRanges() {
-    Setup s(mobilenet, 256);
-    RangeEqualizationOptions o;
-    o.maxScale = 64;
-    RangeEqualizationReport r;
-    checkEqualized(s.graph, *s.calib, s.images(256), o, r);
-    QCOMPARE(int(r.groups.size()), 15);
-    QCOMPARE(r.samples, int64_t(256));
-    QVERIFY2(QString::fromStdString(r.summary()).contains("15 groups (5 through residual adds) before 11 depthwise and 11 dense layers"),
-             r.summary().c_str());
+    for (const bool dense : {false, true}) {
+        Setup s(mobilenet, 256);
+        RangeEqualizationOptions o;
+        o.maxScale = 64;
+        o.denseReaders = dense;
+        RangeEqualizationReport r;
+        checkEqualized(s.graph, *s.calib, s.images(256), o, r);
+        QCOMPARE(r.samples, int64_t(256));
+        QCOMPARE(r.denseReaders, dense);
+        const char* expected = dense ? "15 groups (5 through residual adds) before 11 depthwise and 11 dense layers"
+                                     : "10 groups (0 through residual adds) before 10 depthwise and 0 dense layers";
+        QVERIFY2(QString::fromStdString(r.summary()).contains(expected), r.summary().c_str());
+    }
 }
 
 void TestRangeEqualization::lowersTheLowBitActivationError() {
     const Setup plain(mobilenet, 256);
-    Setup equalized(mobilenet, 256);
-    const std::set<std::string> read = allReaders(equalizationGroups(plain.graph));
-    equalizeActivationRanges(equalized.graph, *equalized.calib);
     const at::Tensor x = plain.images(256);
-    // The inputs the groups rescale at 4 and 3 bits, the rest at W8A8: the error they add shrinks.
-    for (int bits : {4, 3}) {
-        const double before = quantizedLogitMse(plain.graph, *plain.calib, x, 8, bits, read);
-        const double after = quantizedLogitMse(equalized.graph, *equalized.calib, x, 8, bits, read);
-        QVERIFY2(after < 0.7 * before, qPrintable(QString("A%1: %2 -> %3").arg(bits).arg(before).arg(after)));
-        qInfo("rescaled inputs at A%d: logit MSE %.4g -> %.4g", bits, before, after);
-    }
-    // With 8-bit activations the producers and depthwise filters pay nothing; the dense readers'
-    // divided columns cost their 4-bit weights a little.
     const double w4Before = quantizedLogitMse(plain.graph, *plain.calib, x, 4, 8, {});
-    const double w4After = quantizedLogitMse(equalized.graph, *equalized.calib, x, 4, 8, {});
-    qInfo("W4A8: logit MSE %.4g -> %.4g", w4Before, w4After);
-    QVERIFY2(w4After < 1.5 * w4Before, qPrintable(QString("%1 -> %2").arg(w4Before).arg(w4After)));
+    for (const bool dense : {false, true}) {
+        Setup equalized(mobilenet, 256);
+        const std::set<std::string> read = allReaders(equalizationGroups(plain.graph, dense));
+        RangeEqualizationOptions o;
+        o.denseReaders = dense;
+        equalizeActivationRanges(equalized.graph, *equalized.calib, o);
+        // The inputs the groups rescale at 4 and 3 bits, the rest at W8A8: the error they add shrinks.
+        for (int bits : {4, 3}) {
+            const double before = quantizedLogitMse(plain.graph, *plain.calib, x, 8, bits, read);
+            const double after = quantizedLogitMse(equalized.graph, *equalized.calib, x, 8, bits, read);
+            QVERIFY2(after < 0.7 * before, qPrintable(QString("A%1: %2 -> %3").arg(bits).arg(before).arg(after)));
+            qInfo("%s: rescaled inputs at A%d: logit MSE %.4g -> %.4g", dense ? "dense readers" : "depthwise only",
+                  bits, before, after);
+        }
+        // With 8-bit activations the producers and depthwise filters pay nothing; the dense
+        // readers' divided columns cost their 4-bit weights.
+        const double w4After = quantizedLogitMse(equalized.graph, *equalized.calib, x, 4, 8, {});
+        qInfo("%s: W4A8 logit MSE %.4g -> %.4g", dense ? "dense readers" : "depthwise only", w4Before, w4After);
+        QVERIFY2(w4After < (dense ? 1.5 : 1.05) * w4Before, qPrintable(QString("%1 -> %2").arg(w4Before).arg(w4After)));
+    }
 }
 
 void TestRangeEqualization::survivesRefoldingAndLeavesTheSourceAlone() {
@@ -201,7 +219,9 @@ void TestRangeEqualization::survivesRefoldingAndLeavesTheSourceAlone() {
     const at::Tensor x = s.images(64);
     const at::Tensor original = logits(s.graph, x);
     Graph copy = s.graph.clone();
-    equalizeActivationRanges(copy, *s.calib);
+    RangeEqualizationOptions o;
+    o.denseReaders = true;
+    equalizeActivationRanges(copy, *s.calib, o);
     const at::Tensor equalized = logits(copy, x);
     // The source graph shares its tensors with the clone until replaced: still the same model.
     QVERIFY(at::equal(logits(s.graph, x), original));
@@ -221,12 +241,14 @@ void TestRangeEqualization::resNetResidualStreams() {
     // ResNet-20's first two stages: the stem and the blocks' second convs write the stream, the
     // blocks' first convs and the next stage's downsample read it (the last stage's stream ends
     // in the pooling).
-    const std::vector<EqualizationGroup> groups = equalizationGroups(s.graph);
+    QVERIFY(equalizationGroups(s.graph).empty());
+    const std::vector<EqualizationGroup> groups = equalizationGroups(s.graph, true);
     QCOMPARE(int(groups.size()), 2);
     QCOMPARE(groups[0].producers.front(), std::string("conv1"));
     QCOMPARE(groups[0].adds, 3);
     QVERIFY(groups[0].depthwise.empty() && groups[1].depthwise.empty());
     RangeEqualizationOptions o;
+    o.denseReaders = true;
     RangeEqualizationReport r;
     checkEqualized(s.graph, *s.calib, s.images(128), o, r);
     QVERIFY2(QString::fromStdString(r.summary()).contains("2 groups (2 through residual adds)"), r.summary().c_str());
@@ -234,10 +256,12 @@ void TestRangeEqualization::resNetResidualStreams() {
 
 void TestRangeEqualization::modelWithoutGroupsIsLeftAlone() {
     Setup s(vit, 32);
-    QVERIFY(equalizationGroups(s.graph).empty());
+    QVERIFY(equalizationGroups(s.graph, true).empty());
     const at::Tensor x = s.images(32);
     const at::Tensor before = logits(s.graph, x);
-    const RangeEqualizationReport r = equalizeActivationRanges(s.graph, *s.calib);
+    RangeEqualizationOptions o;
+    o.denseReaders = true;
+    const RangeEqualizationReport r = equalizeActivationRanges(s.graph, *s.calib, o);
     QVERIFY(r.groups.empty());
     QVERIFY(QString::fromStdString(r.summary()).contains("nothing changed"));
     QVERIFY(at::equal(logits(s.graph, x), before));

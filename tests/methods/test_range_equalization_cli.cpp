@@ -14,6 +14,7 @@ using ptqtest::Run;
 using ptqtest::ptq;
 
 const QString mobilenet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/mobilenetv2_fmnist.pt");
+const QString resnet = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/resnet20_fmnist.pt");
 const QString vit = QStringLiteral(PTQ_SOURCE_DIR "/resources/models/vit_fmnist.pt");
 const QStringList bits{"--w", "8", "--a", "4", "--keep-first-last-8bit"};
 
@@ -36,13 +37,25 @@ private Q_SLOTS:
 void TestRangeEqualizationCli::reportsTheGroupsAndKeepsTheFp32Model() {
     const Run plain = ptq(quantize(mobilenet) + QStringList{"--json"});
     QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
-    const Run r = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges", "--json"});
+    const Run free = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges", "--json"});
+    QVERIFY2(free.exitCode == 0, qPrintable(free.err));
+    // By default the depthwise inputs alone: the 10 expand -> ReLU6 -> depthwise pairs.
+    const QJsonObject f = free.json()["equalization"].toObject();
+    QVERIFY(!f["dense_readers"].toBool());
+    QCOMPARE(f["groups"].toArray().size(), 10);
+    for (const QJsonValue& v : f["groups"].toArray()) {
+        QVERIFY(v.toObject()["dense"].toArray().isEmpty());
+        QCOMPARE(v.toObject()["depthwise"].toArray().size(), 1);
+    }
+
+    const Run r = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges", "--equalize-dense", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject o = r.json(), p = plain.json();
     QVERIFY(o["equalize_ranges"].toBool());
     QVERIFY(!p["equalize_ranges"].toBool());
     QVERIFY(!p.contains("equalization"));
     const QJsonObject e = o["equalization"].toObject();
+    QVERIFY(e["dense_readers"].toBool());
     const QJsonArray groups = e["groups"].toArray();
     QCOMPARE(groups.size(), 15);
     QCOMPARE(e["samples"].toInt(), 128);
@@ -66,7 +79,7 @@ void TestRangeEqualizationCli::reportsTheGroupsAndKeepsTheFp32Model() {
     QVERIFY(o["quant_top1"].toDouble() != p["quant_top1"].toDouble() ||
             o["quant_cross_entropy"].toDouble() != p["quant_cross_entropy"].toDouble());
 
-    const Run text = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges"});
+    const Run text = ptq(quantize(mobilenet) + QStringList{"--equalize-ranges", "--equalize-dense"});
     QVERIFY2(text.exitCode == 0, qPrintable(text.err));
     QVERIFY2(text.out.contains(QRegularExpression("Range equalization: 15 groups \\(5 through residual adds\\) before 11 depthwise and 11 dense "
                                                       "layers, \\d+ of 2920 channels")),
@@ -90,8 +103,20 @@ void TestRangeEqualizationCli::exportedConfigurationScoresTheSame() {
 }
 
 void TestRangeEqualizationCli::modelWithoutGroupsSaysSo() {
+    // ResNet-20 has no depthwise layer: by default nothing, and the note names the option that
+    // rescales its residual streams.
+    const Run plain = ptq(quantize(resnet) + QStringList{"--equalize-ranges", "--json"});
+    QVERIFY2(plain.exitCode == 0, qPrintable(plain.err));
+    QCOMPARE(plain.json()["equalization"].toObject()["groups"].toArray().size(), 0);
+    const QJsonArray plainNotes = plain.json()["notes"].toArray();
+    QVERIFY2(!plainNotes.isEmpty() && plainNotes[0].toString().contains("found no depthwise input it can rescale for free") &&
+                 plainNotes[0].toString().contains("--equalize-dense"),
+             qPrintable(plain.out));
+    const Run streams = ptq(quantize(resnet) + QStringList{"--equalize-ranges", "--equalize-dense", "--json"});
+    QVERIFY2(streams.exitCode == 0, qPrintable(streams.err));
+    QCOMPARE(streams.json()["equalization"].toObject()["groups"].toArray().size(), 2);
     // The ViT's residual adds are of token sequences, not of conv feature maps.
-    const Run r = ptq(quantize(vit) + QStringList{"--equalize-ranges", "--json"});
+    const Run r = ptq(quantize(vit) + QStringList{"--equalize-ranges", "--equalize-dense", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject o = r.json();
     QCOMPARE(o["equalization"].toObject()["groups"].toArray().size(), 0);
@@ -108,6 +133,8 @@ void TestRangeEqualizationCli::refusals_data() {
     QTest::newRow("AIMET encodings") << QStringList{"export", mobilenet, "--calib", "fmnist:train:64", "--w", "8", "--a", "4",
                                                     "--equalize-ranges", "--format", "aimet", "-o", "/tmp/never.encodings"}
                                      << "AIMET encodings describe the tensors of the original model";
+    QTest::newRow("dense readers alone") << (quantize(mobilenet) + QStringList{"--equalize-dense"})
+                                         << "add --equalize-ranges";
 }
 
 void TestRangeEqualizationCli::refusals() {

@@ -52,6 +52,9 @@ void TestWorkflow::pipelineNamesRoundTrip() {
     const std::string equalized = pipelineName(pipelineFromName(name.toStdString()), true);
     QCOMPARE(QString::fromStdString(equalized), "range equalization + " + name);
     QCOMPARE(QString::fromStdString(pipelineName(pipelineFromName(equalized), true)), QString::fromStdString(equalized));
+    const std::string dense = pipelineName(pipelineFromName(name.toStdString()), true, true);
+    QCOMPARE(QString::fromStdString(dense), "range equalization with dense readers + " + name);
+    QCOMPARE(QString::fromStdString(pipelineName(pipelineFromName(dense), true, true)), QString::fromStdString(dense));
 }
 
 void TestWorkflow::olderPipelineNamesStillRead() {

@@ -13,8 +13,8 @@ Per (model, bits, calibration size), on the Fashion-MNIST test set (10k), first 
   - `ptq quantize --pipeline light`;
   - `ptq quantize --pipeline advanced --adaquant-blocks --eval-each-step`: block reconstruction
     alone and then with bias tuning (the advanced pipeline with blocks);
-  - the same with `--equalize-ranges` for the models of --equalize (default mobilenetv2, the demo
-    with depthwise layers): naive, blocks and blocks + bias on the range-equalized model;
+  - the same with `--equalize-ranges` for the models of --equalize (default mobilenetv2): naive,
+    blocks and blocks + bias on the range-equalized model (depthwise inputs and residual streams);
   - tools/torch_fakequant_baseline.py: PyTorch's observers and fake-quant ops (Debian's PyTorch).
 Measured points are kept in build/results/lowbit/points.json: an interrupted run resumes.
 """
@@ -121,9 +121,9 @@ def render(points):
             "ranges only; *light*: BN tuning and bias correction; *advanced*: per-layer AdaQuant, BN tuning, bias "
             "tuning; *blocks*: block reconstruction alone (`--adaquant-blocks`, 400 steps a block, batch 64); "
             "*blocks + bias*: the advanced pipeline with blocks (`--pipeline advanced --adaquant-blocks`); "
-            "*eq.*: the same on the range-equalized model (`--equalize-ranges`: each conv feeding a depthwise layer "
-            "and that layer's filters rescaled so that the depthwise input's channels span one range; MobileNetV2 "
-            "only, the demo with depthwise layers): naive, blocks, blocks + bias. "
+            "*eq.*: the same on the range-equalized model (`--equalize-ranges`: the channels of every depthwise "
+            "input and residual stream rescaled, through the convs that write and read them, so that each "
+            "channel spans the tensor's widest range; where measured): naive, blocks, blocks + bias. "
             "*best*: the best of the tuned columns. *s*: tuning seconds of the advanced pipeline, of the "
             "one with blocks and of the equalized one, step evaluations included, on the shared machine.", "",
             "| model | bits | calib | FP32 | PyTorch top-1 | naive | light | advanced | blocks | blocks + bias | "

@@ -82,14 +82,14 @@ void MainWindow::createJobActions() {
     QAction* blocks = add(tr("Advanced pipeline reconstructs &blocks"), QStringLiteral("actionAdvancedBlocks"),
                           [this](bool on) { controller_->tuning()->setAdvancedBlocks(on); });
     blocks->setCheckable(true);
-    QAction* equalize = add(tr("Equalize activation ran&ges"), QStringLiteral("actionEqualizeRanges"),
+    QAction* equalize = add(tr("Equalize depthwise input ran&ges"), QStringLiteral("actionEqualizeRanges"),
                             [this](bool on) { controller_->tuning()->setEqualizeRanges(on); });
     equalize->setCheckable(true);
-    equalize->setToolTip(tr("Before calibrating, rescale the channels of every depthwise input and residual "
-                            "stream (the convs that write them, and the depthwise filters or conv input columns that "
-                            "read them) so that every channel spans the tensor's widest range: the same FP32 model, "
-                            "per-channel weights only, and finer 3- and 4-bit activations on MobileNet- and "
-                            "ResNet-style models. AIMET encodings cannot describe the rescaled model."));
+    equalize->setToolTip(tr("Before calibrating, rescale each conv that feeds a depthwise layer (through ReLU or "
+                            "ReLU6) and that layer's filters so that every channel of the depthwise input spans the "
+                            "same range: the same FP32 model, free for per-channel weights, and finer 4-bit "
+                            "activations on MobileNet-style models. AIMET encodings cannot describe the rescaled "
+                            "model."));
     quantizeMenu_->addSeparator();
     add(tr("Anchor predictions (&light)"), QStringLiteral("actionAnchorLight"),
         [this] { controller_->tuning()->anchorPredictions(QStringLiteral("light")); });

@@ -48,7 +48,7 @@ public:
     /// Whether the advanced pipeline reconstructs blocks (TuningStep::AdaQuantBlocks).
     void setAdvancedBlocks(bool on) { advancedBlocks_ = on; }
     bool advancedBlocks() const { return advancedBlocks_; }
-    /// Whether every job rescales the model first (range equalization of depthwise inputs and residual streams,
+    /// Whether every job rescales the model first (range equalization of depthwise inputs,
     /// QuantizeRequest::equalizeRanges); a tuned model made the other way no longer matches.
     void setEqualizeRanges(bool on) {
         equalizeRanges_ = on;
